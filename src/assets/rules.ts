@@ -1,0 +1,46 @@
+/**
+ * Asset rules live in data (`schemas/asset-rules.json`), loaded from the installed
+ * package, never from the working directory.
+ */
+import { readFileSync } from 'node:fs';
+import type { AssetType } from '../manifest/types.js';
+
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif';
+
+export interface VariantRule {
+  name: string;
+  format: ImageFormat;
+  /** The box the variant is resized to fit into (never enlarged). */
+  width: number;
+  height: number;
+  quality?: number;
+  budgetBytes: number;
+}
+
+export interface AssetTypeRule {
+  description: string;
+  alpha: 'required' | 'optional';
+  /** Source formats accepted. */
+  formats: ImageFormat[];
+  minLongEdge: number;
+  maxLongEdge: number;
+  /** Source file size limit in bytes. */
+  maxBytes: number;
+  variants: VariantRule[];
+}
+
+export interface AssetRules {
+  version: 1;
+  /** Inputs over this many pixels are refused from their header, before decoding. */
+  maxSourcePixels: number;
+  types: Record<AssetType, AssetTypeRule>;
+}
+
+export const ASSET_RULES_URL = new URL('../../schemas/asset-rules.json', import.meta.url);
+
+let cached: AssetRules | undefined;
+
+export function loadAssetRules(): AssetRules {
+  cached ??= JSON.parse(readFileSync(ASSET_RULES_URL, 'utf8')) as AssetRules;
+  return cached;
+}

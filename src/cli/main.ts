@@ -1,0 +1,110 @@
+/**
+ * The CLI entry: commander wiring and the one error boundary. Heavy modules (sharp,
+ * better-sqlite3, archiver) are imported inside the actions that need them, so that
+ * `packops --help` and `--version` stay instant.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, isPackopsError } from '../shared/errors.js';
+import { currentContext, resetContext } from './context.js';
+import { Output } from './output.js';
+import { registerCommands } from './commands/index.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function createProgram(): Command {
+  const program = new Command('packops');
+  program
+    .description("Content operations for a children's app content-pack marketplace.")
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .option('-q, --quiet', 'print results only: no progress or information')
+    .option('--verbose', 'print details, and stack traces for internal errors')
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .addOption(new Option('--db <path|url>', 'the ledger (also PACKOPS_DB; default ./packops.db)'))
+    .addOption(new Option('--config <file>', 'config file (default: packops.config.json found upwards)'))
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions(false)
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok · 1 findings · 2 usage error · 3 input error · 4 state conflict · 70 internal error
+
+Examples:
+  $ packops validate fixtures/packs/ocean-creatures
+  $ packops build fixtures/packs/ocean-creatures --key packops.key
+  $ packops payouts report --period 2026-10 --format md`,
+    );
+  registerCommands(program);
+  applyRecursively(program, (cmd) => {
+    cmd.exitOverride();
+    if (cmd !== program) cmd.showHelpAfterError('(run with --help for usage)');
+  });
+  return program;
+}
+
+function applyRecursively(cmd: Command, fn: (c: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) applyRecursively(sub, fn);
+}
+
+/** Runs the CLI; sets process.exitCode and never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  resetContext();
+  const program = createProgram();
+  const wantsJson = argv.includes('--json');
+  let code: number;
+  try {
+    await program.parseAsync([...argv]);
+    code = currentContext()?.exitCode ?? 0;
+  } catch (err) {
+    code = reportError(err, wantsJson, argv.includes('--verbose'));
+  }
+  process.exitCode = code;
+  return code;
+}
+
+function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number {
+  const ctx = currentContext();
+  const out = ctx?.out ?? new Output({ json: wantsJson, quiet: false, verbose, color: !process.env.NO_COLOR });
+  if (err instanceof CommanderError) {
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help' ||
+      err.exitCode === 0
+    ) {
+      return 0;
+    }
+    // commander has already printed its message to stderr.
+    if (out.json && !out.jsonWritten) {
+      out.writeJson({ ok: false, error: { code: 'USAGE', message: err.message.replace(/^error: /, ''), details: { commander: err.code } } });
+    }
+    return ExitCode.usage;
+  }
+  if (isPackopsError(err)) {
+    if (out.json && !out.jsonWritten) {
+      out.writeJson({
+        ok: false,
+        error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), details: err.details ?? {} },
+      });
+    } else {
+      out.error(`${out.color.red('error')} ${out.color.bold(err.code)}: ${err.message}`);
+      if (err.hint) out.error(`${out.color.dim('hint:')} ${err.hint}`);
+    }
+    if (verbose && err.stack) out.error(err.stack);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (out.json && !out.jsonWritten) {
+    out.writeJson({ ok: false, error: { code: 'INTERNAL', message, details: {} } });
+  } else {
+    out.error(`${out.color.red('internal error')}: ${message}`);
+    out.error(out.color.dim('This is a bug in packops. Run again with --verbose for the stack trace and report it.'));
+  }
+  if (verbose && err instanceof Error && err.stack) out.error(err.stack);
+  return ExitCode.internal;
+}

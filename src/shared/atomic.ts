@@ -1,0 +1,91 @@
+/**
+ * Atomic writes: content goes to a temporary file beside the target, is flushed, and is
+ * renamed over the target. A failed or interrupted command never leaves a half-written file.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface AtomicWriteOptions {
+  /** File mode for a new file (e.g. 0o600 for secrets). */
+  mode?: number;
+}
+
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  const handle = await open(tmp, 'wx', options.mode ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Streams `source` into `target` atomically (for archives and other large outputs). */
+export async function writeStreamAtomic(
+  target: string,
+  source: Readable,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    await pipeline(source, createWriteStream(tmp, { flags: 'wx', mode: options.mode ?? 0o644 }));
+    const handle = await open(tmp, 'r');
+    await handle.sync().finally(() => handle.close());
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes several files so that either all of them land or none does: each goes to a
+ * temporary file first; only when every one is written are they renamed into place.
+ */
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ path: string; data: string | Uint8Array; mode?: number }>,
+): Promise<void> {
+  const staged: Array<{ tmp: string; target: string }> = [];
+  try {
+    for (const file of files) {
+      await mkdir(dirname(file.path), { recursive: true });
+      const tmp = tempPathFor(file.path);
+      const handle = await open(tmp, 'wx', file.mode ?? 0o644);
+      staged.push({ tmp, target: file.path });
+      try {
+        await handle.writeFile(file.data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  } catch (err) {
+    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+    throw err;
+  }
+  for (const s of staged) await rename(s.tmp, s.target);
+}

@@ -1,0 +1,108 @@
+/**
+ * Findings are data: every check (validate, assets, verify) returns them, and the
+ * reporters in src/cli/reporters turn the same findings into pretty, JSON, GitHub,
+ * JUnit or SARIF output. Codes are a stable contract (PRODUCT.md §11): never rename.
+ */
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  code: string;
+  severity: Severity;
+  /** The file the finding is about, relative to the working directory where possible. */
+  file?: string;
+  /** JSON pointer into `file` (RFC 6901), where the finding is about a JSON value. */
+  pointer?: string;
+  /** 1-based line and column of the offending value in `file`. */
+  line?: number;
+  column?: number;
+  /** Row number, for findings about data rows. */
+  row?: number;
+  message: string;
+  hint?: string;
+}
+
+export interface CheckResult {
+  /** What was checked: a pack folder, a manifest, an archive. */
+  target: string;
+  ok: boolean;
+  findings: Finding[];
+  /** Extra per-target data some checks add (variants written, archive entries...). */
+  [extra: string]: unknown;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  results: CheckResult[];
+}
+
+/** A target is ok when it has no errors (and, under --strict, no warnings). */
+export function isOk(findings: readonly Finding[], strict = false): boolean {
+  return !findings.some((f) => f.severity === 'error' || (strict && f.severity === 'warning'));
+}
+
+export function makeReport(results: CheckResult[]): CheckReport {
+  return { ok: results.every((r) => r.ok), results };
+}
+
+/**
+ * Documentation of every stable code: a one-line title used by the SARIF rules,
+ * the JUnit test names and the README table. Keyed by code, exhaustive by type.
+ */
+export const CODES = {
+  // manifest
+  MANIFEST_UNREADABLE: 'The manifest is missing, not strict UTF-8 JSON, too large or too deeply nested',
+  SCHEMA: 'The manifest does not match schemas/pack.schema.json',
+  ASSET_ID_DUPLICATE: 'Two assets share one id',
+  COVER_UNKNOWN: 'The cover names no asset of the pack',
+  AVAILABILITY_WINDOW: 'availability.until is before availability.from',
+  AGE_RANGE: 'The age range is outside 0–12 or min is greater than max',
+  CURRENCY: 'A currency is not an ISO 4217 code, or an amount does not fit it',
+  OBJECTIVES_MISSING: 'An educational pack lists no educational objectives',
+  PROFILE: 'A rule of the chosen profile (first-party, creator, ugc) is not met',
+  TEXT_INAPPROPRIATE: 'A name or text contains language unsuitable for children',
+  // asset files
+  PATH_UNSAFE: 'An asset path is absolute, uses .. or backslashes, or leaves the pack folder',
+  ASSET_MISSING: 'An asset file does not exist',
+  ASSET_FORMAT: 'An asset file is not a supported format, or not the format its name says',
+  ASSET_CORRUPT: 'An asset file is truncated or corrupt',
+  ASSET_TOO_SMALL: 'An image is smaller than its type allows',
+  ASSET_TOO_LARGE: 'An image is larger than its type allows (pixels; decompression bombs included)',
+  ASSET_FILE_TOO_BIG: 'An asset file is larger than its type allows (bytes)',
+  ASSET_NO_ALPHA: 'A cut-out image has no alpha channel',
+  VARIANT_OVER_BUDGET: 'An optimised variant is over its byte budget',
+  // archives
+  ZIP_CORRUPT: 'The archive is not a readable zip file',
+  ZIP_UNSAFE_PATH: 'An archive entry name is absolute, uses .. or backslashes, or a drive letter',
+  ZIP_DUPLICATE_ENTRY: 'Two archive entries share one name',
+  ZIP_LINK: 'An archive entry is a symbolic link',
+  ZIP_BOMB: 'An archive entry or the whole archive unpacks beyond the size or ratio limits',
+  INTEGRITY_MISSING_FILE: 'A file listed in INTEGRITY.json is not in the archive',
+  INTEGRITY_EXTRA_FILE: 'The archive holds a file INTEGRITY.json does not list',
+  INTEGRITY_MISMATCH: 'A file does not match the size or SHA-256 INTEGRITY.json lists',
+  SIGNATURE_MISSING: 'A signature is missing',
+  SIGNATURE_INVALID: 'A signature does not verify',
+  SIGNATURE_UNTRUSTED_KEY: 'A signature was made by a key that is not trusted',
+  SIGNATURE_COMMENT_MISMATCH: 'The signed trusted comment names another slug or version',
+  KEY_INVALID: 'A key file is not a minisign key',
+  // ledger
+  ROW_INVALID: 'A data row has an invalid value',
+  ROW_TIMEZONE_MISSING: 'A timestamp has no time zone',
+  ROW_CONSENT_MISSING: 'A sale has no parental consent reference',
+  ROW_PRODUCT_UNKNOWN: 'A row names a product that is not in the ledger',
+  ROW_REFUND_UNKNOWN: 'A refund names a sale that is not in the ledger',
+  ROW_REFUND_EXCEEDS: 'Refunds of a sale exceed the sale',
+  ROW_DUPLICATE_IN_FILE: 'A transaction appears twice in one file',
+  PERIOD_CLOSED: 'The period is closed',
+  FX_RATE_MISSING: 'No exchange rate for a currency and month',
+  LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
+  PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
+  BUNDLE_EMPTY: 'No pack matches the bundle',
+} as const satisfies Record<string, string>;
+
+export type StableCode = keyof typeof CODES;
+
+/** Title of a code; domains may add codes of their own, which fall back to the code. */
+export function codeTitle(code: string): string {
+  return (CODES as Record<string, string>)[code] ?? code;
+}

@@ -1,0 +1,130 @@
+/**
+ * Money is an integer count of a currency's minor unit. No floating point touches it:
+ * decimal strings (rates, percentages, discounts) are parsed into exact rationals of
+ * BigInts, and every rounding is explicit.
+ */
+import currencyCodes from 'currency-codes';
+
+/** ISO 4217 minor-unit exponent of a currency, or undefined for a code ISO does not list. */
+export function minorUnitExponent(code: string): number | undefined {
+  if (!/^[A-Z]{3}$/.test(code)) return undefined;
+  const entry = currencyCodes.code(code);
+  if (!entry) return undefined;
+  // currency-codes reports `digits` per ISO 4217 (e.g. JPY 0, KWD 3); funds with no
+  // minor unit ("N.A.") come back as 0.
+  return typeof entry.digits === 'number' ? entry.digits : 0;
+}
+
+export function isCurrencyCode(code: string): boolean {
+  return minorUnitExponent(code) !== undefined;
+}
+
+/** An exact rational number num/den with den > 0. */
+export interface Rational {
+  num: bigint;
+  den: bigint;
+}
+
+/**
+ * Parses a plain decimal string ("72.50", "0.0064", "-3", "1e-3" is refused) exactly.
+ * Returns undefined for anything that is not a finite decimal.
+ */
+export function parseDecimal(text: string, maxDecimals = 18): Rational | undefined {
+  const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const frac = m[3] ?? '';
+  if (frac.length > maxDecimals) return undefined;
+  let num = BigInt((m[2] ?? '0') + frac);
+  if (m[1] === '-') num = -num;
+  return { num, den: 10n ** BigInt(frac.length) };
+}
+
+function absBig(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}
+
+/** num/den rounded half to even (banker's rounding). */
+export function roundHalfEven(num: bigint, den: bigint): bigint {
+  if (den === 0n) throw new RangeError('division by zero');
+  if (den < 0n) {
+    num = -num;
+    den = -den;
+  }
+  const sign = num < 0n ? -1n : 1n;
+  const a = absBig(num);
+  const q = a / den;
+  const r = a % den;
+  const twice = r * 2n;
+  let result = q;
+  if (twice > den || (twice === den && q % 2n === 1n)) result = q + 1n;
+  return sign * result;
+}
+
+/** num/den rounded half away from zero (PostgreSQL's ROUND on numeric). */
+export function roundHalfAwayFromZero(num: bigint, den: bigint): bigint {
+  if (den === 0n) throw new RangeError('division by zero');
+  if (den < 0n) {
+    num = -num;
+    den = -den;
+  }
+  const sign = num < 0n ? -1n : 1n;
+  const a = absBig(num);
+  const q = a / den;
+  const r = a % den;
+  return sign * (r * 2n >= den ? q + 1n : q);
+}
+
+/**
+ * Largest-remainder allocation: splits `total` (≥ 0) in proportion to `weights`
+ * (non-negative, not all zero). Floors each share, then gives one unit each to the
+ * largest remainders; ties go to the key that sorts first in code-point order.
+ * The shares always sum to `total` exactly.
+ */
+export function allocateLargestRemainder(
+  total: bigint,
+  items: ReadonlyArray<{ key: string; weight: bigint }>,
+): Map<string, bigint> {
+  if (total < 0n) {
+    const negated = allocateLargestRemainder(-total, items);
+    return new Map([...negated].map(([k, v]) => [k, -v]));
+  }
+  const sumWeights = items.reduce((s, i) => s + i.weight, 0n);
+  const result = new Map<string, bigint>();
+  if (items.length === 0) {
+    if (total !== 0n) throw new RangeError('cannot allocate a non-zero amount over no items');
+    return result;
+  }
+  if (sumWeights <= 0n) throw new RangeError('allocation weights must sum to more than zero');
+  const rows = items.map((i) => {
+    if (i.weight < 0n) throw new RangeError('allocation weights must not be negative');
+    const product = total * i.weight;
+    return { key: i.key, floor: product / sumWeights, rem: product % sumWeights };
+  });
+  let left = total - rows.reduce((s, r) => s + r.floor, 0n);
+  const order = [...rows].sort((a, b) =>
+    a.rem === b.rem ? compareCodePoints(a.key, b.key) : a.rem > b.rem ? -1 : 1,
+  );
+  for (const row of order) {
+    if (left === 0n) break;
+    row.floor += 1n;
+    left -= 1n;
+  }
+  for (const row of rows) result.set(row.key, (result.get(row.key) ?? 0n) + row.floor);
+  return result;
+}
+
+/** Code-point order (not locale order), as PRODUCT.md §9 requires for tie-breaks. */
+export function compareCodePoints(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Formats minor units as a decimal string in the currency's exponent: 1234 USD → "12.34". */
+export function formatMinor(amountMinor: bigint | number, currency: string): string {
+  const exp = minorUnitExponent(currency) ?? 2;
+  const v = BigInt(amountMinor);
+  const sign = v < 0n ? '-' : '';
+  const a = absBig(v);
+  if (exp === 0) return `${sign}${a}`;
+  const s = a.toString().padStart(exp + 1, '0');
+  return `${sign}${s.slice(0, -exp)}.${s.slice(-exp)}`;
+}
