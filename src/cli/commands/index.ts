@@ -1,6 +1,7 @@
 /**
  * Every command group registers itself here. Registration only declares commands and
- * options; each action imports its domain module lazily.
+ * options; each action imports its domain module lazily. Groups shared by several
+ * domains (catalog, creators) are created here and handed to each registrar.
  */
 import type { Command } from 'commander';
 import { register as registerValidate } from './validate.js';
@@ -12,13 +13,30 @@ import { register as registerPricing } from './pricing.js';
 import { register as registerPayouts } from './payouts.js';
 import { register as registerCatalog } from './catalog.js';
 
+export interface CommandGroups {
+  /** `packops catalog …`: add (ledger), publish, diff, report (catalog). */
+  catalog: Command;
+  /** `packops creators …`: import (ledger), tiers (payouts). */
+  creators: Command;
+}
+
 export function registerCommands(program: Command): void {
-  registerInit(program);
-  registerValidate(program);
-  registerAssets(program);
-  registerArchive(program);
-  registerCatalog(program);
-  registerPricing(program);
-  registerLedger(program);
-  registerPayouts(program);
+  const groups: CommandGroups = {
+    catalog: new (program.constructor as typeof Command)('catalog').description(
+      'register verified archives, publish the catalog feed and page, diff and report',
+    ),
+    creators: new (program.constructor as typeof Command)('creators').description(
+      'import creators and collaborations; see the tier each creator reaches',
+    ),
+  };
+  registerInit(program, groups);
+  registerValidate(program, groups);
+  registerAssets(program, groups);
+  registerArchive(program, groups);
+  registerCatalog(program, groups);
+  registerPricing(program, groups);
+  registerLedger(program, groups);
+  registerPayouts(program, groups);
+  program.addCommand(groups.catalog);
+  program.addCommand(groups.creators);
 }
