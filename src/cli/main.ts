@@ -54,6 +54,13 @@ function applyRecursively(cmd: Command, fn: (c: Command) => void): void {
 /** Runs the CLI; sets process.exitCode and never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
   resetContext();
+  // A closed pipe (`packops … | head`) is the reader's choice, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const program = createProgram();
   const wantsJson = argv.includes('--json');
   let code: number;
