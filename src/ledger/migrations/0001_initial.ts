@@ -1,0 +1,258 @@
+/**
+ * 0001_initial: every table of the ledger, and the roadmap's four creator tiers.
+ * Portable DDL only (Kysely's schema builder; integer, text and composite keys), so the
+ * same migration runs on PostgreSQL. Value rules (kinds, stores, ranges) are checked in
+ * the importers rather than with per-row CHECK constraints, which cost on bulk imports.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+
+/** The roadmap's `marketplace.creator_tiers` rows, exactly (percentages as exact decimals). */
+export const ROADMAP_TIERS = [
+  {
+    name: 'Bronze', rank: 1, minimum_packs_published: 1, minimum_average_rating: '4.00', minimum_monthly_sales: 10,
+    minimum_months_active: 1, revenue_share_percent: '70.00', revenue_share_bp: 7000, early_feature_access: 0,
+    marketing_support_level: 0, custom_creator_page: 0, priority_review_queue: 0, monthly_bonus_threshold: null,
+    monthly_bonus_minor: null,
+  },
+  {
+    name: 'Silver', rank: 2, minimum_packs_published: 5, minimum_average_rating: '4.20', minimum_monthly_sales: 50,
+    minimum_months_active: 3, revenue_share_percent: '72.50', revenue_share_bp: 7250, early_feature_access: 1,
+    marketing_support_level: 1, custom_creator_page: 1, priority_review_queue: 0, monthly_bonus_threshold: 100,
+    monthly_bonus_minor: 5000,
+  },
+  {
+    name: 'Gold', rank: 3, minimum_packs_published: 15, minimum_average_rating: '4.50', minimum_monthly_sales: 150,
+    minimum_months_active: 6, revenue_share_percent: '75.00', revenue_share_bp: 7500, early_feature_access: 1,
+    marketing_support_level: 2, custom_creator_page: 1, priority_review_queue: 1, monthly_bonus_threshold: 250,
+    monthly_bonus_minor: 15000,
+  },
+  {
+    name: 'Platinum', rank: 4, minimum_packs_published: 30, minimum_average_rating: '4.70', minimum_monthly_sales: 500,
+    minimum_months_active: 12, revenue_share_percent: '80.00', revenue_share_bp: 8000, early_feature_access: 1,
+    marketing_support_level: 2, custom_creator_page: 1, priority_review_queue: 1, monthly_bonus_threshold: 500,
+    monthly_bonus_minor: 50000,
+  },
+] as const;
+
+// Migrations must not depend on the app's current types (they describe a past schema).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('meta')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+  // The ledger-local secret for family_ref HMACs: made once, with the ledger, never printed.
+  await db
+    .insertInto('meta')
+    .values([
+      { key: 'family_hmac_secret', value: randomBytes(32).toString('hex') },
+      { key: 'created_at', value: new Date().toISOString() },
+    ])
+    .execute();
+
+  await db.schema
+    .createTable('creators')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('payout_ref', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('creator_tiers')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('rank', 'integer', (c) => c.notNull().unique())
+    .addColumn('minimum_packs_published', 'integer', (c) => c.notNull())
+    .addColumn('minimum_average_rating', 'text', (c) => c.notNull())
+    .addColumn('minimum_monthly_sales', 'integer', (c) => c.notNull())
+    .addColumn('minimum_months_active', 'integer', (c) => c.notNull())
+    .addColumn('revenue_share_percent', 'text', (c) => c.notNull())
+    .addColumn('revenue_share_bp', 'integer', (c) => c.notNull())
+    .addColumn('early_feature_access', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('marketing_support_level', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('custom_creator_page', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('priority_review_queue', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('monthly_bonus_threshold', 'integer')
+    .addColumn('monthly_bonus_minor', 'integer')
+    .execute();
+  await db.insertInto('creator_tiers').values(ROADMAP_TIERS.map((t) => ({ ...t }))).execute();
+
+  await db.schema
+    .createTable('collaborations')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('lead_id', 'text', (c) => c.notNull().references('creators.id'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('collaboration_members')
+    .addColumn('collaboration_id', 'text', (c) => c.notNull().references('collaborations.id').onDelete('cascade'))
+    .addColumn('creator_id', 'text', (c) => c.notNull().references('creators.id'))
+    .addColumn('share_bp', 'integer', (c) => c.notNull())
+    .addColumn('share_percent', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('collaboration_members_pk', ['collaboration_id', 'creator_id'])
+    .execute();
+
+  await db.schema
+    .createTable('packs')
+    .addColumn('slug', 'text', (c) => c.notNull())
+    .addColumn('version', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('category', 'text', (c) => c.notNull())
+    .addColumn('subcategory', 'text')
+    .addColumn('tags', 'text', (c) => c.notNull())
+    .addColumn('price_minor', 'integer', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('markets', 'text', (c) => c.notNull())
+    .addColumn('owner_id', 'text', (c) => c.notNull())
+    .addColumn('owner_kind', 'text', (c) => c.notNull())
+    .addColumn('appstore_product_id', 'text')
+    .addColumn('googleplay_product_id', 'text')
+    .addColumn('web_product_id', 'text')
+    .addColumn('available_from', 'text')
+    .addColumn('available_until', 'text')
+    .addColumn('archive_sha256', 'text', (c) => c.notNull())
+    .addColumn('archive_path', 'text', (c) => c.notNull())
+    .addColumn('archive_bytes', 'integer', (c) => c.notNull())
+    .addColumn('manifest', 'text', (c) => c.notNull())
+    .addColumn('published_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('packs_pk', ['slug', 'version'])
+    .execute();
+  await db.schema.createIndex('packs_owner_idx').on('packs').column('owner_id').execute();
+
+  await db.schema
+    .createTable('bundles')
+    .addColumn('slug', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('season', 'text')
+    .addColumn('price_minor', 'integer', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('individual_total_minor', 'integer', (c) => c.notNull())
+    .addColumn('discount', 'text')
+    .addColumn('charm', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('savings_percent', 'text', (c) => c.notNull())
+    .addColumn('available_from', 'text')
+    .addColumn('available_until', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('bundle_items')
+    .addColumn('bundle_slug', 'text', (c) => c.notNull().references('bundles.slug').onDelete('cascade'))
+    .addColumn('pack_slug', 'text', (c) => c.notNull())
+    .addColumn('price_minor', 'integer', (c) => c.notNull())
+    .addColumn('position', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('bundle_items_pk', ['bundle_slug', 'pack_slug'])
+    .execute();
+
+  await db.schema
+    .createTable('import_batches')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('file_name', 'text', (c) => c.notNull())
+    .addColumn('file_sha256', 'text', (c) => c.notNull())
+    .addColumn('rows', 'integer', (c) => c.notNull())
+    .addColumn('imported', 'integer', (c) => c.notNull())
+    .addColumn('skipped', 'integer', (c) => c.notNull())
+    .addColumn('quarantined', 'integer', (c) => c.notNull())
+    .addColumn('started_at', 'text', (c) => c.notNull())
+    .addColumn('finished_at', 'text')
+    .execute();
+
+  // No foreign key from sales to import_batches/packs: bulk inserts stay cheap and the
+  // importer resolves products and batches itself inside the same transaction.
+  await db.schema
+    .createTable('sales')
+    .addColumn('store', 'text', (c) => c.notNull())
+    .addColumn('transaction_id', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('occurred_at', 'text', (c) => c.notNull())
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('product', 'text', (c) => c.notNull())
+    .addColumn('product_kind', 'text', (c) => c.notNull())
+    .addColumn('pack_slug', 'text')
+    .addColumn('bundle_slug', 'text')
+    .addColumn('country', 'text', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('gross_minor', 'integer', (c) => c.notNull())
+    .addColumn('store_fee_minor', 'integer', (c) => c.notNull())
+    .addColumn('tax_minor', 'integer', (c) => c.notNull())
+    .addColumn('consent_ref', 'text')
+    .addColumn('family_hmac', 'text')
+    .addColumn('refund_of', 'text')
+    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('sales_pk', ['store', 'transaction_id'])
+    .execute();
+  await db.schema.createIndex('sales_month_idx').on('sales').column('month').execute();
+
+  await db.schema
+    .createTable('reviews')
+    .addColumn('review_id', 'text', (c) => c.primaryKey())
+    .addColumn('pack_slug', 'text', (c) => c.notNull())
+    .addColumn('rating', 'integer', (c) => c.notNull())
+    .addColumn('reviewed_at', 'text', (c) => c.notNull())
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('reviews_pack_idx').on('reviews').column('pack_slug').execute();
+
+  await db.schema
+    .createTable('fx_rates')
+    .addColumn('currency', 'text', (c) => c.notNull())
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('usd_per_unit', 'text', (c) => c.notNull())
+    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('fx_rates_pk', ['currency', 'month'])
+    .execute();
+
+  await db.schema
+    .createTable('quarantine')
+    .addColumn('batch_id', 'text', (c) => c.notNull().references('import_batches.id'))
+    .addColumn('row_number', 'integer', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('code', 'text', (c) => c.notNull())
+    .addColumn('reasons', 'text', (c) => c.notNull())
+    .addColumn('raw', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('quarantine_pk', ['batch_id', 'row_number'])
+    .execute();
+
+  await db.schema
+    .createTable('closed_periods')
+    .addColumn('month', 'text', (c) => c.primaryKey())
+    .addColumn('closed_at', 'text', (c) => c.notNull())
+    .addColumn('totals', 'text')
+    .execute();
+
+  await db.schema
+    .createTable('statements')
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('creator_id', 'text', (c) => c.notNull().references('creators.id'))
+    .addColumn('tier', 'text')
+    .addColumn('earnings_minor', 'integer', (c) => c.notNull())
+    .addColumn('bonus_minor', 'integer', (c) => c.notNull())
+    .addColumn('carried_in_minor', 'integer', (c) => c.notNull())
+    .addColumn('payout_minor', 'integer', (c) => c.notNull())
+    .addColumn('carried_out_minor', 'integer', (c) => c.notNull())
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('statements_pk', ['month', 'creator_id'])
+    .execute();
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const table of [
+    'statements', 'closed_periods', 'quarantine', 'fx_rates', 'reviews', 'sales', 'import_batches',
+    'bundle_items', 'bundles', 'packs', 'collaboration_members', 'collaborations', 'creator_tiers',
+    'creators', 'meta',
+  ]) {
+    await db.schema.dropTable(table).execute();
+  }
+}

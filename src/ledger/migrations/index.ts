@@ -1,0 +1,12 @@
+/**
+ * The static list of migrations, in order. Migrations are compiled into packops and
+ * never read from the working directory. Names sort in the order they run: `0001_…` for
+ * the ledger's core tables; the payouts domain may add `0100_…` for payout-only tables
+ * (add the import and the entry here).
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': m0001,
+};
