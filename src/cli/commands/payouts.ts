@@ -1,5 +1,177 @@
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { action } from '../action.js';
+import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 
-// Commands of this group are registered here (see CONTRIBUTING.md).
-export function register(_program: Command, _groups: CommandGroups): void {}
+const FORMATS = ['table', 'csv', 'json', 'md'] as const;
+type Format = (typeof FORMATS)[number];
+
+const periodOption = () =>
+  new Option('--period <YYYY-MM>', 'the calendar month (UTC)').makeOptionMandatory(true);
+
+/** The minimum payout from config (`payouts.minimumMinor`), default 1000 cents. */
+async function minimumMinor(ctx: CliContext): Promise<bigint> {
+  const value = ctx.config.payouts?.minimumMinor;
+  if (value === undefined) return 1000n;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    const { inputError } = await import('../../shared/errors.js');
+    throw inputError('CONFIG_INVALID', `payouts.minimumMinor must be a whole number of cents ≥ 0, not ${JSON.stringify(value)}.`, {
+      details: { file: ctx.configPath, key: 'payouts.minimumMinor' },
+    });
+  }
+  return BigInt(value);
+}
+
+async function withLedger<T>(ctx: CliContext, fn: (db: import('kysely').Kysely<import('../../ledger/schema.js').LedgerDB>) => Promise<T>): Promise<T> {
+  const { openLedger, resolveLedgerLocation } = await import('../../ledger/db.js');
+  const file = resolveLedgerLocation(ctx.global.db, ctx.cwd);
+  if (file !== ':memory:' && !existsSync(file)) {
+    const { inputError } = await import('../../shared/errors.js');
+    throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, {
+      hint: 'Pass --db (or PACKOPS_DB), or import sales first: packops ledger import sales <file>.',
+    });
+  }
+  const ledger = await openLedger(file);
+  try {
+    return await fn(ledger.db);
+  } finally {
+    await ledger.close();
+  }
+}
+
+export function register(program: Command, groups: CommandGroups): void {
+  const payouts = program
+    .command('payouts')
+    .description("revenue-share statements per creator; close a month and carry balances forward");
+
+  payouts
+    .command('report')
+    .description('every creator’s statement for a month, the totals and the tie-out (a preview until the month is closed)')
+    .addOption(periodOption())
+    .addOption(new Option('--format <format>', 'table, csv, json or md').choices(FORMATS).default('table'))
+    .option('--out <dir>', 'write the report into this folder (csv: a summary plus one file per creator)')
+    .addHelpText(
+      'after',
+      `
+Money is USD; JSON amounts are integer cents. A closed month is read from its stored
+statements and never changes. Exit codes: 0 ok · 2 usage · 3 missing rate or ledger ·
+70 tie-out failure (a bug; nothing is reported).
+
+Examples:
+  $ packops payouts report --period 2026-10
+  $ packops payouts report --period 2026-10 --format csv --out statements/2026-10
+  $ packops payouts report --period 2026-10 --json`,
+    )
+    .action(
+      action<[], { period: string; format: Format; out?: string }>(async (ctx, _args, opts) => {
+        const minimum = await minimumMinor(ctx);
+        const { payoutReport } = await import('../../payouts/report.js');
+        const report = await withLedger(ctx, (db) => payoutReport(db, opts.period, { minimumMinor: minimum }));
+        await emitReport(ctx, report, opts.format, opts.out);
+      }),
+    );
+
+  payouts
+    .command('close')
+    .description('store the month’s statements and freeze it (months close in order)')
+    .addOption(periodOption())
+    .addHelpText(
+      'after',
+      `
+Closing computes the month exactly as \`payouts report\` shows it, stores every statement
+and the totals, and from then on the month reports the same numbers forever; imports into
+it are refused. Earlier months with activity must be closed first.
+Exit codes: 0 closed · 2 usage · 3 missing rate, ledger or creator · 4 PERIOD_CLOSED
+(already closed) or PERIOD_ORDER (an earlier month is open, or a later one is closed).
+
+Example:
+  $ packops payouts report --period 2026-10 --format md > review.md   # review first
+  $ packops payouts close --period 2026-10`,
+    )
+    .action(
+      action<[], { period: string }>(async (ctx, _args, opts) => {
+        const minimum = await minimumMinor(ctx);
+        const { closePeriod } = await import('../../payouts/report.js');
+        const { alignTable, SUMMARY_HEADERS, summaryRows } = await import('../../payouts/render.js');
+        const { formatMinor } = await import('../../shared/money.js');
+        const report = await withLedger(ctx, (db) => closePeriod(db, opts.period, { minimumMinor: minimum }));
+        ctx.out.result(report, () =>
+          [
+            `Closed ${report.period}: ${report.statements.length} statement(s), payouts ${formatMinor(report.totals.payoutMinor, 'USD')} USD, carried out ${formatMinor(report.totals.carriedOutMinor, 'USD')} USD.`,
+            '',
+            alignTable(SUMMARY_HEADERS, summaryRows(report)),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  groups.creators
+    .command('tiers')
+    .description('the tier each creator reaches for a month: the four figures, the tier, and what the next tier misses')
+    .addOption(periodOption())
+    .addOption(new Option('--format <format>', 'table, csv or json').choices(['table', 'csv', 'json']).default('table'))
+    .addHelpText(
+      'after',
+      `
+Figures as of the month's end (UTC): packs published (owned or co-owned), average review
+rating, monthly units (sale rows minus completed refunds; a bundle counts for each of its
+packs) and months active. A creator who meets no tier shows tier "none" (null in JSON).
+
+Example:
+  $ packops creators tiers --period 2026-10`,
+    )
+    .action(
+      action<[], { period: string; format: 'table' | 'csv' | 'json' }>(async (ctx, _args, opts) => {
+        const { creatorTiers } = await import('../../payouts/report.js');
+        const render = await import('../../payouts/render.js');
+        const report = await withLedger(ctx, (db) => creatorTiers(db, opts.period));
+        if (ctx.global.json) return ctx.out.writeJson(report);
+        if (opts.format === 'json') return ctx.out.raw(`${JSON.stringify(report, null, 2)}\n`);
+        if (opts.format === 'csv') return ctx.out.raw(render.toCsv(render.TIER_HEADERS, render.tierRows(report)));
+        ctx.out.result(report, () => render.renderTiersTable(report));
+      }),
+    );
+}
+
+async function emitReport(
+  ctx: CliContext,
+  report: import('../../payouts/report.js').PayoutReport,
+  format: Format,
+  out: string | undefined,
+): Promise<void> {
+  const render = await import('../../payouts/render.js');
+  if (report.provisional) {
+    ctx.out.warn(`${report.period} is provisional: carried-in balances use open month(s) ${report.provisionalMonths.join(', ')}.`);
+  }
+  if (out !== undefined) {
+    const { writeFilesAtomic } = await import('../../shared/atomic.js');
+    const dir = ctx.path(out);
+    const files = new Map<string, string>();
+    if (format === 'csv') {
+      // A byte-order mark so spreadsheet programs read names as UTF-8.
+      for (const [name, text] of render.renderReportCsvFiles(report)) files.set(name, `\uFEFF${text}`);
+    } else if (format === 'json') files.set(`payouts-${report.period}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    else if (format === 'md') files.set(`payouts-${report.period}.md`, render.renderReportMarkdown(report));
+    else files.set(`payouts-${report.period}.txt`, render.renderReportTable(report));
+    const written = [...files].map(([name, data]) => ({ path: join(dir, name), data }));
+    await writeFilesAtomic(written);
+    ctx.out.info(`Wrote ${written.length} file(s) to ${dir}.`);
+    ctx.out.result({ ...report, files: written.map((f) => f.path) }, () => written.map((f) => f.path).join('\n'));
+    return;
+  }
+  if (ctx.global.json) return ctx.out.writeJson(report);
+  switch (format) {
+    case 'json':
+      return ctx.out.raw(`${JSON.stringify(report, null, 2)}\n`);
+    case 'csv': {
+      const rows = report.statements.flatMap((s) => render.statementRows(s).map((r) => [s.creator, ...r]));
+      return ctx.out.raw(render.toCsv(['creator', ...render.LINE_HEADERS], rows));
+    }
+    case 'md':
+      return ctx.out.raw(render.renderReportMarkdown(report));
+    default:
+      ctx.out.result(report, () => render.renderReportTable(report));
+  }
+}

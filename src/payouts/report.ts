@@ -1,0 +1,295 @@
+/**
+ * The payouts service: a month's report (computed for an open month, read back from the
+ * stored statements for a closed one), the tier table, and the month close. Money in
+ * the documents it returns is integer minor units (JSON numbers), exactly what is stored.
+ */
+import type { Kysely } from 'kysely';
+import type { LedgerDB } from '../ledger/schema.js';
+import { conflictError, inputError, usageError } from '../shared/errors.js';
+import { compareCodePoints } from '../shared/money.js';
+import {
+  assessTiers,
+  computePayouts,
+  isPeriod,
+  orderTiers,
+  type EngineResult,
+  type OwnerResult,
+  type Period,
+  type Statement,
+  type TierAssessment,
+} from './engine.js';
+import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
+
+/** A value with every bigint turned into a JSON number (what is printed and stored). */
+export type Plain<T> = T extends bigint
+  ? number
+  : T extends ReadonlyArray<infer U>
+    ? Plain<U>[]
+    : T extends object
+      ? { [K in keyof T]: Plain<T[K]> }
+      : T;
+
+export function toPlain<T>(value: T): Plain<T> {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v !== 'bigint') return v;
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new RangeError(`amount ${v} is beyond what a JSON number holds exactly`);
+      }
+      return Number(v);
+    }),
+  ) as Plain<T>;
+}
+
+export type StatementDoc = Plain<Statement>;
+export type OwnerDoc = Plain<OwnerResult>;
+
+export interface PayoutReport {
+  ok: true;
+  period: Period;
+  currency: 'USD';
+  /** closed: read from the stored statements, final. open: a preview. */
+  status: 'open' | 'closed';
+  /** True when an earlier month this one's balances come from is still open. */
+  provisional: boolean;
+  /** The open months whose provisional figures fed the carried-in balances. */
+  provisionalMonths: Period[];
+  closedAt: string | null;
+  minimumMinor: number;
+  totals: Plain<EngineResult['totals']>;
+  tieOut: Plain<EngineResult['tieOut']>;
+  owners: OwnerDoc[];
+  statements: StatementDoc[];
+}
+
+export interface TiersReport {
+  ok: true;
+  period: Period;
+  tiers: Array<{
+    name: string;
+    minimums: { packs: number; rating: string; units: number; months: number };
+    sharePercent: string;
+    bonus: { threshold: number; amountMinor: number } | null;
+  }>;
+  creators: Array<Plain<TierAssessment>>;
+}
+
+export interface PayoutOptions {
+  minimumMinor: bigint;
+}
+
+function requirePeriod(period: string): void {
+  if (!isPeriod(period)) throw usageError(`--period takes a calendar month YYYY-MM, not "${period}".`);
+}
+
+async function closedMonths(db: Kysely<LedgerDB>): Promise<Map<Period, string>> {
+  const rows = await db.selectFrom('closed_periods').select(['month', 'closed_at']).orderBy('month').execute();
+  return new Map(rows.map((r) => [r.month, r.closed_at]));
+}
+
+/** Months with any sale or refund after `after` (exclusive) and before `before` (exclusive). */
+async function activeMonthsBetween(db: Kysely<LedgerDB>, after: Period | undefined, before: Period): Promise<Period[]> {
+  let q = db.selectFrom('sales').select('month').distinct().where('month', '<', before);
+  if (after !== undefined) q = q.where('month', '>', after);
+  const rows = await q.orderBy('month').execute();
+  return rows.map((r) => r.month);
+}
+
+async function storedCarriedOut(db: Kysely<LedgerDB>, month: Period): Promise<Map<string, bigint>> {
+  const rows = await db
+    .selectFrom('statements')
+    .select(['creator_id', 'carried_out_minor'])
+    .where('month', '=', month)
+    .execute();
+  return new Map(rows.filter((r) => Number(r.carried_out_minor) !== 0).map((r) => [r.creator_id, BigInt(r.carried_out_minor)]));
+}
+
+function carriedOutOf(result: EngineResult): Map<string, bigint> {
+  return new Map(result.statements.filter((s) => s.carriedOutMinor !== 0n).map((s) => [s.creator, s.carriedOutMinor]));
+}
+
+/**
+ * Balances carried into `period`: the last closed month's stored carried-out, rolled
+ * through every open month with activity in between (provisionally).
+ */
+async function balancesInto(
+  db: Kysely<LedgerDB>,
+  snapshot: LedgerSnapshot,
+  period: Period,
+  closed: Map<Period, string>,
+  options: PayoutOptions,
+): Promise<{ carriedIn: Map<string, bigint>; provisionalMonths: Period[] }> {
+  const lastClosed = [...closed.keys()].filter((m) => m < period).sort(compareCodePoints).pop();
+  let carriedIn = lastClosed ? await storedCarriedOut(db, lastClosed) : new Map<string, bigint>();
+  const open = await activeMonthsBetween(db, lastClosed, period);
+  for (const month of open) {
+    const input = await loadMonth(db, snapshot, month, { minimumMinor: options.minimumMinor, carriedIn });
+    carriedIn = carriedOutOf(computePayouts(input));
+  }
+  return { carriedIn, provisionalMonths: open };
+}
+
+function toReport(
+  result: EngineResult,
+  meta: { status: 'open' | 'closed'; provisionalMonths: Period[]; closedAt: string | null },
+): PayoutReport {
+  return {
+    ok: true,
+    period: result.period,
+    currency: 'USD',
+    status: meta.status,
+    provisional: meta.provisionalMonths.length > 0,
+    provisionalMonths: meta.provisionalMonths,
+    closedAt: meta.closedAt,
+    minimumMinor: Number(result.minimumMinor),
+    totals: toPlain(result.totals),
+    tieOut: toPlain(result.tieOut),
+    owners: toPlain(result.owners),
+    statements: toPlain(result.statements),
+  };
+}
+
+async function computeOpen(
+  db: Kysely<LedgerDB>,
+  period: Period,
+  closed: Map<Period, string>,
+  options: PayoutOptions,
+): Promise<PayoutReport> {
+  const snapshot = await loadSnapshot(db);
+  const { carriedIn, provisionalMonths } = await balancesInto(db, snapshot, period, closed, options);
+  const input = await loadMonth(db, snapshot, period, { minimumMinor: options.minimumMinor, carriedIn });
+  return toReport(computePayouts(input), { status: 'open', provisionalMonths, closedAt: null });
+}
+
+/** What closed_periods.totals holds: the report without its statements (those are rows). */
+type StoredHeader = Omit<PayoutReport, 'statements' | 'status' | 'closedAt'> & { version: 1 };
+
+async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutReport> {
+  const row = await db.selectFrom('closed_periods').selectAll().where('month', '=', period).executeTakeFirstOrThrow();
+  const statementRows = await db.selectFrom('statements').select(['creator_id', 'detail']).where('month', '=', period).execute();
+  if (row.totals === null) {
+    throw inputError('PERIOD_UNREADABLE', `${period} is closed but its stored report is missing.`, {
+      hint: 'The month was closed by another tool; its statements cannot be shown.',
+    });
+  }
+  const header = JSON.parse(row.totals) as StoredHeader;
+  const statements = statementRows
+    .sort((a, b) => compareCodePoints(a.creator_id, b.creator_id))
+    .map((r) => JSON.parse(r.detail) as StatementDoc);
+  const { version: _version, ...rest } = header;
+  return {
+    ...rest,
+    status: 'closed',
+    closedAt: row.closed_at,
+    statements,
+  };
+}
+
+/** `payouts report`: a closed month from its stored statements, an open one computed now. */
+export async function payoutReport(db: Kysely<LedgerDB>, period: Period, options: PayoutOptions): Promise<PayoutReport> {
+  requirePeriod(period);
+  const closed = await closedMonths(db);
+  if (closed.has(period)) return readClosed(db, period);
+  return computeOpen(db, period, closed, options);
+}
+
+/** `creators tiers`: each creator's four figures, the tier reached and what the next one misses. */
+export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersReport> {
+  requirePeriod(period);
+  const snapshot = await loadSnapshot(db);
+  const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map() });
+  const creators = assessTiers(input);
+  return {
+    ok: true,
+    period,
+    tiers: orderTiers(snapshot.tiers).map((t) => ({
+      name: t.name,
+      minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
+      sharePercent: t.sharePercent,
+      bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
+    })),
+    creators: toPlain(creators),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const text = err instanceof Error ? `${(err as { code?: unknown }).code ?? ''} ${err.message}` : '';
+  return /UNIQUE|PRIMARY KEY|unique constraint|23505/i.test(text);
+}
+
+/**
+ * `payouts close`: stores the month's statements and freezes it. Months close in order:
+ * every earlier month with activity must be closed first (PERIOD_ORDER, exit 4), and a
+ * month before the latest closed one cannot be closed any more. Closing twice is
+ * PERIOD_CLOSED (exit 4).
+ */
+export async function closePeriod(
+  db: Kysely<LedgerDB>,
+  period: Period,
+  options: PayoutOptions & { now?: () => Date },
+): Promise<PayoutReport> {
+  requirePeriod(period);
+  const closed = await closedMonths(db);
+  const alreadyClosed = () =>
+    conflictError('PERIOD_CLOSED', `${period} is already closed; its statements are final.`, {
+      hint: `Show them with: packops payouts report --period ${period}`,
+      details: { period },
+    });
+  if (closed.has(period)) throw alreadyClosed();
+  const later = [...closed.keys()].filter((m) => m > period).sort(compareCodePoints);
+  if (later.length > 0) {
+    throw conflictError('PERIOD_ORDER', `${period} cannot be closed: the later month ${later[later.length - 1]} is already closed, and months close in order.`, {
+      details: { period, closed: later },
+    });
+  }
+  const lastClosed = [...closed.keys()].sort(compareCodePoints).pop();
+  const open = await activeMonthsBetween(db, lastClosed, period);
+  if (open.length > 0) {
+    throw conflictError('PERIOD_ORDER', `${period} cannot be closed while ${open.join(', ')} ${open.length > 1 ? 'are' : 'is'} open; months close in order.`, {
+      hint: `Close ${open[0]} first: packops payouts close --period ${open[0]}`,
+      details: { period, open },
+    });
+  }
+  const report = await computeOpen(db, period, closed, options);
+  const known = new Set((await db.selectFrom('creators').select('id').execute()).map((r) => r.id));
+  const unknown = report.statements.map((s) => s.creator).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw inputError('CREATOR_UNKNOWN', `Statements name creators that are not in the ledger: ${unknown.join(', ')}.`, {
+      hint: 'Import them with packops creators import <creators.json>, then close the month.',
+      details: { creators: unknown },
+    });
+  }
+  const closedAt = (options.now ?? (() => new Date()))().toISOString();
+  const { statements, status: _s, closedAt: _c, ...rest } = report;
+  const header: StoredHeader = { version: 1, ...rest };
+  try {
+    await db.transaction().execute(async (trx) => {
+      const again = await trx.selectFrom('closed_periods').select('month').where('month', '=', period).executeTakeFirst();
+      if (again) throw alreadyClosed();
+      await trx.insertInto('closed_periods').values({ month: period, closed_at: closedAt, totals: JSON.stringify(header) }).execute();
+      for (let i = 0; i < statements.length; i += 100) {
+        await trx
+          .insertInto('statements')
+          .values(
+            statements.slice(i, i + 100).map((s) => ({
+              month: period,
+              creator_id: s.creator,
+              tier: s.tier,
+              earnings_minor: s.earningsMinor,
+              bonus_minor: s.bonusMinor,
+              carried_in_minor: s.carriedInMinor,
+              payout_minor: s.payoutMinor,
+              carried_out_minor: s.carriedOutMinor,
+              detail: JSON.stringify(s),
+              created_at: closedAt,
+            })),
+          )
+          .execute();
+      }
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw alreadyClosed();
+    throw err;
+  }
+  return readClosed(db, period);
+}
