@@ -1,5 +1,130 @@
-import type { Command } from 'commander';
+/**
+ * `packops assets <pack>` (optimised variants, lock file, cache) and `packops preview <pack>`
+ * (contact sheet). sharp and the pipeline are imported inside the actions.
+ */
+import { Option, type Command } from 'commander';
+import { action, intOption } from '../action.js';
 import type { CommandGroups } from './index.js';
 
-// Commands of this group are registered here (see CONTRIBUTING.md).
-export function register(_program: Command, _groups: CommandGroups): void {}
+interface AssetsOptions {
+  out?: string;
+  cacheDir?: string;
+  cache: boolean;
+  concurrency?: number;
+}
+
+interface PreviewOptions {
+  output?: string;
+  from: 'sources' | 'variants';
+  variants?: string;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+export function register(program: Command, _groups: CommandGroups): void {
+  program
+    .command('assets')
+    .description('optimise every asset of a pack into the variants its type needs (sharp), with a lock file and a cache')
+    .argument('<pack>', 'pack folder or its pack.json')
+    .option('-o, --out <dir>', 'output folder (default: <pack>/.packops/out)')
+    .option('--cache-dir <dir>', 'cache folder (default: <pack>/.packops/cache)')
+    .option('--no-cache', 'do the image work even when the cache has the result')
+    .option('--concurrency <n>', 'images processed at once (default: CPU count; config assets.concurrency)', intOption('--concurrency', 1, 256))
+    .addHelpText(
+      'after',
+      `
+Writes <out>/assets/<id>/<variant>.<ext> for every variant schemas/asset-rules.json names
+for the asset's type, and <out>/assets.lock.json (path, format, size, bytes, SHA-256 and a
+ThumbHash placeholder per variant). Outputs are sRGB, auto-oriented, and carry no metadata.
+
+Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_FORMAT,
+ASSET_MISSING, or a manifest that cannot be read) · 2 usage · 3 pack path not found
+
+Examples:
+  $ packops assets fixtures/packs/ocean-creatures
+  $ packops assets fixtures/packs/forest-scenes --out build/forest --concurrency 2 --json`,
+    )
+    .action(
+      action<[string], AssetsOptions>(async (ctx, [pack], opts, command) => {
+        const { optimisePack } = await import('../../assets/pipeline.js');
+        const { makeReport } = await import('../../shared/findings.js');
+        const { emitCheckReport } = await import('../reporters/index.js');
+        const fromFlag = command.getOptionValueSource('concurrency') === 'cli';
+        const configured = ctx.config.assets?.concurrency;
+        const concurrency = fromFlag ? opts.concurrency : typeof configured === 'number' && configured >= 1 ? Math.floor(configured) : undefined;
+
+        const progress = await ctx.out.progress(`Optimising ${pack}…`);
+        let outcome;
+        try {
+          outcome = await optimisePack(ctx.path(pack), {
+            out: opts.out === undefined ? undefined : ctx.path(opts.out),
+            cacheDir: opts.cacheDir === undefined ? undefined : ctx.path(opts.cacheDir),
+            cache: opts.cache,
+            concurrency,
+            cwd: ctx.cwd,
+            onProgress: (done, total, label) => progress.update(`${done}/${total} assets · ${label}`),
+          });
+        } catch (err) {
+          progress.stop();
+          throw err;
+        }
+        const { stats, result } = outcome;
+        const summary =
+          `${stats.assets} assets, ${stats.variants} variants, ${formatBytes(stats.bytesIn)} → ${formatBytes(stats.bytesOut)} ` +
+          `in ${(stats.ms / 1000).toFixed(1)} s (${stats.cached} variants from cache, ${stats.encoded} encoded)`;
+        if (result.ok) progress.succeed(summary);
+        else progress.fail(`${summary}; ${result.findings.filter((f) => f.severity === 'error').length} problems`);
+        if (result.ok) ctx.out.info(`Lock file: ${outcome.lockPath}`);
+
+        await emitCheckReport(ctx, makeReport([result]), 'pretty', { tool: 'assets' });
+        if (!result.ok) ctx.setExitCode(1);
+      }),
+    );
+
+  program
+    .command('preview')
+    .description('compose a contact-sheet PNG of every asset of a pack, with its id, on a checkerboard')
+    .argument('<pack>', 'pack folder or its pack.json')
+    .option('-o, --output <file>', 'the PNG to write (default: <pack>/.packops/preview.png)')
+    .addOption(new Option('--from <what>', 'draw the source art or the built variants').choices(['sources', 'variants']).default('sources'))
+    .option('--variants <dir>', 'with --from variants: the folder `packops assets` wrote (default: <pack>/.packops/out)')
+    .addHelpText(
+      'after',
+      `
+Each asset's thumbnail sits on a checkerboard, so transparency shows, with its id under it;
+the pack name is on top and the number of columns fits the number of assets. A source that
+cannot be drawn gets a tile naming its problem code, and the command exits 1.
+
+Exit codes: 0 ok · 1 findings · 2 usage · 3 pack path not found, or no assets.lock.json with --from variants
+
+Examples:
+  $ packops preview fixtures/packs/ocean-creatures -o ocean.png
+  $ packops assets fixtures/packs/ocean-creatures && packops preview fixtures/packs/ocean-creatures --from variants`,
+    )
+    .action(
+      action<[string], PreviewOptions>(async (ctx, [pack], opts) => {
+        const { renderPreview } = await import('../../assets/preview.js');
+        const { renderPretty } = await import('../reporters/pretty.js');
+        const preview = await renderPreview(ctx.path(pack), {
+          out: opts.output === undefined ? undefined : ctx.path(opts.output),
+          from: opts.from,
+          variantsDir: opts.variants === undefined ? undefined : ctx.path(opts.variants),
+          cwd: ctx.cwd,
+        });
+        ctx.out.result(preview, () => {
+          const head = preview.path
+            ? `${preview.path} (${preview.width}×${preview.height}, ${preview.tiles.length} assets in ${preview.columns} columns)`
+            : '';
+          const findings = preview.findings.length
+            ? renderPretty({ ok: preview.ok, results: [{ target: preview.target, ok: preview.ok, findings: preview.findings }] }, ctx.out.stdoutColor, { tool: 'preview' })
+            : '';
+          return [head, findings].filter(Boolean).join('\n');
+        });
+        if (!preview.ok) ctx.setExitCode(1);
+      }),
+    );
+}

@@ -1,0 +1,71 @@
+/**
+ * `assets.lock.json`: what `packops assets` wrote, sorted by asset id and variant name
+ * (code-point order), with a fixed key order, so that the same inputs give the same bytes.
+ */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../shared/atomic.js';
+import { compareCodePoints } from '../shared/money.js';
+import type { AssetsLock, LockVariant } from '../manifest/types.js';
+import { sha256Hex } from './cache.js';
+
+export const LOCK_FILE = 'assets.lock.json';
+
+/** `assets/<id>/<name>.<ext>`, POSIX, relative to the output folder. */
+export function variantPath(id: string, name: string, format: string): string {
+  return `assets/${id}/${name}.${format}`;
+}
+
+export function sortLock(lock: AssetsLock): AssetsLock {
+  return {
+    version: 1,
+    assets: [...lock.assets]
+      .sort((a, b) => compareCodePoints(a.id, b.id))
+      .map((a) => ({
+        id: a.id,
+        source: a.source,
+        sourceSha256: a.sourceSha256,
+        variants: [...a.variants].sort((x, y) => compareCodePoints(x.name, y.name)).map(canonicalVariant),
+      })),
+  };
+}
+
+function canonicalVariant(v: LockVariant): LockVariant {
+  return {
+    path: v.path,
+    name: v.name,
+    format: v.format,
+    width: v.width,
+    height: v.height,
+    bytes: v.bytes,
+    sha256: v.sha256,
+    placeholder: v.placeholder,
+  };
+}
+
+export function serializeLock(lock: AssetsLock): string {
+  return `${JSON.stringify(sortLock(lock), null, 2)}\n`;
+}
+
+/** The lock in `path`, or undefined when there is none or it is not a lock. */
+export async function readLock(path: string): Promise<AssetsLock | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as AssetsLock;
+    return parsed?.version === 1 && Array.isArray(parsed.assets) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes an output atomically, unless the file already holds exactly these bytes (a warm
+ * run then rewrites nothing, and file times stay put for tools that watch them).
+ */
+export async function writeOutputFile(path: string, data: Uint8Array, sha256 = sha256Hex(data)): Promise<void> {
+  try {
+    const existing = await readFile(path);
+    if (existing.length === data.length && sha256Hex(existing) === sha256) return;
+  } catch {
+    // Missing or unreadable: write it.
+  }
+  await writeFileAtomic(path, data);
+}

@@ -1,0 +1,267 @@
+/**
+ * `packops assets`: every asset of a pack → the variants its type's rules name, written
+ * under `<out>/assets/<id>/<variant>.<ext>`, with `<out>/assets.lock.json` describing them.
+ *
+ * Order of work per asset: resolve and hash the source (a size+mtime index stands in for
+ * re-hashing), look the cache up (a hit does no image work), otherwise probe the header
+ * (format and pixel count, before any decoding), decode once and encode every variant.
+ * A bad asset becomes a finding and never stops the others.
+ */
+import { availableParallelism } from 'node:os';
+import { realpath, rm, rmdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import pLimit from 'p-limit';
+import { errnoCode, usageError } from '../shared/errors.js';
+import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
+import { checkManifest } from '../manifest/check.js';
+import { displayPath, loadPackManifest } from '../manifest/load.js';
+import { locateFindings } from '../manifest/position.js';
+import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from './cache.js';
+import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
+import { loadAssetRules, type VariantRule } from './rules.js';
+import { probeImage } from './probe.js';
+import { classifyDecodeError, resolveAssetSource } from './source.js';
+
+export interface OptimiseOptions {
+  /** Output folder (default `<pack>/.packops/out`). */
+  out?: string;
+  /** Cache folder (default `<pack>/.packops/cache`). */
+  cacheDir?: string;
+  /** false: do the image work even when the cache has it (results are still stored). */
+  cache?: boolean;
+  /** Images in flight at once (default: the number of CPUs). */
+  concurrency?: number;
+  onProgress?: (done: number, total: number, label: string) => void;
+  /** Base for the relative file names in findings (default: process.cwd()). */
+  cwd?: string;
+}
+
+export interface OptimiseStats {
+  assets: number;
+  variants: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Variants restored from the cache (no image work). */
+  cached: number;
+  /** Variants decoded and encoded in this run. */
+  encoded: number;
+  ms: number;
+}
+
+export interface OptimiseResult {
+  result: CheckResult & { variants: LockVariant[] };
+  lock: AssetsLock;
+  outDir: string;
+  lockPath: string;
+  stats: OptimiseStats;
+}
+
+type AssetOutcome =
+  | { ok: true; entry: AssetsLock['assets'][number]; bytesIn: number; cached: boolean; findings: Finding[] }
+  | { ok: false; findings: Finding[] };
+
+interface AssetJob {
+  asset: ManifestAsset;
+  index: number;
+}
+
+export async function optimisePack(target: string, options: OptimiseOptions = {}): Promise<OptimiseResult> {
+  const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const display = (p: string) => displayPath(p, cwd);
+  const loaded = await loadPackManifest(target, { cwd });
+  const packDir = resolve(loaded.packDir);
+  const outDir = resolve(cwd, options.out ?? join(packDir, '.packops', 'out'));
+  const lockPath = join(outDir, 'assets.lock.json');
+  const stats: OptimiseStats = { assets: 0, variants: 0, bytesIn: 0, bytesOut: 0, cached: 0, encoded: 0, ms: 0 };
+  const refuse = (findings: Finding[]): OptimiseResult => ({
+    result: { target: display(packDir), ok: false, findings, variants: [] },
+    lock: { version: 1, assets: [] },
+    outDir,
+    lockPath,
+    stats: { ...stats, ms: Math.round(performance.now() - started) },
+  });
+
+  if (!loaded.ok) return refuse(loaded.findings);
+  // The manifest must be sound before its assets are touched (ids become folder names):
+  // the schema and semantic rules of `validate --no-files`, placed in the text.
+  const manifestFile = display(loaded.manifestPath);
+  const checked = checkManifest(loaded.manifest);
+  for (const f of checked.findings) f.file ??= manifestFile;
+  const manifestFindings = locateFindings(loaded.text, checked.findings, checked.atKey);
+  if (!isOk(manifestFindings)) return refuse(manifestFindings);
+  const manifest: PackManifest = loaded.manifest;
+  if (outDir === packDir || packDir.startsWith(outDir + sep)) {
+    throw usageError(`The output folder ${display(outDir)} would hold the pack's own files.`, {
+      hint: 'Choose an --out folder outside the pack, or leave the default (<pack>/.packops/out).',
+    });
+  }
+
+  const rules = loadAssetRules();
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  const cache = await AssetCache.open(resolve(cwd, options.cacheDir ?? join(packDir, '.packops', 'cache')), {
+    read: options.cache !== false,
+  });
+  const encoderModule = await import('./encode.js');
+  encoderModule.configureSharp(concurrency, availableParallelism());
+  const fingerprint = encoderModule.encoderFingerprint();
+  const packReal = await realpath(packDir);
+  const previous = await readLock(lockPath);
+
+  const jobs: AssetJob[] = manifest.assets.map((asset, index) => ({ asset, index }));
+  const limit = pLimit(concurrency);
+  let done = 0;
+
+  const processAsset = async ({ asset, index }: AssetJob): Promise<AssetOutcome> => {
+    const pointer = `/assets/${index}/file`;
+    const fail = (code: string, message: string, hint?: string): AssetOutcome => ({
+      ok: false,
+      findings: [{ code, severity: 'error', file: manifestFile, pointer, message, ...(hint ? { hint } : {}) }],
+    });
+    const rule = rules.types[asset.type];
+    if (rule === undefined) return fail('SCHEMA', `Asset "${asset.id}" has an unknown type "${String(asset.type)}".`);
+    const resolved = await resolveAssetSource(packReal, asset);
+    if (!resolved.ok) return fail(resolved.code, resolved.message, resolved.hint);
+    const real = resolved.path;
+
+    let digest: { sha256: string; bytes: number };
+    try {
+      digest = await cache.sourceDigest(real);
+    } catch (err) {
+      return fail('ASSET_CORRUPT', `Asset "${asset.id}": ${asset.file} cannot be read (${errnoCode(err) ?? 'error'}).`);
+    }
+    const key = cacheKey({
+      source: digest.sha256,
+      variants: rule.variants.map((v) => variantSettings(v, encoderModule.encoderOptions(v))),
+      encoder: fingerprint,
+    });
+
+    let meta: CacheEntryMeta;
+    let data: Map<string, Buffer>;
+    const hit = await cache.get(key);
+    if (hit) {
+      meta = hit.meta;
+      data = hit.data;
+    } else {
+      const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
+      if (!probe.ok) return fail(probe.code, `Asset "${asset.id}": ${probe.message}`);
+      if (!(rule.formats as readonly string[]).includes(probe.format)) {
+        return fail(
+          'ASSET_FORMAT',
+          `Asset "${asset.id}": ${asset.file} is ${probe.format}; a ${asset.type} must be ${rule.formats.join(', ')}.`,
+        );
+      }
+      let encoded;
+      try {
+        encoded = await encoderModule.encodeAsset(real, rule.variants, { maxPixels: rules.maxSourcePixels });
+      } catch (err) {
+        const { code, reason } = classifyDecodeError(err);
+        return code === 'ASSET_TOO_LARGE'
+          ? fail(code, `Asset "${asset.id}": ${asset.file} is over the ${rules.maxSourcePixels}-pixel limit.`)
+          : fail(code, `Asset "${asset.id}": ${asset.file} is truncated or corrupt (${reason}).`);
+      }
+      data = new Map(encoded.variants.map((v) => [v.rule.name, v.data]));
+      meta = {
+        version: 1,
+        key,
+        placeholder: encoded.placeholder,
+        variants: encoded.variants.map((v) => ({
+          name: v.rule.name,
+          format: v.format,
+          width: v.width,
+          height: v.height,
+          bytes: v.data.length,
+          sha256: sha256Hex(v.data),
+          file: `${v.rule.name}.${v.format}`,
+        })),
+      };
+      await cache.put(meta, data);
+    }
+
+    const findings: Finding[] = [];
+    const variants: LockVariant[] = [];
+    for (const v of meta.variants) {
+      const path = variantPath(asset.id, v.name, v.format);
+      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256);
+      variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
+      const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
+      if (budget !== undefined && v.bytes > budget) {
+        findings.push({
+          code: 'VARIANT_OVER_BUDGET',
+          severity: 'error',
+          file: manifestFile,
+          pointer: `/assets/${index}`,
+          message: `Asset "${asset.id}": variant ${display(join(outDir, path))} is ${v.bytes} bytes, over its ${budget}-byte budget.`,
+          hint: 'Simplify the art (fewer gradients and less noise compress better) or lower the variant quality in the asset rules.',
+        });
+      }
+    }
+    return {
+      ok: true,
+      entry: { id: asset.id, source: asset.file, sourceSha256: digest.sha256, variants },
+      bytesIn: digest.bytes,
+      cached: hit !== undefined,
+      findings,
+    };
+  };
+
+  const outcomes = await Promise.all(
+    jobs.map((job) =>
+      limit(async () => {
+        const outcome = await processAsset(job);
+        done += 1;
+        options.onProgress?.(done, jobs.length, job.asset.id);
+        return outcome;
+      }),
+    ),
+  );
+
+  const findings: Finding[] = [...manifestFindings];
+  const entries: AssetsLock['assets'] = [];
+  for (const outcome of outcomes) {
+    findings.push(...outcome.findings);
+    if (!outcome.ok) continue;
+    entries.push(outcome.entry);
+    stats.assets += 1;
+    stats.bytesIn += outcome.bytesIn;
+    for (const v of outcome.entry.variants) {
+      stats.variants += 1;
+      stats.bytesOut += v.bytes;
+      if (outcome.cached) stats.cached += 1;
+      else stats.encoded += 1;
+    }
+  }
+  locateFindings(loaded.text, findings);
+  const lock = sortLock({ version: 1, assets: entries });
+  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)));
+  await pruneStale(outDir, previous, lock);
+  await cache.save();
+
+  const variants = lock.assets.flatMap((a) => a.variants);
+  stats.ms = Math.round(performance.now() - started);
+  return {
+    result: { target: display(packDir), ok: isOk(findings), findings, variants },
+    lock,
+    outDir,
+    lockPath,
+    stats,
+  };
+}
+
+/** What of a variant rule changes its bytes (the budget does not). */
+function variantSettings(rule: VariantRule, encoder: Record<string, unknown>): Record<string, unknown> {
+  return { name: rule.name, format: rule.format, width: rule.width, height: rule.height, encoder };
+}
+
+/** Removes outputs an earlier run wrote that this run did not (assets removed, renamed or now failing). */
+async function pruneStale(outDir: string, previous: AssetsLock | undefined, current: AssetsLock): Promise<void> {
+  if (previous === undefined) return;
+  const keep = new Set(current.assets.flatMap((a) => a.variants.map((v) => v.path)));
+  for (const v of previous.assets.flatMap((a) => a.variants)) {
+    if (keep.has(v.path) || typeof v.path !== 'string' || !/^assets\/[a-z0-9][a-z0-9-]*\/[^/]+$/.test(v.path)) continue;
+    const file = join(outDir, v.path);
+    await rm(file, { force: true });
+    await rmdir(dirname(file)).catch(() => undefined); // only when empty
+  }
+}

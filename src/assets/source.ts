@@ -1,0 +1,39 @@
+/**
+ * Resolving an asset's source file: it must exist and stay inside the pack folder once
+ * links are followed, and its id must be usable as an output folder name.
+ */
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { errnoCode } from '../shared/errors.js';
+import type { ManifestAsset } from '../manifest/types.js';
+
+export type SourceResolution = { ok: true; path: string } | { ok: false; code: string; message: string; hint?: string };
+
+const SAFE_ID = /^[a-z0-9][a-z0-9-]*$/;
+
+/** `packReal` is the pack folder with links resolved (`realpath`). */
+export async function resolveAssetSource(packReal: string, asset: ManifestAsset): Promise<SourceResolution> {
+  if (!SAFE_ID.test(asset.id)) {
+    return { ok: false, code: 'PATH_UNSAFE', message: `Asset id "${asset.id}" cannot name an output folder.` };
+  }
+  let real: string;
+  try {
+    real = await realpath(resolve(packReal, asset.file));
+  } catch (err) {
+    const code = errnoCode(err);
+    return code === 'ENOENT' || code === 'ENOTDIR'
+      ? { ok: false, code: 'ASSET_MISSING', message: `Asset "${asset.id}": ${asset.file} does not exist.`, hint: 'Check the file name in pack.json.' }
+      : { ok: false, code: 'ASSET_CORRUPT', message: `Asset "${asset.id}": ${asset.file} cannot be read (${code ?? 'error'}).` };
+  }
+  const rel = relative(packReal, real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    return { ok: false, code: 'PATH_UNSAFE', message: `Asset "${asset.id}": ${asset.file} leaves the pack folder.` };
+  }
+  return { ok: true, path: real };
+}
+
+/** The message of an error sharp threw while decoding a source, as a finding code and reason. */
+export function classifyDecodeError(err: unknown): { code: 'ASSET_TOO_LARGE' | 'ASSET_CORRUPT'; reason: string } {
+  const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+  return { code: /pixel limit/i.test(reason) ? 'ASSET_TOO_LARGE' : 'ASSET_CORRUPT', reason };
+}
