@@ -1,0 +1,185 @@
+/**
+ * Reading a pack manifest: find `pack.json`, enforce the limits (1 MiB, strict UTF-8, no
+ * BOM, nesting depth 64) and parse it. Problems with the file itself are findings of the
+ * pack (MANIFEST_UNREADABLE); only a target path that does not exist is an input error.
+ *
+ * The fast path is one `readFile` and one `JSON.parse`; positions (line, column) are only
+ * computed, by `./position.ts`, when there is something to report.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { errnoCode, inputError } from '../shared/errors.js';
+import type { Finding } from '../shared/findings.js';
+import type { PackManifest } from './types.js';
+
+/** A manifest larger than this is refused unread (PRODUCT.md §4). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** Objects and arrays nested deeper than this are refused before parsing. */
+export const MAX_MANIFEST_DEPTH = 64;
+export const MANIFEST_FILE = 'pack.json';
+
+export type LoadedManifest =
+  | {
+      ok: true;
+      /**
+       * The parsed document. It has not been checked yet: pass it to `checkManifestValue`
+       * (or use `validatePack`) before trusting its shape.
+       */
+      manifest: PackManifest;
+      packDir: string;
+      manifestPath: string;
+      text: string;
+    }
+  | { ok: false; packDir: string; manifestPath: string; findings: Finding[] };
+
+export interface LoadOptions {
+  /** Base for relative targets and for the `file` of findings (default: process.cwd()). */
+  cwd?: string;
+}
+
+/**
+ * Loads `pack.json` from a pack folder, or the manifest file `target` names.
+ * Throws `PATH_NOT_FOUND` (exit 3) when `target` does not exist.
+ */
+export async function loadPackManifest(target: string, options: LoadOptions = {}): Promise<LoadedManifest> {
+  const cwd = options.cwd ?? process.cwd();
+  const abs = resolve(cwd, target);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(abs)).isDirectory();
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw inputError('PATH_NOT_FOUND', `${target} does not exist.`, {
+        hint: 'Give a pack folder or the path of its pack.json.',
+        details: { path: target },
+      });
+    }
+    throw inputError('PATH_UNREADABLE', `Cannot read ${target}: ${(err as Error).message}`, { details: { path: target } });
+  }
+  const manifestPath = isDir ? join(abs, MANIFEST_FILE) : abs;
+  const packDir = isDir ? abs : dirname(abs);
+  const file = displayPath(manifestPath, cwd);
+  const fail = (message: string, hint?: string, at?: { line: number; column: number }): LoadedManifest => ({
+    ok: false,
+    packDir,
+    manifestPath,
+    findings: [
+      {
+        code: 'MANIFEST_UNREADABLE',
+        severity: 'error',
+        file,
+        ...(at ? { line: at.line, column: at.column } : {}),
+        message,
+        ...(hint ? { hint } : {}),
+      },
+    ],
+  });
+
+  let bytes: Buffer;
+  try {
+    const info = await stat(manifestPath);
+    if (!info.isFile()) return fail(`${file} is not a file.`);
+    if (info.size > MAX_MANIFEST_BYTES) {
+      return fail(
+        `${file} is ${info.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`,
+        'Keep long texts in locales/ and art in assets/; the manifest only names them.',
+      );
+    }
+    bytes = await readFile(manifestPath);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') {
+      return fail(
+        isDir ? `The folder ${displayPath(packDir, cwd)} has no ${MANIFEST_FILE}.` : `${file} does not exist.`,
+        isDir ? 'Run `packops init` in the folder to create one.' : undefined,
+      );
+    }
+    return fail(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  // The size can change between stat and read; the limit holds on what was read.
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    return fail(`${file} is larger than ${MAX_MANIFEST_BYTES} bytes (1 MiB).`);
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return fail(
+      `${file} starts with a UTF-8 byte-order mark (BOM); a manifest must be plain UTF-8 JSON without one.`,
+      'Save the file as "UTF-8" rather than "UTF-8 with BOM".',
+      { line: 1, column: 1 },
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    return fail(
+      `${file} is not valid UTF-8 (first bad byte at offset ${offset}); a manifest must be strict UTF-8.`,
+      'Re-save the file with UTF-8 encoding.',
+    );
+  }
+  const tooDeep = depthExceeded(text, MAX_MANIFEST_DEPTH);
+  if (tooDeep !== undefined) {
+    const { lineColumn } = await import('./position.js');
+    return fail(
+      `${file} nests objects or arrays deeper than ${MAX_MANIFEST_DEPTH} levels.`,
+      undefined,
+      lineColumn(text, tooDeep),
+    );
+  }
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch {
+    const { describeSyntaxError } = await import('./position.js');
+    const syntax = describeSyntaxError(text);
+    return fail(`${file} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
+  }
+  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, text };
+}
+
+/**
+ * Offset of the first container that opens deeper than `max`, or undefined. Scans the
+ * text (strings skipped) so that hostile nesting never reaches a recursive parser.
+ */
+export function depthExceeded(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c /* \ */) i++;
+      else if (ch === 0x22 /* " */) inString = false;
+      continue;
+    }
+    if (ch === 0x22) inString = true;
+    else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      depth++;
+      if (depth > max) return i;
+    } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) depth--;
+  }
+  return undefined;
+}
+
+/** Byte offset of the first byte that breaks UTF-8 (a slow path, only after a failure). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // The longest prefix that decodes in streaming mode (an unfinished sequence at the end
+  // of a prefix is allowed there); the byte after it is the first bad one.
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    try {
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+/** A path as a person would type it: relative to the working directory when inside it. */
+export function displayPath(path: string, cwd: string): string {
+  const rel = path.startsWith(cwd + '/') ? path.slice(cwd.length + 1) : path;
+  return rel === '' ? basename(path) : rel;
+}
