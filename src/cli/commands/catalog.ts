@@ -1,5 +1,178 @@
-import type { Command } from 'commander';
+/**
+ * `catalog publish|diff|report` (the `catalog` group is shared: `catalog add` is the
+ * ledger's) and the top-level `release`. Domain modules are imported inside the actions.
+ */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { Option, type Command } from 'commander';
+import { action } from '../action.js';
+import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 
-// Commands of this group are registered here (see CONTRIBUTING.md).
-export function register(_program: Command, _groups: CommandGroups): void {}
+type TextOrJson = 'table' | 'md' | 'json';
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'output format').choices(['table', 'md', 'json']).default('table');
+}
+
+/** Opens the ledger a command reads; a ledger file that does not exist is an input error. */
+async function openExistingLedger(ctx: CliContext) {
+  const { openLedger, resolveLedgerLocation } = await import('../../ledger/db.js');
+  const location = resolveLedgerLocation(ctx.global.db, ctx.cwd);
+  if (location !== ':memory:' && !existsSync(location)) {
+    const { inputError } = await import('../../shared/errors.js');
+    throw inputError('PATH_NOT_FOUND', `There is no ledger at ${location}.`, {
+      hint: 'Pass --db (or set PACKOPS_DB) to the ledger that holds the released packs, or run `packops release` first.',
+      details: { path: location },
+    });
+  }
+  return openLedger(location);
+}
+
+function emitText(ctx: CliContext, format: TextOrJson, data: unknown, render: (f: 'table' | 'md') => string): void {
+  if (ctx.global.json) ctx.out.writeJson(data);
+  else if (format === 'json') ctx.out.raw(`${JSON.stringify(data, null, 2)}\n`);
+  else ctx.out.result(data, () => render(format));
+}
+
+function displayPath(ctx: CliContext, p: string): string {
+  const rel = relative(ctx.cwd, p);
+  return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
+}
+
+interface PublishOpts {
+  out: string;
+  baseUrl?: string;
+  market?: string;
+  title?: string;
+}
+
+interface DiffOpts {
+  format: TextOrJson;
+}
+
+export function register(_program: Command, groups: CommandGroups): void {
+  groups.catalog
+    .command('publish')
+    .description('write catalog.json, index.html and the archives, signatures and thumbnails they point to')
+    .requiredOption('-o, --out <dir>', 'the site folder (replaced as a whole; must be new, empty or an earlier site)')
+    .option('--base-url <url>', 'absolute http(s) URL the site will be served from (URLs are relative without it)')
+    .option('--market <country>', 'publish for one market (ISO 3166-1 alpha-2, e.g. GB): only its local prices')
+    .option('--title <text>', 'title of index.html')
+    .addHelpText(
+      'after',
+      `
+The feed holds each slug's latest registered version, and leaves out packs (and bundles)
+outside their availability window on the publish day: the UTC day of SOURCE_DATE_EPOCH,
+else today. The same ledger and SOURCE_DATE_EPOCH give a byte-identical catalog.json.
+
+Examples:
+  $ packops catalog publish --out site
+  $ SOURCE_DATE_EPOCH=1795651200 packops catalog publish --out site --base-url https://cdn.example.com/catalog/ --json
+  $ packops catalog publish --out site-gb --market GB`,
+    )
+    .action(
+      action<[], PublishOpts>(async (ctx, _args, opts) => {
+        const { publishCatalog } = await import('../../catalog/publish.js');
+        const { clockFromEnv } = await import('../../catalog/feed.js');
+        const now = clockFromEnv(ctx.env);
+        const ledger = await openExistingLedger(ctx);
+        let result;
+        try {
+          result = await publishCatalog(ledger, { out: ctx.path(opts.out), baseUrl: opts.baseUrl, market: opts.market, now, title: opts.title });
+        } finally {
+          await ledger.close();
+        }
+        for (const e of result.excluded) {
+          const window = e.availability ? ` (available ${e.availability.from ?? '…'} to ${e.availability.until ?? '…'})` : '';
+          const why =
+            e.reason === 'pack-not-in-feed'
+              ? `its packs ${e.missingPacks?.join(', ')} are not in the feed`
+              : e.reason === 'expired'
+                ? `its availability ended before ${result.feed.publishDate}${window}`
+                : `it is not available yet on ${result.feed.publishDate}${window}`;
+          ctx.out.warn(`left out ${e.kind} ${e.slug}${e.version ? ` ${e.version}` : ''}: ${why}`);
+        }
+        const summary = {
+          ok: true,
+          out: result.outDir,
+          catalog: result.catalogPath,
+          index: result.indexPath,
+          sha256: result.sha256,
+          generatedAt: result.feed.generatedAt,
+          publishDate: result.feed.publishDate,
+          market: result.feed.market,
+          baseUrl: result.feed.baseUrl,
+          packs: result.feed.packs.map((p) => ({ slug: p.slug, version: p.version })),
+          bundles: result.feed.bundles.map((b) => b.slug),
+          excluded: result.excluded,
+          files: result.files,
+        };
+        ctx.out.result(summary, () =>
+          [
+            `Published ${summary.packs.length} packs and ${summary.bundles.length} bundles for ${summary.publishDate}` +
+              (result.excluded.length > 0 ? ` (${result.excluded.length} left out)` : '') +
+              '.',
+            `  feed: ${displayPath(ctx, result.catalogPath)}`,
+            `  page: ${displayPath(ctx, result.indexPath)}`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  groups.catalog
+    .command('diff')
+    .description('what changed between two catalog.json files: packs and bundles added, removed, re-versioned, re-priced')
+    .argument('<old>', 'the earlier catalog.json')
+    .argument('<new>', 'the later catalog.json')
+    .addOption(formatOption())
+    .addHelpText(
+      'after',
+      `
+Exit code 0 whatever changed; 3 when a file is missing, not JSON or not a catalog.
+
+Examples:
+  $ packops catalog diff old/catalog.json site/catalog.json
+  $ packops catalog diff old/catalog.json site/catalog.json --format md >> release-notes.md`,
+    )
+    .action(
+      action<[string, string], DiffOpts>(async (ctx, [oldFile, newFile], opts) => {
+        const { diffCatalogs, readCatalogForDiff } = await import('../../catalog/diff.js');
+        const { renderDiff } = await import('../../catalog/render.js');
+        const [a, b] = await Promise.all([readCatalogForDiff(ctx.path(oldFile)), readCatalogForDiff(ctx.path(newFile))]);
+        const diff = diffCatalogs(a, b, { old: oldFile, new: newFile });
+        emitText(ctx, opts.format, { ok: true, ...diff }, (f) => renderDiff(diff, f));
+      }),
+    );
+
+  groups.catalog
+    .command('report')
+    .description("the library by category against the roadmap's launch plan, price spread, ratings, packs under 4.0 stars")
+    .addOption(formatOption())
+    .addHelpText(
+      'after',
+      `
+Counts each slug's latest registered version; ratings come from imported reviews.
+
+Examples:
+  $ packops catalog report
+  $ packops catalog report --format md > library.md
+  $ packops catalog report --json`,
+    )
+    .action(
+      action<[], DiffOpts>(async (ctx, _args, opts) => {
+        const { buildCatalogReport } = await import('../../catalog/report.js');
+        const { loadReviews, loadStoredPacks } = await import('../../catalog/source.js');
+        const { renderReport } = await import('../../catalog/render.js');
+        const ledger = await openExistingLedger(ctx);
+        let report;
+        try {
+          report = buildCatalogReport({ packs: await loadStoredPacks(ledger), reviews: await loadReviews(ledger) });
+        } finally {
+          await ledger.close();
+        }
+        if (report.orphanReviews > 0) ctx.out.warn(`${report.orphanReviews} reviews name packs that are not registered; they are not counted`);
+        emitText(ctx, opts.format, { ok: true, ...report }, (f) => renderReport(report, f));
+      }),
+    );
+}

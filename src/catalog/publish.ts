@@ -1,0 +1,250 @@
+/**
+ * `catalog publish`: the feed, the page and every file they point to, staged whole in a
+ * temporary folder beside the target and swapped into place, so that a failed publish
+ * leaves the previous site as it was. Archives are copied only when their bytes still
+ * hash to what the ledger verified; thumbnails are extracted from those archives and
+ * checked against the hashes their pack.json lists.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Ledger } from '../ledger/db.js';
+import { conflictError, errnoCode, inputError } from '../shared/errors.js';
+import { buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
+import { renderCatalogPage } from './html.js';
+import { loadStoredBundles, loadStoredPacks, type StoredPack } from './source.js';
+
+export const CATALOG_SCHEMA_URL = new URL('../../schemas/catalog.schema.json', import.meta.url);
+
+export interface PublishOptions {
+  /** The site folder: replaced as a whole (it must be empty, missing, or an earlier site). */
+  out: string;
+  baseUrl?: string;
+  market?: string;
+  /** The clock (SOURCE_DATE_EPOCH or now); its UTC day is the publish day. */
+  now: Date;
+  title?: string;
+}
+
+export interface PublishResult {
+  outDir: string;
+  catalogPath: string;
+  indexPath: string;
+  feed: CatalogFeed;
+  excluded: Exclusion[];
+  /** Files written beside catalog.json (archives, signatures, thumbnails). */
+  files: number;
+  /** SHA-256 of catalog.json. */
+  sha256: string;
+}
+
+class HashCounter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      cb(new Error(`more than the ${this.limit} bytes expected`));
+      return;
+    }
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+/** Streams `source` to `target`, returning its SHA-256 and size (bounded by `limit`). */
+async function copyHashed(source: Readable, target: string, limit: number): Promise<{ sha256: string; bytes: number }> {
+  await mkdir(dirname(target), { recursive: true });
+  const counter = new HashCounter(limit);
+  await pipeline(source, counter, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
+  return { sha256: counter.hash.digest('hex'), bytes: counter.bytes };
+}
+
+async function copyArchive(pack: StoredPack, file: Extract<SiteFile, { kind: 'archive' }>, stage: string): Promise<void> {
+  const where = `${pack.manifest.slug} ${pack.manifest.version}`;
+  let got: { sha256: string; bytes: number };
+  try {
+    got = await copyHashed(createReadStream(pack.archivePath), join(stage, file.sitePath), Number.MAX_SAFE_INTEGER);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') {
+      throw inputError('ARCHIVE_MISSING', `The archive of ${where} registered from ${pack.archivePath} no longer exists.`, {
+        hint: 'Put the archive back, or build it again and register it with `packops catalog add`.',
+        details: { slug: file.slug, version: file.version, archivePath: pack.archivePath },
+      });
+    }
+    throw err;
+  }
+  if (got.sha256 !== file.sha256 || got.bytes !== file.bytes) {
+    throw inputError('ARCHIVE_CHANGED', `The archive ${pack.archivePath} no longer matches what the ledger registered for ${where}.`, {
+      hint: 'An archive is immutable once registered: restore the registered file, or release a new version.',
+      details: { slug: file.slug, version: file.version, expected: file.sha256, actual: got.sha256 },
+    });
+  }
+}
+
+async function copySignature(pack: StoredPack, file: Extract<SiteFile, { kind: 'signature' }>, stage: string): Promise<void> {
+  const sig = `${pack.archivePath}.minisig`;
+  try {
+    // A minisign signature is a few hundred bytes; anything larger is not one.
+    await copyHashed(createReadStream(sig), join(stage, file.sitePath), 64 * 1024);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') {
+      throw inputError('SIGNATURE_MISSING', `The signature ${sig} of ${file.slug} ${file.version} is missing.`, {
+        hint: 'The catalog publishes each archive with its detached .minisig; keep it beside the archive.',
+        details: { slug: file.slug, version: file.version },
+      });
+    }
+    throw err;
+  }
+}
+
+type ZipFile = import('yauzl').ZipFile;
+type ZipEntry = import('yauzl').Entry;
+
+/** Extracts the named entries of a zip into the stage, checking each one's size and hash. */
+async function extractVariants(pack: StoredPack, wanted: Array<Extract<SiteFile, { kind: 'variant' }>>, stage: string): Promise<void> {
+  if (wanted.length === 0) return;
+  const yauzl = (await import('yauzl')).default;
+  const byEntry = new Map(wanted.map((w) => [w.entry, w]));
+  const done = new Set<string>();
+  const zip = await new Promise<ZipFile>((ok, fail) =>
+    yauzl.open(pack.archivePath, { lazyEntries: true, autoClose: true, strictFileNames: true, validateEntrySizes: true }, (err, z) =>
+      err ? fail(err) : ok(z),
+    ),
+  );
+  const where = `${pack.manifest.slug} ${pack.manifest.version}`;
+  await new Promise<void>((ok, fail) => {
+    zip.on('error', fail);
+    zip.on('end', () => ok());
+    zip.on('entry', (entry: ZipEntry) => {
+      const want = byEntry.get(entry.fileName);
+      if (!want || done.has(entry.fileName)) {
+        zip.readEntry();
+        return;
+      }
+      done.add(entry.fileName);
+      zip.openReadStream(entry, (err, stream) => {
+        if (err) return fail(err);
+        copyHashed(stream, join(stage, want.sitePath), want.bytes)
+          .then((got) => {
+            if (got.sha256 !== want.sha256 || got.bytes !== want.bytes) {
+              throw inputError('ARCHIVE_CHANGED', `${want.entry} in the archive of ${where} does not match its pack.json.`, {
+                details: { slug: want.slug, version: want.version, entry: want.entry },
+              });
+            }
+            zip.readEntry();
+          })
+          .catch(fail);
+      });
+    });
+    zip.readEntry();
+  }).finally(() => zip.close());
+  const missing = wanted.filter((w) => !done.has(w.entry)).map((w) => w.entry);
+  if (missing.length > 0) {
+    throw inputError('ARCHIVE_CHANGED', `The archive of ${where} lacks ${missing.join(', ')}, which its pack.json lists.`, {
+      details: { slug: pack.manifest.slug, version: pack.manifest.version, missing },
+    });
+  }
+}
+
+/** Checks the feed against schemas/catalog.schema.json before anything is written. */
+export async function checkFeedSchema(feed: CatalogFeed): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const { Ajv2020 } = await import('ajv/dist/2020.js');
+  const addFormats = (await import('ajv-formats')).default as unknown as (ajv: InstanceType<typeof Ajv2020>) => void;
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats(ajv);
+  const validate = ajv.compile(JSON.parse(await readFile(CATALOG_SCHEMA_URL, 'utf8')) as object);
+  if (validate(feed)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+}
+
+async function prepareTarget(outDir: string): Promise<'new' | 'replace'> {
+  let info;
+  try {
+    info = await stat(outDir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 'new';
+    throw err;
+  }
+  if (!info.isDirectory()) throw inputError('OUTPUT_NOT_DIRECTORY', `${outDir} exists and is not a folder.`);
+  const entries = await readdir(outDir);
+  if (entries.length > 0 && !entries.includes('catalog.json')) {
+    throw conflictError('OUTPUT_NOT_EMPTY', `${outDir} is not empty and holds no catalog.json: refusing to replace it.`, {
+      hint: 'catalog publish replaces its output folder as a whole; point --out at a new folder or an earlier site.',
+    });
+  }
+  return entries.length === 0 ? 'new' : 'replace';
+}
+
+export async function publishCatalog(ledger: Ledger, options: PublishOptions): Promise<PublishResult> {
+  if (options.market !== undefined && !/^[A-Z]{2}$/.test(options.market)) {
+    throw inputError('MARKET_INVALID', `--market takes an ISO 3166-1 alpha-2 country code such as GB, not "${options.market}".`);
+  }
+  const outDir = resolve(options.out);
+  const stored = await loadStoredPacks(ledger);
+  const bundles = await loadStoredBundles(ledger);
+  const build = buildFeed({ packs: stored, bundles, now: options.now, market: options.market, baseUrl: options.baseUrl });
+  const problems = await checkFeedSchema(build.feed);
+  if (problems.length > 0) {
+    throw inputError('CATALOG_DATA_INVALID', `The catalog built from the ledger does not match schemas/catalog.schema.json: ${problems.slice(0, 5).join('; ')}.`, {
+      details: { problems },
+    });
+  }
+  const mode = await prepareTarget(outDir);
+  const text = serialiseFeed(build.feed);
+  const html = renderCatalogPage(build.feed, { title: options.title });
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const stage = join(dirname(outDir), `.${basename(outDir)}.${tag}.staging`);
+  const old = join(dirname(outDir), `.${basename(outDir)}.${tag}.old`);
+  await mkdir(dirname(outDir), { recursive: true });
+  await mkdir(stage);
+  try {
+    const bySlugVersion = new Map(stored.map((p) => [`${p.manifest.slug}@${p.manifest.version}`, p]));
+    const packOf = (f: SiteFile) => bySlugVersion.get(`${f.slug}@${f.version}`)!;
+    for (const file of build.files) {
+      if (file.kind === 'archive') await copyArchive(packOf(file), file, stage);
+      else if (file.kind === 'signature') await copySignature(packOf(file), file, stage);
+    }
+    const variantsByPack = new Map<StoredPack, Array<Extract<SiteFile, { kind: 'variant' }>>>();
+    for (const file of build.files) {
+      if (file.kind !== 'variant') continue;
+      const pack = packOf(file);
+      variantsByPack.set(pack, [...(variantsByPack.get(pack) ?? []), file]);
+    }
+    for (const [pack, files] of variantsByPack) await extractVariants(pack, files, stage);
+    await writeFile(join(stage, 'index.html'), html, { flag: 'wx' });
+    await writeFile(join(stage, 'catalog.json'), text, { flag: 'wx' });
+    if (mode === 'replace') {
+      await rename(outDir, old);
+      try {
+        await rename(stage, outDir);
+      } catch (err) {
+        await rename(old, outDir);
+        throw err;
+      }
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rm(outDir, { recursive: true, force: true }); // an empty folder
+      await rename(stage, outDir);
+    }
+  } catch (err) {
+    await rm(stage, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    outDir,
+    catalogPath: join(outDir, 'catalog.json'),
+    indexPath: join(outDir, 'index.html'),
+    feed: build.feed,
+    excluded: build.excluded,
+    files: build.files.length,
+    sha256: createHash('sha256').update(text).digest('hex'),
+  };
+}
