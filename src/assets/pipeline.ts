@@ -14,14 +14,13 @@ import pLimit from 'p-limit';
 import { errnoCode, usageError } from '../shared/errors.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
-import { checkManifest } from '../manifest/check.js';
 import { displayPath, loadPackManifest } from '../manifest/load.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
 import { loadAssetRules, type VariantRule } from './rules.js';
 import { probeImage } from './probe.js';
-import { classifyDecodeError, resolveAssetSource } from './source.js';
+import { blockingManifestFindings, classifyDecodeError, resolveAssetSource } from './source.js';
 
 export interface OptimiseOptions {
   /** Output folder (default `<pack>/.packops/out`). */
@@ -84,13 +83,10 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   });
 
   if (!loaded.ok) return refuse(loaded.findings);
-  // The manifest must be sound before its assets are touched (ids become folder names):
-  // the schema and semantic rules of `validate --no-files`, placed in the text.
+  // The asset list must be sound before any file is touched (ids become folder names).
   const manifestFile = display(loaded.manifestPath);
-  const checked = checkManifest(loaded.manifest);
-  for (const f of checked.findings) f.file ??= manifestFile;
-  const manifestFindings = locateFindings(loaded.text, checked.findings, checked.atKey);
-  if (!isOk(manifestFindings)) return refuse(manifestFindings);
+  const blocking = blockingManifestFindings(loaded.manifest, loaded.text, manifestFile);
+  if (blocking.length > 0) return refuse(blocking);
   const manifest: PackManifest = loaded.manifest;
   if (outDir === packDir || packDir.startsWith(outDir + sep)) {
     throw usageError(`The output folder ${display(outDir)} would hold the pack's own files.`, {
@@ -145,7 +141,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       data = hit.data;
     } else {
       const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
-      if (!probe.ok) return fail(probe.code, `Asset "${asset.id}": ${probe.message}`);
+      if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
       if (!(rule.formats as readonly string[]).includes(probe.format)) {
         return fail(
           'ASSET_FORMAT',
@@ -217,7 +213,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     ),
   );
 
-  const findings: Finding[] = [...manifestFindings];
+  const findings: Finding[] = [];
   const entries: AssetsLock['assets'] = [];
   for (const outcome of outcomes) {
     findings.push(...outcome.findings);

@@ -14,10 +14,11 @@ import { inputError } from '../shared/errors.js';
 import { isOk, type Finding } from '../shared/findings.js';
 import type { LockVariant, ManifestAsset } from '../manifest/types.js';
 import { displayPath, loadPackManifest } from '../manifest/load.js';
+import { locateFindings } from '../manifest/position.js';
 import { LOCK_FILE, readLock } from './lock.js';
 import { loadAssetRules } from './rules.js';
 import { probeImage } from './probe.js';
-import { classifyDecodeError, resolveAssetSource } from './source.js';
+import { blockingManifestFindings, classifyDecodeError, resolveAssetSource } from './source.js';
 
 export interface PreviewOptions {
   /** The PNG to write (default `<pack>/.packops/preview.png`). */
@@ -114,7 +115,9 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
   const empty = { width: 0, height: 0, columns: 0, rows: 0, from, tiles: [] };
   if (!loaded.ok) return { ok: false, target: display(packDir), ...empty, findings: loaded.findings };
   const manifest = loaded.manifest;
-  const assets: ManifestAsset[] = Array.isArray(manifest.assets) ? manifest.assets : [];
+  const blocking = blockingManifestFindings(manifest, loaded.text, display(loaded.manifestPath));
+  if (blocking.length > 0) return { ok: false, target: display(packDir), ...empty, findings: blocking };
+  const assets: ManifestAsset[] = manifest.assets;
   const rules = loadAssetRules();
   sharp.cache(false);
 
@@ -132,13 +135,14 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
   }
 
   const packReal = await realpath(packDir);
+  const manifestFile = display(loaded.manifestPath);
   const board = checkerboard(tile);
   const findings: Finding[] = [];
   const tiles: PreviewTile[] = [];
   const images: Array<Buffer | undefined> = [];
   for (const [index, asset] of assets.entries()) {
     const problem = (code: string, message: string, file?: string) => {
-      findings.push({ code, severity: 'error', ...(file ? { file } : {}), pointer: `/assets/${index}`, message });
+      findings.push({ code, severity: 'error', file: manifestFile, pointer: `/assets/${index}/file`, message });
       tiles.push({ id: asset.id, ok: false, code, ...(file ? { file } : {}) });
       images.push(undefined);
     };
@@ -160,7 +164,7 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
     }
     const probe = await probeImage(file, { maxPixels: rules.maxSourcePixels });
     if (!probe.ok) {
-      problem(probe.code, `Asset "${asset.id}": ${probe.message}`, display(file));
+      problem(probe.code, `Asset "${asset.id}" (${display(file)}): ${probe.message}`, display(file));
       continue;
     }
     try {
@@ -192,9 +196,9 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
 
   const composites: OverlayOptions[] = [];
   const text: string[] = [
-    `<text x="${LAYOUT.margin}" y="40" font-family="DejaVu Sans, sans-serif" font-size="26" font-weight="bold" fill="#1d1d2b">${escapeXml(fit(manifest.name ?? manifest.slug ?? '', width - 2 * LAYOUT.margin, 26))}</text>`,
+    `<text x="${LAYOUT.margin}" y="40" font-family="DejaVu Sans, sans-serif" font-size="26" font-weight="bold" fill="#1d1d2b">${escapeXml(fit(String(manifest.name ?? manifest.slug ?? ''), width - 2 * LAYOUT.margin, 26))}</text>`,
     `<text x="${LAYOUT.margin}" y="62" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#5b5b6b">${escapeXml(
-      fit(`${manifest.slug ?? ''} ${manifest.version ?? ''} · ${tiles.length} assets · from ${from}`, width - 2 * LAYOUT.margin, 13),
+      fit(`${String(manifest.slug ?? '')} ${String(manifest.version ?? '')} · ${tiles.length} assets · from ${from}`, width - 2 * LAYOUT.margin, 13),
     )}</text>`,
   ];
   tiles.forEach((t, i) => {
@@ -219,6 +223,7 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
     .composite(composites)
     .png({ compressionLevel: 9 })
     .toBuffer();
+  locateFindings(loaded.text, findings);
   const path = options.out ?? join(packDir, '.packops', 'preview.png');
   await writeFileAtomic(path, png);
   return { ok: isOk(findings), target: display(packDir), path, width, height, columns, rows, from, tiles, findings };

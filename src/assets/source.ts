@@ -5,6 +5,9 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
+import type { Finding } from '../shared/findings.js';
+import { checkManifest } from '../manifest/check.js';
+import { locateFindings } from '../manifest/position.js';
 import type { ManifestAsset } from '../manifest/types.js';
 
 export type SourceResolution = { ok: true; path: string } | { ok: false; code: string; message: string; hint?: string };
@@ -36,4 +39,26 @@ export async function resolveAssetSource(packReal: string, asset: ManifestAsset)
 export function classifyDecodeError(err: unknown): { code: 'ASSET_TOO_LARGE' | 'ASSET_CORRUPT'; reason: string } {
   const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
   return { code: /pixel limit/i.test(reason) ? 'ASSET_TOO_LARGE' : 'ASSET_CORRUPT', reason };
+}
+
+/** Manifest problems that make the asset list unusable: ids become folder names, files are read. */
+const BLOCKING_POINTER = /^\/assets(\/\d+(\/(id|file|type))?)?$/;
+
+/**
+ * The manifest findings that stop `assets` and `preview` before any file is touched: the
+ * asset list missing or malformed, an asset without a usable id, file or type, duplicate
+ * ids. Other manifest problems (prices, cover, texts) are `validate`'s to report; they do
+ * not stop the art from being optimised or previewed. Findings are placed in `text`.
+ */
+export function blockingManifestFindings(value: unknown, text: string, file: string): Finding[] {
+  const checked = checkManifest(value);
+  const blocking = checked.findings.filter(
+    (f) => f.severity === 'error' && (f.code === 'ASSET_ID_DUPLICATE' || (f.pointer !== undefined && BLOCKING_POINTER.test(f.pointer))),
+  );
+  const assets = (value as { assets?: unknown } | null)?.assets;
+  if (blocking.length === 0 && !Array.isArray(assets)) {
+    blocking.push({ code: 'SCHEMA', severity: 'error', pointer: '', message: 'The manifest has no "assets" list.' });
+  }
+  for (const f of blocking) f.file ??= file;
+  return locateFindings(text, blocking, checked.atKey);
 }
