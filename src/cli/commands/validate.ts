@@ -1,5 +1,84 @@
-import type { Command } from 'commander';
+/**
+ * `packops validate <pack-dir|pack.json>...`: schema, semantic and asset-file checks of
+ * many packs at once, one result per pack, in the reporter format CI reads.
+ */
+import { Option, type Command } from 'commander';
+import { action, intOption } from '../action.js';
 import type { CommandGroups } from './index.js';
 
-// Commands of this group are registered here (see CONTRIBUTING.md).
-export function register(_program: Command, _groups: CommandGroups): void {}
+const PROFILE_CHOICES = ['first-party', 'creator', 'ugc'] as const;
+const FORMAT_CHOICES = ['pretty', 'json', 'github', 'junit', 'sarif'] as const;
+
+interface ValidateFlags {
+  profile?: (typeof PROFILE_CHOICES)[number];
+  files: boolean;
+  strict?: boolean;
+  format: (typeof FORMAT_CHOICES)[number];
+  concurrency?: number;
+}
+
+export function register(program: Command, _groups: CommandGroups): void {
+  program
+    .command('validate')
+    .description('check pack manifests and their art: schema, semantic rules, asset files')
+    .argument('<targets...>', 'pack folders or pack.json files')
+    .addOption(new Option('--profile <name>', 'rules to apply (default first-party, or validate.profile in the config)').choices(PROFILE_CHOICES))
+    .option('--no-files', 'check the manifests alone, not the asset files')
+    .option('--strict', 'warnings fail too (or validate.strict in the config)')
+    .addOption(new Option('--format <format>', 'report format (--json is --format json)').choices(FORMAT_CHOICES).default('pretty'))
+    .addOption(new Option('--concurrency <n>', 'packs checked at once (default: CPU count; 32 with --no-files)').argParser(intOption('--concurrency', 1, 256)))
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every pack is valid · 1 findings · 2 usage error · 3 a target does not exist
+
+Examples:
+  $ packops validate fixtures/packs/ocean-creatures
+  $ packops validate packs/* --profile creator --strict
+  $ packops validate --no-files --format github packs/*/pack.json
+  $ packops validate packs/* --format junit > validate.xml
+  $ packops validate packs/* --json`,
+    )
+    .action(
+      action<[string[]], ValidateFlags>(async (ctx, [targets], flags, command) => {
+        const { resolveOption } = await import('../config.js');
+        const { usageError, inputError } = await import('../../shared/errors.js');
+        const profile = resolveOption<string>(command, 'profile', { config: ctx.config.validate?.profile }) ?? 'first-party';
+        if (!(PROFILE_CHOICES as readonly string[]).includes(profile)) {
+          throw usageError(`Unknown profile "${profile}" (from the config file); use first-party, creator or ugc.`);
+        }
+        const strict = resolveOption<boolean>(command, 'strict', { config: ctx.config.validate?.strict }) ?? false;
+        const { stat } = await import('node:fs/promises');
+        const missing: string[] = [];
+        await Promise.all(targets.map((t) => stat(ctx.path(t)).catch(() => missing.push(t))));
+        if (missing.length > 0) {
+          throw inputError(
+            'PATH_NOT_FOUND',
+            missing.length === 1 ? `${missing[0]} does not exist.` : `These targets do not exist: ${missing.join(', ')}.`,
+            { hint: 'Give pack folders or pack.json files.', details: { paths: missing } },
+          );
+        }
+        const [{ validatePack }, { default: pLimit }, { availableParallelism }, { makeReport }] = await Promise.all([
+          import('../../manifest/validate.js'),
+          import('p-limit'),
+          import('node:os'),
+          import('../../shared/findings.js'),
+        ]);
+        // Manifest-only checks wait on the disk; file checks on the CPU (sharp decodes).
+        const limit = pLimit(flags.concurrency ?? (flags.files ? Math.max(2, availableParallelism()) : 32));
+        const unique = [...new Set(targets)];
+        const results = await Promise.all(
+          unique.map((target) =>
+            limit(async () => {
+              const v = await validatePack(target, { profile: profile as ValidateFlags['profile'], files: flags.files, strict, cwd: ctx.cwd });
+              return { target: v.target, ok: v.ok, findings: v.findings };
+            }),
+          ),
+        );
+        const report = makeReport(results);
+        const { emitCheckReport } = await import('../reporters/index.js');
+        await emitCheckReport(ctx, report, flags.format, { tool: 'validate' });
+        if (!report.ok) ctx.setExitCode(1);
+      }),
+    );
+}

@@ -1,16 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import type { CheckReport } from '../../shared/findings.js';
+import type { CheckReport, Finding } from '../../shared/findings.js';
 
-export function renderPretty(report: CheckReport, c: ChalkInstance, _options: { tool: string }): string {
+export interface PrettyOptions {
+  tool: string;
+  /** The text of a file findings point into, for code frames (undefined: no frame). */
+  source?: (file: string) => string | undefined;
+}
+
+/** Reads (and caches) JSON files relative to `cwd` for code frames. */
+export function sourceReader(cwd: string): (file: string) => string | undefined {
+  const cache = new Map<string, string | undefined>();
+  return (file) => {
+    if (!file.endsWith('.json')) return undefined;
+    if (!cache.has(file)) {
+      try {
+        cache.set(file, readFileSync(resolve(cwd, file), 'utf8'));
+      } catch {
+        cache.set(file, undefined);
+      }
+    }
+    return cache.get(file);
+  };
+}
+
+export function renderPretty(report: CheckReport, c: ChalkInstance, options: PrettyOptions): string {
   const lines: string[] = [];
+  let errors = 0;
+  let warnings = 0;
   for (const result of report.results) {
     lines.push(`${result.ok ? c.green('✔') : c.red('✖')} ${result.target}`);
     for (const f of result.findings) {
+      if (f.severity === 'error') errors++;
+      else warnings++;
       const where = [f.file, f.line !== undefined ? `${f.line}:${f.column ?? 1}` : undefined].filter(Boolean).join(':');
       const sev = f.severity === 'error' ? c.red('error') : c.yellow('warning');
-      lines.push(`  ${sev} ${c.bold(f.code)} ${f.message}${where ? c.dim(` (${where}${f.pointer !== undefined ? ` ${f.pointer}` : ''})`) : ''}`);
-      if (f.hint) lines.push(`    ${c.dim(`hint: ${f.hint}`)}`);
+      lines.push(`  ${sev} ${c.bold(f.code)} ${f.message}`);
+      if (where || f.pointer !== undefined) lines.push(`    ${c.dim(`at ${where}${f.pointer !== undefined ? ` (${f.pointer || '/'})` : ''}`)}`);
+      const frame = f.file !== undefined && f.line !== undefined ? codeFrame(options.source?.(f.file), f, c) : [];
+      lines.push(...frame);
+      if (f.hint) lines.push(`    ${c.cyan('hint:')} ${f.hint}`);
     }
   }
+  const failed = report.results.filter((r) => !r.ok).length;
+  const total = report.results.length;
+  lines.push('');
+  lines.push(
+    `${options.tool}: ${total - failed} of ${total} ${total === 1 ? 'target' : 'targets'} ok` +
+      (errors + warnings > 0 ? `; ${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}` : ''),
+  );
   return lines.join('\n');
+}
+
+/** Two lines of context around the finding's line, with a caret under its column. */
+export function codeFrame(text: string | undefined, f: Finding, c: ChalkInstance): string[] {
+  if (text === undefined || f.line === undefined) return [];
+  const all = text.split('\n');
+  const first = Math.max(1, f.line - 1);
+  const last = Math.min(all.length, f.line + 1);
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    const raw = (all[n - 1] ?? '').replace(/\r$/, '');
+    const shown = raw.length > 160 ? `${raw.slice(0, 157)}...` : raw;
+    const mark = n === f.line ? c.red('>') : ' ';
+    out.push(`    ${mark} ${c.dim(`${String(n).padStart(width)} |`)} ${shown.replace(/\t/g, ' ')}`);
+    if (n === f.line) {
+      const col = Math.min(Math.max(1, f.column ?? 1), 160);
+      out.push(`      ${' '.repeat(width)} ${c.dim('|')} ${' '.repeat(col - 1)}${c.red('^')}`);
+    }
+  }
+  return out;
 }

@@ -1,0 +1,127 @@
+/**
+ * Asset file checks of a pack: every file a manifest names must stay inside the pack
+ * folder (links included), exist, be the image format its bytes say, and meet its type's
+ * rules (schemas/asset-rules.json) and the profile's limits. Headers are read first (the
+ * pixel limit applies before any decoding); files that pass are fully decoded once.
+ */
+import { realpath } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
+import { decodeCheck, formatName, probeImage } from '../assets/probe.js';
+import { loadAssetRules, type AssetRules } from '../assets/rules.js';
+import { errnoCode } from '../shared/errors.js';
+import type { Finding } from '../shared/findings.js';
+import type { AssetType } from './types.js';
+import { PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';
+
+export interface FileCheckOptions {
+  profile?: Profile;
+  rules?: AssetRules;
+  /** How many files of the pack are checked at once (default 4). */
+  concurrency?: number;
+}
+
+interface AssetRef {
+  index: number;
+  id: string;
+  file: string;
+  type: string | undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The assets of a parsed manifest whose `file` is a string that is lexically safe. */
+function assetRefs(manifest: unknown): AssetRef[] {
+  if (!isObject(manifest) || !Array.isArray(manifest.assets)) return [];
+  const refs: AssetRef[] = [];
+  (manifest.assets as unknown[]).forEach((a, index) => {
+    if (!isObject(a) || typeof a.file !== 'string' || unsafePathReason(a.file) !== undefined) return;
+    refs.push({
+      index,
+      id: typeof a.id === 'string' ? a.id : `#${index}`,
+      file: a.file,
+      type: typeof a.type === 'string' ? a.type : undefined,
+    });
+  });
+  return refs;
+}
+
+export async function checkAssetFiles(manifest: unknown, packDir: string, options: FileCheckOptions = {}): Promise<Finding[]> {
+  const rules = options.rules ?? loadAssetRules();
+  const refs = assetRefs(manifest);
+  if (refs.length === 0) return [];
+  const root = await realpath(packDir);
+  const { default: pLimit } = await import('p-limit');
+  const limit = pLimit(options.concurrency ?? 4);
+  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, options.profile ?? 'first-party'))));
+  return lists.flat();
+}
+
+async function checkOne(ref: AssetRef, packDir: string, root: string, rules: AssetRules, profile: Profile): Promise<Finding[]> {
+  const pointer = `/assets/${ref.index}/file`;
+  const out: Finding[] = [];
+  const add = (code: string, message: string, hint?: string) =>
+    out.push({ code, severity: 'error', pointer, message: `Asset "${ref.id}" (${ref.file}): ${message}`, ...(hint ? { hint } : {}) });
+  const abs = resolve(packDir, ref.file);
+  let real: string;
+  try {
+    real = await realpath(abs);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      add('ASSET_MISSING', 'the file does not exist.', 'Paths are relative to the folder that holds pack.json, and case matters.');
+    } else add('ASSET_CORRUPT', `the file cannot be read (${code ?? (err as Error).message}).`);
+    return out;
+  }
+  const rel = relative(root, real);
+  if (rel.startsWith(`..${sep}`) || rel === '..' || resolve(root, rel) !== real) {
+    add('PATH_UNSAFE', 'the path leads outside the pack folder (through a symbolic link).', 'Copy the file into the pack folder instead of linking to it.');
+    return out;
+  }
+  const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
+  if (!probe.ok) {
+    add(probe.code, lowerFirst(probe.message));
+    return out;
+  }
+  const rule = ref.type !== undefined ? rules.types[ref.type as AssetType] : undefined;
+  const shape = `${probe.width}×${probe.height}`;
+  if (rule) {
+    if (!(rule.formats as string[]).includes(probe.format)) {
+      add(
+        'ASSET_FORMAT',
+        `a ${ref.type} must be ${rule.formats.map(formatName).join(' or ')}; this file is ${formatName(probe.format)}.`,
+        rule.alpha === 'required' ? 'Cut-outs need a format with transparency.' : undefined,
+      );
+      return out;
+    }
+    const longEdge = Math.max(probe.width, probe.height);
+    if (longEdge < rule.minLongEdge) {
+      add('ASSET_TOO_SMALL', `the image is ${shape}; a ${ref.type} needs a long edge of at least ${rule.minLongEdge} px.`);
+    } else if (longEdge > rule.maxLongEdge) {
+      add('ASSET_TOO_LARGE', `the image is ${shape}; a ${ref.type} may have a long edge of at most ${rule.maxLongEdge} px.`);
+    }
+    if (probe.bytes > rule.maxBytes) {
+      add('ASSET_FILE_TOO_BIG', `the file is ${probe.bytes} bytes; a ${ref.type} source may be at most ${rule.maxBytes} bytes.`);
+    }
+    if (rule.alpha === 'required' && !probe.hasAlpha) {
+      add('ASSET_NO_ALPHA', `a ${ref.type} is a cut-out and needs transparency, but this ${formatName(probe.format)} has no alpha channel.`, 'Export it with a transparent background (PNG or WebP with alpha).');
+    }
+  }
+  if (profile === 'ugc') {
+    const ugc = PROFILE_RULES.ugc;
+    if (!(ugc.formats as readonly string[]).includes(probe.format)) {
+      add('PROFILE', `user-generated packs accept only PNG or JPEG files; this file is ${formatName(probe.format)}.`);
+    }
+    if (probe.bytes > ugc.maxAssetBytes && !(rule && probe.bytes > rule.maxBytes)) {
+      add('ASSET_FILE_TOO_BIG', `the file is ${probe.bytes} bytes; user-generated assets may be at most ${ugc.maxAssetBytes} bytes (5 MB).`);
+    }
+  }
+  const decoded = await decodeCheck(real, { maxPixels: rules.maxSourcePixels });
+  if (!decoded.ok) add('ASSET_CORRUPT', lowerFirst(decoded.message));
+  return out;
+}
+
+function lowerFirst(s: string): string {
+  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
+}

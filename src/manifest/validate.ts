@@ -1,0 +1,93 @@
+/**
+ * `validatePack`: the whole check of one pack, in one pass. Read the manifest (limits,
+ * encoding, syntax), check it (schema, semantic rules, profile), then check its asset
+ * files unless `files: false`. Every finding about pack.json carries its line and column.
+ */
+import type { AssetRules } from '../assets/rules.js';
+import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import { checkManifest } from './check.js';
+import { displayPath, loadPackManifest } from './load.js';
+import type { Profile } from './rules.js';
+import type { PackManifest } from './types.js';
+
+export interface ValidateOptions {
+  profile?: Profile;
+  /** Check the asset files too (default true); false checks the manifest alone. */
+  files?: boolean;
+  /** Warnings fail the pack too. */
+  strict?: boolean;
+  /** Base for relative targets and the `file` of findings (default: process.cwd()). */
+  cwd?: string;
+  /** Asset rules (default: schemas/asset-rules.json from the package). */
+  rules?: AssetRules;
+  /** Files of one pack checked at once (default 4). */
+  concurrency?: number;
+}
+
+export type PackValidation = CheckResult & {
+  /** The manifest, when it parsed and matches the schema. */
+  manifest?: PackManifest;
+  packDir: string;
+  manifestPath: string;
+};
+
+/**
+ * Validates one pack folder or pack.json. Throws PATH_NOT_FOUND (exit 3) when `target`
+ * does not exist; every other problem is a finding of the returned result.
+ */
+export async function validatePack(target: string, options: ValidateOptions = {}): Promise<PackValidation> {
+  const cwd = options.cwd ?? process.cwd();
+  const loaded = await loadPackManifest(target, { cwd });
+  const base = { target, packDir: loaded.packDir, manifestPath: loaded.manifestPath };
+  if (!loaded.ok) return { ...base, ok: false, findings: loaded.findings };
+
+  const file = displayPath(loaded.manifestPath, cwd);
+  const checked = checkManifest(loaded.manifest, { profile: options.profile });
+  const findings: Finding[] = [...checked.findings];
+  if (options.files !== false) {
+    const { checkAssetFiles } = await import('./files.js');
+    findings.push(
+      ...(await checkAssetFiles(loaded.manifest, loaded.packDir, {
+        profile: options.profile,
+        rules: options.rules,
+        concurrency: options.concurrency,
+      })),
+    );
+  }
+  for (const f of findings) f.file ??= file;
+  if (findings.length > 0) {
+    const { locateFindings } = await import('./position.js');
+    locateFindings(loaded.text, findings, checked.atKey);
+    sortByPosition(findings);
+  }
+  findings.forEach((f, i) => (findings[i] = canonical(f)));
+  const schemaValid = !findings.some((f) => f.code === 'SCHEMA' || f.code === 'AGE_RANGE' || f.code === 'CURRENCY');
+  return {
+    ...base,
+    ok: isOk(findings, options.strict),
+    findings,
+    ...(schemaValid ? { manifest: loaded.manifest } : {}),
+  };
+}
+
+function sortByPosition(findings: Finding[]): void {
+  const indexed = findings.map((f, i) => ({ f, i }));
+  indexed.sort((a, b) => (a.f.line ?? 0) - (b.f.line ?? 0) || (a.f.column ?? 0) - (b.f.column ?? 0) || a.i - b.i);
+  indexed.forEach(({ f }, i) => (findings[i] = f));
+}
+
+/** The §3 key order: code, severity, file, pointer, line, column, row, message, hint. */
+function canonical(f: Finding): Finding {
+  const { code, severity, file, pointer, line, column, row, message, hint } = f;
+  return {
+    code,
+    severity,
+    ...(file !== undefined ? { file } : {}),
+    ...(pointer !== undefined ? { pointer } : {}),
+    ...(line !== undefined ? { line } : {}),
+    ...(column !== undefined ? { column } : {}),
+    ...(row !== undefined ? { row } : {}),
+    message,
+    ...(hint !== undefined ? { hint } : {}),
+  };
+}
