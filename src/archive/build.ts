@@ -1,0 +1,264 @@
+/**
+ * `packops build`: a validated pack → `dist/<slug>-<version>.zip` and its detached
+ * `.minisig`. Inside: `INTEGRITY.json`, `INTEGRITY.json.minisig`, the variants and the
+ * normalised `pack.json`, sorted by path, fixed timestamps and modes, images stored and
+ * JSON deflated at a fixed level. Nothing else from the pack folder can enter: the entry
+ * list is built from assets.lock.json and the manifest, never from a directory listing.
+ *
+ * The variants are streamed once each: SHA-256 and CRC-32 on the way into the zip. Because
+ * INTEGRITY.json sorts first, its hashes come from assets.lock.json and every streamed file
+ * is checked against them as it is written; a file that changed since the lock aborts the
+ * build and nothing is left behind.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { tempPathFor } from '../shared/atomic.js';
+import { ExitCode, PackopsError, inputError } from '../shared/errors.js';
+import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
+import type { AssetsLock, LockVariant, PackManifest } from '../manifest/types.js';
+import { prehash, signMessage, type SecretKey } from '../signing/minisign.js';
+import {
+  INTEGRITY_JSON,
+  INTEGRITY_SIG,
+  PACK_JSON,
+  archiveName,
+  byPath,
+  integrityDocument,
+  serializeIntegrity,
+  stableJson,
+  trustedCommentFor,
+  unsafeEntryName,
+} from './integrity.js';
+import { ZIP_EPOCH, ZipSourceMismatchError, hashFile, writeZip, type ZipEntryInput } from './zip-writer.js';
+
+export interface ArchiveEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** A file to place in the archive: its entry path and where it is on disk. */
+export interface VariantFile {
+  path: string;
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface WriteArchiveOptions {
+  zipPath: string;
+  /** Where the detached signature goes (default `<zip>.minisig`); ignored without a key. */
+  sigPath?: string;
+  slug: string;
+  version: string;
+  /** The pack.json bytes placed in the archive. */
+  packJson: Uint8Array;
+  variants: readonly VariantFile[];
+  /** The signing key. Without it, `integritySignature` must be given and no detached signature is written. */
+  secretKey?: SecretKey;
+  /** A ready INTEGRITY.json.minisig (a rebuild reuses the one of the archive it checks). */
+  integritySignature?: string;
+  /** Entry timestamps, seconds since the epoch (default 1980-01-01). */
+  sourceDateEpoch?: number;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+export interface WriteArchiveResult {
+  zipPath: string;
+  sigPath?: string;
+  sha256: string;
+  bytes: number;
+  entries: ArchiveEntry[];
+}
+
+/**
+ * The archive core: INTEGRITY.json and its signature, the zip (temp file), the detached
+ * signature (temp file), then both renamed into place. Used by build, by `verify
+ * --rebuild` and by the benchmark.
+ */
+export async function writePackArchive(opts: WriteArchiveOptions): Promise<WriteArchiveResult> {
+  const comment = trustedCommentFor(opts.slug, opts.version);
+  for (const v of opts.variants) {
+    const why = unsafeEntryName(v.path);
+    if (why !== undefined || v.path === PACK_JSON || v.path === INTEGRITY_JSON || v.path === INTEGRITY_SIG) {
+      throw inputError('VARIANT_PATH_UNSAFE', `The variant path "${v.path}" cannot be an archive entry${why ? `: ${why}` : ''}.`);
+    }
+  }
+  const packSha = createHash('sha256').update(opts.packJson).digest('hex');
+  const files = [{ path: PACK_JSON, size: opts.packJson.length, sha256: packSha }, ...opts.variants.map((v) => ({ path: v.path, size: v.bytes, sha256: v.sha256 }))];
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw inputError('VARIANT_PATH_DUPLICATE', `Two archive entries would be named ${f.path}.`);
+    seen.add(f.path);
+  }
+  const integrity = Buffer.from(serializeIntegrity(integrityDocument(files)), 'utf8');
+  let integritySig: string;
+  if (opts.secretKey) integritySig = signMessage(opts.secretKey, prehash(integrity), { trustedComment: comment });
+  else if (opts.integritySignature !== undefined) integritySig = opts.integritySignature;
+  else throw new RangeError('writePackArchive needs a secret key or a ready integrity signature');
+
+  const entries = [
+    { name: INTEGRITY_JSON, data: integrity, method: 'deflate' } satisfies ZipEntryInput,
+    { name: INTEGRITY_SIG, data: Buffer.from(integritySig, 'utf8'), method: 'deflate' } satisfies ZipEntryInput,
+    { name: PACK_JSON, data: opts.packJson, method: 'deflate' } satisfies ZipEntryInput,
+    // Variants are streamed from disk and stored; only image formats are variants.
+    ...opts.variants.map((v): ZipEntryInput => ({ name: v.path, file: v.file, method: 'store', expect: { size: v.bytes, sha256: v.sha256 } })),
+  ].sort((a: ZipEntryInput, b: ZipEntryInput) => byPath({ path: a.name }, { path: b.name }));
+
+  const total = opts.variants.reduce((s, v) => s + v.bytes, 0);
+  const zipTmp = tempPathFor(opts.zipPath);
+  const sigPath = opts.secretKey ? (opts.sigPath ?? `${opts.zipPath}.minisig`) : undefined;
+  const sigTmp = sigPath ? tempPathFor(sigPath) : undefined;
+  try {
+    await writeZip(zipTmp, entries, {
+      mtime: opts.sourceDateEpoch ?? ZIP_EPOCH,
+      onBytes: (n) => opts.onProgress?.(n, total),
+    });
+    const digest = await hashFile(zipTmp);
+    if (opts.secretKey && sigPath && sigTmp) {
+      const sig = signMessage(opts.secretKey, digest.blake2b512, { trustedComment: comment });
+      await writeFile(sigTmp, sig, { flag: 'wx', mode: 0o644 });
+      await rename(zipTmp, opts.zipPath);
+      await rename(sigTmp, sigPath);
+    } else {
+      await rename(zipTmp, opts.zipPath);
+    }
+    return {
+      zipPath: opts.zipPath,
+      ...(sigPath ? { sigPath } : {}),
+      sha256: digest.sha256,
+      bytes: digest.bytes,
+      entries: files.sort(byPath),
+    };
+  } catch (err) {
+    await rm(zipTmp, { force: true });
+    if (sigTmp) await rm(sigTmp, { force: true });
+    if (err instanceof ZipSourceMismatchError) {
+      throw inputError('VARIANT_CHANGED', `${err.file} changed after assets.lock.json was written (entry ${err.entry}).`, {
+        hint: 'Run `packops assets <pack> --no-cache` to rewrite the variants, then build again.',
+        details: { entry: err.entry, expected: err.expected, actual: err.actual },
+      });
+    }
+    throw err;
+  }
+}
+
+
+/** The pack.json of an archive: the source manifest, each asset given its variants, stable JSON. */
+export function archiveManifest(manifest: PackManifest, lock: AssetsLock): { manifest: PackManifest; variants: LockVariant[] } {
+  const byId = new Map(lock.assets.map((a) => [a.id, a]));
+  const variants: LockVariant[] = [];
+  const assets = manifest.assets.map((asset) => {
+    const locked = byId.get(asset.id);
+    if (!locked || locked.variants.length === 0) {
+      throw inputError('VARIANTS_MISSING', `assets.lock.json has no variants for asset "${asset.id}".`, {
+        hint: 'Run `packops assets <pack>` and build again.',
+      });
+    }
+    const sorted = [...locked.variants].sort(byPath);
+    variants.push(...sorted);
+    const { variants: _old, ...source } = asset;
+    return { ...source, variants: sorted };
+  });
+  return { manifest: { ...manifest, assets }, variants };
+}
+
+export interface BuildOptions {
+  secretKey: SecretKey;
+  /** Folder for the archive (default `dist/` under `cwd`). */
+  outDir?: string;
+  /** Entry timestamps (default: SOURCE_DATE_EPOCH from `env`, else 1980-01-01). */
+  sourceDateEpoch?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Asset pipeline output folder (default `<pack>/.packops/out`). */
+  assetsOut?: string;
+  /** Asset pipeline cache folder, and whether to use it (default: the pack's, on). */
+  cacheDir?: string;
+  cache?: boolean;
+  onProgress?: (phase: 'validate' | 'assets' | 'archive', done: number, total: number) => void;
+}
+
+export interface BuildResult {
+  zipPath: string;
+  sigPath: string;
+  sha256: string;
+  bytes: number;
+  manifest: PackManifest;
+  entries: ArchiveEntry[];
+  keyId: string;
+}
+
+/**
+ * Thrown when the pack has findings (validation or assets): exit 1, with the check report
+ * in `report` so the CLI can print it like `validate` does.
+ */
+export class BuildRefusedError extends PackopsError {
+  constructor(readonly report: CheckReport) {
+    const count = report.results.reduce((n, r) => n + r.findings.filter((f) => f.severity === 'error').length, 0);
+    super('BUILD_REFUSED', ExitCode.findings, `The pack has ${count} error${count === 1 ? '' : 's'}; no archive was written.`, {
+      hint: 'Fix the findings (packops validate shows them all) and build again.',
+      details: { report },
+    });
+  }
+}
+
+/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it (a decimal count of seconds). */
+export function sourceDateEpochFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) {
+    throw inputError('SOURCE_DATE_EPOCH_INVALID', `SOURCE_DATE_EPOCH must be a whole number of seconds, not "${raw}".`);
+  }
+  return Number(raw);
+}
+
+export async function buildArchive(target: string, options: BuildOptions): Promise<BuildResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const sourceDateEpoch = options.sourceDateEpoch ?? sourceDateEpochFrom(env);
+  const { validatePack } = await import('../manifest/validate.js');
+  options.onProgress?.('validate', 0, 1);
+  const validation = await validatePack(target, { files: true, cwd });
+  if (!validation.ok || validation.manifest === undefined) throw new BuildRefusedError(makeReport([validation]));
+  const { optimisePack } = await import('../assets/pipeline.js');
+  const optimised = await optimisePack(target, {
+    cwd,
+    ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    onProgress: (done, total) => options.onProgress?.('assets', done, total),
+  });
+  if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
+  const source = validation.manifest;
+  const { manifest, variants } = archiveManifest(source, optimised.lock);
+  const outDir = resolve(cwd, options.outDir ?? 'dist');
+  const zipPath = join(outDir, archiveName(source.slug, source.version));
+  await mkdir(outDir, { recursive: true });
+  const written = await writePackArchive({
+    zipPath,
+    slug: source.slug,
+    version: source.version,
+    packJson: Buffer.from(stableJson(manifest), 'utf8'),
+    variants: variants.map((v) => ({ path: v.path, file: join(optimised.outDir, v.path), bytes: v.bytes, sha256: v.sha256 })),
+    secretKey: options.secretKey,
+    ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+    onProgress: (done, total) => options.onProgress?.('archive', done, total),
+  });
+  return {
+    zipPath: written.zipPath,
+    sigPath: written.sigPath ?? `${zipPath}.minisig`,
+    sha256: written.sha256,
+    bytes: written.bytes,
+    manifest,
+    entries: written.entries,
+    keyId: options.secretKey.keyId,
+  };
+}
+
+/** Path shown to people: relative to the working directory where that is shorter. */
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}

@@ -1,0 +1,123 @@
+/**
+ * What a pack archive holds and how its contents are described: INTEGRITY.json, the
+ * trusted comment, stable JSON, and the rule for safe entry names. Shared by build and
+ * verify so that the two cannot disagree.
+ */
+
+export const PACK_JSON = 'pack.json';
+export const INTEGRITY_JSON = 'INTEGRITY.json';
+export const INTEGRITY_SIG = 'INTEGRITY.json.minisig';
+
+export interface IntegrityFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface IntegrityDocument {
+  version: 1;
+  algorithm: 'sha256';
+  files: IntegrityFile[];
+}
+
+/** Code-point order, the order of entries and of INTEGRITY.json. */
+export function byPath<T extends { path: string }>(a: T, b: T): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/**
+ * Stable JSON: object keys sorted by code point at every level, two-space indentation,
+ * a final newline. The same value always gives the same bytes.
+ */
+export function stableJson(value: unknown): string {
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function integrityDocument(files: readonly IntegrityFile[]): IntegrityDocument {
+  return {
+    version: 1,
+    algorithm: 'sha256',
+    files: [...files].map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })).sort(byPath),
+  };
+}
+
+/** INTEGRITY.json as written into archives (its key order is the documented one). */
+export function serializeIntegrity(doc: IntegrityDocument): string {
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Parses INTEGRITY.json strictly; returns a reason when it is not a valid document. */
+export function parseIntegrity(text: string): { ok: true; doc: IntegrityDocument } | { ok: false; reason: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  const v = value as Partial<IntegrityDocument> | null;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, reason: 'not a JSON object' };
+  if (v.version !== 1) return { ok: false, reason: 'version must be 1' };
+  if (v.algorithm !== 'sha256') return { ok: false, reason: 'algorithm must be "sha256"' };
+  if (!Array.isArray(v.files)) return { ok: false, reason: 'files must be an array' };
+  const seen = new Set<string>();
+  for (const [i, f] of v.files.entries()) {
+    const file = f as Partial<IntegrityFile> | null;
+    if (
+      typeof file !== 'object' ||
+      file === null ||
+      typeof file.path !== 'string' ||
+      !Number.isSafeInteger(file.size) ||
+      (file.size as number) < 0 ||
+      typeof file.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(file.sha256)
+    ) {
+      return { ok: false, reason: `files/${i} must be {"path", "size", "sha256"} with a whole size and 64 hex digits` };
+    }
+    if (seen.has(file.path)) return { ok: false, reason: `files/${i} lists ${file.path} twice` };
+    seen.add(file.path);
+  }
+  return { ok: true, doc: v as IntegrityDocument };
+}
+
+/** The trusted comment of both signatures of a pack archive. */
+export function trustedCommentFor(slug: string, version: string): string {
+  return `slug=${slug} version=${version}`;
+}
+
+/** The archive file name of a pack. */
+export function archiveName(slug: string, version: string): string {
+  return `${slug}-${version}.zip`;
+}
+
+/**
+ * Why an entry name is unsafe to extract, or undefined when it is safe: relative, POSIX,
+ * no `.`/`..`/empty segments, no backslash, no drive letter, no control characters.
+ */
+export function unsafeEntryName(name: string): string | undefined {
+  if (name.length === 0) return 'the name is empty';
+  if (name.includes('\\')) return 'it contains a backslash';
+  if (name.startsWith('/')) return 'it is an absolute path';
+  if (/^[A-Za-z]:/.test(name)) return 'it starts with a drive letter';
+  if ([...name].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return 'it contains a control character';
+  const parts = name.split('/');
+  const dirEntry = name.endsWith('/');
+  for (const [i, part] of parts.entries()) {
+    if (part === '..') return 'it contains a ".." segment';
+    if (part === '.') return 'it contains a "." segment';
+    if (part === '' && !(dirEntry && i === parts.length - 1)) return 'it contains an empty segment';
+  }
+  return undefined;
+}

@@ -1,0 +1,435 @@
+/**
+ * `packops verify`: proves an archive is ours, intact and safe, without extracting it.
+ *
+ * - the detached `<zip>.minisig` over the whole file (BLAKE2b-512 prehash, streamed);
+ * - every entry read with yauzl (names decoded and checked here, not by yauzl, so that a
+ *   hostile name is a finding with a code and not an exception): unsafe names, a local
+ *   header naming another file, duplicates (also case-folded), links, zip bombs (declared
+ *   sizes and ratios first, then the bytes actually inflated, stopping at the limit);
+ * - INTEGRITY.json and its signature, every file's size and SHA-256, nothing extra;
+ * - both trusted comments against pack.json's slug and version;
+ * - pack.json (its `variants` arrays set aside) against the source schema and rules.
+ *
+ * Every problem is a finding; only a missing archive path is an input error.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import { errnoCode, inputError } from '../shared/errors.js';
+import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import type { PackManifest } from '../manifest/types.js';
+import { SignatureFormatError, parseSignature, verifySignature, type PublicKey, type Signature } from '../signing/minisign.js';
+import { INTEGRITY_JSON, INTEGRITY_SIG, PACK_JSON, parseIntegrity, trustedCommentFor, unsafeEntryName } from './integrity.js';
+import { hashFile } from './zip-writer.js';
+
+export const DEFAULT_MAX_RATIO = 100;
+export const DEFAULT_MAX_SIZE = 512 * 1024 * 1024;
+export const DEFAULT_MAX_ENTRIES = 10_000;
+/** Entries kept in memory to be parsed (pack.json, INTEGRITY.json, its signature). */
+const SMALL_ENTRY_MAX = 1024 * 1024;
+
+export interface VerifyOptions {
+  keys: PublicKey[];
+  /** Detached signature (default `<zip>.minisig`). */
+  sigPath?: string;
+  maxRatio?: number;
+  /** Total unpacked bytes allowed. */
+  maxSize?: number;
+  maxEntries?: number;
+  /** Base for the paths shown in findings (default: process.cwd()). */
+  cwd?: string;
+}
+
+export type ArchiveVerification = CheckResult & {
+  /** pack.json as found in the archive (source fields and variants), when it parsed. */
+  manifest?: PackManifest;
+  /** SHA-256 of the zip file. */
+  sha256: string;
+  bytes: number;
+  /** Key id of the trusted key that signed the archive, when the signature verified. */
+  keyId?: string;
+};
+
+interface EntryRecord {
+  size: number;
+  sha256: string;
+  data?: Buffer;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function verifyArchive(zipPath: string, options: VerifyOptions): Promise<ArchiveVerification> {
+  const cwd = options.cwd ?? process.cwd();
+  const display = relative(cwd, zipPath).startsWith('..') ? zipPath : relative(cwd, zipPath) || zipPath;
+  const maxRatio = options.maxRatio ?? DEFAULT_MAX_RATIO;
+  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const findings: Finding[] = [];
+  const add = (code: string, message: string, hint?: string, pointer?: string) =>
+    findings.push({ code, severity: 'error', file: display, ...(pointer !== undefined ? { pointer } : {}), message, ...(hint ? { hint } : {}) });
+
+  try {
+    const info = await stat(zipPath);
+    if (!info.isFile()) throw inputError('PATH_NOT_FOUND', `${display} is not a file.`, { details: { path: zipPath } });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `The archive ${display} does not exist.`, { details: { path: zipPath } });
+    throw err;
+  }
+  const digest = await hashFile(zipPath);
+
+  // 1. The detached signature over the whole archive.
+  const sigPath = options.sigPath ?? `${zipPath}.minisig`;
+  const sigDisplay = relative(cwd, sigPath).startsWith('..') ? sigPath : relative(cwd, sigPath);
+  let detached: Signature | undefined;
+  let keyId: string | undefined;
+  let detachedComment: string | undefined;
+  const sigText = await readFile(sigPath, 'utf8').catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw inputError('SIGNATURE_UNREADABLE', `Cannot read the signature ${sigDisplay}: ${(err as Error).message}`);
+  });
+  if (sigText === undefined) {
+    add('SIGNATURE_MISSING', `No detached signature: ${sigDisplay} does not exist.`, 'Keep the .minisig that `packops build` wrote beside the archive, or give it with --sig.');
+  } else {
+    try {
+      detached = parseSignature(sigText);
+    } catch (err) {
+      if (!(err instanceof SignatureFormatError)) throw err;
+      add('SIGNATURE_INVALID', `${sigDisplay} is not a minisign signature: ${err.message}.`);
+    }
+  }
+  if (detached) {
+    let data: Buffer | undefined;
+    if (!detached.prehashed && digest.bytes <= maxSize) data = await readFile(zipPath);
+    if (!detached.prehashed && !data) {
+      add('SIGNATURE_INVALID', `${sigDisplay} is a legacy (not prehashed) signature over an archive larger than ${maxSize} bytes.`);
+    } else {
+      const check = verifySignature(detached, options.keys, { digest: digest.blake2b512, ...(data ? { data } : {}) });
+      if (check.ok) {
+        keyId = check.key.keyId;
+        detachedComment = check.trustedComment;
+      } else reportSignature(check.reason, check.keyId, `${sigDisplay} (the archive's signature)`, add);
+    }
+  }
+
+  // 2. The entries.
+  const entries = new Map<string, EntryRecord>();
+  const structural = await readEntries(zipPath, { maxRatio, maxSize, maxEntries }, entries, add);
+
+  const base = { target: display, sha256: digest.sha256, bytes: digest.bytes, ...(keyId ? { keyId } : {}) };
+  if (!structural) return { ...base, ok: false, findings };
+
+  // 3. INTEGRITY.json and its signature.
+  const integrity = entries.get(INTEGRITY_JSON);
+  const integritySig = entries.get(INTEGRITY_SIG);
+  let innerComment: string | undefined;
+  if (!integrity) add('INTEGRITY_MISSING_FILE', `The archive holds no ${INTEGRITY_JSON}.`);
+  if (!integritySig) add('SIGNATURE_MISSING', `The archive holds no ${INTEGRITY_SIG}.`);
+  if (integrity?.data && integritySig?.data) {
+    let sig: Signature | undefined;
+    try {
+      sig = parseSignature(utf8Or(integritySig.data));
+    } catch (err) {
+      if (!(err instanceof SignatureFormatError)) throw err;
+      add('SIGNATURE_INVALID', `${INTEGRITY_SIG} is not a minisign signature: ${err.message}.`);
+    }
+    if (sig) {
+      const check = verifySignature(sig, options.keys, { data: integrity.data });
+      if (check.ok) innerComment = check.trustedComment;
+      else reportSignature(check.reason, check.keyId, INTEGRITY_SIG, add);
+    }
+  } else if (integrity && !integrity.data) add('INTEGRITY_MISMATCH', `${INTEGRITY_JSON} is too large to be an integrity list.`);
+
+  const listed = new Map<string, { size: number; sha256: string }>();
+  if (integrity?.data) {
+    const parsed = parseIntegrity(utf8Or(integrity.data));
+    if (!parsed.ok) add('INTEGRITY_MISMATCH', `${INTEGRITY_JSON} is not a valid integrity list: ${parsed.reason}.`);
+    else for (const f of parsed.doc.files) listed.set(f.path, { size: f.size, sha256: f.sha256 });
+    for (const [path, want] of listed) {
+      const got = entries.get(path);
+      if (!got) add('INTEGRITY_MISSING_FILE', `${path} is listed in ${INTEGRITY_JSON} but is not in the archive.`);
+      else if (got.size !== want.size || got.sha256 !== want.sha256) {
+        add('INTEGRITY_MISMATCH', `${path} does not match ${INTEGRITY_JSON}: ${got.size} bytes, SHA-256 ${got.sha256.slice(0, 12)}… (expected ${want.size} bytes, ${want.sha256.slice(0, 12)}…).`);
+      }
+    }
+    for (const path of entries.keys()) {
+      if (path === INTEGRITY_JSON || path === INTEGRITY_SIG || listed.has(path)) continue;
+      add('INTEGRITY_EXTRA_FILE', `${path} is in the archive but not listed in ${INTEGRITY_JSON}.`);
+    }
+  }
+
+  // 4. pack.json.
+  let manifest: PackManifest | undefined;
+  const pack = entries.get(PACK_JSON);
+  if (!pack) {
+    if (!listed.has(PACK_JSON)) add('INTEGRITY_MISSING_FILE', `The archive holds no ${PACK_JSON}.`);
+  } else if (!pack.data) {
+    add('MANIFEST_UNREADABLE', `${PACK_JSON} is larger than ${SMALL_ENTRY_MAX} bytes.`);
+  } else {
+    manifest = await checkPackJson(pack.data, listed, add);
+  }
+
+  // 5. The trusted comments name this pack.
+  if (manifest && typeof manifest.slug === 'string' && typeof manifest.version === 'string') {
+    const expected = trustedCommentFor(manifest.slug, manifest.version);
+    for (const [where, comment] of [
+      [sigDisplay, detachedComment],
+      [INTEGRITY_SIG, innerComment],
+    ] as const) {
+      if (comment !== undefined && comment !== expected) {
+        add('SIGNATURE_COMMENT_MISMATCH', `The trusted comment of ${where} is "${comment}", but pack.json is "${expected}".`, 'The archive was renamed or re-labelled after signing: rebuild and sign it again.');
+      }
+    }
+  }
+
+  return { ...base, ok: isOk(findings), findings, ...(manifest ? { manifest } : {}) };
+}
+
+type Add = (code: string, message: string, hint?: string, pointer?: string) => void;
+
+function reportSignature(reason: 'untrusted-key' | 'invalid' | 'comment-invalid', keyId: string, what: string, add: Add): void {
+  if (reason === 'untrusted-key') {
+    add('SIGNATURE_UNTRUSTED_KEY', `${what} was made by key ${keyId}, which is not among the trusted keys.`, 'Pass the right --pubkey, or add the key to the --trusted-keys folder.');
+  } else if (reason === 'invalid') {
+    add('SIGNATURE_INVALID', `${what} does not verify: the signed content was changed.`);
+  } else {
+    add('SIGNATURE_INVALID', `${what}: the trusted comment's signature does not verify (the comment was edited).`);
+  }
+}
+
+function utf8Or(data: Buffer): string {
+  try {
+    return utf8.decode(data);
+  } catch {
+    return data.toString('latin1');
+  }
+}
+
+async function checkPackJson(data: Buffer, listed: Map<string, { size: number; sha256: string }>, add: Add): Promise<PackManifest | undefined> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(data));
+  } catch (err) {
+    add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive is not strict UTF-8 JSON: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive is not a JSON object.`);
+    return undefined;
+  }
+  const manifest = value as PackManifest;
+  // The source manifest is pack.json without the variants arrays the build added.
+  const source = structuredClone(value) as { assets?: unknown };
+  const variantsOf: Array<{ index: number; variants: unknown }> = [];
+  if (Array.isArray(source.assets)) {
+    source.assets.forEach((asset: unknown, index: number) => {
+      if (asset !== null && typeof asset === 'object' && 'variants' in asset) {
+        variantsOf.push({ index, variants: (asset as { variants: unknown }).variants });
+        delete (asset as { variants?: unknown }).variants;
+      }
+    });
+  }
+  const { checkManifestValue } = await import('../manifest/check.js');
+  for (const f of checkManifestValue(source)) {
+    add(f.code, `${PACK_JSON}: ${f.message}`, f.hint, f.pointer);
+  }
+  // Every variant pack.json names must be in the archive with the hash it states.
+  for (const { index, variants } of variantsOf) {
+    if (!Array.isArray(variants)) {
+      add('SCHEMA', `${PACK_JSON}: assets/${index}/variants must be an array.`, undefined, `/assets/${index}/variants`);
+      continue;
+    }
+    variants.forEach((v: unknown, j: number) => {
+      const pointer = `/assets/${index}/variants/${j}`;
+      const path = (v as { path?: unknown } | null)?.path;
+      const sha = (v as { sha256?: unknown } | null)?.sha256;
+      if (typeof path !== 'string' || typeof sha !== 'string') {
+        add('SCHEMA', `${PACK_JSON}: a variant must have a "path" and a "sha256".`, undefined, pointer);
+        return;
+      }
+      const entry = listed.get(path);
+      if (!entry) add('INTEGRITY_MISSING_FILE', `${PACK_JSON} names the variant ${path}, which ${INTEGRITY_JSON} does not list.`, undefined, pointer);
+      else if (entry.sha256 !== sha) add('INTEGRITY_MISMATCH', `${PACK_JSON} gives the variant ${path} another SHA-256 than ${INTEGRITY_JSON}.`, undefined, pointer);
+    });
+  }
+  return manifest;
+}
+
+interface Limits {
+  maxRatio: number;
+  maxSize: number;
+  maxEntries: number;
+}
+
+/** The Info-ZIP Unicode Path extra field (0x7075): a second name some extractors prefer. */
+function unicodePathName(extra: ReadonlyArray<{ id: number; data: Buffer }>): string | null | undefined {
+  const field = extra.find((f) => f.id === 0x7075);
+  if (!field) return undefined;
+  if (field.data.length < 5) return null;
+  try {
+    return utf8.decode(field.data.subarray(5));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads every entry, hashing its content. Returns false when the zip could not be read
+ * to the end (a ZIP_CORRUPT or a bomb), in which case the integrity checks are skipped.
+ */
+async function readEntries(zipPath: string, limits: Limits, entries: Map<string, EntryRecord>, add: Add): Promise<boolean> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(zipPath, { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false, strictFileNames: false });
+  } catch (err) {
+    add('ZIP_CORRUPT', `The archive is not a readable zip file: ${(err as Error).message}.`);
+    return false;
+  }
+  const folded = new Map<string, string>();
+  let declaredTotal = 0;
+  let actualTotal = 0;
+  let count = 0;
+  let complete = true;
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      add('ZIP_BOMB', `The archive declares ${zip.entryCount} entries (limit ${limits.maxEntries}).`);
+      return false;
+    }
+    for await (const entry of zip.eachEntry()) {
+      count++;
+      const raw = entry.fileNameRaw ?? (entry.fileName as unknown as Buffer);
+      let name: string;
+      try {
+        name = utf8.decode(raw);
+      } catch {
+        add('ZIP_UNSAFE_PATH', `Entry ${count} has a name that is not UTF-8 (${raw.toString('hex').slice(0, 40)}…).`);
+        continue;
+      }
+      const why = unsafeEntryName(name);
+      if (why !== undefined) {
+        add('ZIP_UNSAFE_PATH', `The entry "${name}" is unsafe to extract: ${why}.`);
+        continue;
+      }
+      const second = unicodePathName(entry.extraFields);
+      if (second !== undefined && second !== name) {
+        add('ZIP_UNSAFE_PATH', `The entry "${name}" carries a second (Unicode Path) name${second === null ? ' that cannot be read' : ` "${second}"`}.`);
+        continue;
+      }
+      const fileType = (entry.externalFileAttributes >>> 16) & 0o170000;
+      if (fileType === 0o120000) {
+        add('ZIP_LINK', `The entry "${name}" is a symbolic link.`);
+        continue;
+      }
+      const key = name.normalize('NFC').toLowerCase();
+      const clash = folded.get(key);
+      if (clash !== undefined) {
+        add('ZIP_DUPLICATE_ENTRY', clash === name ? `The entry "${name}" appears more than once.` : `The entries "${clash}" and "${name}" collide on case-insensitive file systems.`);
+        continue;
+      }
+      folded.set(key, name);
+      if (entry.generalPurposeBitFlag & 0x1) {
+        add('ZIP_CORRUPT', `The entry "${name}" is encrypted.`);
+        continue;
+      }
+      if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+        add('ZIP_CORRUPT', `The entry "${name}" uses compression method ${entry.compressionMethod} (only stored and deflate are read).`);
+        continue;
+      }
+      if (name.endsWith('/')) {
+        entries.set(name, { size: 0, sha256: '' });
+        continue;
+      }
+      declaredTotal += entry.uncompressedSize;
+      if (declaredTotal > limits.maxSize) {
+        add('ZIP_BOMB', `The archive unpacks to more than ${limits.maxSize} bytes (declared sizes; "${name}" passes the limit).`, 'Raise --max-size only for archives you trust.');
+        return false;
+      }
+      const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
+      if (ratio > limits.maxRatio) {
+        add('ZIP_BOMB', `The entry "${name}" expands ${Math.round(ratio)}:1 (limit ${limits.maxRatio}:1).`, 'Raise --max-ratio only for archives you trust.');
+        return false;
+      }
+      // The local header must describe the same file as the central directory.
+      let local: { fileDataStart: number; fileName: Buffer; compressionMethod: number };
+      try {
+        local = (await zip.readLocalFileHeaderPromise(entry)) as unknown as typeof local;
+      } catch (err) {
+        add('ZIP_CORRUPT', `The entry "${name}" cannot be read: ${(err as Error).message}.`);
+        return false;
+      }
+      if (!Buffer.from(local.fileName).equals(raw)) {
+        add('ZIP_UNSAFE_PATH', `The entry "${name}" has another name in its local header ("${Buffer.from(local.fileName).toString('utf8')}").`);
+        continue;
+      }
+      if (local.compressionMethod !== entry.compressionMethod) {
+        add('ZIP_CORRUPT', `The entry "${name}" has another compression method in its local header.`);
+        return false;
+      }
+      const budget = Math.min(entry.uncompressedSize, limits.maxSize - actualTotal);
+      const read = await readEntry(zip, entry, local.fileDataStart, budget, name.endsWith('.json') || name.endsWith('.minisig'));
+      actualTotal += read.bytes;
+      if (read.kind === 'over') {
+        add(
+          'ZIP_BOMB',
+          read.bytes > entry.uncompressedSize
+            ? `The entry "${name}" inflates to more than it declares (${entry.uncompressedSize} bytes); reading stopped.`
+            : `The archive unpacks to more than ${limits.maxSize} bytes ("${name}" passes the limit); reading stopped.`,
+        );
+        return false;
+      }
+      if (read.kind === 'error') {
+        add('ZIP_CORRUPT', `The entry "${name}" cannot be read: ${read.message}.`);
+        complete = false;
+        continue;
+      }
+      entries.set(name, { size: read.bytes, sha256: read.sha256, ...(read.data ? { data: read.data } : {}) });
+    }
+  } catch (err) {
+    add('ZIP_CORRUPT', `The archive is not a readable zip file: ${(err as Error).message}.`);
+    return false;
+  } finally {
+    zip.close();
+  }
+  return complete;
+}
+
+type EntryRead =
+  | { kind: 'ok'; bytes: number; sha256: string; data?: Buffer }
+  | { kind: 'over'; bytes: number }
+  | { kind: 'error'; bytes: number; message: string };
+
+/** Streams one entry's content through SHA-256, stopping as soon as it passes `budget` bytes. */
+async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dataStart: number, budget: number, keep: boolean): Promise<EntryRead> {
+  let stream: Readable;
+  try {
+    // yauzl 3.4's openReadStreamLowLevelPromise calls openReadStream by mistake: use the callback form.
+    stream = await new Promise<Readable>((resolve, reject) =>
+      zip.openReadStreamLowLevel(dataStart, entry.compressedSize, 0, entry.compressedSize, entry.compressionMethod === 8, entry.uncompressedSize, (err, s) =>
+        err ? reject(err) : resolve(s),
+      ),
+    );
+  } catch (err) {
+    return { kind: 'error', bytes: 0, message: (err as Error).message };
+  }
+  const hash = createHash('sha256');
+  const kept: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > budget) {
+        (stream as Readable & { destroy(): void }).destroy();
+        return { kind: 'over', bytes };
+      }
+      hash.update(chunk);
+      if (keep && bytes <= SMALL_ENTRY_MAX) kept.push(chunk);
+    }
+  } catch (err) {
+    return { kind: 'error', bytes, message: (err as Error).message };
+  }
+  if (bytes !== entry.uncompressedSize) {
+    return { kind: 'error', bytes, message: `it holds ${bytes} bytes but declares ${entry.uncompressedSize}` };
+  }
+  return { kind: 'ok', bytes, sha256: hash.digest('hex'), ...(keep && bytes <= SMALL_ENTRY_MAX ? { data: Buffer.concat(kept) } : {}) };
+}

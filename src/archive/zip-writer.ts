@@ -1,0 +1,283 @@
+/**
+ * A small, reproducible zip writer for pack archives.
+ *
+ * Why not archiver: archiver (zip-stream → compress-commons) computes the CRC-32 of stored
+ * entries in JavaScript (crc-32, ~440 MB/s here) and writes streamed entries with data
+ * descriptors, which java.util.zip.ZipInputStream (Android's streaming reader) refuses for
+ * stored entries. This writer streams each file once — SHA-256 and Node's native
+ * zlib.crc32 over the same chunks — writes it at its offset, then patches the CRC and sizes
+ * into the local header with a positional write: no data descriptors, no extra fields, no
+ * clocks. Memory stays at two 1 MiB buffers whatever the archive's size.
+ *
+ * Layout per entry: local header (version 2.0, UTF-8 flag, fixed DOS time) + data; then the
+ * central directory (made by Unix, mode 0644 regular file) and the end record. Zip64 is
+ * not needed for packs (each entry and the whole archive stay under 4 GiB) and is refused.
+ */
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { crc32, deflateRawSync } from 'node:zlib';
+
+export type ZipMethod = 'store' | 'deflate';
+
+export interface ZipEntryInput {
+  /** Entry name (POSIX path inside the archive). */
+  name: string;
+  /** In-memory content (JSON, signatures): deflated or stored per `method`. */
+  data?: Uint8Array;
+  /** A file to stream (always stored: variants are already compressed images). */
+  file?: string;
+  method: ZipMethod;
+  /** When given, the streamed file must have exactly this size and SHA-256. */
+  expect?: { size: number; sha256: string };
+}
+
+export interface ZipEntryWritten {
+  name: string;
+  method: ZipMethod;
+  size: number;
+  compressedSize: number;
+  crc32: number;
+  sha256: string;
+}
+
+export interface ZipWriteOptions {
+  /** Entry timestamps, seconds since the epoch (UTC); clamped to 1980-01-01…2107. */
+  mtime: number;
+  /** Deflate level for deflated entries (fixed, so the output is reproducible). */
+  level?: number;
+  /** Called with the bytes of source data written so far. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** The source file changed, or differs from what the lock file recorded. */
+export class ZipSourceMismatchError extends Error {
+  constructor(
+    readonly entry: string,
+    readonly file: string,
+    readonly expected: { size: number; sha256: string },
+    readonly actual: { size: number; sha256: string },
+  ) {
+    super(`${file} (entry ${entry}) does not match its recorded size and SHA-256`);
+  }
+}
+
+const CHUNK = 1024 * 1024;
+const MAX32 = 0xffffffff;
+const VERSION_NEEDED = 20;
+const VERSION_MADE_BY = (3 << 8) | 20; // Unix, spec 2.0
+const FLAG_UTF8 = 0x0800;
+const MODE_FILE_0644 = 0o100644;
+
+export const DEFAULT_DEFLATE_LEVEL = 9;
+
+/** The 1980-01-01T00:00:00Z default (the earliest time a zip can hold). */
+export const ZIP_EPOCH = 315532800;
+
+/** MS-DOS date and time of a UTC instant (2-second resolution). */
+export function dosDateTime(epochSeconds: number): { date: number; time: number } {
+  const clamped = Math.min(Math.max(Math.floor(epochSeconds), ZIP_EPOCH), 4354819198);
+  const d = new Date(clamped * 1000);
+  const date = ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate();
+  const time = (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1);
+  return { date, time };
+}
+
+/** Seconds since the epoch of an MS-DOS date and time read as UTC. */
+export function fromDosDateTime(date: number, time: number): number {
+  const ms = Date.UTC(
+    ((date >> 9) & 0x7f) + 1980,
+    ((date >> 5) & 0x0f) - 1,
+    date & 0x1f,
+    (time >> 11) & 0x1f,
+    (time >> 5) & 0x3f,
+    (time & 0x1f) * 2,
+  );
+  return Math.floor(ms / 1000);
+}
+
+function localHeader(name: Buffer, method: number, dos: { date: number; time: number }, crc: number, csize: number, size: number): Buffer {
+  const h = Buffer.alloc(30 + name.length);
+  h.writeUInt32LE(0x04034b50, 0);
+  h.writeUInt16LE(VERSION_NEEDED, 4);
+  h.writeUInt16LE(FLAG_UTF8, 6);
+  h.writeUInt16LE(method, 8);
+  h.writeUInt16LE(dos.time, 10);
+  h.writeUInt16LE(dos.date, 12);
+  h.writeUInt32LE(crc >>> 0, 14);
+  h.writeUInt32LE(csize, 18);
+  h.writeUInt32LE(size, 22);
+  h.writeUInt16LE(name.length, 26);
+  h.writeUInt16LE(0, 28);
+  name.copy(h, 30);
+  return h;
+}
+
+function centralHeader(
+  name: Buffer,
+  method: number,
+  dos: { date: number; time: number },
+  e: ZipEntryWritten,
+  offset: number,
+): Buffer {
+  const h = Buffer.alloc(46 + name.length);
+  h.writeUInt32LE(0x02014b50, 0);
+  h.writeUInt16LE(VERSION_MADE_BY, 4);
+  h.writeUInt16LE(VERSION_NEEDED, 6);
+  h.writeUInt16LE(FLAG_UTF8, 8);
+  h.writeUInt16LE(method, 10);
+  h.writeUInt16LE(dos.time, 12);
+  h.writeUInt16LE(dos.date, 14);
+  h.writeUInt32LE(e.crc32 >>> 0, 16);
+  h.writeUInt32LE(e.compressedSize, 20);
+  h.writeUInt32LE(e.size, 24);
+  h.writeUInt16LE(name.length, 28);
+  // extra length, comment length, disk number start, internal attributes: 0
+  h.writeUInt32LE((MODE_FILE_0644 << 16) >>> 0, 38);
+  h.writeUInt32LE(offset, 42);
+  name.copy(h, 46);
+  return h;
+}
+
+function tooLarge(what: string): Error {
+  return new RangeError(`${what} exceeds what a zip without Zip64 can hold (4 GiB, 65535 entries)`);
+}
+
+class Writer {
+  offset = 0;
+  constructor(private readonly fh: FileHandle) {}
+  async write(buf: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, this.offset + done);
+      done += bytesWritten;
+    }
+    this.offset += buf.length;
+    if (this.offset > MAX32) throw tooLarge('the archive');
+  }
+  async writeAt(buf: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+}
+
+/** Streams one file into the archive: one read, hashed and CRC'd on the way, double-buffered. */
+async function streamFile(
+  w: Writer,
+  path: string,
+  onChunk: (n: number) => void,
+): Promise<{ size: number; crc: number; sha256: string }> {
+  const src = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    let crc = 0;
+    let size = 0;
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let which = 0;
+    let pending = src.read(bufs[0]!, 0, CHUNK, null);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const chunk = bufs[which]!.subarray(0, bytesRead);
+      which ^= 1;
+      // Read the next chunk while this one is hashed and written.
+      pending = src.read(bufs[which]!, 0, CHUNK, null);
+      hash.update(chunk);
+      crc = crc32(chunk, crc);
+      size += bytesRead;
+      if (size > MAX32) throw tooLarge(path);
+      await w.write(chunk);
+      onChunk(bytesRead);
+    }
+    return { size, crc: crc >>> 0, sha256: hash.digest('hex') };
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * Writes the entries, in the order given, to `path` (which must not exist: callers pass a
+ * temporary path and rename it). Returns what was written, per entry.
+ */
+export async function writeZip(path: string, entries: readonly ZipEntryInput[], options: ZipWriteOptions): Promise<ZipEntryWritten[]> {
+  if (entries.length > 0xffff) throw tooLarge('the entry count');
+  const dos = dosDateTime(options.mtime);
+  const level = options.level ?? DEFAULT_DEFLATE_LEVEL;
+  const fh = await open(path, 'wx', 0o644);
+  const written: Array<{ e: ZipEntryWritten; name: Buffer; offset: number; method: number }> = [];
+  let sourceBytes = 0;
+  try {
+    const w = new Writer(fh);
+    for (const entry of entries) {
+      const name = Buffer.from(entry.name, 'utf8');
+      const offset = w.offset;
+      if (entry.file !== undefined) {
+        if (entry.method !== 'store') throw new RangeError('file entries are stored');
+        await w.write(localHeader(name, 0, dos, 0, 0, 0));
+        const r = await streamFile(w, entry.file, (n) => {
+          sourceBytes += n;
+          options.onBytes?.(sourceBytes);
+        });
+        if (entry.expect && (entry.expect.size !== r.size || entry.expect.sha256 !== r.sha256)) {
+          throw new ZipSourceMismatchError(entry.name, entry.file, entry.expect, { size: r.size, sha256: r.sha256 });
+        }
+        const patch = Buffer.alloc(12);
+        patch.writeUInt32LE(r.crc, 0);
+        patch.writeUInt32LE(r.size, 4);
+        patch.writeUInt32LE(r.size, 8);
+        await w.writeAt(patch, offset + 14);
+        written.push({ e: { name: entry.name, method: 'store', size: r.size, compressedSize: r.size, crc32: r.crc, sha256: r.sha256 }, name, offset, method: 0 });
+      } else if (entry.data !== undefined) {
+        const data = entry.data;
+        const crc = crc32(data) >>> 0;
+        const body = entry.method === 'deflate' ? deflateRawSync(data, { level }) : data;
+        const method = entry.method === 'deflate' ? 8 : 0;
+        if (data.length > MAX32) throw tooLarge(entry.name);
+        await w.write(localHeader(name, method, dos, crc, body.length, data.length));
+        await w.write(body);
+        const sha256 = createHash('sha256').update(data).digest('hex');
+        written.push({ e: { name: entry.name, method: entry.method, size: data.length, compressedSize: body.length, crc32: crc, sha256 }, name, offset, method });
+      } else {
+        throw new RangeError(`entry ${entry.name} has neither data nor a file`);
+      }
+    }
+    const cdOffset = w.offset;
+    const central = Buffer.concat(written.map((x) => centralHeader(x.name, x.method, dos, x.e, x.offset)));
+    await w.write(central);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(written.length, 8);
+    end.writeUInt16LE(written.length, 10);
+    end.writeUInt32LE(central.length, 12);
+    end.writeUInt32LE(cdOffset, 16);
+    await w.write(end);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return written.map((x) => x.e);
+}
+
+/** SHA-256 and BLAKE2b-512 (minisign's prehash) of a file, in one read. */
+export async function hashFile(path: string): Promise<{ sha256: string; blake2b512: Buffer; bytes: number }> {
+  const fh = await open(path, 'r');
+  try {
+    const sha = createHash('sha256');
+    const b2 = createHash('blake2b512');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      sha.update(chunk);
+      b2.update(chunk);
+      bytes += bytesRead;
+    }
+    return { sha256: sha.digest('hex'), blake2b512: b2.digest(), bytes };
+  } finally {
+    await fh.close();
+  }
+}
