@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
@@ -9,7 +9,12 @@ const FORMATS = ['table', 'csv', 'json', 'md'] as const;
 type Format = (typeof FORMATS)[number];
 
 const periodOption = () =>
-  new Option('--period <YYYY-MM>', 'the calendar month (UTC)').makeOptionMandatory(true);
+  new Option('--period <YYYY-MM>', 'the calendar month (UTC)')
+    .makeOptionMandatory(true)
+    .argParser((value: string) => {
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError(`takes a calendar month YYYY-MM, not "${value}"`);
+      return value;
+    });
 
 /** The minimum payout from config (`payouts.minimumMinor`), default 1000 cents. */
 async function minimumMinor(ctx: CliContext): Promise<bigint> {
