@@ -111,7 +111,6 @@ export class LedgerSqliteDialect implements Dialect {
   createAdapter(): SqliteAdapter {
     return new SqliteAdapter();
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   createIntrospector(db: Kysely<any>): SqliteIntrospector {
     return new SqliteIntrospector(db);
   }

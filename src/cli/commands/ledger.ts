@@ -1,5 +1,249 @@
-import type { Command } from 'commander';
+/**
+ * The ledger commands: `ledger migrate`, `ledger import sales|reviews|rates`,
+ * `creators import` and `catalog add`. Each opens the ledger (migrating a new or old
+ * file), runs the domain function and prints its summary. Domain modules load lazily.
+ */
+import { Argument, type Command } from 'commander';
+import { action } from '../action.js';
+import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
+import type { Ledger } from '../../ledger/db.js';
 
-// Commands of this group are registered here (see CONTRIBUTING.md).
-export function register(_program: Command, _groups: CommandGroups): void {}
+/** Opens the ledger of `--db`, runs `fn`, closes it; driver errors become ledger codes. */
+export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const { openLedger, mapLedgerError } = await import('../../ledger/db.js');
+  const ledger = await openLedger(ctx.global.db);
+  try {
+    return await fn(ledger);
+  } catch (err) {
+    throw mapLedgerError(err, ledger.location);
+  } finally {
+    await ledger.close();
+  }
+}
+
+/** The rows of a refused import, one line each, before the error line (pretty mode). */
+function printBadRows(ctx: CliContext, file: string, err: unknown): void {
+  const rows = (err as { details?: { rows?: unknown } }).details?.rows;
+  if (!Array.isArray(rows)) return;
+  const c = ctx.out.color;
+  for (const r of rows as Array<{ row: number; column: string; code: string; message: string }>) {
+    ctx.out.error(`${file}:${r.row} ${c.dim(r.column)} ${c.red(r.code)} ${r.message}`);
+  }
+}
+
+const IMPORT_KINDS = ['sales', 'reviews', 'rates'] as const;
+type ImportKindArg = (typeof IMPORT_KINDS)[number];
+
+export function register(program: Command, groups: CommandGroups): void {
+  const ledger = program
+    .command('ledger')
+    .description('create or upgrade the ledger; import sales, refunds, reviews and FX rates');
+
+  ledger
+    .command('migrate')
+    .description('create the ledger, or upgrade it to this packops (refuses a ledger made by a newer packops)')
+    .addHelpText(
+      'after',
+      `
+Every command that uses the ledger migrates it itself; run this to create one up front
+or to upgrade it deliberately. Codes: LEDGER_TOO_NEW (exit 4), LEDGER_UNSUPPORTED
+(a postgres:// URL, exit 3), LEDGER_UNREADABLE (not a ledger, exit 3).
+
+Examples:
+  $ packops ledger migrate --db finance/packops.db
+  $ packops ledger migrate --json`,
+    )
+    .action(
+      action(async (ctx) => {
+        const summary = await withLedger(ctx, async (l) => {
+          const { appliedMigrations } = await import('../../ledger/db.js');
+          return { ok: true, db: l.location, applied: l.migrated, migrations: await appliedMigrations(l.db) };
+        });
+        ctx.out.result(summary, () =>
+          summary.applied.length
+            ? `Ledger ${summary.db}: applied ${summary.applied.join(', ')}.`
+            : `Ledger ${summary.db} is up to date (${summary.migrations.join(', ')}).`,
+        );
+      }),
+    );
+
+  ledger
+    .command('import')
+    .description('import a CSV or JSON Lines file of sales (and refunds), reviews or FX rates, in one transaction')
+    .addArgument(new Argument('<kind>', 'what the file holds').choices(IMPORT_KINDS))
+    .argument('<file>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed)')
+    .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table')
+    .addHelpText(
+      'after',
+      `
+Columns:
+  sales    transaction_id,occurred_at,store,kind,product,country,currency,gross_minor,
+           store_fee_minor,tax_minor[,consent_ref,family_ref,refund_of]
+  reviews  review_id,pack,rating,reviewed_at
+  rates    currency,month,usd_per_unit
+
+One transaction per file: any bad row and nothing is written (exit 3, ROWS_INVALID, every
+bad row listed with its row, column and code), unless --quarantine. Rows already in the
+ledger are skipped, so re-importing a file is a no-op. A row in a closed month is refused
+(PERIOD_CLOSED, exit 4). Row numbers are lines: the CSV header is row 1.
+
+Examples:
+  $ packops ledger import sales fixtures/ledger/sales-2026-10.csv
+  $ packops ledger import sales appstore-2026-10.jsonl --quarantine --json
+  $ packops ledger import rates fixtures/ledger/rates.csv`,
+    )
+    .action(
+      action<[ImportKindArg, string], { quarantine?: boolean }>(async (ctx, [kind, fileArg], opts) => {
+        const file = ctx.path(fileArg);
+        const { importFile } = await import('../../ledger/import.js');
+        const progress = await ctx.out.progress(`Importing ${kind} from ${fileArg}…`);
+        let summary;
+        try {
+          summary = await withLedger(ctx, (l) =>
+            importFile(l, kind, file, {
+              quarantine: opts.quarantine ?? false,
+              onProgress: ({ rows, bytes, totalBytes }) =>
+                progress.update(`Importing ${kind}: ${rows.toLocaleString('en')} rows (${totalBytes ? Math.floor((bytes / totalBytes) * 100) : 100}%)`),
+            }),
+          );
+        } catch (err) {
+          progress.fail(`Import of ${fileArg} refused; nothing was written.`);
+          if (!ctx.global.json) printBadRows(ctx, fileArg, err);
+          throw err;
+        }
+        progress.succeed(`Imported ${fileArg}.`);
+        const json = {
+          ok: true as const,
+          imported: summary.imported,
+          skipped: summary.skipped,
+          quarantined: summary.quarantined,
+          batch: summary.batch,
+          kind,
+          file: fileArg,
+          rows: summary.rows,
+          updated: summary.updated,
+          sha256: summary.sha256,
+        };
+        ctx.out.result(json, () =>
+          [
+            `${kind}: ${summary.rows} row(s) in ${fileArg}`,
+            `  imported     ${summary.imported}${summary.updated ? ` (+${summary.updated} rate(s) updated)` : ''}`,
+            `  skipped      ${summary.skipped} (already in the ledger)`,
+            `  quarantined  ${summary.quarantined}`,
+            `  batch        ${summary.batch}`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  groups.creators
+    .command('import')
+    .description('import creators and collaborations (member shares summing to 100); re-import updates')
+    .argument('<creators.json>', 'creators file (schemas/creators.schema.json)')
+    .addHelpText(
+      'after',
+      `
+File shape:
+  {"creators": [{"id": "ana-lima", "name": "Ana Lima", "payoutRef": "acct-001"}],
+   "collaborations": [{"id": "ocean-team", "name": "Ocean Team", "lead": "ana-lima",
+     "members": [{"creator": "ana-lima", "sharePercent": "50.00"},
+                 {"creator": "bo-chen", "sharePercent": "50.00"}]}]}
+
+Shares have at most two decimals and sum to exactly 100; the lead is a member; members
+are creators. Any problem and nothing is imported (CREATORS_INVALID, exit 3).
+
+Examples:
+  $ packops creators import fixtures/ledger/creators.json
+  $ packops creators import creators.json --json`,
+    )
+    .action(
+      action<[string], Record<string, never>>(async (ctx, [fileArg]) => {
+        const { importCreators } = await import('../../ledger/creators.js');
+        const result = await withLedger(ctx, (l) => importCreators(l, ctx.path(fileArg)));
+        ctx.out.result({ ...result, file: fileArg }, () => {
+          const c = result.creators;
+          const k = result.collaborations;
+          return [
+            `creators        ${c.added} added, ${c.updated} updated, ${c.unchanged} unchanged`,
+            `collaborations  ${k.added} added, ${k.updated} updated, ${k.unchanged} unchanged`,
+          ].join('\n');
+        });
+      }),
+    );
+
+  groups.catalog
+    .command('add')
+    .description('verify signed archives and register their packs in the ledger (same archive again: no-op)')
+    .argument('<zip...>', 'archives built by packops build')
+    .option('--pubkey <pk>', 'trusted minisign public key (file, or the base64 key)')
+    .option('--trusted-keys <dir>', 'folder of trusted *.pub keys')
+    .option('--published-at <iso>', 'publication instant (ISO 8601 with a zone; default now)')
+    .addHelpText(
+      'after',
+      `
+Every archive is verified first (as packops verify does); if any fails, its findings are
+printed, nothing is registered, and the exit code is 1. The pack's owner is the creator or
+collaboration its "creator" field names (OWNER_UNKNOWN, exit 3, when neither exists).
+Another archive under a registered slug and version is PACK_VERSION_CONFLICT (exit 4).
+
+Examples:
+  $ packops catalog add dist/ocean-creatures-1.0.0.zip --pubkey packops.pub
+  $ packops catalog add dist/*.zip --trusted-keys keys/ --published-at 2026-10-01T09:00:00Z --json`,
+    )
+    .action(
+      action<[string[]], { pubkey?: string; trustedKeys?: string; publishedAt?: string }>(async (ctx, [zips], opts) => {
+        const { loadTrustedKeys } = await import('../../signing/keys.js');
+        const { verifyArchive } = await import('../../archive/verify.js');
+        const { inputError } = await import('../../shared/errors.js');
+        const { existsSync } = await import('node:fs');
+        const keys = await loadTrustedKeys({ pubkey: opts.pubkey, trustedKeysDir: opts.trustedKeys, cwd: ctx.cwd });
+        const publishedAt = opts.publishedAt ?? new Date().toISOString();
+        const verified: Array<{ zip: string; path: string; v: import('../../archive/verify.js').ArchiveVerification }> = [];
+        for (const zip of zips) {
+          const path = ctx.path(zip);
+          if (!existsSync(path)) throw inputError('PATH_NOT_FOUND', `${zip} does not exist.`, { details: { path } });
+          verified.push({ zip, path, v: await verifyArchive(path, { keys, cwd: ctx.cwd }) });
+        }
+        const failed = verified.filter((x) => !x.v.ok || !x.v.manifest);
+        if (failed.length > 0) {
+          const { emitCheckReport } = await import('../reporters/index.js');
+          const { makeReport } = await import('../../shared/findings.js');
+          const report = makeReport(
+            verified.map((x) => ({ target: x.v.target, ok: x.v.ok && !!x.v.manifest, findings: x.v.findings })),
+          );
+          await emitCheckReport(ctx, report, 'pretty', { tool: 'catalog add' });
+          ctx.out.info(`Nothing was registered: ${failed.length} archive(s) failed verification.`);
+          ctx.setExitCode(1);
+          return;
+        }
+        const { registerPacks } = await import('../../ledger/catalog.js');
+        const results = await withLedger(ctx, (l) =>
+          registerPacks(
+            l,
+            verified.map((x) => ({ manifest: x.v.manifest!, sha256: x.v.sha256, bytes: x.v.bytes, archivePath: x.path, publishedAt })),
+          ),
+        );
+        const out = {
+          ok: true,
+          results: results.map((r, i) => ({
+            target: verified[i]!.v.target,
+            ok: true,
+            findings: [],
+            status: r.status,
+            slug: r.slug,
+            version: r.version,
+            owner: r.owner,
+            publishedAt: r.publishedAt,
+            sha256: verified[i]!.v.sha256,
+            keyId: verified[i]!.v.keyId,
+          })),
+        };
+        ctx.out.result(out, () =>
+          out.results
+            .map((r) => `${r.status === 'added' ? 'added    ' : 'unchanged'} ${r.slug} ${r.version} (${r.owner.kind} ${r.owner.id})`)
+            .join('\n'),
+        );
+      }),
+    );
+}

@@ -36,7 +36,6 @@ export const ROADMAP_TIERS = [
 ] as const;
 
 // Migrations must not depend on the app's current types (they describe a past schema).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('meta')
@@ -246,7 +245,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of [
     'statements', 'closed_periods', 'quarantine', 'fx_rates', 'reviews', 'sales', 'import_batches',

@@ -1,0 +1,166 @@
+/**
+ * Field parsers shared by the importers. Each returns a value or a problem (a column, a
+ * stable code and a message a person can act on); none throws on bad data.
+ */
+import { isCurrencyCode, minorUnitExponent } from '../shared/money.js';
+import { isCountryCode } from '../shared/countries.js';
+
+export interface RowProblem {
+  column: string;
+  code: string;
+  message: string;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: RowProblem };
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const bad = (column: string, code: string, message: string): Parsed<never> => ({ ok: false, problem: { column, code, message } });
+
+/** A cell as text: strings as they are, JSON numbers and booleans as their text, null/absent as "". */
+export function cellText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+export function requiredText(column: string, value: unknown, maxLength = 200): Parsed<string> {
+  if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number') {
+    return bad(column, 'ROW_INVALID', `${column} must be text.`);
+  }
+  const text = cellText(value).trim();
+  if (text === '') return bad(column, 'ROW_INVALID', `${column} is empty.`);
+  if (text.length > maxLength) return bad(column, 'ROW_INVALID', `${column} is longer than ${maxLength} characters.`);
+  return ok(text);
+}
+
+export function optionalText(column: string, value: unknown, maxLength = 200): Parsed<string | null> {
+  const text = cellText(value).trim();
+  if (text === '') return ok(null);
+  return requiredText(column, text, maxLength);
+}
+
+export function oneOf<T extends string>(column: string, value: unknown, allowed: readonly T[]): Parsed<T> {
+  const text = cellText(value).trim();
+  if ((allowed as readonly string[]).includes(text)) return ok(text as T);
+  return bad(column, 'ROW_INVALID', `${column} is "${text}"; expected ${allowed.map((a) => `"${a}"`).join(' or ')}.`);
+}
+
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+
+export interface Instant {
+  /** UTC, ISO 8601 with milliseconds: 2026-10-03T14:05:00.000Z. */
+  iso: string;
+  /** YYYY-MM in UTC. */
+  month: string;
+  ms: number;
+}
+
+/** ISO 8601 date-time with Z or an offset; a timestamp without a zone is its own code. */
+export function timestamp(column: string, value: unknown): Parsed<Instant> {
+  const text = cellText(value).trim();
+  if (text === '') return bad(column, 'ROW_INVALID', `${column} is empty.`);
+  const m = TIMESTAMP.exec(text);
+  if (!m) {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+      return bad(column, 'ROW_TIMEZONE_MISSING', `${column} "${text}" is a date without a time and zone; give e.g. ${text}T00:00:00Z.`);
+    }
+    return bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 8601 date-time (e.g. 2026-10-03T14:05:00Z).`);
+  }
+  if (m[8] === undefined && m[9] === undefined) {
+    return bad(column, 'ROW_TIMEZONE_MISSING', `${column} "${text}" has no time zone; add Z (UTC) or an offset such as +01:00.`);
+  }
+  const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const s = m[6] === undefined ? 0 : Number(m[6]);
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const check = new Date(local);
+  if (
+    mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59 ||
+    check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d
+  ) {
+    return bad(column, 'ROW_INVALID', `${column} "${text}" is not a real date and time.`);
+  }
+  let offsetMin = 0;
+  if (m[9] !== undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) return bad(column, 'ROW_INVALID', `${column} "${text}" has an invalid offset.`);
+    offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const utc = local - offsetMin * 60_000;
+  const iso = new Date(utc).toISOString();
+  return ok({ iso, month: iso.slice(0, 7), ms: utc });
+}
+
+const countryCache = new Map<string, boolean>();
+export function country(column: string, value: unknown): Parsed<string> {
+  const text = cellText(value).trim();
+  let known = countryCache.get(text);
+  if (known === undefined) {
+    known = isCountryCode(text);
+    countryCache.set(text, known);
+  }
+  return known ? ok(text) : bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, JP).`);
+}
+
+const exponentCache = new Map<string, number | undefined>();
+export function currencyExponent(code: string): number | undefined {
+  if (!exponentCache.has(code)) exponentCache.set(code, isCurrencyCode(code) ? minorUnitExponent(code) : undefined);
+  return exponentCache.get(code);
+}
+
+export function currency(column: string, value: unknown): Parsed<string> {
+  const text = cellText(value).trim();
+  return currencyExponent(text) !== undefined
+    ? ok(text)
+    : bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 4217 currency code (e.g. USD, GBP, JPY).`);
+}
+
+/**
+ * A non-negative integer count of minor units. Decimals are refused with a message that
+ * fits the currency (a JPY amount has no minor unit at all; a USD amount is in cents).
+ */
+export function minorAmount(column: string, value: unknown, currencyCode: string | undefined): Parsed<number> {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return bad(column, 'ROW_INVALID', `${column} is not a number.`);
+    text = String(value);
+  } else {
+    text = cellText(value).trim();
+  }
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n)) return bad(column, 'ROW_INVALID', `${column} ${text} is too large.`);
+    return ok(n);
+  }
+  if (text === '') return bad(column, 'ROW_INVALID', `${column} is empty; write 0 for none.`);
+  if (/^-\s*\d+(\.\d*)?$/.test(text)) {
+    return bad(column, 'ROW_INVALID', `${column} is negative (${text}); amounts are non-negative (a refund's amounts are the amounts reversed).`);
+  }
+  if (/^[+-]?\d*[.,]\d+$/.test(text) || /^[+-]?\d+(\.\d+)?e[+-]?\d+$/i.test(text)) {
+    const exp = currencyCode === undefined ? undefined : currencyExponent(currencyCode);
+    if (exp === 0) {
+      return bad(column, 'ROW_INVALID', `${column} ${text} has decimals, but ${currencyCode} has no minor unit: amounts are whole ${currencyCode}.`);
+    }
+    return bad(column, 'ROW_INVALID', `${column} ${text} has decimals; amounts are whole minor units${currencyCode ? ` of ${currencyCode}` : ''} (499, not 4.99).`);
+  }
+  return bad(column, 'ROW_INVALID', `${column} "${text}" is not a whole number of minor units.`);
+}
+
+export function integerInRange(column: string, value: unknown, min: number, max: number): Parsed<number> {
+  const text = cellText(value).trim();
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n >= min && n <= max) return ok(n);
+  }
+  return bad(column, 'ROW_INVALID', `${column} is "${text}"; expected a whole number from ${min} to ${max}.`);
+}
+
+export const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export function month(column: string, value: unknown): Parsed<string> {
+  const text = cellText(value).trim();
+  return MONTH.test(text) ? ok(text) : bad(column, 'ROW_INVALID', `${column} "${text}" is not a month (YYYY-MM).`);
+}
