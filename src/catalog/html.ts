@@ -32,12 +32,12 @@ export function thumbnailVariant(variants: readonly FeedVariant[]): FeedVariant 
   return bySize.find((v) => v.width >= 256) ?? bySize[bySize.length - 1];
 }
 
-function coverOf(pack: FeedPack): { alt: string; variant: FeedVariant } | undefined {
+function coverOf(pack: FeedPack): { alt: string; variant: FeedVariant; fit: 'cover' | 'contain' } | undefined {
   const asset = pack.assets.find((a) => a.id === pack.cover) ?? pack.assets[0];
   if (!asset) return undefined;
   const variant = thumbnailVariant(asset.variants);
   if (!variant) return undefined;
-  return { alt: asset.altText ?? `${pack.name}: ${asset.id}`, variant };
+  return { alt: asset.altText ?? `${pack.name}: ${asset.id}`, variant, fit: asset.type === 'background' ? 'cover' : 'contain' };
 }
 
 function placeholderDataUrl(base64: string): string | undefined {
@@ -68,6 +68,8 @@ li.card{background:#fff;border:1px solid var(--line);border-radius:12px;overflow
 li.card[hidden]{display:none}
 .cover{aspect-ratio:1/1;background-color:#eef1f6;background-size:cover;background-position:center;display:flex;align-items:center;justify-content:center}
 .cover img{width:100%;height:100%;object-fit:contain;display:block}
+.cover.fit-cover img{object-fit:cover}
+.cover.loaded{background-image:none}
 .body{padding:10px 12px 14px;display:flex;flex-direction:column;gap:4px}
 .body h3{margin:0;font-size:1.05rem}
 .tagline{margin:0;color:var(--muted);font-size:.9rem}
@@ -100,6 +102,11 @@ const SCRIPT = `
     });
     count.textContent='Showing '+shown+' of '+cards.length+' packs';
   }
+  // Drop the blurred placeholder once the real image is there.
+  Array.prototype.forEach.call(document.querySelectorAll('.cover img'),function(img){
+    function done(){ if(img.naturalWidth>0) img.parentNode.classList.add('loaded'); }
+    if(img.complete) done(); else img.addEventListener('load',done);
+  });
   form.addEventListener('change',apply);
   form.addEventListener('submit',function(e){e.preventDefault();});
   apply();
@@ -124,7 +131,7 @@ function renderCard(pack: FeedPack, index: number, market: string | null, baseUr
     : '';
   const ages = pack.ageRange.min === pack.ageRange.max ? `Age ${pack.ageRange.min}` : `Ages ${pack.ageRange.min}–${pack.ageRange.max}`;
   return `<li class="card" id="pack-${escapeHtml(pack.slug)}" data-slug="${escapeHtml(pack.slug)}" data-category="${escapeHtml(pack.category)}" data-age-min="${pack.ageRange.min}" data-age-max="${pack.ageRange.max}" aria-labelledby="pack-name-${index}">
-<div class="cover${placeholderClass ? ` ${placeholderClass}` : ''}">${img}</div>
+<div class="cover${cover?.fit === 'cover' ? ' fit-cover' : ''}${placeholderClass ? ` ${placeholderClass}` : ''}">${img}</div>
 <div class="body">
 <h3 id="pack-name-${index}">${escapeHtml(pack.name)}</h3>
 ${pack.tagline ? `<p class="tagline">${escapeHtml(pack.tagline)}</p>` : ''}

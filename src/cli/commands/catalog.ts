@@ -51,7 +51,19 @@ interface DiffOpts {
   format: TextOrJson;
 }
 
-export function register(_program: Command, groups: CommandGroups): void {
+interface ReleaseOpts {
+  key?: string;
+  pubkey?: string;
+  publish?: string;
+  out: string;
+  baseUrl?: string;
+  market?: string;
+  publishedAt?: string;
+  format: 'pretty' | 'github' | 'junit' | 'sarif';
+  cache: boolean;
+}
+
+export function register(program: Command, groups: CommandGroups): void {
   groups.catalog
     .command('publish')
     .description('write catalog.json, index.html and the archives, signatures and thumbnails they point to')
@@ -173,6 +185,126 @@ Examples:
         }
         if (report.orphanReviews > 0) ctx.out.warn(`${report.orphanReviews} reviews name packs that are not registered; they are not counted`);
         emitText(ctx, opts.format, { ok: true, ...report }, (f) => renderReport(report, f));
+      }),
+    );
+
+  program
+    .command('release')
+    .description('validate → assets → build → verify → catalog add (→ catalog publish) for each pack, non-interactively')
+    .argument('<pack...>', 'pack folders (or pack.json files)')
+    .option('--key <file>', 'minisign secret key (else PACKOPS_SECRET_KEY holds the key file contents)')
+    .option('--pubkey <file>', 'public key to verify with (must match the signing key; default: derived from it)')
+    .option('--out <dir>', 'folder for the archives and their .minisig', 'dist')
+    .option('--publish <dir>', 'then publish the catalog (catalog.json, index.html, files) into this folder')
+    .option('--base-url <url>', 'with --publish: absolute URL the site will be served from')
+    .option('--market <country>', 'with --publish: publish for one market (ISO 3166-1 alpha-2)')
+    .option('--published-at <iso>', 'registration time of new packs (default: SOURCE_DATE_EPOCH, else now)')
+    .addOption(new Option('--format <format>', 'how findings of a failing pack are printed').choices(['pretty', 'github', 'junit', 'sarif']).default('pretty'))
+    .option('--no-cache', 'redo the image work even when the assets cache has it')
+    .addHelpText(
+      'after',
+      `
+Stops at the first pack that fails a step and prints its findings (exit 1); a conflict in
+the ledger (another archive under the same slug and version) is exit 4. Idempotent: run
+again with nothing changed, it encodes no image, keeps the archive it already wrote and
+registers nothing twice. Owners (creators, collaborations) must be imported first.
+The secret key is never printed; an encrypted key reads PACKOPS_KEY_PASSWORD.
+
+Examples:
+  $ packops release fixtures/packs/ocean-creatures --key packops.key
+  $ PACKOPS_SECRET_KEY="$(cat packops.key)" packops release packs/* --publish site --format github
+  $ packops release packs/* --key packops.key --publish site --json`,
+    )
+    .action(
+      action<[string[]], ReleaseOpts>(async (ctx, [targets], opts) => {
+        const { loadSecretKey, loadTrustedKeys } = await import('../../signing/keys.js');
+        const { release } = await import('../../release/release.js');
+        const { clockFromEnv, isoSeconds } = await import('../../catalog/feed.js');
+        const now = clockFromEnv(ctx.env);
+        if (opts.publish === undefined && (opts.baseUrl !== undefined || opts.market !== undefined)) {
+          const { usageError } = await import('../../shared/errors.js');
+          throw usageError('--base-url and --market apply to --publish; add --publish <dir>.');
+        }
+        const secretKey = await loadSecretKey({ ...(opts.key !== undefined ? { keyPath: opts.key } : {}), env: ctx.env, cwd: ctx.cwd });
+        const publicKey =
+          opts.pubkey !== undefined ? (await loadTrustedKeys({ pubkey: opts.pubkey, cwd: ctx.cwd }))[0]! : secretKey.toPublicKey('the signing key');
+        const { openLedger } = await import('../../ledger/db.js');
+        const ledger = await openLedger(ctx.global.db);
+        const marks = { start: '…', done: '✓' } as const;
+        let result;
+        try {
+          result = await release(
+            targets.map((t) => ctx.path(t)),
+            {
+              secretKey,
+              publicKey,
+              ledger,
+              outDir: ctx.path(opts.out),
+              publishedAt: opts.publishedAt ?? isoSeconds(now),
+              cwd: ctx.cwd,
+              env: ctx.env,
+              cache: opts.cache,
+              ...(opts.publish !== undefined
+                ? { publish: { out: ctx.path(opts.publish), baseUrl: opts.baseUrl, market: opts.market, now } }
+                : {}),
+              onEvent: (e) => {
+                if (e.status === 'done' || ctx.global.verbose) {
+                  const who = e.target ? `${displayPath(ctx, e.target)}: ` : '';
+                  ctx.out.info(`${marks[e.status]} ${who}${e.step}${e.detail ? ` (${e.detail})` : ''}`);
+                }
+              },
+            },
+          );
+        } finally {
+          await ledger.close();
+        }
+        const failed = result.packs.find((p) => !p.ok);
+        if (result.publish) {
+          for (const e of result.publish.excluded) ctx.out.warn(`left out of the catalog: ${e.kind} ${e.slug}${e.version ? ` ${e.version}` : ''} (${e.reason})`);
+        }
+        const summary = {
+          ok: result.ok,
+          packs: result.packs.map((p) => ({ ...p, target: displayPath(ctx, p.target) })),
+          notAttempted: result.notAttempted.map((t) => displayPath(ctx, t)),
+          ...(result.publish
+            ? {
+                publish: {
+                  out: result.publish.outDir,
+                  catalog: result.publish.catalogPath,
+                  index: result.publish.indexPath,
+                  sha256: result.publish.sha256,
+                  packs: result.publish.feed.packs.map((p) => ({ slug: p.slug, version: p.version })),
+                  bundles: result.publish.feed.bundles.map((b) => b.slug),
+                  excluded: result.publish.excluded,
+                },
+              }
+            : {}),
+        };
+        if (failed) {
+          ctx.setExitCode(1);
+          ctx.out.error(`${ctx.out.color.red('release stopped')}: ${displayPath(ctx, failed.target)} failed at ${failed.failedStep}` +
+            (result.notAttempted.length > 0 ? `; not attempted: ${summary.notAttempted.join(', ')}` : ''));
+          if (ctx.global.json) {
+            ctx.out.writeJson(summary);
+          } else {
+            const { emitCheckReport } = await import('../reporters/index.js');
+            const { makeReport } = await import('../../shared/findings.js');
+            await emitCheckReport(ctx, makeReport([{ target: displayPath(ctx, failed.target), ok: false, findings: failed.findings }]), opts.format, {
+              tool: 'release',
+            });
+          }
+          return;
+        }
+        ctx.out.result(summary, () =>
+          [
+            ...result.packs.map(
+              (p) =>
+                `${p.slug} ${p.version}: archive ${p.archive?.status} (${displayPath(ctx, p.archive!.path)}), ${p.registration?.status === 'added' ? 'registered' : 'already registered'}; ` +
+                `${p.assets?.encoded ?? 0} variants encoded, ${p.assets?.cached ?? 0} from the cache`,
+            ),
+            ...(result.publish ? [`catalog: ${displayPath(ctx, result.publish.catalogPath)} · page: ${displayPath(ctx, result.publish.indexPath)}`] : []),
+          ].join('\n'),
+        );
       }),
     );
 }
