@@ -13,7 +13,7 @@ export interface CheckOptions {
 }
 
 /** Codes that replace a schema finding at the same place (PRODUCT.md §4: dedicated codes). */
-const DEDICATED = new Set(['AGE_RANGE', 'CURRENCY', 'OBJECTIVES_MISSING']);
+const DEDICATED = new Set(['AGE_RANGE', 'CURRENCY', 'OBJECTIVES_MISSING', 'PROFILE']);
 
 export interface ManifestCheck {
   findings: Finding[];
@@ -26,7 +26,7 @@ export function checkManifest(value: unknown, options: CheckOptions = {}): Manif
   const validate = packValidator();
   const schemaFindings = validate(value) ? [] : translateSchemaErrors(validate.errors ?? []);
   const semantic = semanticFindings(value, options.profile ?? 'first-party');
-  const dedicatedAt = new Set(semantic.filter((f) => DEDICATED.has(f.code)).map((f) => f.pointer));
+  const dedicatedAt = new Set(semantic.filter((f) => DEDICATED.has(f.code) && f.severity === 'error').map((f) => f.pointer));
   const atKey = new Set<Finding>();
   const findings: Finding[] = [];
   for (const t of schemaFindings) {

@@ -11,7 +11,7 @@ import { loadAssetRules, type AssetRules } from '../assets/rules.js';
 import { errnoCode } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
 import type { AssetType } from './types.js';
-import { PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';
+import { effectiveProfile, PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';
 
 export interface FileCheckOptions {
   profile?: Profile;
@@ -54,7 +54,8 @@ export async function checkAssetFiles(manifest: unknown, packDir: string, option
   const root = await realpath(packDir);
   const { default: pLimit } = await import('p-limit');
   const limit = pLimit(options.concurrency ?? 4);
-  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, options.profile ?? 'first-party'))));
+  const profile = effectiveProfile(manifest, options.profile);
+  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, profile))));
   return lists.flat();
 }
 

@@ -37,8 +37,18 @@ function finding(code: string, pointer: string, message: string, hint?: string, 
   return { code, severity, pointer, message, ...(hint ? { hint } : {}) };
 }
 
-export function semanticFindings(value: unknown, profile: Profile = 'first-party'): Finding[] {
+/**
+ * The profile a manifest is checked under: the requested one, except that a manifest
+ * which declares itself user-generated (it has a `ugc` block) is always checked as ugc,
+ * so that user-generated content can never skip the ugc screen.
+ */
+export function effectiveProfile(value: unknown, requested: Profile = 'first-party'): Profile {
+  return isObject(value) && own(value, 'ugc') !== undefined ? 'ugc' : requested;
+}
+
+export function semanticFindings(value: unknown, requested: Profile = 'first-party'): Finding[] {
   if (!isObject(value)) return [];
+  const profile = effectiveProfile(value, requested);
   const out: Finding[] = [];
   ageRange(value, out);
   currencies(value, out);
