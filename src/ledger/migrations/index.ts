@@ -6,7 +6,9 @@
  */
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
+import * as m0100 from './0100_payouts_sales_index.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
+  '0100_payouts_sales_index': m0100,
 };
