@@ -267,9 +267,14 @@ export function generateSecretKey(): SecretKey {
 
 /**
  * The secret key file text, encrypted with scrypt as minisign -G does (opslimit/memlimit
- * "sensitive"), or unencrypted (kdf "\0\0", as minisign -G -W) when no password is given.
+ * "sensitive" unless `kdf` says otherwise: the limits are stored in the file, so minisign
+ * reads any), or unencrypted (kdf "\0\0", as minisign -G -W) when no password is given.
  */
-export async function formatSecretKeyFile(key: SecretKey, password?: string): Promise<string> {
+export async function formatSecretKeyFile(
+  key: SecretKey,
+  password?: string,
+  kdf: { opslimit: bigint; memlimit: bigint } = { opslimit: KDF_OPSLIMIT_SENSITIVE, memlimit: KDF_MEMLIMIT_SENSITIVE },
+): Promise<string> {
   const secret64 = key.rawSecret();
   const inner = Buffer.concat([key.keynum, secret64, checksum(key.keynum, secret64)]);
   secret64.fill(0);
@@ -280,9 +285,9 @@ export async function formatSecretKeyFile(key: SecretKey, password?: string): Pr
     header.write(KDFALG, 2, 'latin1');
     const salt = randomBytes(32);
     salt.copy(header, 6);
-    header.writeBigUInt64LE(KDF_OPSLIMIT_SENSITIVE, 38);
-    header.writeBigUInt64LE(KDF_MEMLIMIT_SENSITIVE, 46);
-    const stream = await deriveStream(password, salt, KDF_OPSLIMIT_SENSITIVE, KDF_MEMLIMIT_SENSITIVE, inner.length, 'new key');
+    header.writeBigUInt64LE(kdf.opslimit, 38);
+    header.writeBigUInt64LE(kdf.memlimit, 46);
+    const stream = await deriveStream(password, salt, kdf.opslimit, kdf.memlimit, inner.length, 'new key');
     for (let i = 0; i < inner.length; i++) inner[i]! ^= stream[i]!;
     stream.fill(0);
   }
