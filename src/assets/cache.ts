@@ -154,9 +154,10 @@ export class AssetCache {
     for (const v of meta.variants) {
       const bytes = data.get(v.name);
       if (bytes === undefined) throw new Error(`cache entry ${meta.key} lacks variant ${v.name}`);
-      await writeFileAtomic(join(dir, v.file), bytes);
+      // No fsync: an entry is verified against its SHA-256 whenever it is read.
+      await writeFileAtomic(join(dir, v.file), bytes, { sync: false });
     }
-    await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, { sync: false });
   }
 
   /** Writes the source index if it changed. */

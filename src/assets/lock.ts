@@ -58,14 +58,21 @@ export async function readLock(path: string): Promise<AssetsLock | undefined> {
 
 /**
  * Writes an output atomically, unless the file already holds exactly these bytes (a warm
- * run then rewrites nothing, and file times stay put for tools that watch them).
+ * run then rewrites nothing, and file times stay put for tools that watch them). Variants
+ * are written with `sync: false` (atomic, not flushed one by one: their SHA-256 is in the
+ * lock, which is flushed); the lock itself is flushed.
  */
-export async function writeOutputFile(path: string, data: Uint8Array, sha256 = sha256Hex(data)): Promise<void> {
+export async function writeOutputFile(
+  path: string,
+  data: Uint8Array,
+  sha256 = sha256Hex(data),
+  options: { sync?: boolean } = {},
+): Promise<void> {
   try {
     const existing = await readFile(path);
     if (existing.length === data.length && sha256Hex(existing) === sha256) return;
   } catch {
     // Missing or unreadable: write it.
   }
-  await writeFileAtomic(path, data);
+  await writeFileAtomic(path, data, options);
 }

@@ -179,7 +179,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     const variants: LockVariant[] = [];
     for (const v of meta.variants) {
       const path = variantPath(asset.id, v.name, v.format);
-      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256);
+      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false });
       variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
       const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
       if (budget !== undefined && v.bytes > budget) {

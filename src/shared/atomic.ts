@@ -12,6 +12,12 @@ import { pipeline } from 'node:stream/promises';
 export interface AtomicWriteOptions {
   /** File mode for a new file (e.g. 0o600 for secrets). */
   mode?: number;
+  /**
+   * Flush the data to disk before the rename (default true). false keeps the write atomic
+   * (temporary file + rename: never half a file) but skips the fsync, for many small
+   * outputs whose hashes are recorded elsewhere (asset variants, cache entries).
+   */
+  sync?: boolean;
 }
 
 export function tempPathFor(target: string): string {
@@ -28,7 +34,7 @@ export async function writeFileAtomic(
   const handle = await open(tmp, 'wx', options.mode ?? 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (options.sync !== false) await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
@@ -53,8 +59,10 @@ export async function writeStreamAtomic(
   const tmp = tempPathFor(target);
   try {
     await pipeline(source, createWriteStream(tmp, { flags: 'wx', mode: options.mode ?? 0o644 }));
-    const handle = await open(tmp, 'r');
-    await handle.sync().finally(() => handle.close());
+    if (options.sync !== false) {
+      const handle = await open(tmp, 'r');
+      await handle.sync().finally(() => handle.close());
+    }
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -2,6 +2,7 @@
  * `packops assets <pack>` (optimised variants, lock file, cache) and `packops preview <pack>`
  * (contact sheet). sharp and the pipeline are imported inside the actions.
  */
+import { relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
 import type { CommandGroups } from './index.js';
@@ -78,7 +79,7 @@ Examples:
           `in ${(stats.ms / 1000).toFixed(1)} s (${stats.cached} variants from cache, ${stats.encoded} encoded)`;
         if (result.ok) progress.succeed(summary);
         else progress.fail(`${summary}; ${result.findings.filter((f) => f.severity === 'error').length} problems`);
-        if (result.ok) ctx.out.info(`Lock file: ${outcome.lockPath}`);
+        if (result.ok) ctx.out.info(`Lock file: ${relative(ctx.cwd, outcome.lockPath) || outcome.lockPath}`);
 
         await emitCheckReport(ctx, makeReport([result]), 'pretty', { tool: 'assets' });
         if (!result.ok) ctx.setExitCode(1);
