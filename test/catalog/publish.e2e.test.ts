@@ -195,7 +195,8 @@ describe('catalog publish', () => {
     const original = readFileSync(zip);
     const before = readFileSync(join(ws.dir, 'site', 'catalog.json'));
     const tampered = Buffer.from(original);
-    tampered[tampered.length - 30] ^= 0xff;
+    const at = tampered.length - 30;
+    tampered[at] = tampered[at]! ^ 0xff;
     writeFileSync(zip, tampered);
     try {
       const r = await ws.run(['catalog', 'publish', '--out', 'site', '--json'], { SOURCE_DATE_EPOCH: epochOf('2026-11-27') });
