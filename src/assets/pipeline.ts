@@ -20,7 +20,7 @@ import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from './cache.js
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
 import { loadAssetRules, type VariantRule } from './rules.js';
 import { probeImage } from './probe.js';
-import { blockingManifestFindings, classifyDecodeError, resolveAssetSource } from './source.js';
+import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface OptimiseOptions {
   /** Output folder (default `<pack>/.packops/out`). */
@@ -85,8 +85,8 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   if (!loaded.ok) return refuse(loaded.findings);
   // The asset list must be sound before any file is touched (ids become folder names).
   const manifestFile = display(loaded.manifestPath);
-  const blocking = blockingManifestFindings(loaded.manifest, loaded.text, manifestFile);
-  if (blocking.length > 0) return refuse(blocking);
+  const gate = gateManifest(loaded.manifest, loaded.text, manifestFile);
+  if (gate.blocking.length > 0) return refuse(gate.blocking);
   const manifest: PackManifest = loaded.manifest;
   if (outDir === packDir || packDir.startsWith(outDir + sep)) {
     throw usageError(`The output folder ${display(outDir)} would hold the pack's own files.`, {
@@ -115,6 +115,8 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       ok: false,
       findings: [{ code, severity: 'error', file: manifestFile, pointer, message, ...(hint ? { hint } : {}) }],
     });
+    const pathFindings = gate.perAsset.get(index);
+    if (pathFindings) return { ok: false, findings: pathFindings };
     const rule = rules.types[asset.type];
     if (rule === undefined) return fail('SCHEMA', `Asset "${asset.id}" has an unknown type "${String(asset.type)}".`);
     const resolved = await resolveAssetSource(packReal, asset);

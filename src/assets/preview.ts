@@ -18,7 +18,7 @@ import { locateFindings } from '../manifest/position.js';
 import { LOCK_FILE, readLock } from './lock.js';
 import { loadAssetRules } from './rules.js';
 import { probeImage } from './probe.js';
-import { blockingManifestFindings, classifyDecodeError, resolveAssetSource } from './source.js';
+import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface PreviewOptions {
   /** The PNG to write (default `<pack>/.packops/preview.png`). */
@@ -115,8 +115,8 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
   const empty = { width: 0, height: 0, columns: 0, rows: 0, from, tiles: [] };
   if (!loaded.ok) return { ok: false, target: display(packDir), ...empty, findings: loaded.findings };
   const manifest = loaded.manifest;
-  const blocking = blockingManifestFindings(manifest, loaded.text, display(loaded.manifestPath));
-  if (blocking.length > 0) return { ok: false, target: display(packDir), ...empty, findings: blocking };
+  const gate = gateManifest(manifest, loaded.text, display(loaded.manifestPath));
+  if (gate.blocking.length > 0) return { ok: false, target: display(packDir), ...empty, findings: gate.blocking };
   const assets: ManifestAsset[] = manifest.assets;
   const rules = loadAssetRules();
   sharp.cache(false);
@@ -146,6 +146,13 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
       tiles.push({ id: asset.id, ok: false, code, ...(file ? { file } : {}) });
       images.push(undefined);
     };
+    const pathFindings = gate.perAsset.get(index);
+    if (pathFindings) {
+      findings.push(...pathFindings);
+      tiles.push({ id: asset.id, ok: false, code: pathFindings[0]!.code });
+      images.push(undefined);
+      continue;
+    }
     let file: string;
     if (lockVariants) {
       const variant = pickVariant(lockVariants.get(asset.id) ?? [], tile);

@@ -2,7 +2,7 @@
  * Resolving an asset's source file: it must exist and stay inside the pack folder once
  * links are followed, and its id must be usable as an output folder name.
  */
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
@@ -22,6 +22,9 @@ export async function resolveAssetSource(packReal: string, asset: ManifestAsset)
   let real: string;
   try {
     real = await realpath(resolve(packReal, asset.file));
+    if (!(await stat(real)).isFile()) {
+      return { ok: false, code: 'ASSET_MISSING', message: `Asset "${asset.id}": ${asset.file} is not a file.` };
+    }
   } catch (err) {
     const code = errnoCode(err);
     return code === 'ENOENT' || code === 'ENOTDIR'
@@ -41,24 +44,44 @@ export function classifyDecodeError(err: unknown): { code: 'ASSET_TOO_LARGE' | '
   return { code: /pixel limit/i.test(reason) ? 'ASSET_TOO_LARGE' : 'ASSET_CORRUPT', reason };
 }
 
-/** Manifest problems that make the asset list unusable: ids become folder names, files are read. */
-const BLOCKING_POINTER = /^\/assets(\/\d+(\/(id|file|type))?)?$/;
+/** Manifest problems that make the asset list unusable: ids become folder names. */
+const BLOCKING_POINTER = /^\/assets(\/\d+(\/(id|type))?)?$/;
+/** Problems with one asset's file path: that asset is skipped, the others go on. */
+const ASSET_FILE_POINTER = /^\/assets\/(\d+)\/file$/;
+
+export interface ManifestGate {
+  /** Findings that stop the whole run before any file is touched. */
+  blocking: Finding[];
+  /** Findings that stop one asset (by index in `assets`), such as an unsafe file path. */
+  perAsset: Map<number, Finding[]>;
+}
 
 /**
- * The manifest findings that stop `assets` and `preview` before any file is touched: the
- * asset list missing or malformed, an asset without a usable id, file or type, duplicate
- * ids. Other manifest problems (prices, cover, texts) are `validate`'s to report; they do
- * not stop the art from being optimised or previewed. Findings are placed in `text`.
+ * Sorts the manifest findings `assets` and `preview` act on: the asset list missing or
+ * malformed, an asset without a usable id or type, duplicate ids stop everything; a bad
+ * file path stops its asset. Other manifest problems (prices, cover, texts) are
+ * `validate`'s to report and do not stop the art. Findings are placed in `text`.
  */
-export function blockingManifestFindings(value: unknown, text: string, file: string): Finding[] {
+export function gateManifest(value: unknown, text: string, file: string): ManifestGate {
   const checked = checkManifest(value);
-  const blocking = checked.findings.filter(
-    (f) => f.severity === 'error' && (f.code === 'ASSET_ID_DUPLICATE' || (f.pointer !== undefined && BLOCKING_POINTER.test(f.pointer))),
-  );
+  const blocking: Finding[] = [];
+  const perAsset = new Map<number, Finding[]>();
+  for (const f of checked.findings) {
+    if (f.severity !== 'error') continue;
+    const fileMatch = f.pointer === undefined ? null : ASSET_FILE_POINTER.exec(f.pointer);
+    if (fileMatch) {
+      const index = Number(fileMatch[1]);
+      perAsset.set(index, [...(perAsset.get(index) ?? []), f]);
+    } else if (f.code === 'ASSET_ID_DUPLICATE' || (f.pointer !== undefined && BLOCKING_POINTER.test(f.pointer))) {
+      blocking.push(f);
+    }
+  }
   const assets = (value as { assets?: unknown } | null)?.assets;
   if (blocking.length === 0 && !Array.isArray(assets)) {
     blocking.push({ code: 'SCHEMA', severity: 'error', pointer: '', message: 'The manifest has no "assets" list.' });
   }
-  for (const f of blocking) f.file ??= file;
-  return locateFindings(text, blocking, checked.atKey);
+  const all = [...blocking, ...[...perAsset.values()].flat()];
+  for (const f of all) f.file ??= file;
+  locateFindings(text, all, checked.atKey);
+  return { blocking, perAsset };
 }

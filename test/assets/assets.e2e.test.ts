@@ -3,7 +3,7 @@
  * exit code, stdout JSON and stderr checked separately, outputs checked with exiftool.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +212,27 @@ describe('packops assets on hostile art', () => {
     expect((await runCli(['assets', pack])).code).toBe(0);
     expect(existsSync(join(outOf(pack), 'assets/b'))).toBe(false);
     expect(existsSync(join(outOf(pack), 'assets/a/512.webp'))).toBe(true);
+  });
+});
+
+describe('packops assets and paths that leave the pack', () => {
+  it('skips an asset whose path or link leaves the pack, and optimises the others', async () => {
+    const pack = join(tmp.dir, 'escaping');
+    await cutout(join(pack, 'assets/ok.png'));
+    await cutout(join(tmp.dir, 'secret.png'));
+    symlinkSync(join(tmp.dir, 'secret.png'), join(pack, 'assets/link.png'));
+    writeManifest(pack, [
+      { id: 'ok', file: 'assets/ok.png', type: 'sticker' },
+      { id: 'dotdot', file: '../secret.png', type: 'sticker' },
+      { id: 'link', file: 'assets/link.png', type: 'sticker' },
+    ]);
+    const r = await runCli(['assets', pack, '--json']);
+    expect(r.code).toBe(1);
+    const result = r.json().results[0];
+    const codes = new Set(result.findings.map((f: { code: string; pointer: string }) => `${f.pointer} ${f.code}`));
+    expect(codes).toContain('/assets/1/file PATH_UNSAFE');
+    expect(codes).toContain('/assets/2/file PATH_UNSAFE');
+    expect(result.variants.map((v: { path: string }) => v.path)).toEqual(['assets/ok/256.webp', 'assets/ok/512.webp', 'assets/ok/96.png']);
   });
 });
 
