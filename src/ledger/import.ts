@@ -14,6 +14,7 @@ import { conflictError, errnoCode, inputError } from '../shared/errors.js';
 import { parseDecimal, type Rational } from '../shared/money.js';
 import type { Ledger } from './db.js';
 import {
+  cellText,
   country,
   currency,
   integerInRange,
@@ -26,7 +27,7 @@ import {
   type Parsed,
   type RowProblem,
 } from './fields.js';
-import { detectFormat, readRecords, type ColumnSpec, type FileFormat, type SourceRecord } from './records.js';
+import { detectFormat, readChunks, specColumns, type ColumnSpec, type FileFormat, type SourceRecord } from './records.js';
 import type { ImportKind, LedgerDB, ProductKind, SaleKind, Store } from './schema.js';
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
@@ -78,8 +79,12 @@ interface Processor<P> {
   columns: ColumnSpec;
   init(trx: Tx): Promise<void>;
   parse(rec: SourceRecord): { parsed?: P; problems: RowProblem[] };
-  /** Cross-row and ledger checks, in file order: sets each good item's action. */
-  check(trx: Tx, items: Array<Item<P>>): Promise<void>;
+  /**
+   * Cross-row and ledger checks, in file order: sets each good item's action. Every row
+   * accepted before this chunk is already written (in this transaction), so the ledger
+   * itself answers "is it there already?".
+   */
+  check(trx: Tx, items: Array<Item<P>>, batch: string): Promise<void>;
   /** Values of one row in `columns` order for the multi-row INSERT. */
   insertColumns: readonly string[];
   table: 'sales' | 'reviews' | 'fx_rates';
@@ -141,19 +146,33 @@ export async function importFile(
     let updated = 0;
     let closedConflict = false;
 
-    const flushChunk = async (chunk: Array<Item<unknown>>) => {
-      await processor.check(trx, chunk);
+    const columns = specColumns(processor.columns);
+    for await (const records of readChunks(file, {
+      format,
+      columns: processor.columns,
+      chunkSize: CHUNK,
+      onChunk: (buf) => {
+        hash.update(buf);
+        bytes += buf.length;
+      },
+    })) {
+      rows += records.length;
+      const chunk: Array<Item<unknown>> = records.map((rec) =>
+        rec.shapeError
+          ? { rec, problems: [{ column: rec.shapeError.column, code: 'ROW_INVALID', message: rec.shapeError.message }] }
+          : { rec, ...processor.parse(rec) },
+      );
+      // Rows accepted so far go in first, so this chunk's lookups see them. After a bad row
+      // (without --quarantine) rows are still written: the transaction is rolled back at
+      // the end, and later rows are checked against a true picture of the file.
+      await inserter.flush();
+      await processor.check(trx, chunk, batch);
       for (const item of chunk) {
         if (item.problems.length > 0) {
           bad.push(item);
           if (item.problems.some((p) => p.code === 'PERIOD_CLOSED')) closedConflict = true;
-          continue;
-        }
-        if (item.action === 'skip') skipped++;
-        else if (bad.length > 0 && !quarantine) {
-          // The file will be refused: keep checking rows, stop writing them.
-          if (item.action === 'update') updated++;
-          else imported++;
+        } else if (item.action === 'skip') {
+          skipped++;
         } else if (item.action === 'update') {
           await processor.update!(trx, item.parsed, batch);
           updated++;
@@ -163,28 +182,7 @@ export async function importFile(
         }
       }
       options.onProgress?.({ rows, bytes, totalBytes });
-    };
-
-    let chunk: Array<Item<unknown>> = [];
-    for await (const rec of readRecords(file, {
-      format,
-      columns: processor.columns,
-      onChunk: (buf) => {
-        hash.update(buf);
-        bytes += buf.length;
-      },
-    })) {
-      rows++;
-      const item: Item<unknown> = rec.shapeError
-        ? { rec, problems: [{ column: rec.shapeError.column, code: 'ROW_INVALID', message: rec.shapeError.message }] }
-        : { rec, ...processor.parse(rec) };
-      chunk.push(item);
-      if (chunk.length >= CHUNK) {
-        await flushChunk(chunk);
-        chunk = [];
-      }
     }
-    if (chunk.length) await flushChunk(chunk);
     await inserter.flush();
 
     if (bad.length > 0 && (closedConflict || !quarantine)) {
@@ -219,7 +217,7 @@ export async function importFile(
             kind,
             code: item.problems[0]!.code,
             reasons: JSON.stringify(item.problems),
-            raw: JSON.stringify(redact(item.rec.values)),
+            raw: JSON.stringify(redact(columns, item.rec.cells)),
             created_at: createdAt,
           })),
         )
@@ -235,9 +233,12 @@ export async function importFile(
   });
 }
 
-function redact(values: Record<string, unknown>): Record<string, unknown> {
+/** The row as an object of its columns, without family_ref (never stored raw). */
+function redact(columns: readonly string[], cells: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(values)) if (k !== 'family_ref') out[k] = v;
+  columns.forEach((c, i) => {
+    if (c !== 'family_ref' && cells[i] !== undefined) out[c] = cells[i];
+  });
   return out;
 }
 
@@ -261,7 +262,7 @@ function reportProblems(bad: Array<Item<unknown>>): { rows: ReportedProblem[]; t
 class BatchInserter {
   private pending: unknown[] = [];
   private count = 0;
-  private fullSql: string | undefined;
+  private readonly sqlBySize = new Map<number, string>();
   constructor(
     private readonly trx: Tx,
     private readonly table: 'sales' | 'reviews' | 'fx_rates',
@@ -285,7 +286,11 @@ class BatchInserter {
 
   async flush(): Promise<void> {
     if (this.count === 0) return;
-    const sqlText = this.count === INSERT_BATCH ? (this.fullSql ??= this.compile(INSERT_BATCH)) : this.compile(this.count);
+    let sqlText = this.sqlBySize.get(this.count);
+    if (sqlText === undefined) {
+      sqlText = this.compile(this.count);
+      this.sqlBySize.set(this.count, sqlText);
+    }
     await this.trx.executeQuery(CompiledQuery.raw(sqlText, this.pending));
     this.pending = [];
     this.count = 0;
@@ -333,7 +338,6 @@ const SALE_INSERT_COLUMNS = [
 
 /** What a refund is checked against: its sale and everything refunded of it so far. */
 interface SaleState {
-  row?: number;
   kind: SaleKind;
   ms: number;
   currency: string;
@@ -346,27 +350,40 @@ interface SaleState {
   refTax: number;
 }
 
-/** File-scope key states: a key seen in the file maps to its state. */
-const enum KeyState {
-  Good = 1,
-  Skipped = 2,
-  Bad = 3,
-}
-
 function saleKey(store: string, txid: string): string {
   return `${store}\u0000${txid}`;
+}
+
+function splitKey(key: string): [Store, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i) as Store, key.slice(i + 1)];
+}
+
+/** HMACs of family_ref, cached: a family buys more than once (bounded, so memory stays flat). */
+function familyHasher(secret: Buffer): (ref: string) => string {
+  const cache = new Map<string, string>();
+  return (ref) => {
+    let h = cache.get(ref);
+    if (h === undefined) {
+      h = createHmac('sha256', secret).update(ref).digest('hex');
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(ref, h);
+    }
+    return h;
+  };
 }
 
 function salesProcessor(secret: Buffer): Processor<SaleParsed> {
   const slugs = new Map<string, { kind: ProductKind; slug: string }>();
   const storeIds = new Map<string, Map<string, string>>();
+  const hmac = familyHasher(secret);
   let closed = new Set<string>();
-  // Every key seen in the file, its state and first row; in-file sales that refunds may name.
-  const seen = new Map<string, number>();
-  const seenRow = new Map<string, number>();
-  const fileSales = new Map<string, SaleState>();
-  // Ledger sales named by refunds in this file, with their refunds so far.
-  const ledgerSales = new Map<string, SaleState | null>();
+  // Keys of this file's rows that were not written (bad or already in the ledger), with
+  // their row: a later copy is a duplicate, a refund of a bad sale is reported as such.
+  const badKeys = new Map<string, number>();
+  const skippedKeys = new Map<string, number>();
+  // Sales that refunds in this file have named, with everything refunded of them so far.
+  const refunded = new Map<string, SaleState>();
 
   return {
     columns: SALES_COLUMNS,
@@ -390,21 +407,21 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
     },
 
     parse(rec) {
-      const v = rec.values;
-      const txid = requiredText('transaction_id', v.transaction_id);
-      const store = oneOf('store', v.store, STORES);
-      const kind = oneOf('kind', v.kind, SALE_KINDS);
-      const at = timestamp('occurred_at', v.occurred_at);
-      const product = requiredText('product', v.product);
-      const ctry = country('country', v.country);
-      const cur = currency('currency', v.currency);
+      const c = rec.cells;
+      const txid = requiredText('transaction_id', c[0]);
+      const at = timestamp('occurred_at', c[1]);
+      const store = oneOf('store', c[2], STORES);
+      const kind = oneOf('kind', c[3], SALE_KINDS);
+      const product = requiredText('product', c[4]);
+      const ctry = country('country', c[5]);
+      const cur = currency('currency', c[6]);
       const curCode = cur.ok ? cur.value : undefined;
-      const gross = minorAmount('gross_minor', v.gross_minor, curCode);
-      const fee = minorAmount('store_fee_minor', v.store_fee_minor, curCode);
-      const tax = minorAmount('tax_minor', v.tax_minor, curCode);
-      const consent = optionalText('consent_ref', v.consent_ref);
-      const family = optionalText('family_ref', v.family_ref, 500);
-      const refundOf = optionalText('refund_of', v.refund_of);
+      const gross = minorAmount('gross_minor', c[7], curCode);
+      const fee = minorAmount('store_fee_minor', c[8], curCode);
+      const tax = minorAmount('tax_minor', c[9], curCode);
+      const consent = optionalText('consent_ref', c[10]);
+      const family = optionalText('family_ref', c[11], 500);
+      const refundOf = optionalText('refund_of', c[12]);
       const problems = collect(txid, store, kind, at, product, ctry, cur, gross, fee, tax, consent, family, refundOf);
       if (kind.ok && consent.ok && kind.value === 'sale' && consent.value === null) {
         problems.push({
@@ -426,6 +443,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
         // Keep what identifies the row, so duplicates and refunds of it are reported too.
         return { parsed: { store: store.value, transactionId: txid.value, key } as SaleParsed, problems };
       }
+      const familyRef = (family as { value: string | null }).value;
       return {
         parsed: {
           store: store.value,
@@ -440,107 +458,79 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
           fee: (fee as { value: number }).value,
           tax: (tax as { value: number }).value,
           consentRef: (consent as { value: string | null }).value,
-          familyHmac:
-            (family as { value: string | null }).value === null
-              ? null
-              : createHmac('sha256', secret).update((family as { value: string }).value).digest('hex'),
+          familyHmac: familyRef === null ? null : hmac(familyRef),
           refundOf: (refundOf as { value: string | null }).value,
         },
         problems,
       };
     },
 
-    async check(trx, items) {
-      // One query for the chunk: its rows already in the ledger, and the sales its refunds name.
+    async check(trx, items, batch) {
+      // One query for the chunk: its rows already written (earlier imports, or earlier in
+      // this file) and the sales its refunds name that are not yet known here.
       const lookup = new Set<string>();
-      const refundTargets = new Set<string>();
+      const targets = new Set<string>();
       for (const it of items) {
         const p = it.parsed;
         if (!p) continue;
-        if (!seen.has(p.key)) lookup.add(p.key);
-        if (it.problems.length === 0 && p.kind === 'refund' && p.refundOf !== null) {
-          const target = saleKey(p.store, p.refundOf);
-          if (seen.get(target) !== KeyState.Good && !ledgerSales.has(target)) {
+        lookup.add(p.key);
+        if (it.problems.length === 0 && p.kind === 'refund') {
+          const target = saleKey(p.store, p.refundOf!);
+          if (!refunded.has(target)) {
             lookup.add(target);
-            refundTargets.add(target);
+            targets.add(target);
           }
         }
       }
-      const inLedger = new Map<string, SaleState>();
+      const found = new Map<string, SaleState & { batch: string }>();
       if (lookup.size > 0) {
-        const stores = new Set<string>();
-        const txids = new Set<string>();
+        // One query per store, so the primary key (store, transaction_id) is probed once per id.
+        const byStore = new Map<Store, string[]>();
         for (const k of lookup) {
-          const i = k.indexOf('\u0000');
-          stores.add(k.slice(0, i));
-          txids.add(k.slice(i + 1));
+          const [st, id] = splitKey(k);
+          const ids = byStore.get(st);
+          if (ids) ids.push(id);
+          else byStore.set(st, [id]);
         }
-        const found = await trx
-          .selectFrom('sales')
-          .select(['store', 'transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'gross_minor', 'store_fee_minor', 'tax_minor'])
-          .where('store', 'in', [...stores] as Store[])
-          .where('transaction_id', 'in', [...txids])
-          .execute();
-        for (const r of found) {
-          const k = saleKey(r.store, r.transaction_id);
-          if (!lookup.has(k)) continue;
-          inLedger.set(k, {
-            kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug)!,
-            gross: r.gross_minor, fee: r.store_fee_minor, tax: r.tax_minor, refGross: 0, refFee: 0, refTax: 0,
-          });
-        }
-        const targetsFound = [...refundTargets].filter((k) => inLedger.get(k)?.kind === 'sale');
-        if (targetsFound.length > 0) {
-          const byStore = new Map<Store, string[]>();
-          for (const k of targetsFound) {
-            const i = k.indexOf('\u0000');
-            const s = k.slice(0, i) as Store;
-            byStore.set(s, [...(byStore.get(s) ?? []), k.slice(i + 1)]);
-          }
-          for (const [s, ids] of byStore) {
-            const sums = await trx
-              .selectFrom('sales')
-              .select((eb) => [
-                'refund_of',
-                eb.fn.sum<number | string>('gross_minor').as('g'),
-                eb.fn.sum<number | string>('store_fee_minor').as('f'),
-                eb.fn.sum<number | string>('tax_minor').as('t'),
-              ])
-              .where('kind', '=', 'refund')
-              .where('store', '=', s)
-              .where('refund_of', 'in', ids)
-              .groupBy('refund_of')
-              .execute();
-            for (const r of sums) {
-              const st = inLedger.get(saleKey(s, r.refund_of!))!;
-              st.refGross = Number(r.g);
-              st.refFee = Number(r.f);
-              st.refTax = Number(r.t);
-            }
+        for (const [st, ids] of byStore) {
+          const rows = await trx
+            .selectFrom('sales')
+            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id'])
+            .where('store', '=', st)
+            .where('transaction_id', 'in', ids)
+            .execute();
+          for (const r of rows) {
+            found.set(saleKey(st, r.transaction_id), {
+              kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug)!,
+              gross: r.gross_minor, fee: r.store_fee_minor, tax: r.tax_minor, refGross: 0, refFee: 0, refTax: 0, batch: r.batch_id,
+            });
           }
         }
-        for (const k of refundTargets) ledgerSales.set(k, inLedger.get(k) ?? null);
+        await loadRefundSums(trx, [...targets].filter((k) => found.get(k)?.kind === 'sale'), found);
       }
 
+      const chunkRows = new Map<string, number>();
+      const chunkSales = new Map<string, SaleState>();
       for (const it of items) {
         const p = it.parsed;
         if (!p) continue;
-        const state = seen.get(p.key);
-        if (state !== undefined) {
+        const prior = found.get(p.key);
+        const firstRow = chunkRows.get(p.key) ?? badKeys.get(p.key) ?? skippedKeys.get(p.key);
+        if (firstRow !== undefined || prior?.batch === batch) {
           it.problems.push({
             column: 'transaction_id',
             code: 'ROW_DUPLICATE_IN_FILE',
-            message: `Transaction ${p.transactionId} (${p.store}) already appears in row ${seenRow.get(p.key)}; later copies are not imported.`,
+            message: `Transaction ${p.transactionId} (${p.store}) already appears ${firstRow === undefined ? 'earlier in this file' : `in row ${firstRow}`}; later copies are not imported.`,
           });
           continue;
         }
-        seenRow.set(p.key, it.rec.row);
+        chunkRows.set(p.key, it.rec.row);
         if (it.problems.length > 0) {
-          seen.set(p.key, KeyState.Bad);
+          badKeys.set(p.key, it.rec.row);
           continue;
         }
-        if (inLedger.has(p.key)) {
-          seen.set(p.key, KeyState.Skipped);
+        if (prior) {
+          skippedKeys.set(p.key, it.rec.row);
           it.action = 'skip';
           continue;
         }
@@ -548,15 +538,19 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
         const resolved = resolveProduct(p);
         if ('problem' in resolved) it.problems.push(resolved.problem);
         else p.resolved = resolved;
-        if (p.kind === 'refund') checkRefund(it, p);
+        if (p.kind === 'refund') {
+          const target = saleKey(p.store, p.refundOf!);
+          const sale = refunded.get(target) ?? chunkSales.get(target) ?? found.get(target);
+          checkRefund(it, p, sale, badKeys.get(target));
+          if (it.problems.length === 0 && sale) refunded.set(target, sale);
+        }
         if (it.problems.length > 0) {
-          seen.set(p.key, KeyState.Bad);
+          badKeys.set(p.key, it.rec.row);
           continue;
         }
-        seen.set(p.key, KeyState.Good);
         if (p.kind === 'sale') {
-          fileSales.set(p.key, {
-            row: it.rec.row, kind: 'sale', ms: p.at.ms, currency: p.currency, product: p.resolved!.slug,
+          chunkSales.set(p.key, {
+            kind: 'sale', ms: p.at.ms, currency: p.currency, product: p.resolved!.slug,
             gross: p.gross, fee: p.fee, tax: p.tax, refGross: 0, refFee: 0, refTax: 0,
           });
         }
@@ -599,58 +593,86 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
       },
     };
   }
+}
 
-  function checkRefund(it: Item<SaleParsed>, p: SaleParsed): void {
-    const target = saleKey(p.store, p.refundOf!);
-    const targetState = seen.get(target);
-    let sale: SaleState | null | undefined;
-    if (targetState === KeyState.Good) sale = fileSales.get(target);
-    else sale = ledgerSales.get(target);
-    if (sale === undefined && targetState === KeyState.Good) sale = null;
-    if (!sale) {
-      const row = seenRow.get(target);
+/** Adds the refunds already in the ledger to each named sale's state. */
+async function loadRefundSums(trx: Tx, keys: string[], states: Map<string, SaleState>): Promise<void> {
+  const byStore = new Map<Store, string[]>();
+  for (const k of keys) {
+    const [st, id] = splitKey(k);
+    byStore.set(st, [...(byStore.get(st) ?? []), id]);
+  }
+  for (const [store, ids] of byStore) {
+    const sums = await trx
+      .selectFrom('sales')
+      .select((eb) => [
+        'refund_of',
+        eb.fn.sum<number | string>('gross_minor').as('g'),
+        eb.fn.sum<number | string>('store_fee_minor').as('f'),
+        eb.fn.sum<number | string>('tax_minor').as('t'),
+      ])
+      .where('kind', '=', 'refund')
+      .where('store', '=', store)
+      .where('refund_of', 'in', ids)
+      .groupBy('refund_of')
+      .execute();
+    for (const r of sums) {
+      const st = states.get(saleKey(store, r.refund_of!))!;
+      st.refGross = Number(r.g);
+      st.refFee = Number(r.f);
+      st.refTax = Number(r.t);
+    }
+  }
+}
+
+/**
+ * A refund must name an earlier sale of the same store, in the same currency and for the
+ * same product, dated no later than the refund; all refunds of a sale together never
+ * exceed it, column by column (gross, store fee and tax each).
+ */
+function checkRefund(it: Item<SaleParsed>, p: SaleParsed, sale: SaleState | undefined, badRow: number | undefined): void {
+  if (!sale) {
+    it.problems.push({
+      column: 'refund_of',
+      code: 'ROW_REFUND_UNKNOWN',
+      message:
+        badRow !== undefined
+          ? `The sale ${p.refundOf} (${p.store}) it refunds, in row ${badRow}, is itself invalid.`
+          : `No earlier ${p.store} sale ${p.refundOf} is in the ledger or earlier in this file.`,
+    });
+    return;
+  }
+  if (sale.kind !== 'sale') {
+    it.problems.push({ column: 'refund_of', code: 'ROW_REFUND_UNKNOWN', message: `${p.refundOf} is a refund, not a sale.` });
+    return;
+  }
+  if (sale.currency !== p.currency) {
+    it.problems.push({ column: 'currency', code: 'ROW_INVALID', message: `The refund is in ${p.currency}; its sale ${p.refundOf} was in ${sale.currency}.` });
+  }
+  if (p.resolved && sale.product !== p.resolved.slug) {
+    it.problems.push({ column: 'product', code: 'ROW_INVALID', message: `The refund is for ${p.resolved.slug}; its sale ${p.refundOf} was for ${sale.product}.` });
+  }
+  if (p.at.ms < sale.ms) {
+    it.problems.push({ column: 'occurred_at', code: 'ROW_INVALID', message: `The refund is dated before its sale ${p.refundOf}.` });
+  }
+  const over: Array<[string, number, number, number]> = [
+    ['gross_minor', p.gross, sale.refGross, sale.gross],
+    ['store_fee_minor', p.fee, sale.refFee, sale.fee],
+    ['tax_minor', p.tax, sale.refTax, sale.tax],
+  ];
+  for (const [column, amount, already, limit] of over) {
+    if (already + amount > limit) {
       it.problems.push({
-        column: 'refund_of',
-        code: 'ROW_REFUND_UNKNOWN',
-        message:
-          targetState === KeyState.Bad
-            ? `The sale ${p.refundOf} (${p.store}) it refunds, in row ${row}, is itself invalid.`
-            : `No earlier ${p.store} sale ${p.refundOf} is in the ledger or earlier in this file.`,
+        column,
+        code: 'ROW_REFUND_EXCEEDS',
+        message: `Refunds of ${p.refundOf} would reach ${already + amount} ${p.currency} minor units of ${column}; the sale had ${limit}${already ? ` (${already} already refunded)` : ''}.`,
       });
-      return;
     }
-    if (sale.kind !== 'sale') {
-      it.problems.push({ column: 'refund_of', code: 'ROW_REFUND_UNKNOWN', message: `${p.refundOf} is a refund, not a sale.` });
-      return;
-    }
-    if (sale.currency !== p.currency) {
-      it.problems.push({ column: 'currency', code: 'ROW_INVALID', message: `The refund is in ${p.currency}; its sale ${p.refundOf} was in ${sale.currency}.` });
-    }
-    if (p.resolved && sale.product !== p.resolved.slug) {
-      it.problems.push({ column: 'product', code: 'ROW_INVALID', message: `The refund is for ${p.resolved.slug}; its sale ${p.refundOf} was for ${sale.product}.` });
-    }
-    if (p.at.ms < sale.ms) {
-      it.problems.push({ column: 'occurred_at', code: 'ROW_INVALID', message: `The refund is dated before its sale ${p.refundOf}.` });
-    }
-    const over: Array<[string, number, number, number]> = [
-      ['gross_minor', p.gross, sale.refGross, sale.gross],
-      ['store_fee_minor', p.fee, sale.refFee, sale.fee],
-      ['tax_minor', p.tax, sale.refTax, sale.tax],
-    ];
-    for (const [column, amount, already, limit] of over) {
-      if (already + amount > limit) {
-        it.problems.push({
-          column,
-          code: 'ROW_REFUND_EXCEEDS',
-          message: `Refunds of ${p.refundOf} would reach ${already + amount} ${p.currency} minor units of ${column}; the sale had ${limit}${already ? ` (${already} already refunded)` : ''}.`,
-        });
-      }
-    }
-    if (it.problems.length === 0) {
-      sale.refGross += p.gross;
-      sale.refFee += p.fee;
-      sale.refTax += p.tax;
-    }
+  }
+  if (it.problems.length === 0) {
+    sale.refGross += p.gross;
+    sale.refFee += p.fee;
+    sale.refTax += p.tax;
   }
 }
 
@@ -676,11 +698,11 @@ function reviewsProcessor(): Processor<ReviewParsed> {
       packs = new Set((await trx.selectFrom('packs').select('slug').execute()).map((r) => r.slug));
     },
     parse(rec) {
-      const v = rec.values;
-      const id = requiredText('review_id', v.review_id);
-      const pack = requiredText('pack', v.pack);
-      const rating = integerInRange('rating', v.rating, 1, 5);
-      const at = timestamp('reviewed_at', v.reviewed_at);
+      const [vId, vPack, vRating, vAt] = rec.cells;
+      const id = requiredText('review_id', vId);
+      const pack = requiredText('pack', vPack);
+      const rating = integerInRange('rating', vRating, 1, 5);
+      const at = timestamp('reviewed_at', vAt);
       const problems = collect(id, pack, rating, at);
       if (!id.ok) return { problems };
       if (problems.length) return { parsed: { reviewId: id.value } as ReviewParsed, problems };
@@ -763,13 +785,13 @@ function ratesProcessor(): Processor<RateParsed> {
       closed = await closedMonths(trx);
     },
     parse(rec) {
-      const v = rec.values;
-      const cur = currency('currency', v.currency);
-      const m = month('month', v.month);
+      const [vCurrency, vMonth, vRate] = rec.cells;
+      const cur = currency('currency', vCurrency);
+      const m = month('month', vMonth);
       const problems = collect(cur, m);
-      const text = typeof v.usd_per_unit === 'number' ? '' : String(v.usd_per_unit ?? '').trim();
+      const text = typeof vRate === 'number' ? '' : cellText(vRate).trim();
       const rate = parseDecimal(text);
-      if (typeof v.usd_per_unit === 'number') {
+      if (typeof vRate === 'number') {
         problems.push({ column: 'usd_per_unit', code: 'ROW_INVALID', message: 'usd_per_unit must be a decimal string ("1.2710"), not a JSON number, so no digit is lost.' });
       } else if (!rate || rate.num <= 0n) {
         problems.push({ column: 'usd_per_unit', code: 'ROW_INVALID', message: `usd_per_unit "${text}" is not a positive decimal (e.g. 1.2710 or 0.0064).` });

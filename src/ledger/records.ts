@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { inputError } from '../shared/errors.js';
 
@@ -14,7 +15,8 @@ export type FileFormat = 'csv' | 'jsonl';
 
 export interface SourceRecord {
   row: number;
-  values: Record<string, unknown>;
+  /** The row's cells in the order of the spec's columns (required, then optional); absent cells are undefined. */
+  cells: unknown[];
   /** A problem with the record's shape (wrong column count, not a JSON object). */
   shapeError?: { column: string; message: string };
 }
@@ -45,42 +47,79 @@ export interface ReadOptions {
   onChunk?: (chunk: Buffer) => void;
 }
 
-/** Yields each record of the file in order. A broken header or CSV quoting is an input error. */
-export async function* readRecords(file: string, options: ReadOptions): AsyncGenerator<SourceRecord> {
+/** The spec's columns in cell order. */
+export function specColumns(spec: ColumnSpec): string[] {
+  return [...spec.required, ...spec.optional];
+}
+
+/**
+ * Yields the records of the file in order, in chunks of up to `chunkSize` (records are
+ * read synchronously from the parser's buffer, so there is no promise per row). A broken
+ * header or CSV quoting is an input error.
+ */
+export async function* readChunks(file: string, options: ReadOptions & { chunkSize: number }): AsyncGenerator<SourceRecord[]> {
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   if (options.onChunk) {
     const cb = options.onChunk;
     stream.on('data', (chunk) => cb(chunk as Buffer));
   }
-  if (options.format === 'csv') yield* readCsv(file, stream, options.columns);
-  else yield* readJsonl(file, stream, options.columns);
+  if (options.format === 'csv') yield* readCsv(file, stream, options.columns, options.chunkSize);
+  else yield* readJsonl(file, stream, options.columns, options.chunkSize);
 }
 
-async function* readCsv(file: string, stream: NodeJS.ReadableStream, spec: ColumnSpec): AsyncGenerator<SourceRecord> {
-  const parser = stream.pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
-  );
+/** Reads a Readable in object mode without a promise per object. */
+async function* drain<T>(readable: Readable): AsyncGenerator<T[]> {
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  readable.on('end', () => {
+    ended = true;
+    wake?.();
+  });
+  readable.on('error', (err) => {
+    failure = err;
+    wake?.();
+  });
+  readable.on('readable', () => wake?.());
+  for (;;) {
+    const batch: T[] = [];
+    let item: T | null;
+    while ((item = readable.read() as T | null) !== null) batch.push(item);
+    if (failure !== undefined) throw failure;
+    if (batch.length) yield batch;
+    else if (ended) return;
+    else await new Promise<void>((r) => (wake = r));
+    wake = undefined;
+  }
+}
+
+async function* readCsv(file: string, stream: NodeJS.ReadableStream, spec: ColumnSpec, chunkSize: number): AsyncGenerator<SourceRecord[]> {
+  const parser = stream.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }));
+  const columns = specColumns(spec);
   let header: string[] | undefined;
+  let positions: number[] = [];
   let row = 1;
+  let out: SourceRecord[] = [];
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (!header) {
-        header = record.map((h) => h.trim());
-        checkHeader(file, header, spec);
-        continue;
-      }
-      row++;
-      const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      const n = Math.min(header.length, record.length);
-      for (let i = 0; i < n; i++) values[header[i]!] = record[i];
-      if (record.length !== header.length) {
-        yield {
-          row,
-          values,
-          shapeError: { column: '*', message: `The row has ${record.length} fields; the header has ${header.length}.` },
-        };
-      } else {
-        yield { row, values };
+    for await (const batch of drain<string[]>(parser)) {
+      for (const record of batch) {
+        if (!header) {
+          header = record.map((h) => h.trim());
+          checkHeader(file, header, spec);
+          positions = columns.map((c) => header!.indexOf(c));
+          continue;
+        }
+        row++;
+        const cells = positions.map((p) => (p < 0 ? undefined : record[p]));
+        if (record.length !== header.length) {
+          out.push({ row, cells, shapeError: { column: '*', message: `The row has ${record.length} fields; the header has ${header.length}.` } });
+        } else {
+          out.push({ row, cells });
+        }
+        if (out.length >= chunkSize) {
+          yield out;
+          out = [];
+        }
       }
     }
   } catch (err) {
@@ -91,6 +130,7 @@ async function* readCsv(file: string, stream: NodeJS.ReadableStream, spec: Colum
     }
     throw err;
   }
+  if (out.length) yield out;
   if (!header) {
     throw inputError('IMPORT_HEADER', `${file} is empty: a CSV import needs a header row.`, {
       hint: `The header names the columns: ${spec.required.join(',')}`,
@@ -99,7 +139,7 @@ async function* readCsv(file: string, stream: NodeJS.ReadableStream, spec: Colum
 }
 
 function checkHeader(file: string, header: string[], spec: ColumnSpec): void {
-  const known = new Set([...spec.required, ...spec.optional]);
+  const known = new Set(specColumns(spec));
   const missing = spec.required.filter((c) => !header.includes(c));
   const unknown = header.filter((c) => !known.has(c));
   const duplicate = header.filter((c, i) => header.indexOf(c) !== i);
@@ -116,42 +156,48 @@ function checkHeader(file: string, header: string[], spec: ColumnSpec): void {
   }
 }
 
-async function* readJsonl(file: string, stream: NodeJS.ReadableStream, spec: ColumnSpec): AsyncGenerator<SourceRecord> {
+async function* readJsonl(file: string, stream: NodeJS.ReadableStream, spec: ColumnSpec, chunkSize: number): AsyncGenerator<SourceRecord[]> {
   const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const known = new Set([...spec.required, ...spec.optional]);
+  const columns = specColumns(spec);
+  const index = new Map(columns.map((c, i) => [c, i]));
   let row = 0;
   let any = false;
+  let out: SourceRecord[] = [];
   for await (const rawLine of lines) {
     row++;
     const line = row === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine;
     if (line.trim() === '') continue;
     any = true;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (err) {
-      yield { row, values: {}, shapeError: { column: '*', message: `The line is not JSON: ${(err as Error).message}` } };
-      continue;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      yield { row, values: {}, shapeError: { column: '*', message: 'The line is not a JSON object.' } };
-      continue;
-    }
-    const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    let unknownKey: string | undefined;
-    for (const [k, v] of Object.entries(parsed)) {
-      if (!known.has(k)) unknownKey ??= k;
-      else values[k] = v;
-    }
-    const missing = spec.required.find((c) => !(c in values));
-    if (unknownKey !== undefined) {
-      yield { row, values, shapeError: { column: unknownKey, message: `Unknown field "${unknownKey}".` } };
-    } else if (missing !== undefined) {
-      yield { row, values, shapeError: { column: missing, message: `The field "${missing}" is missing.` } };
-    } else {
-      yield { row, values };
+    out.push(jsonlRecord(row, line, columns, index, spec));
+    if (out.length >= chunkSize) {
+      yield out;
+      out = [];
     }
   }
+  if (out.length) yield out;
   if (!any) throw inputError('IMPORT_EMPTY', `${file} holds no rows.`);
+}
+
+function jsonlRecord(row: number, line: string, columns: string[], index: Map<string, number>, spec: ColumnSpec): SourceRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (err) {
+    return { row, cells: [], shapeError: { column: '*', message: `The line is not JSON: ${(err as Error).message}` } };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { row, cells: [], shapeError: { column: '*', message: 'The line is not a JSON object.' } };
+  }
+  const cells: unknown[] = new Array<unknown>(columns.length);
+  let unknownKey: string | undefined;
+  for (const [k, v] of Object.entries(parsed)) {
+    const i = index.get(k);
+    if (i === undefined) unknownKey ??= k;
+    else cells[i] = v;
+  }
+  const missing = spec.required.find((c) => cells[index.get(c)!] === undefined);
+  if (unknownKey !== undefined) return { row, cells, shapeError: { column: unknownKey, message: `Unknown field "${unknownKey}".` } };
+  if (missing !== undefined) return { row, cells, shapeError: { column: missing, message: `The field "${missing}" is missing.` } };
+  return { row, cells };
 }
