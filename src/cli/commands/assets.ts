@@ -118,7 +118,7 @@ Examples:
         });
         ctx.out.result(preview, () => {
           const head = preview.path
-            ? `${preview.path} (${preview.width}×${preview.height}, ${preview.tiles.length} assets in ${preview.columns} columns)`
+            ? `${relative(ctx.cwd, preview.path) || preview.path} (${preview.width}×${preview.height}, ${preview.tiles.length} assets in ${preview.columns} columns)`
             : '';
           const findings = preview.findings.length
             ? renderPretty({ ok: preview.ok, results: [{ target: preview.target, ok: preview.ok, findings: preview.findings }] }, ctx.out.stdoutColor, { tool: 'preview' })
