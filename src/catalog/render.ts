@@ -52,7 +52,7 @@ function code(format: TextFormat, s: string): string {
 }
 
 export function renderDiff(diff: CatalogDiff, format: TextFormat): string {
-  const out: string[] = [heading(format, 2, 'Catalog changes')];
+  const out: string[] = [heading(format, 2, 'Catalog changes'), ''];
   out.push(
     `${diff.old.file} (${diff.old.packs} packs, ${diff.old.bundles} bundles) → ${diff.new.file} (${diff.new.packs} packs, ${diff.new.bundles} bundles)`,
   );
@@ -84,7 +84,7 @@ export function renderDiff(diff: CatalogDiff, format: TextFormat): string {
 }
 
 export function renderReport(report: CatalogReport, format: TextFormat): string {
-  const out: string[] = [heading(format, 2, 'Catalog report')];
+  const out: string[] = [heading(format, 2, 'Catalog report'), ''];
   out.push(`${report.totals.packs} packs against a launch plan of ${report.totals.planned}; ${report.totals.reviews} reviews; ${report.flagged.length} under ${report.ratingThreshold} stars.`);
   out.push('', heading(format, 3, 'Library by category (launch plan)'), '');
   out.push(

@@ -81,6 +81,13 @@ describe('catalog publish', () => {
     const feed = JSON.parse(readFileSync(join(site, 'catalog.json'), 'utf8'));
     expect(validateFeed(feed), JSON.stringify(validateFeed.errors, null, 2)).toBe(true);
     expect(summary.sha256).toBe(sha256(join(site, 'catalog.json')));
+    // A second, separate validator: ajv-cli as a person would run it on a feed.
+    const cli = spawnSync(
+      join(ROOT, 'node_modules', '.bin', 'ajv'),
+      ['validate', '--spec=draft2020', '-c', 'ajv-formats', '-s', join(ROOT, 'schemas', 'catalog.schema.json'), '-d', join(site, 'catalog.json')],
+      { encoding: 'utf8' },
+    );
+    expect(cli.status, cli.stderr + cli.stdout).toBe(0);
 
     const ocean = feed.packs.find((p: { slug: string }) => p.slug === 'ocean-creatures');
     expect(ocean).toMatchObject({
