@@ -1,0 +1,125 @@
+// The zip writer and the archive core: structure, CRCs, timestamps, atomic refusal.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceDateEpochFrom, writePackArchive } from '../../src/archive/build.js';
+import { dosDateTime, fromDosDateTime, writeZip, ZIP_EPOCH } from '../../src/archive/zip-writer.js';
+import { generateSecretKey } from '../../src/signing/minisign.js';
+import { tempDir } from '../helpers/cli.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir('packops-zip-'));
+});
+afterAll(() => cleanup());
+
+async function readAll(zip: string) {
+  const z = await yauzl.openPromise(zip, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
+  const out: Array<{ name: string; data: Buffer; crc: number; method: number; flags: number; extra: number; time: number; date: number }> = [];
+  for await (const e of z.eachEntry()) {
+    const chunks: Buffer[] = [];
+    for await (const c of await z.openReadStreamPromise(e)) chunks.push(c as Buffer);
+    out.push({
+      name: e.fileName,
+      data: Buffer.concat(chunks),
+      crc: e.crc32,
+      method: e.compressionMethod,
+      flags: e.generalPurposeBitFlag,
+      extra: e.extraFieldLength,
+      time: e.lastModFileTime,
+      date: e.lastModFileDate,
+    });
+  }
+  z.close();
+  return out;
+}
+
+describe('dos timestamps', () => {
+  it('round-trips UTC instants at two-second resolution and clamps to 1980-01-01', () => {
+    const t = Date.UTC(2026, 9, 31, 23, 59, 58) / 1000;
+    const { date, time } = dosDateTime(t);
+    expect(fromDosDateTime(date, time)).toBe(t);
+    expect(fromDosDateTime(dosDateTime(t + 1).date, dosDateTime(t + 1).time)).toBe(t);
+    expect(dosDateTime(0)).toEqual(dosDateTime(ZIP_EPOCH));
+    expect(dosDateTime(ZIP_EPOCH)).toEqual({ date: 0x21, time: 0 });
+  });
+
+  it('reads SOURCE_DATE_EPOCH strictly', () => {
+    expect(sourceDateEpochFrom({ SOURCE_DATE_EPOCH: '1767225600' })).toBe(1767225600);
+    expect(sourceDateEpochFrom({})).toBeUndefined();
+    expect(() => sourceDateEpochFrom({ SOURCE_DATE_EPOCH: '2026-01-01' })).toThrow(/whole number/);
+  });
+});
+
+describe('writeZip', () => {
+  it('writes stored and deflated entries with correct CRCs, no data descriptors and no extra fields', async () => {
+    const file = join(dir, 'big.webp');
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i & 0xff;
+    writeFileSync(file, big);
+    const json = Buffer.from(JSON.stringify({ hello: 'world'.repeat(100) }));
+    const zip = join(dir, 'a.zip');
+    const written = await writeZip(
+      zip,
+      [
+        { name: 'a.json', data: json, method: 'deflate' },
+        { name: 'assets/x/big.webp', file, method: 'store' },
+      ],
+      { mtime: Date.UTC(2026, 0, 1) / 1000 },
+    );
+    expect(written[1]).toMatchObject({ size: big.length, compressedSize: big.length, sha256: createHash('sha256').update(big).digest('hex') });
+    const entries = await readAll(zip);
+    expect(entries.map((e) => e.name)).toEqual(['a.json', 'assets/x/big.webp']);
+    expect(entries[0]!.data.equals(json)).toBe(true);
+    expect(entries[1]!.data.equals(big)).toBe(true);
+    for (const e of entries) {
+      expect(e.crc).toBe(crc32(e.data) >>> 0);
+      expect(e.flags & 0x08).toBe(0); // no data descriptor
+      expect(e.flags & 0x0800).toBe(0x0800); // UTF-8 names
+      expect(e.extra).toBe(0);
+      expect(fromDosDateTime(e.date, e.time)).toBe(Date.UTC(2026, 0, 1) / 1000);
+    }
+    expect(entries.map((e) => e.method)).toEqual([8, 0]);
+  });
+});
+
+describe('writePackArchive', () => {
+  it('stops when a variant changed since the lock, leaving no zip, signature or temporary file', async () => {
+    const file = join(dir, 'v.webp');
+    writeFileSync(file, 'RIFF-variant');
+    const expected = createHash('sha256').update('RIFF-other').digest('hex');
+    await expect(
+      writePackArchive({
+        zipPath: join(dir, 'refuse.zip'),
+        slug: 'x-pack',
+        version: '1.0.0',
+        packJson: Buffer.from('{}\n'),
+        variants: [{ path: 'assets/a/1.webp', file, bytes: 12, sha256: expected }],
+        secretKey: generateSecretKey(),
+      }),
+    ).rejects.toMatchObject({ code: 'VARIANT_CHANGED', exitCode: 3 });
+    expect(readdirSync(dir).filter((n) => n.includes('refuse'))).toEqual([]);
+  });
+
+  it('refuses variant paths that are not safe entry names', async () => {
+    const file = join(dir, 'w.webp');
+    writeFileSync(file, 'RIFF');
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    for (const path of ['../x.webp', 'pack.json', 'assets\\x.webp']) {
+      await expect(
+        writePackArchive({
+          zipPath: join(dir, 'bad.zip'),
+          slug: 'x-pack',
+          version: '1.0.0',
+          packJson: Buffer.from('{}\n'),
+          variants: [{ path, file, bytes: 4, sha256: sha }],
+          secretKey: generateSecretKey(),
+        }),
+      ).rejects.toMatchObject({ code: 'VARIANT_PATH_UNSAFE' });
+    }
+  });
+});
