@@ -97,6 +97,13 @@ describe('keys generate', () => {
     expect(r.json().encrypted).toBe(true);
     const bytes = Buffer.from(readFileSync(join(root, 'k3', 'packops.key'), 'utf8').split('\n')[1]!, 'base64');
     expect(bytes.subarray(0, 6).toString('latin1')).toBe('EdScB2');
+    // opslimit 2^25 and memlimit 2^30, as minisign -G writes them.
+    expect(bytes.readBigUInt64LE(38)).toBe(33554432n);
+    expect(bytes.readBigUInt64LE(46)).toBe(1073741824n);
+    // The password opens it; a wrong one is refused.
+    const { loadSecretKey } = await import('../../src/signing/keys.js');
+    const opened = await loadSecretKey({ keyPath: join(root, 'k3', 'packops.key'), env: { PACKOPS_KEY_PASSWORD: 'team secret' }, cwd: root });
+    expect(opened.keyId).toBe(r.json().keyId);
   }, 120_000);
 });
 

@@ -107,6 +107,8 @@ export interface SignedArchiveOptions {
   mutate?: (entries: RawEntry[]) => RawEntry[];
   /** Sign INTEGRITY.json with this text instead (e.g. another archive's signature). */
   integritySignature?: string;
+  /** Or sign INTEGRITY.json with this function (e.g. the minisign binary). */
+  signIntegrity?: (integrity: Buffer, trustedComment: string) => string;
   trustedComment?: string;
   files?: Array<{ path: string; data: Buffer }>;
   manifest?: PackManifest;
@@ -121,7 +123,8 @@ export function signedArchive(dir: string, key: SecretKey, name: string, options
   const listed = [{ path: 'pack.json', data: packJson }, ...files];
   const integrity = Buffer.from(serializeIntegrity(integrityDocument(listed.map((f) => ({ path: f.path, size: f.data.length, sha256: sha256(f.data) })))));
   const comment = options.trustedComment ?? trustedCommentFor(manifest.slug, manifest.version);
-  const integritySig = options.integritySignature ?? signMessage(key, prehash(integrity), { trustedComment: comment });
+  const integritySig =
+    options.integritySignature ?? options.signIntegrity?.(integrity, comment) ?? signMessage(key, prehash(integrity), { trustedComment: comment });
   let entries: RawEntry[] = [
     { name: 'INTEGRITY.json', data: integrity, method: 8 },
     { name: 'INTEGRITY.json.minisig', data: Buffer.from(integritySig), method: 8 },

@@ -1,12 +1,13 @@
 // Interoperability with the real minisign binary (Debian `minisign`, installed by .ci/run):
 // it verifies our signatures and reads our keys; we verify its signatures and read its keys.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPublicKeyFile, formatSecretKeyFile, generateSecretKey, parseSignature, prehash, signMessage, verifySignature } from '../../src/signing/minisign.js';
 import { loadSecretKey, loadTrustedKeys } from '../../src/signing/keys.js';
-import { tempDir } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { signedArchive } from '../archive/craft.js';
 
 function minisign(args: string[], cwd: string, input = '') {
   const r = spawnSync('minisign', args, { cwd, input, encoding: 'utf8' });
@@ -87,4 +88,30 @@ describe('packops verifies what minisign signs', () => {
     expect(sk.keyId).toBe(pub!.keyId);
     await expect(loadSecretKey({ keyPath: 'me.key', env: {}, cwd: dir })).rejects.toMatchObject({ code: 'KEY_PASSWORD_REQUIRED' });
   }, 60_000);
+});
+
+describe('packops verify accepts archives both of whose signatures minisign made', () => {
+  it('INTEGRITY.json.minisig by the -W key, the detached signature by the encrypted key (password on stdin)', async () => {
+    const sk = await loadSecretKey({ keyPath: 'm.key', env: {}, cwd: dir });
+    const zip = signedArchive(dir, sk, 'by-minisign.zip', {
+      signIntegrity: (integrity, comment) => {
+        writeFileSync(join(dir, 'INTEGRITY.json'), integrity);
+        const r = minisign(['-Sm', 'INTEGRITY.json', '-s', 'm.key', '-t', comment], dir);
+        expect(r.status, r.stderr).toBe(0);
+        return readFileSync(join(dir, 'INTEGRITY.json.minisig'), 'utf8');
+      },
+    });
+    const detached = minisign(['-Sm', 'by-minisign.zip', '-s', 'me.key', '-t', 'slug=ocean-creatures version=1.0.0'], dir, 'minisign pw\n');
+    expect(detached.status, detached.stderr).toBe(0);
+    mkdirSync(join(dir, 'trusted'));
+    copyFileSync(join(dir, 'm.pub'), join(dir, 'trusted', 'm.pub'));
+    copyFileSync(join(dir, 'me.pub'), join(dir, 'trusted', 'me.pub'));
+    const r = await runCli(['verify', zip, '--trusted-keys', 'trusted', '--json'], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json().results[0]).toMatchObject({ ok: true, findings: [] });
+    // With only the -W key trusted, the detached signature's key is reported.
+    const partial = await runCli(['verify', zip, '--pubkey', 'm.pub', '--json'], { cwd: dir });
+    expect(partial.code).toBe(1);
+    expect(partial.json().results[0].findings.map((f: { code: string }) => f.code)).toEqual(['SIGNATURE_UNTRUSTED_KEY']);
+  }, 120_000);
 });

@@ -11,8 +11,6 @@ import {
   parseSecretKeyFile,
   parseSignature,
   prehash,
-  KDF_MEMLIMIT_SENSITIVE,
-  KDF_OPSLIMIT_SENSITIVE,
   publicKeyString,
   scryptParams,
   signMessage,
@@ -120,15 +118,6 @@ describe('secret keys', () => {
     bytes[70]! ^= 0xff; // inside the secret key
     await expect(openSecretKey(parseSecretKeyFile(`${comment}\n${bytes.toString('base64')}\n`, 'k.key'))).rejects.toMatchObject({ code: 'KEY_INVALID' });
   });
-
-  it('writes the limits minisign -G uses (opslimit 2^25, memlimit 2^30) by default', async () => {
-    const text = await formatSecretKeyFile(key, 'correct horse');
-    const bytes = Buffer.from(text.split('\n')[1]!, 'base64');
-    expect(bytes.subarray(0, 6).toString('latin1')).toBe('EdScB2');
-    expect(bytes.readBigUInt64LE(38)).toBe(KDF_OPSLIMIT_SENSITIVE);
-    expect(bytes.readBigUInt64LE(46)).toBe(KDF_MEMLIMIT_SENSITIVE);
-    expect((await openSecretKey(parseSecretKeyFile(text, 'enc.key'), async () => 'correct horse')).keyId).toBe(key.keyId);
-  }, 60_000);
 
   it('encrypts with scrypt and decrypts with the right password only', async () => {
     // The interactive limits keep the test fast; the file records them, as minisign's do.
