@@ -29,6 +29,8 @@ export const DEFAULT_MAX_SIZE = 512 * 1024 * 1024;
 export const DEFAULT_MAX_ENTRIES = 10_000;
 /** Entries kept in memory to be parsed (pack.json, INTEGRITY.json, its signature). */
 const SMALL_ENTRY_MAX = 1024 * 1024;
+/** A minisign signature file is a few hundred bytes; its trusted comment is at most 8 KiB. */
+const SIGNATURE_MAX_BYTES = 16 * 1024;
 
 export interface VerifyOptions {
   keys: PublicKey[];
@@ -85,10 +87,12 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
   let detached: Signature | undefined;
   let keyId: string | undefined;
   let detachedComment: string | undefined;
-  const sigText = await readFile(sigPath, 'utf8').catch((err: unknown) => {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw inputError('SIGNATURE_UNREADABLE', `Cannot read the signature ${sigDisplay}: ${(err as Error).message}`);
-  });
+  const sigText = await stat(sigPath)
+    .then((s) => (s.size > SIGNATURE_MAX_BYTES ? 'untrusted comment: (a file too large to be a signature)\n' : readFile(sigPath, 'utf8')))
+    .catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw inputError('SIGNATURE_UNREADABLE', `Cannot read the signature ${sigDisplay}: ${(err as Error).message}`);
+    });
   if (sigText === undefined) {
     add('SIGNATURE_MISSING', `No detached signature: ${sigDisplay} does not exist.`, 'Keep the .minisig that `packops build` wrote beside the archive, or give it with --sig.');
   } else {
@@ -367,7 +371,7 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
         return false;
       }
       const budget = Math.min(entry.uncompressedSize, limits.maxSize - actualTotal);
-      const read = await readEntry(zip, entry, local.fileDataStart, budget, name.endsWith('.json') || name.endsWith('.minisig'));
+      const read = await readEntry(zip, entry, local.fileDataStart, budget, name === PACK_JSON || name === INTEGRITY_JSON || name === INTEGRITY_SIG);
       actualTotal += read.bytes;
       if (read.kind === 'over') {
         add(
