@@ -90,11 +90,19 @@ function ageRange(m: Json, out: Finding[]): void {
   }
 }
 
+const currencyMemo = new Map<string, boolean>();
+/** isCurrencyCode, remembered: the same few codes recur across many manifests. */
+function isIsoCurrency(code: string): boolean {
+  let known = currencyMemo.get(code);
+  if (known === undefined) currencyMemo.set(code, (known = isCurrencyCode(code)));
+  return known;
+}
+
 function checkCurrency(money: unknown, pointer: string, out: Finding[]): string | undefined {
   if (!isObject(money)) return undefined;
   const code = own(money, 'currency');
   if (code === undefined) return undefined;
-  if (typeof code === 'string' && isCurrencyCode(code)) return code;
+  if (typeof code === 'string' && isIsoCurrency(code)) return code;
   const upper = typeof code === 'string' ? code.toUpperCase() : '';
   out.push(
     finding(
@@ -193,10 +201,13 @@ export function unsafePathReason(file: string): string | undefined {
   if (file.includes('\\')) return 'uses backslashes';
   if (/^[A-Za-z]:/.test(file)) return 'starts with a drive letter';
   if (file.startsWith('/')) return 'is absolute';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return 'is a URL';
-  if (file.split('/').includes('..')) return 'uses ".." to leave its folder';
-  if (file.split('/').every((s) => s === '' || s === '.')) return 'names no file';
-  return undefined;
+  if (file.includes('://')) return 'is a URL';
+  let named = false;
+  for (const segment of file.split('/')) {
+    if (segment === '..') return 'uses ".." to leave its folder';
+    if (segment !== '' && segment !== '.') named = true;
+  }
+  return named ? undefined : 'names no file';
 }
 
 function cover(m: Json, ids: string[], out: Finding[]): void {

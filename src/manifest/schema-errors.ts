@@ -267,7 +267,9 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
+  const limit = Math.max(1, Math.floor(word.length / 3));
   for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > limit) continue;
     // A difference in case only is the closest a typo gets.
     const d = levenshtein(lower, c.toLowerCase()) || (word === c ? 0 : 0.5);
     if (d < bestDistance) {
@@ -275,7 +277,6 @@ export function closest(word: string, candidates: readonly string[]): string | u
       best = c;
     }
   }
-  const limit = Math.max(1, Math.floor(word.length / 3));
   return best !== undefined && best !== word && bestDistance <= limit ? best : undefined;
 }
 

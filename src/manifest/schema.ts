@@ -1,12 +1,15 @@
 /**
- * The compiled validator of `schemas/pack.schema.json` (loaded from the installed package,
- * never the working directory). Ajv is imported and the schema compiled once, on first
- * use, so that commands which never validate do not pay for it.
+ * The validator of `schemas/pack.schema.json` (loaded from the installed package, never
+ * the working directory): precompiled ahead of time, or compiled on first use when the
+ * schema changed since. Commands that never validate load none of it.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as generated from './pack-validator.generated.js';
+import { AJV_OPTIONS, PACK_SCHEMA_URL } from './schema-options.js';
 
-export const PACK_SCHEMA_URL = new URL('../../schemas/pack.schema.json', import.meta.url);
+export { PACK_SCHEMA_URL };
 
 /** The subset of an Ajv error object the translator reads (Ajv runs with `verbose`). */
 export interface SchemaError {
@@ -34,15 +37,25 @@ export function packSchema(): Record<string, any> {
 /**
  * Ajv (draft 2020-12) with every error reported (`allErrors`), the failing data and schema
  * attached to each error (`verbose`, for plain-language messages) and the `date` format.
- * Loaded synchronously through require so that `checkManifestValue` can stay synchronous.
+ *
+ * The fast path is the validator generated ahead of time from this very schema
+ * (`pack-validator.generated.ts`, see build-validator.ts): no Ajv, no compile. If the
+ * schema file no longer matches the one it was generated from, the schema is compiled
+ * here instead, so a stale file can cost time but never correctness.
  */
 export function packValidator(): PackValidator {
   if (compiled) return compiled;
+  const text = readFileSync(PACK_SCHEMA_URL, 'utf8');
+  schemaCache ??= JSON.parse(text) as Record<string, any>;
+  if (createHash('sha256').update(text).digest('hex') === generated.SCHEMA_SHA256) {
+    compiled = generated.validate as PackValidator;
+    return compiled;
+  }
   const require = createRequire(import.meta.url);
   const Ajv2020 = (require('ajv/dist/2020') as { default: new (o: object) => any }).default;
   const addFormats = (require('ajv-formats') as { default: (ajv: unknown, formats: string[]) => void }).default;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
+  const ajv = new Ajv2020(AJV_OPTIONS);
   addFormats(ajv, ['date']);
-  compiled = ajv.compile(packSchema()) as PackValidator;
+  compiled = ajv.compile(schemaCache) as PackValidator;
   return compiled;
 }
