@@ -10,9 +10,13 @@ import type { CommandGroups } from './index.js';
 import type { Ledger } from '../../ledger/db.js';
 
 /** Opens the ledger of `--db`, runs `fn`, closes it; driver errors become ledger codes. */
-export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+export async function withLedger<T>(
+  ctx: CliContext,
+  fn: (ledger: Ledger) => Promise<T>,
+  options: { busyTimeoutMs?: number } = {},
+): Promise<T> {
   const { openLedger, mapLedgerError } = await import('../../ledger/db.js');
-  const ledger = await openLedger(ctx.global.db);
+  const ledger = await openLedger(ctx.global.db, options);
   try {
     return await fn(ledger);
   } catch (err) {
@@ -31,6 +35,9 @@ function printBadRows(ctx: CliContext, file: string, err: unknown): void {
     ctx.out.error(`${file}:${r.row} ${c.dim(r.column)} ${c.red(r.code)} ${r.message}`);
   }
 }
+
+/** How long an import waits for another process's write transaction (a large file takes a while). */
+const IMPORT_BUSY_TIMEOUT_MS = 120_000;
 
 const IMPORT_KINDS = ['sales', 'reviews', 'rates'] as const;
 type ImportKindArg = (typeof IMPORT_KINDS)[number];
@@ -106,6 +113,8 @@ Examples:
               onProgress: ({ rows, bytes, totalBytes }) =>
                 progress.update(`Importing ${kind}: ${rows.toLocaleString('en')} rows (${totalBytes ? Math.floor((bytes / totalBytes) * 100) : 100}%)`),
             }),
+            // Another import holds the write lock for as long as its file takes: wait for it.
+            { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS },
           );
         } catch (err) {
           progress.fail(`Import of ${fileArg} refused; nothing was written.`);
