@@ -14,8 +14,6 @@ import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Command } from 'commander';
-import { createProgram } from './main.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const bin = join(root, 'bin', 'packops.js');
@@ -38,29 +36,20 @@ delete env.SOURCE_DATE_EPOCH;
 const out = (text: string) => process.stdout.write(text);
 const log = (text: string) => process.stderr.write(text);
 
-function packops(args: string[], extraEnv: NodeJS.ProcessEnv = {}, quiet = false): number {
+function packops(args: string[], extraEnv: NodeJS.ProcessEnv = {}): number {
   log(`\n$ packops ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: scratch,
     env: { ...env, ...extraEnv },
-    stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   return r.status ?? 70;
-}
-
-/** Whether this packops has a command (so a missing one is named, not a crash). */
-function hasCommand(path: string[]): boolean {
-  let cmd: Command | undefined = createProgram();
-  for (const name of path) cmd = cmd?.commands.find((c) => c.name() === name);
-  return cmd !== undefined;
 }
 
 interface Step {
   title: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
-  /** The command whose presence the step needs (default: the first two words). */
-  needs?: string[];
 }
 
 const packsDir = join(scratch, 'packs');
@@ -80,7 +69,6 @@ const steps: Step[] = [
     title: 'release every fixture pack: validate → assets → build → verify → catalog add',
     args: ['release', ...packs, '--key', join('keys', 'packops.key'), '--out', 'dist', '--published-at', LAUNCH],
     env: { SOURCE_DATE_EPOCH: LAUNCH_EPOCH },
-    needs: ['release'],
   },
   {
     title: 'a bundle of three packs, 25% off, with a charm price',
@@ -97,16 +85,9 @@ const steps: Step[] = [
 ];
 
 const started = Date.now();
-const skipped: string[] = [];
 let failed: { step: number; title: string; code: number } | undefined;
 for (const [i, step] of steps.entries()) {
-  const needs = step.needs ?? step.args.slice(0, 2);
   log(`\n── ${i + 1}/${steps.length} ${step.title}`);
-  if (!hasCommand(needs)) {
-    skipped.push(`packops ${needs.join(' ')}`);
-    log(`\n   skipped: this packops has no \`${needs.join(' ')}\` command yet\n`);
-    continue;
-  }
   const code = packops(step.args, step.env);
   if (code !== 0) {
     failed = { step: i + 1, title: step.title, code };
@@ -136,7 +117,6 @@ if (failed) {
     `  page:       ${index}`,
     `Open the page: ${pathToFileURL(index).href}`,
   ];
-  if (skipped.length > 0) lines.push(`Skipped (not in this packops yet): ${skipped.join(', ')}`);
   out(`${lines.join('\n')}\n`);
   process.exitCode = 0;
 }
