@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger } from '../../src/ledger/db.js';
 import { FIXTURES, ROOT } from '../helpers/cli.js';
 import { cardStates, loadAllImages, openFilePage } from './browser.js';
 import { epochOf, workspace, type Workspace } from './workspace.js';
@@ -27,43 +26,17 @@ const OCT = epochOf('2026-10-15');
 
 let ws: Workspace;
 
-async function addBundle(slug: string, name: string, packs: Array<[string, number]>, price: number, until: string | null = null) {
-  const ledger = await openLedger(join(ws.dir, 'packops.db'));
-  try {
-    const total = packs.reduce((s, [, p]) => s + p, 0);
-    await ledger.db
-      .insertInto('bundles')
-      .values({
-        slug,
-        name,
-        kind: 'custom',
-        season: null,
-        price_minor: price,
-        currency: 'USD',
-        individual_total_minor: total,
-        discount: null,
-        charm: 0,
-        savings_percent: (Math.round(((total - price) * 1000) / total) / 10).toFixed(1),
-        available_from: null,
-        available_until: until,
-        created_at: '2026-11-01T00:00:00.000Z',
-      })
-      .execute();
-    await ledger.db
-      .insertInto('bundle_items')
-      .values(packs.map(([pack_slug, price_minor], position) => ({ bundle_slug: slug, pack_slug, price_minor, position })))
-      .execute();
-  } finally {
-    await ledger.close();
-  }
-}
-
 beforeAll(async () => {
   ws = await workspace(['ocean-creatures', 'forest-scenes', 'counting-garden', 'winter-wonders']);
   const r = await ws.run(['release', ...ws.packs, '--key', 'keys/packops.key', '--published-at', '2026-09-01T00:00:00Z']);
   if (r.code !== 0) throw new Error(`release failed\n${r.stderr}`);
-  await addBundle('starter-bundle', 'Starter Bundle', [['ocean-creatures', 499], ['forest-scenes', 399], ['counting-garden', 299]], 899);
-  await addBundle('winter-collection', 'Winter Collection', [['winter-wonders', 199]], 149, '2027-01-25');
+  for (const args of [
+    ['bundles', 'create', 'starter-bundle', '--name', 'Starter Bundle', '--packs', 'ocean-creatures,forest-scenes,counting-garden', '--discount', '0.25', '--charm'],
+    ['bundles', 'seasonal', 'winter', '--discount', '0.25', '--today', '2026-11-26'],
+  ]) {
+    const b = await ws.run(args);
+    if (b.code !== 0) throw new Error(`${args.join(' ')} failed\n${b.stderr}`);
+  }
 }, 180_000);
 
 afterAll(() => ws?.cleanup());
@@ -103,10 +76,10 @@ describe('catalog publish', () => {
     expect(feed.bundles[0]).toMatchObject({
       slug: 'starter-bundle',
       packs: ['ocean-creatures', 'forest-scenes', 'counting-garden'],
-      price: { amountMinor: 899, currency: 'USD' },
+      price: { amountMinor: 799, currency: 'USD' },
       individualTotal: { amountMinor: 1197, currency: 'USD' },
-      savings: { amountMinor: 298, currency: 'USD' },
-      savingsPercent: '24.9',
+      savings: { amountMinor: 398, currency: 'USD' },
+      savingsPercent: '33.2',
     });
 
     let files = 0;
@@ -148,7 +121,7 @@ describe('catalog publish', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().excluded).toEqual([
       { kind: 'pack', slug: 'winter-wonders', version: '1.0.0', reason: 'not-yet-available', availability: { from: '2026-11-01', until: '2027-02-28' } },
-      { kind: 'bundle', slug: 'winter-collection', reason: 'pack-not-in-feed', availability: { from: null, until: '2027-01-25' }, missingPacks: ['winter-wonders'] },
+      { kind: 'bundle', slug: 'winter-collection', reason: 'not-yet-available', availability: { from: '2026-11-26', until: '2027-01-25' } },
     ]);
     expect(r.stderr).toContain('left out pack winter-wonders 1.0.0: it is not available yet on 2026-10-15');
     const feed = JSON.parse(readFileSync(join(ws.dir, 'site-oct', 'catalog.json'), 'utf8'));
