@@ -144,21 +144,23 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     manifest = JSON.parse(text);
   } catch {
     const { describeSyntaxError } = await import('./position.js');
-    const syntax = describeSyntaxError(text);
+    const syntax = await describeSyntaxError(text);
     return fail(`${file} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
   }
   return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, text };
 }
 
-/** Reads up to `size` bytes, and one more to notice a file that grew since fstat. */
+/**
+ * Reads the file (fstat said `size` bytes), asking for one byte more so that a file which
+ * grew since is noticed by the size limit without a second read at the end.
+ */
 function readAll(fd: number, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size + 1);
   let n = 0;
-  for (;;) {
+  while (n < size) {
     const got = readSync(fd, buf, n, buf.length - n, null);
     if (got === 0) break;
     n += got;
-    if (n === buf.length) break;
   }
   return buf.subarray(0, n);
 }

@@ -2,8 +2,11 @@
  * Positions in a JSON text: JSON pointer → line and column, and the place of a syntax
  * error. Loaded only when there is something to report, so the fast path (JSON.parse and
  * the precompiled validator) never pays for a position-keeping parse.
+ *
+ * Pointers are located with a small single-pass scanner that relies on the text being
+ * valid JSON (JSON.parse accepted it); syntax errors are described with jsonc-parser.
  */
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
 import type { Finding } from '../shared/findings.js';
 
 export interface LineColumn {
@@ -40,50 +43,110 @@ export function pointerEscape(segment: string | number): string {
 
 const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false } as const;
 
+/** Where a value (and, for a property, its key) starts in the text. */
+interface Place {
+  value: number;
+  key?: number;
+}
+
 /**
- * Locates findings in `text`: a finding with a pointer gets the line and column of the
- * value there; when the pointer names a property that is not there (a missing required
- * field), the nearest existing ancestor is used. Findings that already have a position
- * keep it. Returns the same array for chaining.
+ * Locates findings in `text` (valid JSON): a finding with a pointer gets the line and
+ * column of the value there, or of the property's key for findings in `keyPointers`
+ * (unknown fields); a pointer to a property that is not there (a missing required field)
+ * gets its nearest existing ancestor. Findings that already have a position keep it.
+ * Returns the same array for chaining.
  */
 export function locateFindings(text: string, findings: Finding[], keyPointers: ReadonlySet<Finding> = new Set()): Finding[] {
   if (!findings.some((f) => f.pointer !== undefined && f.line === undefined)) return findings;
-  const root = parseTree(text, [], STRICT);
-  if (!root) return findings;
+  const places = indexPointers(text);
   for (const f of findings) {
     if (f.pointer === undefined || f.line !== undefined) continue;
-    const node = nodeAt(root, pointerSegments(f.pointer), keyPointers.has(f));
-    if (node) Object.assign(f, lineColumn(text, node.offset));
+    let pointer = f.pointer;
+    let place = places.get(pointer);
+    while (!place && pointer !== '') {
+      pointer = pointer.slice(0, pointer.lastIndexOf('/'));
+      place = places.get(pointer);
+    }
+    if (!place) continue;
+    const offset = keyPointers.has(f) && pointer === f.pointer && place.key !== undefined ? place.key : place.value;
+    Object.assign(f, lineColumn(text, offset));
   }
   return findings;
 }
 
 /**
- * The node at a pointer (walked by hand: object keys are compared as strings, array
- * segments as indexes); the nearest ancestor when the path stops early. With `key`, the
- * property's key rather than its value.
+ * Every value's JSON pointer and offsets, in one pass over a valid JSON text. With a
+ * repeated key the last one wins, as in JSON.parse.
  */
-function nodeAt(root: Node, segments: string[], key: boolean): Node {
-  let node = root;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    let next: Node | undefined;
-    if (node.type === 'object') {
-      // The last property of a name wins, as in JSON.parse.
-      const prop = node.children?.filter((p) => p.children?.[0]?.value === segment).pop();
-      if (prop && key && i === segments.length - 1) return prop.children?.[0] ?? prop;
-      next = prop?.children?.[1];
-    } else if (node.type === 'array' && /^(0|[1-9]\d*)$/.test(segment)) {
-      next = node.children?.[Number(segment)];
+export function indexPointers(text: string): Map<string, Place> {
+  const places = new Map<string, Place>();
+  // Per open container: its pointer, whether it is an array, the next index, the pending key.
+  const stack: Array<{ pointer: string; array: boolean; index: number; key?: string; keyAt?: number }> = [];
+  let i = 0;
+  const skipSpace = () => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
     }
-    if (!next) return node;
-    node = next;
+  };
+  const stringEnd = (start: number): number => {
+    let j = start + 1;
+    while (j < text.length) {
+      const c = text.charCodeAt(j);
+      if (c === 0x5c) j += 2;
+      else if (c === 0x22) return j + 1;
+      else j++;
+    }
+    return j;
+  };
+  /** The pointer of a value starting now, and registers its place. */
+  const enter = (): string => {
+    const top = stack[stack.length - 1];
+    let pointer = '';
+    let key: number | undefined;
+    if (top) {
+      const segment = top.array ? String(top.index++) : (top.key ?? '');
+      pointer = `${top.pointer}/${pointerEscape(segment)}`;
+      key = top.array ? undefined : top.keyAt;
+    }
+    places.set(pointer, key === undefined ? { value: i } : { value: i, key });
+    return pointer;
+  };
+  while (i < text.length) {
+    skipSpace();
+    if (i >= text.length) break;
+    const c = text[i]!;
+    const top = stack[stack.length - 1];
+    if (c === '}' || c === ']') {
+      stack.pop();
+      i++;
+    } else if (c === ',' || c === ':') {
+      i++;
+    } else if (top && !top.array && top.key === undefined) {
+      // A key: decoded by JSON.parse, so escapes such as \u005f count as what they mean.
+      const end = stringEnd(i);
+      top.key = JSON.parse(text.slice(i, end)) as string;
+      top.keyAt = i;
+      i = end;
+    } else if (c === '{' || c === '[') {
+      const pointer = enter();
+      if (top && !top.array) top.key = undefined;
+      stack.push({ pointer, array: c === '[', index: 0 });
+      i++;
+    } else {
+      enter();
+      if (top && !top.array) top.key = undefined;
+      if (c === '"') i = stringEnd(i);
+      else while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
+    }
   }
-  return node;
+  return places;
 }
 
 /** Where and why JSON.parse failed, in words (only called after it failed). */
-export function describeSyntaxError(text: string): { message: string; hint?: string; at?: LineColumn } {
+export async function describeSyntaxError(text: string): Promise<{ message: string; hint?: string; at?: LineColumn }> {
+  const { parseTree, printParseErrorCode } = await import('jsonc-parser');
   const errors: ParseError[] = [];
   parseTree(text, errors, STRICT);
   const first = errors[0];

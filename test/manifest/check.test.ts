@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { checkManifest, checkManifestValue } from '../../src/manifest/check.js';
 import { depthExceeded } from '../../src/manifest/load.js';
-import { describeSyntaxError, lineColumn, locateFindings } from '../../src/manifest/position.js';
+import { describeSyntaxError, indexPointers, lineColumn, locateFindings } from '../../src/manifest/position.js';
 import { effectiveProfile, unsafePathReason } from '../../src/manifest/rules.js';
 import { packSchema, type SchemaError } from '../../src/manifest/schema.js';
 import { closest, collapseAlternatives, translateSchemaErrors } from '../../src/manifest/schema-errors.js';
@@ -266,8 +266,18 @@ describe('positions and limits', () => {
     expect(depthExceeded(`{"a": "${'['.repeat(100)}\\"["}`, 64)).toBeUndefined();
   });
 
-  it('describes syntax errors with their place', () => {
-    expect(describeSyntaxError('{\n  "a": 1,\n}')).toMatchObject({ at: { line: 3, column: 1 } });
-    expect(describeSyntaxError('{"a": 1 "b": 2}').message).toContain('expected ","');
+  it('describes syntax errors with their place', async () => {
+    expect(await describeSyntaxError('{\n  "a": 1,\n}')).toMatchObject({ at: { line: 3, column: 1 } });
+    expect((await describeSyntaxError('{"a": 1 "b": 2}')).message).toContain('expected ","');
+  });
+
+  it('indexes pointers of valid JSON, escaped keys, repeated keys and nested arrays included', () => {
+    const json = '{"a\\u002fb": [1, {"x": "s,]}\\"q"}], "k": 1, "k": [ [], {} ], "~": null}';
+    const places = indexPointers(json);
+    expect(JSON.parse(json)).toEqual({ 'a/b': [1, { x: 's,]}"q' }], k: [[], {}], '~': null });
+    expect([...places.keys()]).toEqual(['', '/a~1b', '/a~1b/0', '/a~1b/1', '/a~1b/1/x', '/k', '/k/0', '/k/1', '/~0']);
+    expect(places.get('/a~1b/1/x')).toEqual({ value: json.indexOf('"s,'), key: json.indexOf('"x"') });
+    expect(places.get('/k')!.value).toBe(json.indexOf('[ []'));
+    expect(places.get('/k/1')!.value).toBe(json.indexOf('{} ]'));
   });
 });
