@@ -58,74 +58,72 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
     });
   }
   const publishedAt = new Date(publishedMs).toISOString();
-  {
-    const existing = await trx
-      .selectFrom('packs')
-      .select(['archive_sha256', 'owner_id', 'owner_kind', 'published_at'])
-      .where('slug', '=', m.slug)
-      .where('version', '=', m.version)
-      .executeTakeFirst();
-    if (existing) {
-      if (existing.archive_sha256 === input.sha256) {
-        return {
-          status: 'unchanged',
-          slug: m.slug,
-          version: m.version,
-          owner: { id: existing.owner_id, kind: existing.owner_kind },
-          publishedAt: existing.published_at,
-        };
-      }
-      throw conflictError('PACK_VERSION_CONFLICT', `${m.slug} ${m.version} is already registered from another archive.`, {
-        hint: 'Publish the change under a new version (bump "version" in pack.json and build again).',
-        details: { slug: m.slug, version: m.version, registeredSha256: existing.archive_sha256, sha256: input.sha256 },
-      });
+  const existing = await trx
+    .selectFrom('packs')
+    .select(['archive_sha256', 'owner_id', 'owner_kind', 'published_at'])
+    .where('slug', '=', m.slug)
+    .where('version', '=', m.version)
+    .executeTakeFirst();
+  if (existing) {
+    if (existing.archive_sha256 === input.sha256) {
+      return {
+        status: 'unchanged',
+        slug: m.slug,
+        version: m.version,
+        owner: { id: existing.owner_id, kind: existing.owner_kind },
+        publishedAt: existing.published_at,
+      };
     }
-    const creator = await trx.selectFrom('creators').select('id').where('id', '=', m.creator).executeTakeFirst();
-    const collaboration = creator
-      ? undefined
-      : await trx.selectFrom('collaborations').select('id').where('id', '=', m.creator).executeTakeFirst();
-    if (!creator && !collaboration) {
-      throw inputError('OWNER_UNKNOWN', `${m.slug}: its creator "${m.creator}" is neither a creator nor a collaboration in the ledger.`, {
-        hint: 'Import the creators first: packops creators import creators.json',
-        details: { slug: m.slug, creator: m.creator },
-      });
-    }
-    for (const [store, column] of Object.entries(STORE_COLUMNS) as Array<[keyof typeof STORE_COLUMNS, (typeof STORE_COLUMNS)[keyof typeof STORE_COLUMNS]]>) {
-      const id = m.storeProductIds?.[store];
-      if (!id) continue;
-      const other = await trx.selectFrom('packs').select('slug').where(column, '=', id).where('slug', '<>', m.slug).executeTakeFirst();
-      if (other) {
-        throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: the ${store} product id "${id}" already belongs to ${other.slug}.`, {
-          details: { slug: m.slug, store, productId: id, owner: other.slug },
-        });
-      }
-    }
-    const row: PacksTable = {
-      slug: m.slug,
-      version: m.version,
-      name: m.name,
-      category: m.category,
-      subcategory: m.subcategory ?? null,
-      tags: JSON.stringify(m.tags ?? []),
-      price_minor: m.price.amountMinor,
-      currency: m.price.currency,
-      markets: JSON.stringify(m.markets ?? {}),
-      owner_id: m.creator,
-      owner_kind: creator ? 'creator' : 'collaboration',
-      appstore_product_id: m.storeProductIds?.appstore ?? null,
-      googleplay_product_id: m.storeProductIds?.googleplay ?? null,
-      web_product_id: m.storeProductIds?.web ?? null,
-      available_from: m.availability?.from ?? null,
-      available_until: m.availability?.until ?? null,
-      archive_sha256: input.sha256,
-      archive_path: input.archivePath,
-      archive_bytes: input.bytes,
-      manifest: JSON.stringify(m),
-      published_at: publishedAt,
-    };
-    await trx.insertInto('packs').values(row).execute();
-    return { status: 'added', slug: m.slug, version: m.version, owner: { id: row.owner_id, kind: row.owner_kind }, publishedAt };
+    throw conflictError('PACK_VERSION_CONFLICT', `${m.slug} ${m.version} is already registered from another archive.`, {
+      hint: 'Publish the change under a new version (bump "version" in pack.json and build again).',
+      details: { slug: m.slug, version: m.version, registeredSha256: existing.archive_sha256, sha256: input.sha256 },
+    });
   }
+  const creator = await trx.selectFrom('creators').select('id').where('id', '=', m.creator).executeTakeFirst();
+  const collaboration = creator
+    ? undefined
+    : await trx.selectFrom('collaborations').select('id').where('id', '=', m.creator).executeTakeFirst();
+  if (!creator && !collaboration) {
+    throw inputError('OWNER_UNKNOWN', `${m.slug}: its creator "${m.creator}" is neither a creator nor a collaboration in the ledger.`, {
+      hint: 'Import the creators first: packops creators import creators.json',
+      details: { slug: m.slug, creator: m.creator },
+    });
+  }
+  for (const [store, column] of Object.entries(STORE_COLUMNS) as Array<[keyof typeof STORE_COLUMNS, (typeof STORE_COLUMNS)[keyof typeof STORE_COLUMNS]]>) {
+    const id = m.storeProductIds?.[store];
+    if (!id) continue;
+    const other = await trx.selectFrom('packs').select('slug').where(column, '=', id).where('slug', '<>', m.slug).executeTakeFirst();
+    if (other) {
+      throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: the ${store} product id "${id}" already belongs to ${other.slug}.`, {
+        details: { slug: m.slug, store, productId: id, owner: other.slug },
+      });
+    }
+  }
+  const row: PacksTable = {
+    slug: m.slug,
+    version: m.version,
+    name: m.name,
+    category: m.category,
+    subcategory: m.subcategory ?? null,
+    tags: JSON.stringify(m.tags ?? []),
+    price_minor: m.price.amountMinor,
+    currency: m.price.currency,
+    markets: JSON.stringify(m.markets ?? {}),
+    owner_id: m.creator,
+    owner_kind: creator ? 'creator' : 'collaboration',
+    appstore_product_id: m.storeProductIds?.appstore ?? null,
+    googleplay_product_id: m.storeProductIds?.googleplay ?? null,
+    web_product_id: m.storeProductIds?.web ?? null,
+    available_from: m.availability?.from ?? null,
+    available_until: m.availability?.until ?? null,
+    archive_sha256: input.sha256,
+    archive_path: input.archivePath,
+    archive_bytes: input.bytes,
+    manifest: JSON.stringify(m),
+    published_at: publishedAt,
+  };
+  await trx.insertInto('packs').values(row).execute();
+  return { status: 'added', slug: m.slug, version: m.version, owner: { id: row.owner_id, kind: row.owner_kind }, publishedAt };
 }
 
 /** The latest registered version of each slug (semver precedence), for pricing. */

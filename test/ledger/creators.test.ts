@@ -5,7 +5,7 @@ import { tempDir } from '../helpers/cli.js';
 import { openLedger, type Ledger } from '../../src/ledger/db.js';
 import { importCreators } from '../../src/ledger/creators.js';
 import { registerPack } from '../../src/ledger/catalog.js';
-import { fixtureManifest, LEDGER_FIXTURES } from './seed.js';
+import { fixtureManifest, LEDGER_FIXTURES, refusal } from './seed.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
@@ -35,7 +35,7 @@ const team = (members: Array<[string, string]>, lead = 'ana-lima') => ({
 });
 
 async function problems(value: unknown) {
-  const err = await importCreators(ledger, file(value)).catch((e: unknown) => e as { code: string; exitCode: number; details: { problems: Array<{ code: string; pointer: string }> } });
+  const err = await refusal<{ code: string; exitCode: number; details: { problems: Array<{ code: string; pointer: string }> } }>(importCreators(ledger, file(value)));
   expect(err).toMatchObject({ code: 'CREATORS_INVALID', exitCode: 3 });
   return err.details.problems.map((p) => [p.code, p.pointer]);
 }

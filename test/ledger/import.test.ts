@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 import type { Ledger } from '../../src/ledger/db.js';
 import { importFile } from '../../src/ledger/import.js';
-import { count, LEDGER_FIXTURES, seedLedger } from './seed.js';
+import { count, LEDGER_FIXTURES, refusal, seedLedger } from './seed.js';
 import { SALES_HEADER } from './generate.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -177,7 +177,7 @@ describe('ledger import reviews and rates', () => {
     expect(await importFile(ledger, 'reviews', join(LEDGER_FIXTURES, 'reviews.csv'))).toMatchObject({ imported: 10 });
     expect(await importFile(ledger, 'reviews', join(LEDGER_FIXTURES, 'reviews.csv'))).toMatchObject({ imported: 0, skipped: 10 });
     const bad = csv('r.csv', ['rv-x1,ocean-creatures,6,2026-10-01T00:00:00Z', 'rv-x2,no-pack,5,2026-10-01T00:00:00Z', 'rv-x3,ocean-creatures,4,2026-10-01'], 'review_id,pack,rating,reviewed_at');
-    const err = await importFile(ledger, 'reviews', bad).catch((e: unknown) => e as { details: { rows: Array<{ code: string; column: string }> } });
+    const err = await refusal<{ details: { rows: Array<{ code: string; column: string }> } }>(importFile(ledger, 'reviews', bad));
     expect(err.details.rows.map((r) => [r.column, r.code])).toEqual([
       ['rating', 'ROW_INVALID'],
       ['pack', 'ROW_PRODUCT_UNKNOWN'],
@@ -199,7 +199,7 @@ describe('ledger import reviews and rates', () => {
     const closedSame = csv('closed-same.csv', ['GBP,2026-09,1.271'], 'currency,month,usd_per_unit');
     expect(await importFile(ledger, 'rates', closedSame)).toMatchObject({ skipped: 1 });
     const bad = csv('bad.csv', ['ABC,2026-10,1.0', 'EUR,2026-13,1.0', 'EUR,2026-12,-1', 'EUR,2027-01,1e3', 'EUR,2027-01,1.1'], 'currency,month,usd_per_unit');
-    const err = await importFile(ledger, 'rates', bad).catch((e: unknown) => e as { details: { rows: Array<{ column: string }> } });
+    const err = await refusal<{ details: { rows: Array<{ column: string }> } }>(importFile(ledger, 'rates', bad));
     expect(err.details.rows.map((r) => r.column)).toEqual(['currency', 'month', 'usd_per_unit', 'usd_per_unit', 'currency']);
   });
 });

@@ -47,3 +47,13 @@ export async function count(ledger: Ledger, table: 'sales' | 'reviews' | 'fx_rat
   const r = await ledger.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** The error a promise is rejected with (fails the test when it resolves). */
+export async function refusal<E>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as E;
+  }
+  throw new Error('expected the call to be refused');
+}
