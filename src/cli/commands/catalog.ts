@@ -3,7 +3,6 @@
  * ledger's) and the top-level `release`. Domain modules are imported inside the actions.
  */
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
@@ -35,9 +34,10 @@ function emitText(ctx: CliContext, format: TextOrJson, data: unknown, render: (f
   else ctx.out.result(data, () => render(format));
 }
 
-function displayPath(ctx: CliContext, p: string): string {
-  const rel = relative(ctx.cwd, p);
-  return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
+/** Paths shown to people: relative to the working directory when inside it. */
+async function pathShower(ctx: CliContext): Promise<(p: string) => string> {
+  const { displayPath } = await import('../../manifest/load.js');
+  return (p) => displayPath(p, ctx.cwd);
 }
 
 interface PublishOpts {
@@ -87,6 +87,7 @@ Examples:
       action<[], PublishOpts>(async (ctx, _args, opts) => {
         const { publishCatalog } = await import('../../catalog/publish.js');
         const { clockFromEnv } = await import('../../catalog/feed.js');
+        const show = await pathShower(ctx);
         const now = clockFromEnv(ctx.env);
         const ledger = await openExistingLedger(ctx);
         let result;
@@ -125,8 +126,8 @@ Examples:
             `Published ${summary.packs.length} packs and ${summary.bundles.length} bundles for ${summary.publishDate}` +
               (result.excluded.length > 0 ? ` (${result.excluded.length} left out)` : '') +
               '.',
-            `  feed: ${displayPath(ctx, result.catalogPath)}`,
-            `  page: ${displayPath(ctx, result.indexPath)}`,
+            `  feed: ${show(result.catalogPath)}`,
+            `  page: ${show(result.indexPath)}`,
           ].join('\n'),
         );
       }),
@@ -220,6 +221,7 @@ Examples:
         const { loadSecretKey, loadTrustedKeys } = await import('../../signing/keys.js');
         const { release } = await import('../../release/release.js');
         const { clockFromEnv, isoSeconds } = await import('../../catalog/feed.js');
+        const show = await pathShower(ctx);
         const now = clockFromEnv(ctx.env);
         if (opts.publish === undefined && (opts.baseUrl !== undefined || opts.market !== undefined)) {
           const { usageError } = await import('../../shared/errors.js');
@@ -249,7 +251,7 @@ Examples:
                 : {}),
               onEvent: (e) => {
                 if (e.status === 'done' || ctx.global.verbose) {
-                  const who = e.target ? `${displayPath(ctx, e.target)}: ` : '';
+                  const who = e.target ? `${show(e.target)}: ` : '';
                   ctx.out.info(`${marks[e.status]} ${who}${e.step}${e.detail ? ` (${e.detail})` : ''}`);
                 }
               },
@@ -264,8 +266,8 @@ Examples:
         }
         const summary = {
           ok: result.ok,
-          packs: result.packs.map((p) => ({ ...p, target: displayPath(ctx, p.target) })),
-          notAttempted: result.notAttempted.map((t) => displayPath(ctx, t)),
+          packs: result.packs.map((p) => ({ ...p, target: show(p.target) })),
+          notAttempted: result.notAttempted.map((t) => show(t)),
           ...(result.publish
             ? {
                 publish: {
@@ -282,14 +284,14 @@ Examples:
         };
         if (failed) {
           ctx.setExitCode(1);
-          ctx.out.error(`${ctx.out.color.red('release stopped')}: ${displayPath(ctx, failed.target)} failed at ${failed.failedStep}` +
+          ctx.out.error(`${ctx.out.color.red('release stopped')}: ${show(failed.target)} failed at ${failed.failedStep}` +
             (result.notAttempted.length > 0 ? `; not attempted: ${summary.notAttempted.join(', ')}` : ''));
           if (ctx.global.json) {
             ctx.out.writeJson(summary);
           } else {
             const { emitCheckReport } = await import('../reporters/index.js');
             const { makeReport } = await import('../../shared/findings.js');
-            await emitCheckReport(ctx, makeReport([{ target: displayPath(ctx, failed.target), ok: false, findings: failed.findings }]), opts.format, {
+            await emitCheckReport(ctx, makeReport([{ target: show(failed.target), ok: false, findings: failed.findings }]), opts.format, {
               tool: 'release',
             });
           }
@@ -299,10 +301,10 @@ Examples:
           [
             ...result.packs.map(
               (p) =>
-                `${p.slug} ${p.version}: archive ${p.archive?.status} (${displayPath(ctx, p.archive!.path)}), ${p.registration?.status === 'added' ? 'registered' : 'already registered'}; ` +
+                `${p.slug} ${p.version}: archive ${p.archive?.status} (${show(p.archive!.path)}), ${p.registration?.status === 'added' ? 'registered' : 'already registered'}; ` +
                 `${p.assets?.encoded ?? 0} variants encoded, ${p.assets?.cached ?? 0} from the cache`,
             ),
-            ...(result.publish ? [`catalog: ${displayPath(ctx, result.publish.catalogPath)} · page: ${displayPath(ctx, result.publish.indexPath)}`] : []),
+            ...(result.publish ? [`catalog: ${show(result.publish.catalogPath)} · page: ${show(result.publish.indexPath)}`] : []),
           ].join('\n'),
         );
       }),
