@@ -193,6 +193,12 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
 export async function release(targets: readonly string[], options: ReleaseOptions): Promise<ReleaseResult> {
   await assertTargetsExist(targets);
   checkKeyPair(options.secretKey, options.publicKey);
+  // Refused before any work rather than after the first pack's build.
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(options.publishedAt) || Number.isNaN(Date.parse(options.publishedAt))) {
+    throw inputError('PUBLISHED_AT_INVALID', `published-at "${options.publishedAt}" is not an ISO 8601 instant with a zone.`, {
+      hint: 'For example 2026-10-01T09:00:00Z.',
+    });
+  }
   const packs: PackRelease[] = [];
   for (const [i, target] of targets.entries()) {
     let one: PackRelease;

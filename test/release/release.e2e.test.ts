@@ -125,10 +125,14 @@ describe('packops release', () => {
     }
   });
 
-  it('refuses a missing pack before doing anything (exit 3)', async () => {
+  it('refuses a missing pack or a zoneless --published-at before doing anything (exit 3)', async () => {
     const r = await ws.run(['release', 'packs/ocean-creatures', 'packs/nope', '--key', 'keys/packops.key', '--json']);
     expect(r.code).toBe(3);
     expect(r.json().error.code).toBe('PATH_NOT_FOUND');
+    const when = await ws.run(['release', 'packs/ocean-creatures', '--key', 'keys/packops.key', '--published-at', '2026-09-01', '--json']);
+    expect(when.code).toBe(3);
+    expect(when.json().error.code).toBe('PUBLISHED_AT_INVALID');
+    expect(when.stderr).not.toContain('validate');
     const noKey = await ws.run(['release', 'packs/ocean-creatures', '--json']);
     expect(noKey.code).toBe(2);
     expect(noKey.json().error.code).toBe('USAGE');

@@ -195,7 +195,7 @@ Examples:
     .argument('<pack...>', 'pack folders (or pack.json files)')
     .option('--key <file>', 'minisign secret key (else PACKOPS_SECRET_KEY holds the key file contents)')
     .option('--pubkey <file>', 'public key to verify with (must match the signing key; default: derived from it)')
-    .option('--out <dir>', 'folder for the archives and their .minisig', 'dist')
+    .option('--out <dir>', 'folder for the archives and their .minisig (default: build.out in the config, else dist/)', 'dist')
     .option('--publish <dir>', 'then publish the catalog (catalog.json, index.html, files) into this folder')
     .option('--base-url <url>', 'with --publish: absolute URL the site will be served from')
     .option('--market <country>', 'with --publish: publish for one market (ISO 3166-1 alpha-2)')
@@ -217,7 +217,7 @@ Examples:
   $ packops release packs/* --key packops.key --publish site --json`,
     )
     .action(
-      action<[string[]], ReleaseOpts>(async (ctx, [targets], opts) => {
+      action<[string[]], ReleaseOpts>(async (ctx, [targets], opts, command) => {
         const { loadSecretKey, loadTrustedKeys } = await import('../../signing/keys.js');
         const { release } = await import('../../release/release.js');
         const { clockFromEnv, isoSeconds } = await import('../../catalog/feed.js');
@@ -230,6 +230,9 @@ Examples:
         const secretKey = await loadSecretKey({ ...(opts.key !== undefined ? { keyPath: opts.key } : {}), env: ctx.env, cwd: ctx.cwd });
         const publicKey =
           opts.pubkey !== undefined ? (await loadTrustedKeys({ pubkey: opts.pubkey, cwd: ctx.cwd }))[0]! : secretKey.toPublicKey('the signing key');
+        // Archives go where `build` puts them: --out, else the config's build.out, else dist/.
+        const configOut = ctx.config.build?.out;
+        const outDir = command.getOptionValueSource('out') === 'default' && typeof configOut === 'string' ? configOut : opts.out;
         const { openLedger } = await import('../../ledger/db.js');
         const ledger = await openLedger(ctx.global.db);
         const marks = { start: '…', done: '✓' } as const;
@@ -241,7 +244,7 @@ Examples:
               secretKey,
               publicKey,
               ledger,
-              outDir: ctx.path(opts.out),
+              outDir: ctx.path(outDir),
               publishedAt: opts.publishedAt ?? isoSeconds(now),
               cwd: ctx.cwd,
               env: ctx.env,
