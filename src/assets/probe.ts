@@ -4,6 +4,7 @@
  * bomb (a tiny file that claims 30000×30000 pixels) is refused cheaply. `decodeCheck`
  * then does a full decode with sharp to catch truncated and corrupt data.
  */
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
@@ -78,7 +79,8 @@ interface Header {
 export async function probeImage(path: string, options: ProbeOptions): Promise<ProbeResult> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    // Non-blocking: a FIFO or device named like an image must not hang the check.
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, code: 'ASSET_MISSING', message: 'The file does not exist.' };

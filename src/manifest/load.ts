@@ -7,7 +7,7 @@
  * computed, by `./position.ts`, when there is something to report.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoCode, inputError } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
@@ -18,6 +18,9 @@ export const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** Objects and arrays nested deeper than this are refused before parsing. */
 export const MAX_MANIFEST_DEPTH = 64;
 export const MANIFEST_FILE = 'pack.json';
+
+/** Non-blocking open: a FIFO or device named like a manifest must not hang the check. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 export type LoadedManifest =
   | {
@@ -51,7 +54,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   let fd: number | undefined;
   let info: Stats;
   try {
-    fd = openSync(abs, 'r');
+    fd = openSync(abs, OPEN_FLAGS);
     info = fstatSync(fd);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
@@ -89,7 +92,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     if (isDir) {
       closeSync(fd);
       fd = undefined;
-      fd = openSync(manifestPath, 'r');
+      fd = openSync(manifestPath, OPEN_FLAGS);
       info = fstatSync(fd);
     }
     if (!info.isFile()) return fail(`${file} is not a file.`);
