@@ -215,7 +215,8 @@ const PATTERN_WORDS: Record<string, string> = {
   '^[A-Z]{3}$': 'a three-letter ISO 4217 currency code such as "USD"',
   '^[A-Z]{2}$': 'a two-letter ISO 3166-1 country code such as "GB"',
   '^\\d{4}-\\d{2}-\\d{2}$': 'a date written YYYY-MM-DD',
-  '^[a-z][a-z0-9_]{0,63}$': 'a snake_case feature id such as "sticker_book"',
+  '^[a-z][a-z0-9_-]{0,63}$': 'a feature id such as "sticker_book" (lowercase letters, digits, "_" and "-")',
+  '^[a-z0-9]+(?:[-_][a-z0-9]+)*$': 'lowercase letters and digits joined by "-" or "_" (e.g. "sea-life")',
   '^[a-z0-9][a-z0-9._]*$': 'a Google Play product id (lowercase letters, digits, "_" and ".")',
   '^[A-Za-z0-9][A-Za-z0-9._-]*$': 'a product id (letters, digits, ".", "_" and "-")',
 };

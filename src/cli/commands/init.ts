@@ -138,7 +138,7 @@ export async function askAnswers(flags: Partial<InitFlags>, slugify: (name: stri
     flags.name ??
     (await input({
       message: 'Pack name',
-      validate: (v) => (v.trim().length >= 1 && v.trim().length <= 80) || 'Give a name of 1 to 80 characters.',
+      validate: (v) => (v.trim().length >= 1 && v.trim().length <= 100) || 'Give a name of 1 to 100 characters.',
     })).trim();
   const slug =
     flags.slug ??
