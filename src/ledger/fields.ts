@@ -116,14 +116,41 @@ export function timestamp(column: string, value: unknown): Parsed<Instant> {
 }
 
 const countryCache = new Map<string, boolean>();
-export function country(column: string, value: unknown): Parsed<string> {
-  const text = cellText(value).trim();
+/** Whether `text` is an assigned ISO 3166-1 alpha-2 code (cached). */
+export function knownCountry(text: string): boolean {
   let known = countryCache.get(text);
   if (known === undefined) {
     known = isCountryCode(text);
     countryCache.set(text, known);
   }
-  return known ? ok(text) : bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, JP).`);
+  return known;
+}
+
+/** Text with no surrounding whitespace, 1..maxLength long: what the parsers accept unchanged. */
+export function isPlainText(value: unknown, maxLength = 200): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= maxLength &&
+    value.charCodeAt(0) > 32 &&
+    value.charCodeAt(value.length - 1) > 32
+  );
+}
+
+/** A non-negative safe integer given as digits or a JSON integer, else undefined. */
+export function plainMinor(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 15) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(value);
+}
+
+export function country(column: string, value: unknown): Parsed<string> {
+  const text = cellText(value).trim();
+  return knownCountry(text) ? ok(text) : bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, JP).`);
 }
 
 const exponentCache = new Map<string, number | undefined>();

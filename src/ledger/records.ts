@@ -98,6 +98,7 @@ async function* readCsv(file: string, stream: NodeJS.ReadableStream, spec: Colum
   const columns = specColumns(spec);
   let header: string[] | undefined;
   let positions: number[] = [];
+  let identity = false;
   let row = 1;
   let out: SourceRecord[] = [];
   try {
@@ -107,10 +108,12 @@ async function* readCsv(file: string, stream: NodeJS.ReadableStream, spec: Colum
           header = record.map((h) => h.trim());
           checkHeader(file, header, spec);
           positions = columns.map((c) => header!.indexOf(c));
+          // A header in the spec's order (and with every column) needs no reordering.
+          identity = positions.every((p, i) => p === i) && header.length === columns.length;
           continue;
         }
         row++;
-        const cells = positions.map((p) => (p < 0 ? undefined : record[p]));
+        const cells = identity ? record : positions.map((p) => (p < 0 ? undefined : record[p]));
         if (record.length !== header.length) {
           out.push({ row, cells, shapeError: { column: '*', message: `The row has ${record.length} fields; the header has ${header.length}.` } });
         } else {
