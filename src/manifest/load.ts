@@ -127,9 +127,14 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   }
   if (!isUtf8(bytes)) {
     const offset = firstInvalidUtf8(bytes);
+    // The line and column (in bytes) of the bad byte: the text before it is valid UTF-8.
+    const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+    let line = 1;
+    for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
     return fail(
       `${file} is not valid UTF-8 (first bad byte at offset ${offset}); a manifest must be strict UTF-8.`,
       'Re-save the file with UTF-8 encoding.',
+      { line, column: offset - lineStart + 1 },
     );
   }
   const text = bytes.toString('utf8');
