@@ -1,8 +1,8 @@
 // The baseline of bench/assets.bench.ts: the same variant set as `packops assets`, done the
 // best way bare sharp allows and nothing more (no manifest checks, header probe, hashing,
 // cache, lock file or placeholders). Per image: decode once (auto-oriented, sRGB, resized
-// once to the largest box, raw pixels), then encode every variant from those pixels.
-// Same concurrency and libvips settings as packops.
+// once to the largest box, raw pixels), then encode every variant from those pixels, the
+// variants side by side. Same concurrency and libvips settings as packops.
 //
 //   node bench/assets-bare.js <pack-dir> <out-dir> <concurrency>
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -40,11 +40,14 @@ await Promise.all(
         .toBuffer({ resolveWithObject: true });
       const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
       await mkdir(join(outDir, asset.id), { recursive: true });
-      for (const v of variants) {
-        let p = sharp(data, raw);
-        if (info.width > v.width || info.height > v.height) p = p.resize({ width: v.width, height: v.height, fit: 'inside' });
-        await writeFile(join(outDir, asset.id, `${v.name}.${v.format}`), await encoders[v.format](p, v).toBuffer());
-      }
+      // Every variant encoded side by side from the same pixels (as packops does).
+      await Promise.all(
+        variants.map(async (v) => {
+          let p = sharp(data, raw);
+          if (info.width > v.width || info.height > v.height) p = p.resize({ width: v.width, height: v.height, fit: 'inside' });
+          await writeFile(join(outDir, asset.id, `${v.name}.${v.format}`), await encoders[v.format](p, v).toBuffer());
+        }),
+      );
     }),
   ),
 );

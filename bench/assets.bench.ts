@@ -1,5 +1,5 @@
-// Asset pipeline: `packops assets` on 200 generated images (100 photos 3000×2000 JPEG as
-// backgrounds, 100 cut-outs 1024×1024 PNG with alpha) against
+// Asset pipeline: `packops assets` on 200 generated full-size images (100 photos 3000×2000
+// JPEG as backgrounds, 100 cut-outs 2048×2048 PNG with alpha) against
 //   - bench/assets-bare.js: bare sharp, same operations, same concurrency, decode once and
 //     encode every variant from the resized pixels (target: packops ≤ 1.15× its time);
 //   - sharp-cli (`sharp` bin): one invocation per variant over all inputs (target: packops
@@ -18,6 +18,9 @@ const BIG = join(WORK, 'assets-500-large');
 const SHARP_CLI = join(ROOT, 'node_modules', '.bin', 'sharp');
 const BARE = join(ROOT, 'bench', 'assets-bare.js');
 const CONCURRENCY = availableParallelism();
+/** Full-size art as a content team delivers it: camera photos and cut-outs drawn at 2048 px. */
+const PHOTO = { width: 3000, height: 2000 };
+const CUTOUT = 2048;
 
 /** A deterministic pseudo-random sequence (mulberry32) so every machine makes the same inputs. */
 function random(seed: number): () => number {
@@ -89,33 +92,35 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-async function generate(): Promise<void> {
-  if (!existsSync(join(PACK, 'pack.json'))) {
-    console.log('  generating 200 images into bench/.work/assets-200 (once)…');
-    mkdirSync(join(PACK, 'assets'), { recursive: true });
-    const ids = Array.from({ length: 100 }, (_, i) => String(i + 1).padStart(3, '0'));
-    await inBatches(ids, 4, async (id) => {
-      await photo(join(PACK, 'assets', `photo-${id}.jpg`), Number(id), 3000, 2000);
-      await cutout(join(PACK, 'assets', `cutout-${id}.png`), 1000 + Number(id), 1024);
-    });
-    const assets = ids.flatMap((id) => [
-      { id: `photo-${id}`, file: `assets/photo-${id}.jpg`, type: 'background' },
-      { id: `cutout-${id}`, file: `assets/cutout-${id}.png`, type: 'character' },
-    ]);
-    writeFileSync(join(PACK, 'pack.json'), manifest('bench-200', assets));
-  }
-  if (!existsSync(join(BIG, 'pack.json'))) {
-    console.log('  generating 50 large photos (4000×3000) into bench/.work/assets-500-large (once)…');
-    mkdirSync(join(BIG, 'assets'), { recursive: true });
-    const files = Array.from({ length: 50 }, (_, i) => `assets/large-${String(i + 1).padStart(2, '0')}.jpg`);
-    await inBatches(files, 2, (file) => photo(join(BIG, file), 5000 + files.indexOf(file), 4000, 3000));
-    const assets = Array.from({ length: 500 }, (_, i) => ({
-      id: `large-${String(i + 1).padStart(3, '0')}`,
-      file: files[i % files.length]!,
-      type: 'background',
-    }));
-    writeFileSync(join(BIG, 'pack.json'), manifest('bench-500-large', assets));
-  }
+/** Generates the files that are missing (so an interrupted generation resumes), then the manifests. */
+export async function generate(): Promise<void> {
+  const ids = Array.from({ length: 100 }, (_, i) => String(i + 1).padStart(3, '0'));
+  mkdirSync(join(PACK, 'assets'), { recursive: true });
+  const missing = ids.filter((id) => !existsSync(join(PACK, 'assets', `photo-${id}.jpg`)) || !existsSync(join(PACK, 'assets', `cutout-${id}.png`)));
+  if (missing.length > 0) console.log(`  generating ${missing.length * 2} images into bench/.work/assets-200 (once)…`);
+  await inBatches(missing, 2, async (id) => {
+    const photoPath = join(PACK, 'assets', `photo-${id}.jpg`);
+    const cutoutPath = join(PACK, 'assets', `cutout-${id}.png`);
+    if (!existsSync(photoPath)) await photo(photoPath, Number(id), PHOTO.width, PHOTO.height);
+    if (!existsSync(cutoutPath)) await cutout(cutoutPath, 1000 + Number(id), CUTOUT);
+  });
+  const assets = ids.flatMap((id) => [
+    { id: `photo-${id}`, file: `assets/photo-${id}.jpg`, type: 'background' },
+    { id: `cutout-${id}`, file: `assets/cutout-${id}.png`, type: 'character' },
+  ]);
+  writeFileSync(join(PACK, 'pack.json'), manifest('bench-200', assets));
+
+  mkdirSync(join(BIG, 'assets'), { recursive: true });
+  const files = Array.from({ length: 50 }, (_, i) => `assets/large-${String(i + 1).padStart(2, '0')}.jpg`);
+  const bigMissing = files.filter((f) => !existsSync(join(BIG, f)));
+  if (bigMissing.length > 0) console.log(`  generating ${bigMissing.length} large photos (4000×3000) into bench/.work/assets-500-large (once)…`);
+  await inBatches(bigMissing, 2, (file) => photo(join(BIG, file), 5000 + files.indexOf(file), 4000, 3000));
+  const bigAssets = Array.from({ length: 500 }, (_, i) => ({
+    id: `large-${String(i + 1).padStart(3, '0')}`,
+    file: files[i % files.length]!,
+    type: 'background',
+  }));
+  writeFileSync(join(BIG, 'pack.json'), manifest('bench-500-large', bigAssets));
 }
 
 const scratch = (name: string) => {

@@ -105,23 +105,25 @@ export async function encodeAsset(source: string, variants: readonly VariantRule
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
   const hasAlpha = info.channels === 4 || info.channels === 2;
 
-  // One variant at a time: `--concurrency` is the number of images in flight, and the
-  // libvips threads of each encode are already sized for it (configureSharp).
-  const encoded: EncodedVariant[] = [];
-  for (const rule of variants) {
+  // The variants (and the placeholder render) are encoded side by side from the same
+  // pixels: libwebp and libspng encode on one thread each, so this keeps the libuv pool
+  // busy while `--concurrency` bounds the images (and raw buffers) in memory.
+  const encodeOne = async (rule: VariantRule): Promise<EncodedVariant> => {
     let pipeline = sharp(pixels, raw);
     if (info.width > rule.width || info.height > rule.height) {
       pipeline = pipeline.resize({ width: rule.width, height: rule.height, fit: 'inside', withoutEnlargement: true });
     }
     const out = await encoder(pipeline, rule, hasAlpha).toBuffer({ resolveWithObject: true });
-    encoded.push({ rule, format: rule.format, data: out.data, width: out.info.width, height: out.info.height });
-  }
-
-  const thumb = await sharp(pixels, raw)
-    .resize({ width: PLACEHOLDER_BOX, height: PLACEHOLDER_BOX, fit: 'inside', withoutEnlargement: true })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const hash = rgbaToThumbHash(thumb.info.width, thumb.info.height, thumb.data);
-  return { variants: encoded, placeholder: Buffer.from(hash).toString('base64') };
+    return { rule, format: rule.format, data: out.data, width: out.info.width, height: out.info.height };
+  };
+  const placeholder = async (): Promise<string> => {
+    const thumb = await sharp(pixels, raw)
+      .resize({ width: PLACEHOLDER_BOX, height: PLACEHOLDER_BOX, fit: 'inside', withoutEnlargement: true })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return Buffer.from(rgbaToThumbHash(thumb.info.width, thumb.info.height, thumb.data)).toString('base64');
+  };
+  const [encoded, hash] = await Promise.all([Promise.all(variants.map(encodeOne)), placeholder()]);
+  return { variants: encoded, placeholder: hash };
 }

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { realpath, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
-import { errnoCode, usageError } from '../shared/errors.js';
+import { errnoCode, inputError, usageError } from '../shared/errors.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
 import { displayPath, loadPackManifest } from '../manifest/load.js';
@@ -174,14 +174,15 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
           file: `${v.rule.name}.${v.format}`,
         })),
       };
-      await cache.put(meta, data);
+      // The cache is an accelerator: failing to store an entry costs the next run time only.
+      await cache.put(meta, data).catch(() => undefined);
     }
 
     const findings: Finding[] = [];
     const variants: LockVariant[] = [];
     for (const v of meta.variants) {
       const path = variantPath(asset.id, v.name, v.format);
-      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false });
+      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false }).catch(unwritable(join(outDir, path)));
       variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
       const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
       if (budget !== undefined && v.bytes > budget) {
@@ -232,9 +233,9 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   }
   locateFindings(loaded.text, findings);
   const lock = sortLock({ version: 1, assets: entries });
-  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)));
+  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock))).catch(unwritable(lockPath));
   await pruneStale(outDir, previous, lock);
-  await cache.save();
+  await cache.save().catch(() => undefined);
 
   const variants = lock.assets.flatMap((a) => a.variants);
   stats.ms = Math.round(performance.now() - started);
@@ -244,6 +245,16 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     outDir,
     lockPath,
     stats,
+  };
+}
+
+/** Turns a failed output write into an input error naming the file (exit 3), not a crash. */
+function unwritable(path: string): (err: unknown) => never {
+  return (err: unknown) => {
+    throw inputError('OUTPUT_UNWRITABLE', `Cannot write ${path} (${errnoCode(err) ?? (err as Error).message}).`, {
+      hint: 'Check that the output folder (--out) is writable and the disk has space.',
+      cause: err,
+    });
   };
 }
 

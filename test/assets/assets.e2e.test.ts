@@ -266,6 +266,15 @@ describe('packops assets input errors', () => {
     expect(r.json().error.code).toBe('PATH_NOT_FOUND');
   });
 
+  it('an output folder that cannot be written is an input error naming it (exit 3), not a crash', async () => {
+    const blocker = join(tmp.dir, 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const r = await runCli(['assets', good, '--out', join(blocker, 'out'), '--json']);
+    expect(r.code).toBe(3);
+    expect(r.json().error.code).toBe('OUTPUT_UNWRITABLE');
+    expect(r.json().error.message).toContain('a-file');
+  });
+
   it('refuses an output folder that is the pack itself (exit 2) and a bad --concurrency', async () => {
     const r = await runCli(['assets', good, '--out', good, '--json']);
     expect(r.code).toBe(2);
