@@ -13,7 +13,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Ledger } from '../ledger/db.js';
 import { conflictError, errnoCode, inputError } from '../shared/errors.js';
-import { buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
+import { archiveSitePath, buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
 import { renderCatalogPage } from './html.js';
 import { loadStoredBundles, loadStoredPacks, type StoredPack } from './source.js';
 
@@ -107,14 +107,22 @@ async function copySignature(pack: StoredPack, file: Extract<SiteFile, { kind: '
 type ZipFile = import('yauzl').ZipFile;
 type ZipEntry = import('yauzl').Entry;
 
-/** Extracts the named entries of a zip into the stage, checking each one's size and hash. */
-async function extractVariants(pack: StoredPack, wanted: Array<Extract<SiteFile, { kind: 'variant' }>>, stage: string): Promise<void> {
+/**
+ * Extracts the named entries into the stage, checking each one's size and hash. Reads the
+ * archive's staged copy, whose bytes were just checked against the ledger.
+ */
+async function extractVariants(
+  pack: StoredPack,
+  zipPath: string,
+  wanted: Array<Extract<SiteFile, { kind: 'variant' }>>,
+  stage: string,
+): Promise<void> {
   if (wanted.length === 0) return;
   const yauzl = (await import('yauzl')).default;
   const byEntry = new Map(wanted.map((w) => [w.entry, w]));
   const done = new Set<string>();
   const zip = await new Promise<ZipFile>((ok, fail) =>
-    yauzl.open(pack.archivePath, { lazyEntries: true, autoClose: true, strictFileNames: true, validateEntrySizes: true }, (err, z) =>
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: true, strictFileNames: true, validateEntrySizes: true }, (err, z) =>
       err ? fail(err) : ok(z),
     ),
   );
@@ -132,6 +140,11 @@ async function extractVariants(pack: StoredPack, wanted: Array<Extract<SiteFile,
       zip.openReadStream(entry, (err, stream) => {
         if (err) return fail(err);
         copyHashed(stream, join(stage, want.sitePath), want.bytes)
+          .catch((e: unknown) => {
+            throw inputError('ARCHIVE_CHANGED', `${want.entry} in the archive of ${where} cannot be extracted: ${(e as Error).message}.`, {
+              details: { slug: want.slug, version: want.version, entry: want.entry },
+            });
+          })
           .then((got) => {
             if (got.sha256 !== want.sha256 || got.bytes !== want.bytes) {
               throw inputError('ARCHIVE_CHANGED', `${want.entry} in the archive of ${where} does not match its pack.json.`, {
@@ -218,7 +231,10 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
       const pack = packOf(file);
       variantsByPack.set(pack, [...(variantsByPack.get(pack) ?? []), file]);
     }
-    for (const [pack, files] of variantsByPack) await extractVariants(pack, files, stage);
+    for (const [pack, files] of variantsByPack) {
+      const staged = join(stage, archiveSitePath(pack.manifest.slug, pack.manifest.version));
+      await extractVariants(pack, staged, files, stage);
+    }
     await writeFile(join(stage, 'index.html'), html, { flag: 'wx' });
     await writeFile(join(stage, 'catalog.json'), text, { flag: 'wx' });
     if (mode === 'replace') {

@@ -6,11 +6,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLedger } from '../../src/ledger/db.js';
+import { registerPack } from '../../src/ledger/catalog.js';
 import { FIXTURES, ROOT } from '../helpers/cli.js';
 import { cardStates, loadAllImages, openFilePage } from './browser.js';
 import { epochOf, workspace, type Workspace } from './workspace.js';
@@ -187,6 +189,30 @@ describe('catalog publish', () => {
     } finally {
       writeFileSync(zip, original);
     }
+  });
+  it('checks every extracted variant against the pack.json the ledger holds', async () => {
+    // A ledger whose stored pack.json lists a variant the (untouched, signed) archive lacks.
+    const db = join(ws.dir, 'lying.db');
+    const imp = await ws.run(['creators', 'import', join(FIXTURES, 'ledger', 'creators.json')], { PACKOPS_DB: db });
+    expect(imp.code, imp.stderr).toBe(0);
+    const real = JSON.parse(readFileSync(join(ws.dir, 'site', 'catalog.json'), 'utf8')).packs.find((p: { slug: string }) => p.slug === 'forest-scenes');
+    const ledger = await openLedger(db);
+    try {
+      const main = await openLedger(join(ws.dir, 'packops.db'));
+      const row = await main.db.selectFrom('packs').selectAll().where('slug', '=', 'forest-scenes').executeTakeFirstOrThrow();
+      await main.close();
+      const manifest = JSON.parse(row.manifest);
+      const first = manifest.assets[0].variants[0];
+      manifest.assets[0].variants.push({ ...first, name: 'ghost', path: `assets/${manifest.assets[0].id}/ghost.webp` });
+      await registerPack(ledger, { manifest, sha256: real.archive.sha256, bytes: real.archive.bytes, archivePath: row.archive_path, publishedAt: '2026-09-01T00:00:00Z' });
+    } finally {
+      await ledger.close();
+    }
+    const r = await ws.run(['catalog', 'publish', '--out', 'site-lying', '--json'], { PACKOPS_DB: db, SOURCE_DATE_EPOCH: NOV });
+    expect(r.code).toBe(3);
+    expect(r.json().error).toMatchObject({ code: 'ARCHIVE_CHANGED', details: { slug: 'forest-scenes', missing: [expect.stringContaining('ghost.webp')] } });
+    expect(existsSync(join(ws.dir, 'site-lying'))).toBe(false);
+    expect(readdirSync(ws.dir).filter((n) => n.endsWith('.staging') || n.endsWith('.old'))).toEqual([]);
   });
 });
 
