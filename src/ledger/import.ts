@@ -363,6 +363,18 @@ function splitKey(key: string): [Store, string] {
   return [key.slice(0, i) as Store, key.slice(i + 1)];
 }
 
+/** Transaction keys grouped by store: store → transaction ids. */
+function groupByStore(keys: Iterable<string>): Map<Store, string[]> {
+  const byStore = new Map<Store, string[]>();
+  for (const k of keys) {
+    const [st, id] = splitKey(k);
+    const ids = byStore.get(st);
+    if (ids) ids.push(id);
+    else byStore.set(st, [id]);
+  }
+  return byStore;
+}
+
 /** HMACs of family_ref, cached: a family buys more than once (bounded, so memory stays flat). */
 function familyHasher(secret: Buffer): (ref: string) => string {
   const cache = new Map<string, string>();
@@ -491,14 +503,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
       const found = new Map<string, SaleState & { batch: string }>();
       if (lookup.size > 0) {
         // One query per store, so the primary key (store, transaction_id) is probed once per id.
-        const byStore = new Map<Store, string[]>();
-        for (const k of lookup) {
-          const [st, id] = splitKey(k);
-          const ids = byStore.get(st);
-          if (ids) ids.push(id);
-          else byStore.set(st, [id]);
-        }
-        for (const [st, ids] of byStore) {
+        for (const [st, ids] of groupByStore(lookup)) {
           const rows = await trx
             .selectFrom('sales')
             .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id'])
@@ -643,12 +648,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
 
 /** Adds the refunds already in the ledger to each named sale's state. */
 async function loadRefundSums(trx: Tx, keys: string[], states: Map<string, SaleState>): Promise<void> {
-  const byStore = new Map<Store, string[]>();
-  for (const k of keys) {
-    const [st, id] = splitKey(k);
-    byStore.set(st, [...(byStore.get(st) ?? []), id]);
-  }
-  for (const [store, ids] of byStore) {
+  for (const [store, ids] of groupByStore(keys)) {
     const sums = await trx
       .selectFrom('sales')
       .select((eb) => [

@@ -3,7 +3,7 @@
  * annual quote in USD cents. Integer math only: a discount is the subtotal times an exact
  * decimal rate, rounded half away from zero to the cent; total = subtotal − discount.
  */
-import { parseDecimal, roundHalfAwayFromZero } from '../shared/money.js';
+import { formatMinor, parseDecimal, roundHalfAwayFromZero } from '../shared/money.js';
 
 export const INSTITUTION_TYPES = ['public_school', 'private_school', 'daycare', 'homeschool_group'] as const;
 export type InstitutionType = (typeof INSTITUTION_TYPES)[number];
@@ -53,8 +53,10 @@ export interface InstitutionQuote {
   totalMinor: number;
 }
 
-function usd(minor: number): string {
-  return `$${Math.trunc(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+/** "$2.99", "-$53.82": USD cents for labels and tables. */
+export function usd(minor: number): string {
+  const text = formatMinor(minor, 'USD');
+  return text.startsWith('-') ? `-$${text.slice(1)}` : `$${text}`;
 }
 
 function percent(rate: string): string {

@@ -10,13 +10,10 @@ import { withLedger } from './ledger.js';
 import type { Bundle, CreateResult } from '../../pricing/bundles.js';
 import type { InstitutionQuote } from '../../pricing/institution.js';
 
-function usd(minor: number): string {
-  const sign = minor < 0 ? '-' : '';
-  const a = Math.abs(minor);
-  return `${sign}$${Math.trunc(a / 100)}.${String(a % 100).padStart(2, '0')}`;
-}
+/** Renderers take the formatter from the (already loaded) pricing module. */
+type Usd = (minor: number) => string;
 
-function renderBundle(b: Bundle): string {
+function renderBundle(b: Bundle, usd: Usd): string {
   const lines = [
     `${b.name} (${b.slug})${b.kind === 'seasonal' ? ` · seasonal, available ${b.availableFrom} to ${b.availableUntil}` : ''}`,
     ...b.items.map((i) => `  ${i.pack.padEnd(28)} ${usd(i.priceMinor).padStart(10)}`),
@@ -27,13 +24,14 @@ function renderBundle(b: Bundle): string {
   return lines.join('\n');
 }
 
-function emitCreated(ctx: CliContext, r: CreateResult): void {
+async function emitCreated(ctx: CliContext, r: CreateResult): Promise<void> {
+  const { usd } = await import('../../pricing/institution.js');
   ctx.out.result({ ok: true, status: r.status, bundle: r.bundle }, () =>
-    `${r.status === 'created' ? 'Created' : 'Unchanged (already stored)'}: ${renderBundle(r.bundle)}`,
+    `${r.status === 'created' ? 'Created' : 'Unchanged (already stored)'}: ${renderBundle(r.bundle, usd)}`,
   );
 }
 
-function renderQuote(q: InstitutionQuote): string {
+function renderQuote(q: InstitutionQuote, usd: Usd): string {
   const width = Math.max(...q.lines.map((l) => l.label.length), 'subtotal'.length) + 2;
   const rows = q.lines.map((l) => `  ${l.label.padEnd(width)} ${usd(l.amountMinor).padStart(12)}`);
   return [
@@ -80,7 +78,7 @@ Examples:
         const r = await withLedger(ctx, (l) =>
           createBundle(l, { slug, name: o.name, packs: o.packs.split(','), priceMinor: o.price, discount: o.discount, charm: o.charm }),
         );
-        emitCreated(ctx, r);
+        await emitCreated(ctx, r);
       }),
     );
 
@@ -109,7 +107,7 @@ Examples:
         const r = await withLedger(ctx, (l) =>
           createSeasonalBundle(l, { season, discount: o.discount, days: o.days, today: o.today, slug: o.slug }),
         );
-        emitCreated(ctx, r);
+        await emitCreated(ctx, r);
       }),
     );
 
@@ -121,7 +119,8 @@ Examples:
       action(async (ctx) => {
         const { listBundles } = await import('../../pricing/bundles.js');
         const list = await withLedger(ctx, (l) => listBundles(l));
-        ctx.out.result({ ok: true, bundles: list }, () => (list.length ? list.map(renderBundle).join('\n\n') : 'No bundles yet.'));
+        const { usd } = await import('../../pricing/institution.js');
+        ctx.out.result({ ok: true, bundles: list }, () => (list.length ? list.map((b) => renderBundle(b, usd)).join('\n\n') : 'No bundles yet.'));
       }),
     );
 
@@ -161,9 +160,9 @@ Examples:
           if (!wantsFamilies && (o.students === undefined || o.families !== undefined)) {
             throw usageError(`A ${o.type} quote takes --students <n> (--families is for homeschool_group).`);
           }
-          const { quoteInstitution } = await import('../../pricing/institution.js');
+          const { quoteInstitution, usd } = await import('../../pricing/institution.js');
           const q = quoteInstitution(o.type, (wantsFamilies ? o.families : o.students)!);
-          ctx.out.result({ ok: true, quote: q }, () => renderQuote(q));
+          ctx.out.result({ ok: true, quote: q }, () => renderQuote(q, usd));
         },
       ),
     );
