@@ -43,6 +43,23 @@ describe('buildFeed', () => {
     expect(validateFeed(feed), JSON.stringify(validateFeed.errors)).toBe(true);
   });
 
+  it('is a schema that refuses what a reader must not accept', () => {
+    const bad = (mutate: (f: any) => void) => {
+      const copy = JSON.parse(JSON.stringify(feed));
+      mutate(copy);
+      return validateFeed(copy);
+    };
+    expect(bad(() => undefined)).toBe(true);
+    expect(bad((f) => (f.packs[0].price.amountMinor = 4.99))).toBe(false);
+    expect(bad((f) => (f.packs[0].surprise = true))).toBe(false);
+    expect(bad((f) => (f.packs[0].archive.sha256 = 'abc'))).toBe(false);
+    expect(bad((f) => (f.packs[0].archive.url = '../../etc/passwd'))).toBe(false);
+    expect(bad((f) => (f.packs[0].assets[0].variants[0].url = '/abs/path.webp'))).toBe(false);
+    expect(bad((f) => (f.packs[0].ageRange.max = 13))).toBe(false);
+    expect(bad((f) => (f.catalogVersion = 2))).toBe(false);
+    expect(bad((f) => (f.generatedAt = '2026-11-26'))).toBe(false);
+  });
+
   it('keeps the latest version of each slug by semver precedence, sorted by slug', () => {
     expect(feed.packs.map((p) => `${p.slug}@${p.version}`)).toEqual(['forest-scenes@1.0.0', 'ocean-creatures@1.10.0']);
   });
