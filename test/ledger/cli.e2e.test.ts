@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { openLedger } from '../../src/ledger/db.js';
 import { count, LEDGER_FIXTURES, seedLedger } from './seed.js';
@@ -23,6 +24,12 @@ describe('packops ledger', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ ok: true, db: fresh, applied: expect.arrayContaining(['0001_initial']) });
     expect((await runCli(['ledger', 'migrate', '--db', fresh, '--json'])).json()).toMatchObject({ applied: [] });
+    const raw = new BetterSqlite3(fresh);
+    raw.prepare('INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)').run('9000_newer_packops', '2027-01-01T00:00:00Z');
+    raw.close();
+    const tooNew = await runCli(['ledger', 'import', 'rates', join(LEDGER_FIXTURES, 'rates.csv'), '--db', fresh, '--json']);
+    expect(tooNew.code).toBe(4);
+    expect(tooNew.json().error.code).toBe('LEDGER_TOO_NEW');
     const pg = await runCli(['ledger', 'migrate', '--json'], { env: { PACKOPS_DB: 'postgres://finance@db/packops' } });
     expect(pg.code).toBe(3);
     expect(pg.json()).toMatchObject({ ok: false, error: { code: 'LEDGER_UNSUPPORTED' } });

@@ -124,6 +124,13 @@ describe('ledger import sales', () => {
     expect(await importFile(ledger, 'sales', exact)).toMatchObject({ imported: 1 });
   });
 
+  it('trims cells: a row with spaces around its values is stored as the clean row would be', async () => {
+    const path = csv('spaces.csv', [' sp-1 , 2026-10-05T10:00:00Z ,appstore, sale ,com.wondernest.pack.ocean, US , USD , 499 , 150 , 0 , vpc-1 , fam-1 , ']);
+    expect(await importFile(ledger, 'sales', path)).toMatchObject({ imported: 1 });
+    const row = await ledger.db.selectFrom('sales').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ transaction_id: 'sp-1', kind: 'sale', country: 'US', gross_minor: 499, consent_ref: 'vpc-1', refund_of: null });
+  });
+
   it('requires refund_of to name a sale of the same store', async () => {
     await importFile(ledger, 'sales', csv('a.csv', [sale('x1')]));
     const other = csv('b.csv', [refund('x1-r', 'x1', '499', '150', '0', '2026-10-06T10:00:00Z', 'googleplay')]);
