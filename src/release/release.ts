@@ -14,6 +14,7 @@ import { errnoCode, inputError, isPackopsError, PackopsError } from '../shared/e
 import { isOk, type Finding } from '../shared/findings.js';
 import type { PublicKey, SecretKey } from '../signing/keys.js';
 import type { PublishResult } from '../catalog/publish.js';
+import type { ArchiveVerification } from '../archive/verify.js';
 
 export const RELEASE_STEPS = ['validate', 'assets', 'build', 'verify', 'register', 'publish'] as const;
 export type ReleaseStep = (typeof RELEASE_STEPS)[number];
@@ -94,7 +95,7 @@ async function assertTargetsExist(targets: readonly string[]): Promise<void> {
  * against the release key and its pack.json is byte for byte the one the build would
  * write (so every variant's hash, listed there, matches the lock too).
  */
-async function existingArchiveMatches(zipPath: string, expected: PackManifest, options: ReleaseOptions): Promise<{ sha256: string; bytes: number } | undefined> {
+async function existingArchiveMatches(zipPath: string, expected: PackManifest, options: ReleaseOptions): Promise<ArchiveVerification | undefined> {
   try {
     await stat(zipPath);
     await stat(`${zipPath}.minisig`);
@@ -106,7 +107,7 @@ async function existingArchiveMatches(zipPath: string, expected: PackManifest, o
   const existing = await verifyArchive(zipPath, { keys: [options.publicKey], cwd: options.cwd });
   if (!existing.ok || existing.manifest === undefined) return undefined;
   if (stableJson(existing.manifest) !== stableJson(expected)) return undefined;
-  return { sha256: existing.sha256, bytes: existing.bytes };
+  return existing;
 }
 
 async function releaseOne(target: string, options: ReleaseOptions): Promise<PackRelease> {
@@ -140,7 +141,7 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
   const expected = archiveManifest(source, optimised.lock).manifest;
   const kept = await existingArchiveMatches(zipPath, expected, options);
   if (kept) {
-    out.archive = { path: zipPath, sigPath: `${zipPath}.minisig`, ...kept, status: 'unchanged', keyId: options.secretKey.keyId };
+    out.archive = { path: zipPath, sigPath: `${zipPath}.minisig`, sha256: kept.sha256, bytes: kept.bytes, status: 'unchanged', keyId: options.secretKey.keyId };
   } else {
     try {
       const built = await buildArchive(target, {
@@ -161,7 +162,8 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
 
   emit('verify', 'start');
   const { verifyArchive } = await import('../archive/verify.js');
-  const verification = await verifyArchive(out.archive.path, { keys: [options.publicKey], cwd: options.cwd });
+  // A kept archive was verified against this key a moment ago; a new one is verified now.
+  const verification = kept ?? (await verifyArchive(out.archive.path, { keys: [options.publicKey], cwd: options.cwd }));
   if (!verification.ok || verification.manifest === undefined) return fail('verify', verification.findings);
   if (verification.sha256 !== out.archive.sha256) {
     return fail('verify', [
