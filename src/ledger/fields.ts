@@ -35,6 +35,10 @@ export function requiredText(column: string, value: unknown, maxLength = 200): P
 }
 
 export function optionalText(column: string, value: unknown, maxLength = 200): Parsed<string | null> {
+  // A JSON array, object or boolean is not text (cellText would turn it into its JSON).
+  if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number') {
+    return bad(column, 'ROW_INVALID', `${column} must be text.`);
+  }
   const text = cellText(value).trim();
   if (text === '') return ok(null);
   return requiredText(column, text, maxLength);

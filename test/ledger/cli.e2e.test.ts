@@ -86,6 +86,26 @@ describe('packops ledger', () => {
     await ledger.close();
   });
 
+  it('JSON Lines: an array or object where text belongs is a bad row, never stored as its JSON text', async () => {
+    const file = join(tmp.dir, 'objects.jsonl');
+    const row = { transaction_id: 'obj-1', occurred_at: '2026-10-09T10:00:00Z', store: 'web', kind: 'sale', product: 'ocean-creatures', country: 'US', currency: 'USD', gross_minor: 499, store_fee_minor: 15, tax_minor: 0 };
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ ...row, consent_ref: ['vpc-1'] }),
+        JSON.stringify({ ...row, transaction_id: 'obj-2', consent_ref: 'vpc-2', family_ref: { id: 'fam-2' } }),
+        JSON.stringify({ ...row, transaction_id: 'obj-3', consent_ref: 'vpc-3', family_ref: true }),
+      ].join('\n'),
+    );
+    const r = await runCli(['ledger', 'import', 'sales', file, '--db', db, '--json']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.json().error.details.rows).toEqual([
+      expect.objectContaining({ row: 1, column: 'consent_ref', code: 'ROW_INVALID' }),
+      expect.objectContaining({ row: 2, column: 'family_ref', code: 'ROW_INVALID' }),
+      expect.objectContaining({ row: 3, column: 'family_ref', code: 'ROW_INVALID' }),
+    ]);
+  });
+
   it('refuses a missing file (exit 3) and an unknown kind (usage, exit 2)', async () => {
     const missing = await runCli(['ledger', 'import', 'sales', join(tmp.dir, 'nope.csv'), '--db', db, '--json']);
     expect(missing.code).toBe(3);
