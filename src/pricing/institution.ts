@@ -127,6 +127,7 @@ export function quoteInstitution(type: InstitutionType, count: number): Institut
       break;
     }
   }
+  if (!Number.isSafeInteger(subtotal)) throw new RangeError(`count ${count} is too large for an exact quote`);
   const discount = rate === null ? 0 : discountOf(subtotal, rate);
   if (rate !== null) lines.push({ label: rateLabel, amountMinor: -discount });
   return {

@@ -59,4 +59,15 @@ describe('packops price institution', () => {
     expect((await runCli(['price', 'institution', '--type', 'library', '--students', '30'])).code).toBe(2);
     expect((await runCli(['price', 'institution', '--type', 'daycare', '--students', '0'])).code).toBe(2);
   });
+
+  it('keeps every amount exact: a count up to 1,000,000,000 is quoted to the cent, a larger one is a usage error', async () => {
+    // 19999 + (1e9 − 50) × 299 = 299000005049 (a count near 2^53 used to print $…850.48).
+    const big = await runCli(['price', 'institution', '--type', 'daycare', '--students', '1000000000', '--json']);
+    expect(big.code, big.stderr).toBe(0);
+    expect(big.json().quote).toMatchObject({ subtotalMinor: 299000005049, discountMinor: 0, totalMinor: 299000005049 });
+    const tooBig = await runCli(['price', 'institution', '--type', 'daycare', '--students', '100000000000000', '--json']);
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.json().error.code).toBe('USAGE');
+    expect((await runCli(['price', 'institution', '--type', 'homeschool_group', '--families', '1000000001'])).code).toBe(2);
+  });
 });

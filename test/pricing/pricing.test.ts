@@ -124,6 +124,10 @@ describe('institution quotes (roadmap _determineInstitutionPricing)', () => {
     expect(q.lines.map((l) => l.amountMinor)).toEqual([19999, 6877]);
   });
 
+  it('refuses a count whose amounts would not be exact integers', () => {
+    expect(() => quoteInstitution('daycare', Number.MAX_SAFE_INTEGER)).toThrow(RangeError);
+  });
+
   it('homeschool group: $79.99 a family, minimum 5 families, 20% group discount', () => {
     // 8 × 7999 = 63992; 20% = 12798.4 → 12798.
     expect(quoteInstitution('homeschool_group', 8)).toMatchObject({ unit: 'families', subtotalMinor: 63992, discountMinor: 12798, totalMinor: 51194 });

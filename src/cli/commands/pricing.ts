@@ -10,6 +10,9 @@ import { withLedger } from './ledger.js';
 import type { Bundle, CreateResult } from '../../pricing/bundles.js';
 import type { InstitutionQuote } from '../../pricing/institution.js';
 
+/** Students or families in a quote: far above any institution, and every amount stays an exact integer. */
+const MAX_COUNT = 1_000_000_000;
+
 /** Renderers take the formatter from the (already loaded) pricing module. */
 type Usd = (minor: number) => string;
 
@@ -133,8 +136,8 @@ Examples:
         .choices(['public_school', 'private_school', 'daycare', 'homeschool_group'])
         .makeOptionMandatory(true),
     )
-    .option('--students <n>', 'number of students (schools, daycare)', intOption('--students', 1))
-    .option('--families <n>', 'number of families (homeschool_group)', intOption('--families', 1))
+    .option('--students <n>', 'number of students (schools, daycare)', intOption('--students', 1, MAX_COUNT))
+    .option('--families <n>', 'number of families (homeschool_group)', intOption('--families', 1, MAX_COUNT))
     .addHelpText(
       'after',
       `
