@@ -4,13 +4,16 @@
  * size+mtime+inode index stands in for re-hashing unchanged sources, so a warm run reads
  * no image and decodes nothing. Entries are checked against their recorded SHA-256 when
  * restored: a damaged entry is a miss, never a wrong output.
+ *
+ * The per-asset file work (hashing a source, reading and writing entries) is synchronous on
+ * purpose: sharp's encodes occupy libuv's thread pool, and async fs calls would queue
+ * behind whole encodes, leaving the CPU idle between images.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic } from '../shared/atomic.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../shared/atomic.js';
 import type { ImageFormat } from './rules.js';
 
 export interface CachedVariantMeta {
@@ -51,12 +54,6 @@ interface IndexFile {
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
 
 /** A stable key: the SHA-256 of canonical JSON (object keys sorted). */
@@ -107,7 +104,7 @@ export class AssetCache {
    * (and the cache is read), otherwise by reading the file.
    */
   async sourceDigest(path: string): Promise<{ sha256: string; bytes: number }> {
-    const st = await stat(path, { bigint: true });
+    const st = statSync(path, { bigint: true });
     const record = this.index.sources[path];
     const mtimeNs = st.mtimeNs.toString();
     if (
@@ -119,7 +116,7 @@ export class AssetCache {
     ) {
       return { sha256: record.sha256, bytes: record.size };
     }
-    const sha256 = await hashFile(path);
+    const sha256 = sha256Hex(readFileSync(path));
     this.index.sources[path] = { size: Number(st.size), mtimeNs, ino: Number(st.ino), sha256 };
     this.indexChanged = true;
     return { sha256, bytes: Number(st.size) };
@@ -134,11 +131,11 @@ export class AssetCache {
     if (!this.options.read) return undefined;
     const dir = this.entryDir(key);
     try {
-      const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as CacheEntryMeta;
+      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as CacheEntryMeta;
       if (meta.version !== 1 || meta.key !== key || !Array.isArray(meta.variants)) return undefined;
       const data = new Map<string, Buffer>();
       for (const v of meta.variants) {
-        const bytes = await readFile(join(dir, v.file));
+        const bytes = readFileSync(join(dir, v.file));
         if (bytes.length !== v.bytes || sha256Hex(bytes) !== v.sha256) return undefined;
         data.set(v.name, bytes);
       }
@@ -155,9 +152,9 @@ export class AssetCache {
       const bytes = data.get(v.name);
       if (bytes === undefined) throw new Error(`cache entry ${meta.key} lacks variant ${v.name}`);
       // No fsync: an entry is verified against its SHA-256 whenever it is read.
-      await writeFileAtomic(join(dir, v.file), bytes, { sync: false });
+      writeFileAtomicSync(join(dir, v.file), bytes, { sync: false });
     }
-    await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, { sync: false });
+    writeFileAtomicSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, { sync: false });
   }
 
   /** Writes the source index if it changed. */

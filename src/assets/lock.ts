@@ -2,8 +2,9 @@
  * `assets.lock.json`: what `packops assets` wrote, sorted by asset id and variant name
  * (code-point order), with a fixed key order, so that the same inputs give the same bytes.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../shared/atomic.js';
+import { writeFileAtomicSync } from '../shared/atomic.js';
 import { compareCodePoints } from '../shared/money.js';
 import type { AssetsLock, LockVariant } from '../manifest/types.js';
 import { sha256Hex } from './cache.js';
@@ -68,11 +69,12 @@ export async function writeOutputFile(
   sha256 = sha256Hex(data),
   options: { sync?: boolean } = {},
 ): Promise<void> {
+  // Synchronous on purpose (see cache.ts): async fs calls would queue behind sharp's encodes.
   try {
-    const existing = await readFile(path);
+    const existing = readFileSync(path);
     if (existing.length === data.length && sha256Hex(existing) === sha256) return;
   } catch {
     // Missing or unreadable: write it.
   }
-  await writeFileAtomic(path, data, options);
+  writeFileAtomicSync(path, data, options);
 }

@@ -2,7 +2,7 @@
  * Resolving an asset's source file: it must exist and stay inside the pack folder once
  * links are followed, and its id must be usable as an output folder name.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
@@ -21,8 +21,8 @@ export async function resolveAssetSource(packReal: string, asset: ManifestAsset)
   }
   let real: string;
   try {
-    real = await realpath(resolve(packReal, asset.file));
-    if (!(await stat(real)).isFile()) {
+    real = realpathSync(resolve(packReal, asset.file));
+    if (!statSync(real).isFile()) {
       return { ok: false, code: 'ASSET_MISSING', message: `Asset "${asset.id}": ${asset.file} is not a file.` };
     }
   } catch (err) {

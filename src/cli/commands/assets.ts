@@ -42,8 +42,12 @@ Writes <out>/assets/<id>/<variant>.<ext> for every variant schemas/asset-rules.j
 for the asset's type, and <out>/assets.lock.json (path, format, size, bytes, SHA-256 and a
 ThumbHash placeholder per variant). Outputs are sRGB, auto-oriented, and carry no metadata.
 
+A second run with nothing changed restores every variant from the cache and decodes
+nothing; a bad file is reported by its code and never stops the others.
+
 Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_FORMAT,
-ASSET_MISSING, or a manifest that cannot be read) · 2 usage · 3 pack path not found
+ASSET_MISSING, PATH_UNSAFE, or a manifest that cannot be read) · 2 usage · 3 pack path not
+found (PATH_NOT_FOUND) or output not writable (OUTPUT_UNWRITABLE)
 
 Examples:
   $ packops assets fixtures/packs/ocean-creatures
