@@ -86,6 +86,53 @@ describe('packops ledger', () => {
     await ledger.close();
   });
 
+  it('CSV as spreadsheets write it: a UTF-8 BOM, CRLF, quoted commas, columns in another order, a trailing empty line; offsets stored in UTC', async () => {
+    const file = join(tmp.dir, 'excel.csv');
+    const header = 'consent_ref,transaction_id,occurred_at,store,kind,product,country,currency,gross_minor,store_fee_minor,tax_minor,refund_of,family_ref';
+    writeFileSync(
+      file,
+      `\uFEFF${[
+        header,
+        '"vpc, quoted",x-1,2026-10-01T08:00:00+05:30,appstore,sale,ocean-creatures,IN,INR,49900,15000,0,,fam-1',
+        'vpc-2,x-2,2026-10-31T23:30:00-01:00,web,sale,starter-bundle,KW,KWD,1500,300,0,,',
+        ',x-3,2026-11-02T08:00:00Z,appstore,refund,ocean-creatures,IN,INR,20000,5000,0,x-1,',
+      ].join('\r\n')}\r\n\r\n`,
+    );
+    const r = await runCli(['ledger', 'import', 'sales', file, '--db', db, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ ok: true, rows: 3, imported: 3, skipped: 0, quarantined: 0 });
+    const raw = new BetterSqlite3(db, { readonly: true });
+    const rows = raw.prepare("SELECT transaction_id, occurred_at, month, consent_ref, currency, gross_minor FROM sales WHERE transaction_id LIKE 'x-%' ORDER BY transaction_id").all();
+    raw.close();
+    expect(rows).toEqual([
+      { transaction_id: 'x-1', occurred_at: '2026-10-01T02:30:00.000Z', month: '2026-10', consent_ref: 'vpc, quoted', currency: 'INR', gross_minor: 49900 },
+      { transaction_id: 'x-2', occurred_at: '2026-11-01T00:30:00.000Z', month: '2026-11', consent_ref: 'vpc-2', currency: 'KWD', gross_minor: 1500 },
+      { transaction_id: 'x-3', occurred_at: '2026-11-02T08:00:00.000Z', month: '2026-11', consent_ref: null, currency: 'INR', gross_minor: 20000 },
+    ]);
+    // A header alone is an empty export: nothing to import, not an error.
+    const headerOnly = join(tmp.dir, 'header-only.csv');
+    writeFileSync(headerOnly, `\uFEFF${header}\r\n`);
+    expect((await runCli(['ledger', 'import', 'sales', headerOnly, '--db', db, '--json'])).json()).toMatchObject({ ok: true, rows: 0, imported: 0 });
+  });
+
+  it('CSV shape: an unclosed or broken quote is CSV_MALFORMED, an unknown column IMPORT_HEADER (exit 3), nothing written', async () => {
+    const cases: Array<[string, string]> = [
+      [`${SALES_HEADER}\nq-1,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,"vpc-1,,\n`, 'CSV_MALFORMED'],
+      [`${SALES_HEADER}\nq-2,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,"vpc"x,,\n`, 'CSV_MALFORMED'],
+      [`${SALES_HEADER},channel\nq-3,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,vpc,,,web\n`, 'IMPORT_HEADER'],
+    ];
+    for (const [i, [text, code]] of cases.entries()) {
+      const file = join(tmp.dir, `shape-${i}.csv`);
+      writeFileSync(file, text);
+      const r = await runCli(['ledger', 'import', 'sales', file, '--db', db, '--json']);
+      expect(r.code, `${code}: ${r.stdout}`).toBe(3);
+      expect(r.json().error.code).toBe(code);
+    }
+    const raw = new BetterSqlite3(db, { readonly: true });
+    expect(raw.prepare("SELECT count(*) AS n FROM sales WHERE transaction_id LIKE 'q-%'").get()).toEqual({ n: 0 });
+    raw.close();
+  });
+
   it('JSON Lines: an array or object where text belongs is a bad row, never stored as its JSON text', async () => {
     const file = join(tmp.dir, 'objects.jsonl');
     const row = { transaction_id: 'obj-1', occurred_at: '2026-10-09T10:00:00Z', store: 'web', kind: 'sale', product: 'ocean-creatures', country: 'US', currency: 'USD', gross_minor: 499, store_fee_minor: 15, tax_minor: 0 };
