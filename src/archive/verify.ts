@@ -15,10 +15,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { errnoCode, inputError } from '../shared/errors.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import { MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
 import type { PackManifest } from '../manifest/types.js';
 import { SignatureFormatError, parseSignature, verifySignature, type PublicKey, type Signature } from '../signing/minisign.js';
 import { INTEGRITY_JSON, INTEGRITY_SIG, PACK_JSON, parseIntegrity, trustedCommentFor, unsafeEntryName } from './integrity.js';
@@ -211,9 +213,21 @@ function utf8Or(data: Buffer): string {
 }
 
 async function checkPackJson(data: Buffer, listed: Map<string, { size: number; sha256: string }>, add: Add): Promise<PackManifest | undefined> {
+  // The limits `validate` puts on a manifest hold here too (the entry is at most 1 MiB):
+  // no byte-order mark (TextDecoder would drop it silently), no nesting past 64 levels
+  // (the schema check and structuredClone recurse).
+  if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
+    add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive starts with a UTF-8 byte-order mark; a manifest must be plain UTF-8 JSON without one.`);
+    return undefined;
+  }
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(data));
+    const text = utf8.decode(data);
+    if (depthExceeded(text, MAX_MANIFEST_DEPTH) !== undefined) {
+      add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive nests objects or arrays deeper than ${MAX_MANIFEST_DEPTH} levels.`);
+      return undefined;
+    }
+    value = JSON.parse(text);
   } catch (err) {
     add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive is not strict UTF-8 JSON: ${(err as Error).message}`);
     return undefined;
@@ -355,7 +369,7 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
         return false;
       }
       // The local header must describe the same file as the central directory.
-      let local: { fileDataStart: number; fileName: Buffer; compressionMethod: number };
+      let local: LocalHeader;
       try {
         local = (await zip.readLocalFileHeaderPromise(entry)) as unknown as typeof local;
       } catch (err) {
@@ -369,6 +383,11 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
       if (local.compressionMethod !== entry.compressionMethod) {
         add('ZIP_CORRUPT', `The entry "${name}" has another compression method in its local header.`);
         return false;
+      }
+      // A streaming extractor trusts the local header: it must tell the same story.
+      const disagreement = localHeaderDisagreement(local, entry);
+      if (disagreement !== undefined) {
+        add('ZIP_CORRUPT', `The entry "${name}" has another ${disagreement} in its local header than in the central directory.`);
       }
       const budget = Math.min(entry.uncompressedSize, limits.maxSize - actualTotal);
       const read = await readEntry(zip, entry, local.fileDataStart, budget, name === PACK_JSON || name === INTEGRITY_JSON || name === INTEGRITY_SIG);
@@ -387,6 +406,11 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
         complete = false;
         continue;
       }
+      if (read.crc32 !== entry.crc32 >>> 0) {
+        // Extractors (unzip, the app's) refuse such an entry even when its bytes are right.
+        // Its content is still hashed and checked against INTEGRITY.json below.
+        add('ZIP_CORRUPT', `The entry "${name}" does not match its CRC-32 (${hex8(read.crc32)}, the zip says ${hex8(entry.crc32 >>> 0)}).`);
+      }
       entries.set(name, { size: read.bytes, sha256: read.sha256, ...(read.data ? { data: read.data } : {}) });
     }
   } catch (err) {
@@ -398,8 +422,58 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
   return complete;
 }
 
+interface LocalHeader {
+  fileDataStart: number;
+  fileName: Buffer;
+  compressionMethod: number;
+  generalPurposeBitFlag: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  extraField: Buffer;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/**
+ * What the local header says differently from the central directory entry, or undefined.
+ * With a data descriptor (flag bit 3) the local CRC and sizes are placeholders; a 0xFFFFFFFF
+ * size is in the local ZIP64 extra field (0x0001: uncompressed, then compressed size).
+ */
+function localHeaderDisagreement(local: LocalHeader, entry: yauzl.Entry): string | undefined {
+  if ((local.generalPurposeBitFlag & 0x1) !== (entry.generalPurposeBitFlag & 0x1)) return 'encryption flag';
+  if (local.generalPurposeBitFlag & 0x8) return undefined;
+  if (local.crc32 >>> 0 !== entry.crc32 >>> 0) return 'CRC-32';
+  let uncompressed = local.uncompressedSize;
+  let compressed = local.compressedSize;
+  if (uncompressed === 0xffffffff || compressed === 0xffffffff) {
+    const extra = Buffer.from(local.extraField ?? Buffer.alloc(0));
+    let zip64: Buffer | undefined;
+    for (let i = 0; i + 4 <= extra.length; ) {
+      const id = extra.readUInt16LE(i);
+      const size = extra.readUInt16LE(i + 2);
+      if (id === 0x0001) zip64 = extra.subarray(i + 4, i + 4 + size);
+      i += 4 + size;
+    }
+    let at = 0;
+    const next = (): number | undefined => {
+      if (!zip64 || at + 8 > zip64.length) return undefined;
+      const v = Number(zip64.readBigUInt64LE(at));
+      at += 8;
+      return v;
+    };
+    if (uncompressed === 0xffffffff) uncompressed = next() ?? -1;
+    if (compressed === 0xffffffff) compressed = next() ?? -1;
+  }
+  if (uncompressed !== entry.uncompressedSize) return 'uncompressed size';
+  if (compressed !== entry.compressedSize) return 'compressed size';
+  return undefined;
+}
+
 type EntryRead =
-  | { kind: 'ok'; bytes: number; sha256: string; data?: Buffer }
+  | { kind: 'ok'; bytes: number; sha256: string; crc32: number; data?: Buffer }
   | { kind: 'over'; bytes: number }
   | { kind: 'error'; bytes: number; message: string };
 
@@ -419,6 +493,7 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dataStart: numb
   const hash = createHash('sha256');
   const kept: Buffer[] = [];
   let bytes = 0;
+  let crc = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
@@ -427,6 +502,7 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dataStart: numb
         return { kind: 'over', bytes };
       }
       hash.update(chunk);
+      crc = crc32(chunk, crc);
       if (keep && bytes <= SMALL_ENTRY_MAX) kept.push(chunk);
     }
   } catch (err) {
@@ -435,5 +511,5 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dataStart: numb
   if (bytes !== entry.uncompressedSize) {
     return { kind: 'error', bytes, message: `it holds ${bytes} bytes but declares ${entry.uncompressedSize}` };
   }
-  return { kind: 'ok', bytes, sha256: hash.digest('hex'), ...(keep && bytes <= SMALL_ENTRY_MAX ? { data: Buffer.concat(kept) } : {}) };
+  return { kind: 'ok', bytes, sha256: hash.digest('hex'), crc32: crc >>> 0, ...(keep && bytes <= SMALL_ENTRY_MAX ? { data: Buffer.concat(kept) } : {}) };
 }

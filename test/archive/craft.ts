@@ -112,6 +112,8 @@ export interface SignedArchiveOptions {
   trustedComment?: string;
   files?: Array<{ path: string; data: Buffer }>;
   manifest?: PackManifest;
+  /** pack.json's exact bytes (listed in INTEGRITY.json and signed like any other). */
+  packJson?: Buffer;
 }
 
 /** A complete, signed archive in `dir`; returns the zip path (signature beside it). */
@@ -119,7 +121,7 @@ export function signedArchive(dir: string, key: SecretKey, name: string, options
   const sample = sampleFiles();
   const manifest = options.manifest ?? sample.manifest;
   const files = options.files ?? sample.files;
-  const packJson = Buffer.from(stableJson(manifest));
+  const packJson = options.packJson ?? Buffer.from(stableJson(manifest));
   const listed = [{ path: 'pack.json', data: packJson }, ...files];
   const integrity = Buffer.from(serializeIntegrity(integrityDocument(listed.map((f) => ({ path: f.path, size: f.data.length, sha256: sha256(f.data) })))));
   const comment = options.trustedComment ?? trustedCommentFor(manifest.slug, manifest.version);
