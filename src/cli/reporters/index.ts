@@ -38,8 +38,14 @@ export async function emitCheckReport(
       const summary = ctx.env.GITHUB_STEP_SUMMARY;
       if (summary) {
         const { appendFile } = await import('node:fs/promises');
-        // The step summary is a file GitHub gives each step to append Markdown to.
-        await appendFile(summary, renderSummary(report, options));
+        // The step summary is a file GitHub gives each step to append Markdown to. It only
+        // repeats the annotations above: a summary that cannot be written is a warning, and
+        // the exit code stays the one the findings give.
+        try {
+          await appendFile(summary, renderSummary(report, options));
+        } catch (err) {
+          ctx.out.warn(`Cannot write the step summary to GITHUB_STEP_SUMMARY (${summary}): ${(err as Error).message}`);
+        }
       }
       return;
     }
