@@ -35,6 +35,24 @@ describe('openLedger', () => {
     await again.close();
   });
 
+  it('finds the refunds of a sale through an index (a ledger made before it upgrades in order)', async () => {
+    const path = join(tmp.dir, 'l.db');
+    await (await openLedger(path)).close();
+    const raw = new BetterSqlite3(path);
+    raw.exec("DROP INDEX sales_refunds_idx; DELETE FROM kysely_migration WHERE name = '0101_sales_refunds_index'");
+    raw.close();
+    const upgraded = await openLedger(path);
+    expect(upgraded.migrated).toEqual(['0101_sales_refunds_index']);
+    await upgraded.close();
+    const check = new BetterSqlite3(path, { readonly: true });
+    // The shape of the import's cumulative-refund lookup: without the index it read every row of the store.
+    const plan = check
+      .prepare("EXPLAIN QUERY PLAN SELECT refund_of, sum(gross_minor) FROM sales WHERE kind = 'refund' AND store = ? AND refund_of IN (?, ?) GROUP BY refund_of")
+      .all('appstore', 'a', 'b') as Array<{ detail: string }>;
+    check.close();
+    expect(plan.map((p) => p.detail).join('\n')).toContain('sales_refunds_idx (store=? AND refund_of=?)');
+  });
+
   it('turns foreign keys on', async () => {
     const ledger = await openLedger(join(tmp.dir, 'l.db'));
     await expect(

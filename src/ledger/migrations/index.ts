@@ -2,13 +2,16 @@
  * The static list of migrations, in order. Migrations are compiled into packops and
  * never read from the working directory. Names sort in the order they run: `0001_…` for
  * the ledger's core tables; the payouts domain may add `0100_…` for payout-only tables
- * (add the import and the entry here).
+ * (add the import and the entry here). A later core migration takes the next number after
+ * the last one (`0101_…`), so a ledger made before it upgrades in order.
  */
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0100 from './0100_payouts_sales_index.js';
+import * as m0101 from './0101_sales_refunds_index.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
   '0100_payouts_sales_index': m0100,
+  '0101_sales_refunds_index': m0101,
 };
