@@ -100,6 +100,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
       return fail(
         `${file} is ${info.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`,
         'Keep long texts in locales/ and art in assets/; the manifest only names them.',
+        { line: 1, column: 1 },
       );
     }
     bytes = readAll(fd, info.size);
@@ -116,7 +117,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   }
   // The size can change between stat and read; the limit holds on what was read.
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    return fail(`${file} is larger than ${MAX_MANIFEST_BYTES} bytes (1 MiB).`);
+    return fail(`${file} is larger than ${MAX_MANIFEST_BYTES} bytes (1 MiB).`, undefined, { line: 1, column: 1 });
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     return fail(

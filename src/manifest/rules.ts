@@ -98,10 +98,28 @@ function isIsoCurrency(code: string): boolean {
   return known;
 }
 
+/**
+ * ISO 4217 codes whose minor unit is "N.A.": precious metals, bond-market units, the SDR,
+ * the Sucre, the ADB unit, the testing code XTS and XXX ("no currency is involved"). They
+ * are in the table but no price can be in them (an amountMinor in them means nothing).
+ */
+const NOT_MONEY = new Set(['XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX']);
+
 function checkCurrency(money: unknown, pointer: string, out: Finding[]): string | undefined {
   if (!isObject(money)) return undefined;
   const code = own(money, 'currency');
   if (code === undefined) return undefined;
+  if (typeof code === 'string' && NOT_MONEY.has(code)) {
+    out.push(
+      finding(
+        'CURRENCY',
+        `${pointer}/currency`,
+        `"${code}" is an ISO 4217 code for something that is not a currency (${code === 'XXX' ? 'no currency involved' : code === 'XTS' ? 'testing' : 'a metal or a unit of account'}); a price cannot be in it.`,
+        'Use the currency the store charges in, such as USD, GBP or JPY.',
+      ),
+    );
+    return undefined;
+  }
   if (typeof code === 'string' && isIsoCurrency(code)) return code;
   const upper = typeof code === 'string' ? code.toUpperCase() : '';
   out.push(
@@ -202,6 +220,20 @@ export function unsafePathReason(file: string): string | undefined {
   if (/^[A-Za-z]:/.test(file)) return 'starts with a drive letter';
   if (file.startsWith('/')) return 'is absolute';
   if (file.includes('://')) return 'is a URL';
+  // "%2e%2e/%2e%2e/etc/passwd": harmless on disk, but a path that some layer (a URL, a
+  // CDN, an unzip tool) could decode into a traversal is refused as such.
+  if (file.includes('%')) {
+    let decoded: string | undefined;
+    try {
+      decoded = decodeURIComponent(file);
+    } catch {
+      decoded = undefined;
+    }
+    if (decoded !== undefined && decoded !== file) {
+      const why = unsafePathReason(decoded);
+      if (why !== undefined && why !== 'names no file') return `is percent-encoded, and decoded it ${why}`;
+    }
+  }
   let named = false;
   for (const segment of file.split('/')) {
     if (segment === '..') return 'uses ".." to leave its folder';
