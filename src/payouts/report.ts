@@ -54,6 +54,13 @@ export interface PayoutReport {
   provisional: boolean;
   /** The open months whose provisional figures fed the carried-in balances. */
   provisionalMonths: Period[];
+  /**
+   * Open months before the latest closed month that hold sales or refunds (imported after
+   * a later month was closed). Months close in order, so no statement will ever include
+   * them: shown so the money is never dropped silently. Present only when there are some
+   * (open reports and the close itself; never stored).
+   */
+  strandedMonths?: Array<{ month: Period; transactions: number }>;
   closedAt: string | null;
   minimumMinor: number;
   totals: Plain<EngineResult['totals']>;
@@ -93,6 +100,20 @@ async function activeMonthsBetween(db: Kysely<LedgerDB>, after: Period | undefin
   if (after !== undefined) q = q.where('month', '>', after);
   const rows = await q.orderBy('month').execute();
   return rows.map((r) => r.month);
+}
+
+/** Sales and refunds in months that are still open but older than the latest closed month. */
+async function strandedMonths(db: Kysely<LedgerDB>, closed: Map<Period, string>): Promise<Array<{ month: Period; transactions: number }>> {
+  const latest = [...closed.keys()].sort(compareCodePoints).pop();
+  if (latest === undefined) return [];
+  const rows = await db
+    .selectFrom('sales')
+    .select((eb) => ['month', eb.fn.countAll<number>().as('n')])
+    .where('month', '<', latest)
+    .groupBy('month')
+    .orderBy('month')
+    .execute();
+  return rows.filter((r) => !closed.has(r.month)).map((r) => ({ month: r.month, transactions: Number(r.n) }));
 }
 
 async function storedCarriedOut(db: Kysely<LedgerDB>, month: Period): Promise<Map<string, bigint>> {
@@ -158,7 +179,10 @@ async function computeOpen(
   const snapshot = await loadSnapshot(db);
   const { carriedIn, provisionalMonths } = await balancesInto(db, snapshot, period, closed, options);
   const input = await loadMonth(db, snapshot, period, { minimumMinor: options.minimumMinor, carriedIn });
-  return toReport(computePayouts(input), { status: 'open', provisionalMonths, closedAt: null });
+  const report = toReport(computePayouts(input), { status: 'open', provisionalMonths, closedAt: null });
+  const stranded = await strandedMonths(db, closed);
+  if (stranded.length > 0) report.strandedMonths = stranded;
+  return report;
 }
 
 /** What closed_periods.totals holds: the report without its statements (those are rows). */
@@ -260,7 +284,7 @@ export async function closePeriod(
     });
   }
   const closedAt = (options.now ?? (() => new Date()))().toISOString();
-  const { statements, status: _s, closedAt: _c, ...rest } = report;
+  const { statements, status: _s, closedAt: _c, strandedMonths: _stranded, ...rest } = report;
   const header: StoredHeader = { version: 1, ...rest };
   try {
     await db.transaction().execute(async (trx) => {
@@ -291,5 +315,7 @@ export async function closePeriod(
     if (isUniqueViolation(err)) throw alreadyClosed();
     throw err;
   }
-  return readClosed(db, period);
+  const result = await readClosed(db, period);
+  if (report.strandedMonths) result.strandedMonths = report.strandedMonths;
+  return result;
 }

@@ -12,7 +12,7 @@ const periodOption = () =>
   new Option('--period <YYYY-MM>', 'the calendar month (UTC)')
     .makeOptionMandatory(true)
     .argParser((value: string) => {
-      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError(`takes a calendar month YYYY-MM, not "${value}"`);
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('Use a calendar month as YYYY-MM, e.g. 2026-10.');
       return value;
     });
 
@@ -102,6 +102,7 @@ Example:
         const { alignTable, SUMMARY_HEADERS, summaryRows } = await import('../../payouts/render.js');
         const { formatMinor } = await import('../../shared/money.js');
         const report = await withLedger(ctx, (db) => closePeriod(db, opts.period, { minimumMinor: minimum }));
+        warnStranded(ctx, report);
         ctx.out.result(report, () =>
           [
             `Closed ${report.period}: ${report.statements.length} statement(s), payouts ${formatMinor(report.totals.payoutMinor, 'USD')} USD, carried out ${formatMinor(report.totals.carriedOutMinor, 'USD')} USD.`,
@@ -150,6 +151,7 @@ async function emitReport(
   if (report.provisional) {
     ctx.out.warn(`${report.period} is provisional: carried-in balances use open month(s) ${report.provisionalMonths.join(', ')}.`);
   }
+  warnStranded(ctx, report);
   if (out !== undefined) {
     const { writeFilesAtomic } = await import('../../shared/atomic.js');
     const dir = ctx.path(out);
@@ -161,7 +163,20 @@ async function emitReport(
     else if (format === 'md') files.set(`payouts-${report.period}.md`, render.renderReportMarkdown(report));
     else files.set(`payouts-${report.period}.txt`, render.renderReportTable(report));
     const written = [...files].map(([name, data]) => ({ path: join(dir, name), data }));
-    await writeFilesAtomic(written);
+    try {
+      await writeFilesAtomic(written);
+    } catch (err) {
+      // A folder that cannot be written (a file in the way, no permission, disk full) is the
+      // user's input, not a crash: exit 3, and writeFilesAtomic has left nothing behind.
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw err;
+      const { inputError } = await import('../../shared/errors.js');
+      throw inputError('OUTPUT_UNWRITABLE', `Cannot write the report into ${dir} (${code}).`, {
+        hint: 'Pass --out a folder that can be created and written (not an existing file).',
+        details: { out: dir, errno: code },
+        cause: err,
+      });
+    }
     ctx.out.info(`Wrote ${written.length} file(s) to ${dir}.`);
     ctx.out.result({ ...report, files: written.map((f) => f.path) }, () => written.map((f) => f.path).join('\n'));
     return;
@@ -178,5 +193,14 @@ async function emitReport(
       return ctx.out.raw(render.renderReportMarkdown(report));
     default:
       ctx.out.result(report, () => render.renderReportTable(report));
+  }
+}
+
+/** Rows in open months before the latest closed one: no statement will ever carry them. */
+function warnStranded(ctx: CliContext, report: import('../../payouts/report.js').PayoutReport): void {
+  for (const s of report.strandedMonths ?? []) {
+    ctx.out.warn(
+      `${s.month} holds ${s.transactions} sale/refund row(s) but is still open while a later month is closed: months close in order, so no statement includes them. Record the correction as a sale or refund dated in an open month.`,
+    );
   }
 }

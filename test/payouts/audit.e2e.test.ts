@@ -1,0 +1,71 @@
+// Regressions found by the independent audit of issue 6, through the real CLI.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { STORY, writeLedger } from './ledger-fixture.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let db: string;
+
+beforeAll(async () => {
+  tmp = tempDir('packops-payouts-audit-');
+  db = join(tmp.dir, 'ledger.db');
+  await (await writeLedger(db, STORY)).close();
+});
+afterAll(() => tmp.cleanup());
+
+const cli = (args: string[]) => runCli([...args, '--db', db], { cwd: tmp.dir });
+
+describe('payouts report --out', () => {
+  it('an --out that is an existing file is OUTPUT_UNWRITABLE (exit 3), not an internal error, and nothing is written', async () => {
+    const file = join(tmp.dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const r = await cli(['payouts', 'report', '--period', '2026-10', '--format', 'csv', '--out', file, '--json']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.json().error).toMatchObject({ code: 'OUTPUT_UNWRITABLE', details: { errno: expect.stringMatching(/^E/) } });
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a bad --period is a usage error that says what to type', async () => {
+    const r = await cli(['payouts', 'report', '--period', '2026-13', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json().error.message).toMatch(/YYYY-MM, e\.g\. 2026-10/);
+  });
+});
+
+describe('rows that land in an open month before a closed one', () => {
+  it('are reported, never silently left out of every statement', async () => {
+    expect((await cli(['payouts', 'close', '--period', '2026-09', '--json'])).code).toBe(0);
+    expect((await cli(['payouts', 'close', '--period', '2026-10', '--json'])).code).toBe(0);
+    // August was never closed (it had no sales), so the ledger still takes a row dated in it;
+    // but months close in order, so August can no longer be closed or carried anywhere.
+    const late = join(tmp.dir, 'late-august.csv');
+    writeFileSync(
+      late,
+      'transaction_id,occurred_at,store,kind,product,country,currency,gross_minor,store_fee_minor,tax_minor,consent_ref,family_ref,refund_of\n' +
+        'late-1,2026-08-20T10:00:00Z,web,sale,forest-scenes,US,USD,5000,0,0,vpc-late,fam-late,\n',
+    );
+    const imported = await cli(['ledger', 'import', 'sales', late, '--json']);
+    if (imported.code === 4) {
+      // The ledger refuses it (the better fix: every month up to the latest closed one is final).
+      expect(imported.json().error.code).toBe('PERIOD_CLOSED');
+      return;
+    }
+    expect(imported.code, imported.stderr).toBe(0);
+    const aug = await cli(['payouts', 'close', '--period', '2026-08', '--json']);
+    expect(aug.code).toBe(4);
+    expect(aug.json().error.code).toBe('PERIOD_ORDER');
+    const nov = await cli(['payouts', 'report', '--period', '2026-11', '--json']);
+    expect(nov.code, nov.stderr).toBe(0);
+    expect(nov.json().strandedMonths).toEqual([{ month: '2026-08', transactions: 1 }]);
+    expect(nov.stderr).toMatch(/2026-08 holds 1 sale\/refund row\(s\) but is still open while a later month is closed/);
+    const closedNov = await cli(['payouts', 'close', '--period', '2026-11', '--json']);
+    expect(closedNov.code).toBe(0);
+    expect(closedNov.stderr).toMatch(/2026-08 holds 1/);
+    // The stored month is unchanged by it, and its later report has no such field.
+    const again = await cli(['payouts', 'report', '--period', '2026-11', '--json']);
+    expect(again.json().strandedMonths).toBeUndefined();
+  });
+});
