@@ -233,20 +233,24 @@ export function renderReportCsvFiles(report: PayoutReport): Map<string, string> 
 
 export const TIER_HEADERS = ['creator', 'name', 'packs', 'rating', 'reviews', 'units', 'months', 'tier', 'share_percent', 'bonus_usd', 'next_tier', 'unmet'] as const;
 
-export function tierRows(report: TiersReport): string[][] {
+/**
+ * One row per creator. `none` fills a cell with no value (no reviews, no next tier): "-" in
+ * the table; the CSV passes "" so a spreadsheet gets an empty cell, not a quoted "'-".
+ */
+export function tierRows(report: TiersReport, none = '-'): string[][] {
   return report.creators.map((c) => [
     c.creator,
     c.name ?? '',
     String(c.figures.packsPublished),
-    c.figures.averageRating ?? '-',
+    c.figures.averageRating ?? none,
     String(c.figures.ratingCount),
     String(c.figures.units),
     String(c.figures.monthsActive),
     c.tier ?? 'none',
     c.sharePercent,
     usd(c.bonusMinor),
-    c.next?.tier ?? '-',
-    c.next ? c.next.unmet.map((u) => `${u.minimum} ${u.actual} < ${u.required}`).join('; ') : '-',
+    c.next?.tier ?? none,
+    c.next ? c.next.unmet.map((u) => `${u.minimum} ${u.actual} < ${u.required}`).join('; ') : none,
   ]);
 }
 

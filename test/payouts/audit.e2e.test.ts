@@ -35,6 +35,17 @@ describe('payouts report --out', () => {
   });
 });
 
+describe('creators tiers --format csv', () => {
+  it('leaves a missing rating empty instead of writing a formula-escaped "\'-"', async () => {
+    const r = await cli(['creators', 'tiers', '--period', '2026-09', '--format', 'csv']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain("'-");
+    const caro = r.stdout.split('\r\n').find((l) => l.startsWith('caro-diaz,'))!;
+    // creator,name,packs,rating,reviews,…: no reviews of ocean-creatures by the end of September.
+    expect(caro.split(',').slice(2, 5)).toEqual(['1', '', '0']);
+  });
+});
+
 describe('rows that land in an open month before a closed one', () => {
   it('are reported, never silently left out of every statement', async () => {
     expect((await cli(['payouts', 'close', '--period', '2026-09', '--json'])).code).toBe(0);

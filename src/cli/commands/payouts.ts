@@ -135,7 +135,7 @@ Example:
         const report = await withLedger(ctx, (db) => creatorTiers(db, opts.period));
         if (ctx.global.json) return ctx.out.writeJson(report);
         if (opts.format === 'json') return ctx.out.raw(`${JSON.stringify(report, null, 2)}\n`);
-        if (opts.format === 'csv') return ctx.out.raw(render.toCsv(render.TIER_HEADERS, render.tierRows(report)));
+        if (opts.format === 'csv') return ctx.out.raw(render.toCsv(render.TIER_HEADERS, render.tierRows(report, '')));
         ctx.out.result(report, () => render.renderTiersTable(report));
       }),
     );
