@@ -119,6 +119,8 @@ describe('packops ledger', () => {
     const cases: Array<[string, string]> = [
       [`${SALES_HEADER}\nq-1,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,"vpc-1,,\n`, 'CSV_MALFORMED'],
       [`${SALES_HEADER}\nq-2,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,"vpc"x,,\n`, 'CSV_MALFORMED'],
+      // A quote inside an unquoted field: csv-parse's INVALID_OPENING_QUOTE (no CSV_ prefix) used to be exit 70.
+      [`${SALES_HEADER}\nq-4,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,vp"c,,\n`, 'CSV_MALFORMED'],
       [`${SALES_HEADER},channel\nq-3,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,USD,499,15,0,vpc,,,web\n`, 'IMPORT_HEADER'],
     ];
     for (const [i, [text, code]] of cases.entries()) {
