@@ -17,8 +17,8 @@ beforeAll(() => {
 });
 afterAll(() => tmp?.cleanup());
 
-function toSpec(s: Scenario): LedgerSpec {
-  const price = new Map(POOL.map((p) => [p.slug, p.price]));
+function toSpec(s: Scenario, prices: ReadonlyArray<{ slug: string; price: number }> = POOL): LedgerSpec {
+  const price = new Map(prices.map((p) => [p.slug, p.price]));
   const bundles = new Set(s.bundles.map((b) => b.slug));
   const tx = (t: Scenario['transactions'][number]) => ({
     id: t.id,
@@ -87,4 +87,45 @@ describe('payouts service = oracle over random ledgers', () => {
       { numRuns: 30, seed: 20261126 },
     );
   }, 120_000);
+});
+
+describe('payouts service = oracle at the top tiers', () => {
+  it('a creator crossing Silver → Gold → Platinum, with each bonus at its threshold', async () => {
+    // 32 packs: 2 alone, 30 through a collaboration of three (lead zoe); published from
+    // September 2025 (so 12 months active by August 2026), the last 16 only in October 2026.
+    const packs = Array.from({ length: 32 }, (_, i) => ({ slug: `p-${String(i).padStart(2, '0')}`, price: 199 + 50 * (i % 7) }));
+    const owner = (i: number) => (i < 2 ? 'zoe' : 'trio');
+    const published = (i: number) => (i < 16 ? '2025-09-15T00:00:00Z' : '2026-10-20T00:00:00Z');
+    const tx: Scenario['transactions'] = [];
+    const sell = (month: string, k: number, slug: (j: number) => string) => {
+      for (let j = 0; j < k; j++) tx.push({ store: 'web', id: `${month}-${j}`, kind: 'sale', occurredAt: `${month}-${String(1 + (j % 28)).padStart(2, '0')}T10:00:00Z`, product: slug(j), currency: j % 3 ? 'USD' : 'JPY', gross: j % 3 ? 499 : 750, fee: 100, tax: 7 });
+    };
+    sell('2026-08', 100, (j) => packs[j % 16]!.slug); // 16 packs: Gold needs 15; 100 units: Silver bonus only
+    sell('2026-09', 250, (j) => packs[j % 16]!.slug); // Gold, bonus at exactly 250
+    sell('2026-10', 500, (j) => packs[j % 32]!.slug); // 32 packs by October's end: Platinum at exactly 500
+    const reviews = packs.flatMap((p, i) => [5, 5, 5, i % 4 === 0 ? 4 : 5].map((rating, r) => ({ pack: p.slug, rating, reviewedAt: `2026-0${r < 2 ? 7 : 8}-10T00:00:00Z` })));
+    const s: Scenario = {
+      creators: ['zoe', 'yan', 'xia'],
+      collaborations: [{ id: 'trio', lead: 'zoe', members: [{ creator: 'zoe', percent: '50.00' }, { creator: 'yan', percent: '33.34' }, { creator: 'xia', percent: '16.66' }] }],
+      packs: packs.map((p, i) => ({ slug: p.slug, owner: owner(i), publishedAt: published(i) })),
+      bundles: [],
+      transactions: tx,
+      reviews,
+      rates: ['2026-08', '2026-09', '2026-10'].map((month, i) => ({ currency: 'JPY', month, usdPerUnit: ['0.0067', '0.00675', '0.0068'][i]! })),
+    };
+    const ledger = await writeLedger(join(tmp.dir, 'top.db'), toSpec(s, packs));
+    try {
+      const tiers: Array<string | null> = [];
+      for (const m of ['2026-08', '2026-09', '2026-10']) {
+        const got = await payoutReport(ledger.db, m, { minimumMinor: 1000n });
+        const want = computeUpTo(s, m);
+        expect(actual(got), m).toEqual(expected(want));
+        tiers.push(got.statements.find((x) => x.creator === 'zoe')!.tier);
+        expect(got.statements.find((x) => x.creator === 'zoe')!.bonusMinor).toBe([5000, 15000, 50000][tiers.length - 1]);
+      }
+      expect(tiers).toEqual(['Silver', 'Gold', 'Platinum']);
+    } finally {
+      await ledger.close();
+    }
+  });
 });
