@@ -397,7 +397,9 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
   // Keys of this file's rows that were not written (bad or already in the ledger), with
   // their row: a later copy is a duplicate, a refund of a bad sale is reported as such.
   const badKeys = new Map<string, number>();
-  const skippedKeys = new Map<string, number>();
+  // Rows already in the ledger, by store then transaction id (a re-import of a large file
+  // keeps every one: no composite key string per row, so 1M skipped rows stay well under 300 MB).
+  const skipped: Record<Store, Map<string, number>> = { appstore: new Map(), googleplay: new Map(), web: new Map() };
   // Sales that refunds in this file have named, with everything refunded of them so far.
   const refunded = new Map<string, SaleState>();
 
@@ -526,7 +528,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
         const p = it.parsed;
         if (!p) continue;
         const prior = found.get(p.key);
-        const firstRow = chunkRows.get(p.key) ?? badKeys.get(p.key) ?? skippedKeys.get(p.key);
+        const firstRow = chunkRows.get(p.key) ?? badKeys.get(p.key) ?? skipped[p.store].get(p.transactionId);
         if (firstRow !== undefined || prior?.batch === batch) {
           it.problems.push({
             column: 'transaction_id',
@@ -541,7 +543,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
           continue;
         }
         if (prior) {
-          skippedKeys.set(p.key, it.rec.row);
+          skipped[p.store].set(p.transactionId, it.rec.row);
           it.action = 'skip';
           continue;
         }

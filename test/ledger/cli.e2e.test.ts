@@ -135,6 +135,20 @@ describe('packops ledger', () => {
     raw.close();
   });
 
+  it('a second copy of a row already in the ledger is ROW_DUPLICATE_IN_FILE; the same id in another store is its own transaction', async () => {
+    const row = (store: string) => `dup-1,2026-10-09T10:00:00Z,${store},sale,ocean-creatures,US,USD,499,15,0,vpc-1,,`;
+    const first = join(tmp.dir, 'dup-first.csv');
+    writeFileSync(first, [SALES_HEADER, row('web')].join('\n'));
+    expect((await runCli(['ledger', 'import', 'sales', first, '--db', db, '--json'])).json()).toMatchObject({ imported: 1 });
+    const again = join(tmp.dir, 'dup-again.csv');
+    writeFileSync(again, [SALES_HEADER, row('web'), row('web'), row('appstore')].join('\n'));
+    const r = await runCli(['ledger', 'import', 'sales', again, '--db', db, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.json().error.details.rows).toEqual([expect.objectContaining({ row: 3, column: 'transaction_id', code: 'ROW_DUPLICATE_IN_FILE' })]);
+    const q = await runCli(['ledger', 'import', 'sales', again, '--db', db, '--json', '--quarantine']);
+    expect(q.json()).toMatchObject({ ok: true, imported: 1, skipped: 1, quarantined: 1 });
+  });
+
   it('JSON Lines: an array or object where text belongs is a bad row, never stored as its JSON text', async () => {
     const file = join(tmp.dir, 'objects.jsonl');
     const row = { transaction_id: 'obj-1', occurred_at: '2026-10-09T10:00:00Z', store: 'web', kind: 'sale', product: 'ocean-creatures', country: 'US', currency: 'USD', gross_minor: 499, store_fee_minor: 15, tax_minor: 0 };
