@@ -235,7 +235,20 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
   const { manifest, variants } = archiveManifest(source, optimised.lock);
   const outDir = resolve(cwd, options.outDir ?? 'dist');
   const zipPath = join(outDir, archiveName(source.slug, source.version));
-  await mkdir(outDir, { recursive: true });
+  const unwritable = (err: unknown): never => {
+    // A folder that cannot be made or written (a file in the way, read-only, full) is the
+    // user's input error (exit 3), not an internal one; nothing half-written is left.
+    const code = (err as NodeJS.ErrnoException).code;
+    const path = (err as NodeJS.ErrnoException).path;
+    if (code !== undefined && (path === undefined || path === outDir || path.startsWith(`${outDir}/`) || outDir.startsWith(`${path}/`))) {
+      throw inputError('OUTPUT_UNWRITABLE', `Cannot write the archive into ${displayPath(outDir, cwd)} (${code}).`, {
+        hint: 'Give --out a folder that can be created and written.',
+        details: { path: outDir },
+      });
+    }
+    throw err;
+  };
+  await mkdir(outDir, { recursive: true }).catch(unwritable);
   const written = await writePackArchive({
     zipPath,
     slug: source.slug,
@@ -245,7 +258,7 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
     secretKey: options.secretKey,
     ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     onProgress: (done, total) => options.onProgress?.('archive', done, total),
-  });
+  }).catch(unwritable);
   return {
     zipPath: written.zipPath,
     sigPath: written.sigPath ?? `${zipPath}.minisig`,
