@@ -131,11 +131,16 @@ export function parsePublicKeyString(b64: string, source = 'inline public key'):
   return { keyId: keyIdOf(keynum), keynum, publicKey: Buffer.from(bytes.subarray(2 + KEYNUM_BYTES)), source };
 }
 
-/** Parses a public key file: an untrusted comment line, then the base64 key. */
+/**
+ * Parses a public key file: an untrusted comment line, then the base64 key. As `minisign
+ * -V` does, the first line is skipped whatever it says (a key saved with a byte-order mark
+ * or an edited comment still loads); the key line itself is checked strictly.
+ */
 export function parsePublicKeyFile(text: string, source: string): PublicKey {
   const lines = fileLines(text);
-  if (!lines[0]?.startsWith(COMMENT_PREFIX)) keyInvalid(source, `the first line must start with "${COMMENT_PREFIX}"`);
-  if (lines[1] === undefined || lines[1].trim() === '') keyInvalid(source, 'the key line is missing');
+  if (lines[1] === undefined || lines[1].trim() === '') {
+    keyInvalid(source, lines[0]?.startsWith(COMMENT_PREFIX) ? 'the key line is missing' : `the first line must start with "${COMMENT_PREFIX}"`);
+  }
   return parsePublicKeyString(lines[1], source);
 }
 

@@ -46,8 +46,20 @@ describe('public keys', () => {
     expect(parsePublicKeyString(publicKeyString(pub)).keyId).toBe(key.keyId);
   });
 
+  it('reads the first line as minisign -V does: skipped whatever it says (a BOM, an edited comment), the key line strict', () => {
+    const key = generateSecretKey();
+    const line = publicKeyString(key.toPublicKey());
+    for (const text of [`\ufeffuntrusted comment: minisign public key\n${line}\n`, `my team key\r\n${line}`, `\n${line}\n`]) {
+      expect(parsePublicKeyFile(text, 'k.pub').keyId, JSON.stringify(text)).toBe(key.keyId);
+    }
+    // minisign refuses these too: the key alone (read as the comment), a blank key line.
+    for (const text of [`${line}\n`, `# comment\n\n${line}\n`]) {
+      expect(() => parsePublicKeyFile(text, 'k.pub'), JSON.stringify(text)).toThrow(PackopsError);
+    }
+  });
+
   it('refuses files that are not public keys with KEY_INVALID (exit 3)', () => {
-    for (const text of ['', 'hello\n', 'untrusted comment: x\nnot base64!\n', `untrusted comment: x\n${Buffer.alloc(42).toString('base64')}\n`]) {
+    for (const text of ['', 'hello\n', `${'A'.repeat(56)}\n`, 'untrusted comment: x\nnot base64!\n', `untrusted comment: x\n${Buffer.alloc(42).toString('base64')}\n`]) {
       let err: unknown;
       try {
         parsePublicKeyFile(text, 'bad.pub');
