@@ -157,17 +157,29 @@ export function country(column: string, value: unknown): Parsed<string> {
   return knownCountry(text) ? ok(text) : bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, JP).`);
 }
 
+/**
+ * ISO 4217 codes that are not money (metals, units of account, XTS "testing", XXX "no
+ * currency involved"): no sale, refund or rate is in them. The same list as validate's
+ * CURRENCY rule (src/manifest/rules.ts).
+ */
+const NOT_MONEY = new Set(['XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX']);
+
 const exponentCache = new Map<string, number | undefined>();
+/** The minor-unit exponent of a currency a transaction can be in, else undefined. */
 export function currencyExponent(code: string): number | undefined {
-  if (!exponentCache.has(code)) exponentCache.set(code, isCurrencyCode(code) ? minorUnitExponent(code) : undefined);
+  if (!exponentCache.has(code)) {
+    exponentCache.set(code, isCurrencyCode(code) && !NOT_MONEY.has(code) ? minorUnitExponent(code) : undefined);
+  }
   return exponentCache.get(code);
 }
 
 export function currency(column: string, value: unknown): Parsed<string> {
   const text = cellText(value).trim();
-  return currencyExponent(text) !== undefined
-    ? ok(text)
-    : bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 4217 currency code (e.g. USD, GBP, JPY).`);
+  if (currencyExponent(text) !== undefined) return ok(text);
+  if (NOT_MONEY.has(text)) {
+    return bad(column, 'ROW_INVALID', `${column} "${text}" is an ISO 4217 code for something that is not a currency; amounts cannot be in it.`);
+  }
+  return bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 4217 currency code (e.g. USD, GBP, JPY).`);
 }
 
 /**

@@ -149,6 +149,20 @@ describe('packops ledger', () => {
     expect(q.json()).toMatchObject({ ok: true, imported: 1, skipped: 1, quarantined: 1 });
   });
 
+  it('a currency code that is not money (XXX "no currency", XTS, metals) is ROW_INVALID, as validate treats it', async () => {
+    const file = join(tmp.dir, 'not-money.csv');
+    writeFileSync(
+      file,
+      [SALES_HEADER, 'nm-1,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,XXX,499,15,0,vpc-1,,', 'nm-2,2026-10-09T10:00:00Z,web,sale,ocean-creatures,US,XAU,1,0,0,vpc-2,,'].join('\n'),
+    );
+    const r = await runCli(['ledger', 'import', 'sales', file, '--db', db, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.json().error.details.rows).toEqual([
+      expect.objectContaining({ row: 2, column: 'currency', code: 'ROW_INVALID' }),
+      expect.objectContaining({ row: 3, column: 'currency', code: 'ROW_INVALID' }),
+    ]);
+  });
+
   it('JSON Lines: an array or object where text belongs is a bad row, never stored as its JSON text', async () => {
     const file = join(tmp.dir, 'objects.jsonl');
     const row = { transaction_id: 'obj-1', occurred_at: '2026-10-09T10:00:00Z', store: 'web', kind: 'sale', product: 'ocean-creatures', country: 'US', currency: 'USD', gross_minor: 499, store_fee_minor: 15, tax_minor: 0 };
