@@ -301,13 +301,31 @@ class BatchInserter {
   }
 }
 
-async function closedMonths(trx: Tx): Promise<Set<string>> {
-  const rows = await trx.selectFrom('closed_periods').select('month').execute();
-  return new Set(rows.map((r) => r.month));
+/**
+ * Months close in order, so every month up to the latest closed one is closed too, even one
+ * that was never closed itself (it had no activity then). A row in such a month would reach
+ * no statement: August cannot be closed or reported once October is, so it is refused.
+ */
+class ClosedPeriods {
+  constructor(private readonly latest: string | undefined) {}
+  has(month: string): boolean {
+    return this.latest !== undefined && month <= this.latest;
+  }
+  describe(month: string): string {
+    return month === this.latest
+      ? `${month} is a closed period`
+      : `${month} is not after ${this.latest ?? ''}, the latest closed period (months close in order)`;
+  }
 }
 
-function closedProblem(column: string, m: string): RowProblem {
-  return { column, code: 'PERIOD_CLOSED', message: `${m} is a closed period; it cannot take new rows.` };
+async function closedMonths(trx: Tx): Promise<ClosedPeriods> {
+  const rows = await trx.selectFrom('closed_periods').select('month').execute();
+  const latest = rows.map((r) => r.month).sort().at(-1);
+  return new ClosedPeriods(latest);
+}
+
+function closedProblem(column: string, m: string, closed: ClosedPeriods): RowProblem {
+  return { column, code: 'PERIOD_CLOSED', message: `${closed.describe(m)}; it cannot take new rows.` };
 }
 
 // ---------------------------------------------------------------------------------- sales
@@ -393,7 +411,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
   const slugs = new Map<string, { kind: ProductKind; slug: string }>();
   const storeIds = new Map<string, Map<string, string>>();
   const hmac = familyHasher(secret);
-  let closed = new Set<string>();
+  let closed = new ClosedPeriods(undefined);
   // Keys of this file's rows that were not written (bad or already in the ledger), with
   // their row: a later copy is a duplicate, a refund of a bad sale is reported as such.
   const badKeys = new Map<string, number>();
@@ -547,7 +565,7 @@ function salesProcessor(secret: Buffer): Processor<SaleParsed> {
           it.action = 'skip';
           continue;
         }
-        if (closed.has(p.at.month)) it.problems.push(closedProblem('occurred_at', p.at.month));
+        if (closed.has(p.at.month)) it.problems.push(closedProblem('occurred_at', p.at.month, closed));
         const resolved = resolveProduct(p);
         if ('problem' in resolved) it.problems.push(resolved.problem);
         else p.resolved = resolved;
@@ -734,7 +752,7 @@ interface ReviewParsed {
 }
 
 function reviewsProcessor(): Processor<ReviewParsed> {
-  let closed = new Set<string>();
+  let closed = new ClosedPeriods(undefined);
   let packs = new Set<string>();
   const seen = new Map<string, number>();
   return {
@@ -783,7 +801,7 @@ function reviewsProcessor(): Processor<ReviewParsed> {
           it.action = 'skip';
           continue;
         }
-        if (closed.has(p.at.month)) it.problems.push(closedProblem('reviewed_at', p.at.month));
+        if (closed.has(p.at.month)) it.problems.push(closedProblem('reviewed_at', p.at.month, closed));
         if (!packs.has(p.pack)) {
           it.problems.push({ column: 'pack', code: 'ROW_PRODUCT_UNKNOWN', message: `No pack "${p.pack}" is registered in the ledger.` });
         }
@@ -823,7 +841,7 @@ function sameRational(a: Rational, b: Rational): boolean {
 }
 
 function ratesProcessor(): Processor<RateParsed> {
-  let closed = new Set<string>();
+  let closed = new ClosedPeriods(undefined);
   const seen = new Map<string, number>();
   return {
     columns: { required: ['currency', 'month', 'usd_per_unit'], optional: [] },
@@ -884,8 +902,8 @@ function ratesProcessor(): Processor<RateParsed> {
             code: 'PERIOD_CLOSED',
             message:
               old === undefined
-                ? `${p.month} is closed; a rate cannot be added to it.`
-                : `${p.month} is closed with ${p.currency} at ${old}; it cannot change to ${p.text}.`,
+                ? `${closed.describe(p.month)}; a rate cannot be added to it.`
+                : `${closed.describe(p.month)} with ${p.currency} at ${old}; it cannot change to ${p.text}.`,
           });
         } else {
           it.action = old === undefined ? 'insert' : 'update';

@@ -1,6 +1,7 @@
 // Regressions found by the independent audit of issue 6, through the real CLI.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { STORY, writeLedger } from './ledger-fixture.js';
@@ -47,24 +48,27 @@ describe('creators tiers --format csv', () => {
 });
 
 describe('rows that land in an open month before a closed one', () => {
-  it('are reported, never silently left out of every statement', async () => {
+  it('are refused by the import (months close in order), and a ledger that already holds one is warned about, never silently dropped', async () => {
     expect((await cli(['payouts', 'close', '--period', '2026-09', '--json'])).code).toBe(0);
     expect((await cli(['payouts', 'close', '--period', '2026-10', '--json'])).code).toBe(0);
-    // August was never closed (it had no sales), so the ledger still takes a row dated in it;
-    // but months close in order, so August can no longer be closed or carried anywhere.
+    // August was never closed (it had no sales), but months close in order: once October is
+    // closed, August can never be closed or reported, so a row dated in it is refused.
+    const header = 'transaction_id,occurred_at,store,kind,product,country,currency,gross_minor,store_fee_minor,tax_minor,consent_ref,family_ref,refund_of\n';
     const late = join(tmp.dir, 'late-august.csv');
-    writeFileSync(
-      late,
-      'transaction_id,occurred_at,store,kind,product,country,currency,gross_minor,store_fee_minor,tax_minor,consent_ref,family_ref,refund_of\n' +
-        'late-1,2026-08-20T10:00:00Z,web,sale,forest-scenes,US,USD,5000,0,0,vpc-late,fam-late,\n',
-    );
+    writeFileSync(late, `${header}late-1,2026-08-20T10:00:00Z,web,sale,forest-scenes,US,USD,5000,0,0,vpc-late,fam-late,\n`);
     const imported = await cli(['ledger', 'import', 'sales', late, '--json']);
-    if (imported.code === 4) {
-      // The ledger refuses it (the better fix: every month up to the latest closed one is final).
-      expect(imported.json().error.code).toBe('PERIOD_CLOSED');
-      return;
-    }
-    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.code, imported.stderr).toBe(4);
+    expect(imported.json().error.code).toBe('PERIOD_CLOSED');
+    expect(JSON.stringify(imported.json().error)).toMatch(/2026-08 is not after 2026-10, the latest closed period/);
+
+    // A ledger written before that rule may already hold such a row: simulate it by moving an
+    // October sale into August behind the import's back. Reports must say so, not drop it.
+    const sqlite = new Database(db);
+    const moved = sqlite
+      .prepare("UPDATE sales SET occurred_at = '2026-08-20T10:00:00.000Z', month = '2026-08' WHERE rowid = (SELECT min(rowid) FROM sales WHERE month = '2026-10' AND kind = 'sale')")
+      .run();
+    sqlite.close();
+    expect(moved.changes).toBe(1);
     const aug = await cli(['payouts', 'close', '--period', '2026-08', '--json']);
     expect(aug.code).toBe(4);
     expect(aug.json().error.code).toBe('PERIOD_ORDER');
