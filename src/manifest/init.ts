@@ -6,7 +6,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic.js';
-import { conflictError } from '../shared/errors.js';
+import { conflictError, inputError } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
 import { checkManifestValue } from './check.js';
 import { displayPath, MANIFEST_FILE } from './load.js';
@@ -91,19 +91,29 @@ export async function createPack(dir: string, answers: InitAnswers, options: { c
   await assertNoPack(dir, cwd);
   const manifest = buildManifest(answers);
   const written: string[] = [];
-  await mkdir(join(packDir, 'assets'), { recursive: true });
+  const manifestPath = join(packDir, MANIFEST_FILE);
+  // A folder that cannot be made or written (a file in the way, read-only) is an input
+  // error (exit 3) naming the folder, not an internal one.
+  const unwritable = (err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined || !/^E[A-Z]+$/.test(code)) throw err;
+    throw inputError('OUTPUT_UNWRITABLE', `Cannot create the pack in ${displayPath(packDir, cwd)} (${code}).`, {
+      hint: 'Give init a folder that can be created and written.',
+      details: { path: displayPath(packDir, cwd) },
+    });
+  };
+  await mkdir(join(packDir, 'assets'), { recursive: true }).catch(unwritable);
   const art = join(packDir, PLACEHOLDER.file);
   const artExists = await access(art).then(
     () => true,
     () => false,
   );
   if (!artExists) {
-    await writeFileAtomic(art, await placeholderPng());
+    await writeFileAtomic(art, await placeholderPng()).catch(unwritable);
     written.push(displayPath(art, cwd));
   }
-  const manifestPath = join(packDir, MANIFEST_FILE);
   await assertNoPack(dir, cwd);
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`).catch(unwritable);
   written.push(displayPath(manifestPath, cwd));
   return { packDir, manifestPath, manifest, written };
 }

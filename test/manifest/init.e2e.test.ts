@@ -1,5 +1,5 @@
 // packops init without prompts, as CI runs it (the built CLI; npm test builds first).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -22,6 +22,19 @@ describe('packops init', () => {
     expect(v.code).toBe(0);
     const noFiles = await runCli(['validate', '--json', '--no-files', 'ocean/pack.json'], { cwd: tmp.dir });
     expect(noFiles.code).toBe(0);
+  });
+
+  it('a file where the pack folder (or its assets/) should be is OUTPUT_UNWRITABLE (exit 3), not an internal error', async () => {
+    writeFileSync(join(tmp.dir, 'a-file'), 'not a folder\n');
+    mkdirSync(join(tmp.dir, 'assets-is-a-file'));
+    writeFileSync(join(tmp.dir, 'assets-is-a-file', 'assets'), 'not a folder\n');
+    for (const dir of ['a-file', 'assets-is-a-file']) {
+      const r = await runCli(['init', dir, '--yes', '--name', 'Ocean', '--creator', 'ocean-team', '--json'], { cwd: tmp.dir });
+      expect(r.code, dir).toBe(3);
+      expect(r.json().error.code).toBe('OUTPUT_UNWRITABLE');
+      expect(r.stderr).not.toContain('internal error');
+    }
+    expect(existsSync(join(tmp.dir, 'assets-is-a-file', 'pack.json'))).toBe(false);
   });
 
   it('refuses to overwrite an existing pack (PACK_EXISTS, exit 4)', async () => {

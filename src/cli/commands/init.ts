@@ -43,7 +43,7 @@ Writes <dir>/pack.json (version 0.1.0) and <dir>/assets/placeholder.png, a pack 
 \`packops validate\` at once. An existing pack.json is never overwritten (PACK_EXISTS, exit 4).
 Without a terminal, give --yes and the flags.
 
-Exit codes: 0 written · 2 usage error (bad flag, no terminal without --yes) · 4 pack.json exists
+Exit codes: 0 written · 2 usage error (bad flag, no terminal without --yes) · 3 folder not writable · 4 pack.json exists
 
 Examples:
   $ packops init ocean-creatures
