@@ -8,5 +8,6 @@ export default defineConfig({
     // Spawned-CLI tests are process-heavy; two workers match the 2-core CI machine.
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
