@@ -43,35 +43,29 @@ function absBig(x: bigint): bigint {
   return x < 0n ? -x : x;
 }
 
-/** num/den rounded half to even (banker's rounding). */
-export function roundHalfEven(num: bigint, den: bigint): bigint {
+/** |num| / |den| as quotient and remainder, with the sign of num/den. */
+function divmodAbs(num: bigint, den: bigint): { sign: bigint; q: bigint; r: bigint; den: bigint } {
   if (den === 0n) throw new RangeError('division by zero');
   if (den < 0n) {
     num = -num;
     den = -den;
   }
-  const sign = num < 0n ? -1n : 1n;
   const a = absBig(num);
-  const q = a / den;
-  const r = a % den;
-  const twice = r * 2n;
-  let result = q;
-  if (twice > den || (twice === den && q % 2n === 1n)) result = q + 1n;
-  return sign * result;
+  return { sign: num < 0n ? -1n : 1n, q: a / den, r: a % den, den };
+}
+
+/** num/den rounded half to even (banker's rounding). */
+export function roundHalfEven(num: bigint, den: bigint): bigint {
+  const d = divmodAbs(num, den);
+  const twice = d.r * 2n;
+  const up = twice > d.den || (twice === d.den && d.q % 2n === 1n);
+  return d.sign * (up ? d.q + 1n : d.q);
 }
 
 /** num/den rounded half away from zero (PostgreSQL's ROUND on numeric). */
 export function roundHalfAwayFromZero(num: bigint, den: bigint): bigint {
-  if (den === 0n) throw new RangeError('division by zero');
-  if (den < 0n) {
-    num = -num;
-    den = -den;
-  }
-  const sign = num < 0n ? -1n : 1n;
-  const a = absBig(num);
-  const q = a / den;
-  const r = a % den;
-  return sign * (r * 2n >= den ? q + 1n : q);
+  const d = divmodAbs(num, den);
+  return d.sign * (d.r * 2n >= d.den ? d.q + 1n : d.q);
 }
 
 /**
