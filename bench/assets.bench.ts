@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { median, PACKOPS, report, ROOT, run, WORK, type Measurement } from './lib.js';
+import { mulberry32 as random } from '../test/helpers/random.js';
 
 const PACK = join(WORK, 'assets-200');
 const BIG = join(WORK, 'assets-500-large');
@@ -25,17 +26,6 @@ const CONCURRENCY = availableParallelism();
 const PHOTO = { width: 3000, height: 2000 };
 const CUTOUT = 2048;
 
-/** A deterministic pseudo-random sequence (mulberry32) so every machine makes the same inputs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const colour = (r: () => number) => `hsl(${Math.floor(r() * 360)},${50 + Math.floor(r() * 40)}%,${35 + Math.floor(r() * 35)}%)`;
 

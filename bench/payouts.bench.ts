@@ -7,21 +7,12 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openLedger } from '../src/ledger/db.js';
 import { median, PACKOPS, report, run, WORK } from './lib.js';
+import { mulberry32 as prng } from '../test/helpers/random.js';
 
 const DB = join(WORK, 'payouts-1m.db');
 const ROWS = 1_000_000;
 const PERIOD = '2026-10';
 
-/** Deterministic PRNG (mulberry32), so every run builds the same ledger. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function buildLedger(): Promise<void> {
   rmSync(DB, { force: true });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readChunks, type SourceRecord } from '../../src/ledger/records.js';
 import { tempDir } from '../helpers/cli.js';
+import { mulberry32 as rng } from '../helpers/random.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir()));
@@ -41,16 +42,6 @@ function shape(r: SourceRecord[] | { error: string }) {
   return 'error' in r ? r : r.map((x) => ({ row: x.row, cells: x.cells }));
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('readChunks (CSV)', () => {
   it('reads spreadsheet-style text as csv-parse does: BOM, CRLF, empty lines, short and long rows, quoted fields, no final newline', async () => {

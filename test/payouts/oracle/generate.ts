@@ -1,16 +1,8 @@
 /** Seeded random ledgers over the archive pool: collaborations, bundles, refunds, currencies. */
 import { POOL, type Scenario } from './scenario.js';
+import { mulberry32 } from '../../helpers/random.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export const MONTHS = ['2026-07', '2026-08', '2026-09', '2026-10'];
 const OFFSETS = ['Z', '+09:00', '-05:00', '+05:30', '-11:00', '+14:00'];
