@@ -15,7 +15,6 @@ import { MIGRATIONS } from './migrations/index.js';
 import type { LedgerDB } from './schema.js';
 
 export const MIGRATION_TABLE = 'kysely_migration';
-export const MIGRATION_LOCK_TABLE = 'kysely_migration_lock';
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export interface OpenLedgerOptions {

@@ -649,8 +649,3 @@ function checkTieOut(
     bonusMinor: totals.bonusMinor,
   };
 }
-
-/** Re-export so callers can tell a tie-out failure (internal, exit 70) from input errors. */
-export function isTieOutError(err: unknown): err is TieOutError {
-  return err instanceof TieOutError;
-}

@@ -4,10 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export interface AtomicWriteOptions {
   /** File mode for a new file (e.g. 0o600 for secrets). */
@@ -71,27 +69,6 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, o
     renameSync(tmp, target);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-/** Streams `source` into `target` atomically (for archives and other large outputs). */
-export async function writeStreamAtomic(
-  target: string,
-  source: Readable,
-  options: AtomicWriteOptions = {},
-): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = tempPathFor(target);
-  try {
-    await pipeline(source, createWriteStream(tmp, { flags: 'wx', mode: options.mode ?? 0o644 }));
-    if (options.sync !== false) {
-      const handle = await open(tmp, 'r');
-      await handle.sync().finally(() => handle.close());
-    }
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
     throw err;
   }
 }
