@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { errnoCode, inputError } from '../shared/errors.js';
+import { basisPointsToPercent, percentToBasisPoints } from '../shared/money.js';
 import type { Ledger } from './db.js';
 
 export const CREATORS_SCHEMA_URL = new URL('../../schemas/creators.schema.json', import.meta.url);
@@ -43,14 +44,11 @@ async function creatorsValidator(): Promise<Validator> {
   return validator;
 }
 
-/** "33.34" → 3334 basis points (the schema has already limited it to two decimals). */
-export function percentToBasisPoints(text: string): number {
-  const [int, frac = ''] = text.split('.');
-  return Number(int) * 100 + Number(frac.padEnd(2, '0'));
-}
-
-export function basisPointsToPercent(bp: number): string {
-  return `${Math.trunc(bp / 100)}.${String(bp % 100).padStart(2, '0')}`;
+/** "33.34" → 3334 basis points; the schema has already limited shares to two decimals. */
+function shareBasisPoints(text: string): number {
+  const bp = percentToBasisPoints(text);
+  if (bp === undefined) throw new RangeError(`not a percentage with at most two decimals: ${text}`);
+  return bp;
 }
 
 /** Schema and rule problems of a parsed creators file (empty when it is good). */
@@ -90,7 +88,7 @@ export async function checkCreatorsFile(value: unknown, known: ReadonlySet<strin
       if (!existing.has(m.creator)) {
         problems.push({ code: 'MEMBER_UNKNOWN', pointer: `${at}/members/${j}/creator`, message: `member "${m.creator}" is not a creator (in this file or the ledger)` });
       }
-      const bp = percentToBasisPoints(m.sharePercent);
+      const bp = shareBasisPoints(m.sharePercent);
       if (bp <= 0) problems.push({ code: 'SHARES', pointer: `${at}/members/${j}/sharePercent`, message: `the share of "${m.creator}" must be more than 0` });
       total += bp;
     });
@@ -163,7 +161,7 @@ export async function importCreators(ledger: Ledger, path: string, options: { no
     for (const col of file.collaborations ?? []) {
       const before = await trx.selectFrom('collaborations').select(['name', 'lead_id']).where('id', '=', col.id).executeTakeFirst();
       const members = col.members
-        .map((m) => ({ collaboration_id: col.id, creator_id: m.creator, share_bp: percentToBasisPoints(m.sharePercent), share_percent: basisPointsToPercent(percentToBasisPoints(m.sharePercent)) }))
+        .map((m) => ({ collaboration_id: col.id, creator_id: m.creator, share_bp: shareBasisPoints(m.sharePercent), share_percent: basisPointsToPercent(shareBasisPoints(m.sharePercent)) }))
         .sort((a, b) => (a.creator_id < b.creator_id ? -1 : 1));
       if (!before) {
         await trx.insertInto('collaborations').values({ id: col.id, name: col.name, lead_id: col.lead, created_at: now, updated_at: now }).execute();

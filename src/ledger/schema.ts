@@ -5,7 +5,7 @@
  * integers 0/1 and timestamps are UTC ISO 8601 strings, so the same types serve SQLite
  * now and PostgreSQL later. Migrations in ./migrations create exactly these columns.
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Selectable } from 'kysely';
 
 /** Key/value facts about the ledger itself (the family_ref HMAC secret, creation time). */
 export interface MetaTable {
@@ -242,11 +242,5 @@ export interface LedgerDB {
   statements: StatementsTable;
 }
 
-export type CreatorRow = Selectable<CreatorsTable>;
 export type PackRow = Selectable<PacksTable>;
-export type BundleRow = Selectable<BundlesTable>;
 export type BundleItemRow = Selectable<BundleItemsTable>;
-export type SaleRow = Selectable<SalesTable>;
-export type NewSale = Insertable<SalesTable>;
-export type TierRow = Selectable<CreatorTiersTable>;
-export type PackUpdate = Updateable<PacksTable>;

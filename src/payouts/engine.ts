@@ -11,6 +11,7 @@
 import { inputError } from '../shared/errors.js';
 import {
   allocateLargestRemainder,
+  basisPointsToPercent,
   compareCodePoints,
   minorUnitExponent,
   parseDecimal,
@@ -252,13 +253,6 @@ export function applyPercent(amountMinor: bigint, percent: string): bigint {
   return roundHalfEven(amountMinor * p.num, p.den * 100n);
 }
 
-/** Formats basis points as a percentage with two decimals: 5000 → "50.00". */
-export function bpsToPercent(bps: number): string {
-  const whole = Math.trunc(bps / 100);
-  const frac = Math.abs(bps % 100);
-  return `${whole}.${String(frac).padStart(2, '0')}`;
-}
-
 function rateFor(input: EngineInput, currency: string): { text: string; value: Rational } {
   const text = input.rates.get(currency) ?? (currency === 'USD' ? '1' : undefined);
   if (text === undefined) {
@@ -380,12 +374,17 @@ function compareLines(a: PackLine, b: PackLine): number {
   );
 }
 
+/** A row group's units (§9.5): sales count, a refund counts only when it completes its sale. */
+function unitDelta(g: TxGroup): number {
+  return g.kind === 'sale' ? g.count : g.completes ? -g.count : 0;
+}
+
 /** Units per pack (§9.5): sale rows minus completing refund rows; a bundle row counts for each of its packs. */
 function unitsByPack(input: Pick<EngineInput, 'transactions' | 'bundles'>): Map<string, number> {
   const units = new Map<string, number>();
   for (const g of input.transactions) {
     if (g.count <= 0) continue;
-    const delta = g.kind === 'sale' ? g.count : g.completes ? -g.count : 0;
+    const delta = unitDelta(g);
     const packs =
       g.product.kind === 'pack' ? [g.product.slug] : (input.bundles.get(g.product.slug)?.items ?? []).map((i) => i.pack);
     for (const pack of packs) units.set(pack, (units.get(pack) ?? 0) + delta);
@@ -457,7 +456,7 @@ export function computePayouts(input: EngineInput): EngineResult {
     const centsOne = convertToUsdCents(netOne, g.currency, rate.value);
     totalNet += centsOne * count;
     transactions += g.count;
-    const unitDelta = g.kind === 'sale' ? g.count : g.completes ? -g.count : 0;
+    const units = unitDelta(g);
     const bundle = g.product.kind === 'bundle' ? g.product.slug : null;
     for (const part of splitProduct(input, g.product, centsOne)) {
       if (!input.packs.has(part.pack)) {
@@ -486,7 +485,7 @@ export function computePayouts(input: EngineInput): EngineResult {
       }
       if (g.kind === 'sale') line.sales += g.count;
       else line.refunds += g.count;
-      line.units += unitDelta;
+      line.units += units;
       line.grossMinor += sign * g.grossMinor * count;
       line.feesMinor += sign * g.feeMinor * count;
       line.taxMinor += sign * g.taxMinor * count;
@@ -520,7 +519,7 @@ export function computePayouts(input: EngineInput): EngineResult {
       const members = collab.members.map((m) => ({ key: m.creator, weight: BigInt(m.bps) }));
       const shares = allocateLargestRemainder(creatorShareMinor, members);
       splits = collab.members
-        .map((m) => ({ creator: m.creator, sharePercent: bpsToPercent(m.bps), shareMinor: shares.get(m.creator) ?? 0n }))
+        .map((m) => ({ creator: m.creator, sharePercent: basisPointsToPercent(m.bps), shareMinor: shares.get(m.creator) ?? 0n }))
         .sort((a, b) => compareCodePoints(a.creator, b.creator));
     }
     owners.push({

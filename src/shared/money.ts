@@ -122,3 +122,19 @@ export function formatMinor(amountMinor: bigint | number, currency: string): str
   const s = a.toString().padStart(exp + 1, '0');
   return `${sign}${s.slice(0, -exp)}.${s.slice(-exp)}`;
 }
+
+/**
+ * A percentage with at most two decimals as basis points: "33.34" → 3334. Undefined for
+ * anything else (more decimals, not a plain decimal).
+ */
+export function percentToBasisPoints(text: string): number | undefined {
+  const d = parseDecimal(text, 2);
+  return d === undefined ? undefined : Number((d.num * 10000n) / (d.den * 100n));
+}
+
+/** Basis points as a percentage with two decimals: 5000 → "50.00", -250 → "-2.50". */
+export function basisPointsToPercent(bps: number): string {
+  const sign = bps < 0 ? '-' : '';
+  const a = Math.abs(bps);
+  return `${sign}${Math.trunc(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+}
