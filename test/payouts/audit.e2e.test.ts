@@ -84,3 +84,18 @@ describe('rows that land in an open month before a closed one', () => {
     expect(again.json().strandedMonths).toBeUndefined();
   });
 });
+
+describe('a ledger locked by another process', () => {
+  it('is LEDGER_BUSY (exit 4) for payouts close, not an internal error (readers are not blocked: WAL)', async () => {
+    const other = new Database(db);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const close = await cli(['payouts', 'close', '--period', '2026-12', '--json']);
+      expect(close.code, close.stdout).toBe(4);
+      expect(close.json().error.code).toBe('LEDGER_BUSY');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  }, 60_000);
+});

@@ -2,9 +2,9 @@
  * `catalog publish|diff|report` (the `catalog` group is shared: `catalog add` is the
  * ledger's) and the top-level `release`. Domain modules are imported inside the actions.
  */
-import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
+import { withLedger } from './ledger.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 
@@ -14,19 +14,7 @@ function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['table', 'md', 'json']).default('table');
 }
 
-/** Opens the ledger a command reads; a ledger file that does not exist is an input error. */
-async function openExistingLedger(ctx: CliContext) {
-  const { openLedger, resolveLedgerLocation } = await import('../../ledger/db.js');
-  const location = resolveLedgerLocation(ctx.global.db, ctx.cwd);
-  if (location !== ':memory:' && !existsSync(location)) {
-    const { inputError } = await import('../../shared/errors.js');
-    throw inputError('PATH_NOT_FOUND', `There is no ledger at ${location}.`, {
-      hint: 'Pass --db (or set PACKOPS_DB) to the ledger that holds the released packs, or run `packops release` first.',
-      details: { path: location },
-    });
-  }
-  return openLedger(location);
-}
+const NO_LEDGER_HINT = 'Pass --db (or set PACKOPS_DB) to the ledger that holds the released packs, or run `packops release` first.';
 
 function emitText(ctx: CliContext, format: TextOrJson, data: unknown, render: (f: 'table' | 'md') => string): void {
   if (ctx.global.json) ctx.out.writeJson(data);
@@ -89,13 +77,11 @@ Examples:
         const { clockFromEnv } = await import('../../catalog/feed.js');
         const show = await pathShower(ctx);
         const now = clockFromEnv(ctx.env);
-        const ledger = await openExistingLedger(ctx);
-        let result;
-        try {
-          result = await publishCatalog(ledger, { out: ctx.path(opts.out), baseUrl: opts.baseUrl, market: opts.market, now, title: opts.title });
-        } finally {
-          await ledger.close();
-        }
+        const result = await withLedger(
+          ctx,
+          (ledger) => publishCatalog(ledger, { out: ctx.path(opts.out), baseUrl: opts.baseUrl, market: opts.market, now, title: opts.title }),
+          { mustExist: NO_LEDGER_HINT },
+        );
         for (const e of result.excluded) {
           const window = e.availability ? ` (available ${e.availability.from ?? '…'} to ${e.availability.until ?? '…'})` : '';
           const why =
@@ -177,13 +163,11 @@ Examples:
         const { buildCatalogReport } = await import('../../catalog/report.js');
         const { loadReviews, loadStoredPacks } = await import('../../catalog/source.js');
         const { renderReport } = await import('../../catalog/render.js');
-        const ledger = await openExistingLedger(ctx);
-        let report;
-        try {
-          report = buildCatalogReport({ packs: await loadStoredPacks(ledger), reviews: await loadReviews(ledger) });
-        } finally {
-          await ledger.close();
-        }
+        const report = await withLedger(
+          ctx,
+          async (ledger) => buildCatalogReport({ packs: await loadStoredPacks(ledger), reviews: await loadReviews(ledger) }),
+          { mustExist: NO_LEDGER_HINT },
+        );
         if (report.orphanReviews > 0) ctx.out.warn(`${report.orphanReviews} reviews name packs that are not registered; they are not counted`);
         emitText(ctx, opts.format, { ok: true, ...report }, (f) => renderReport(report, f));
       }),
@@ -233,12 +217,9 @@ Examples:
         // Archives go where `build` puts them: --out, else the config's build.out, else dist/.
         const configOut = ctx.config.build?.out;
         const outDir = command.getOptionValueSource('out') === 'default' && typeof configOut === 'string' ? configOut : opts.out;
-        const { openLedger } = await import('../../ledger/db.js');
-        const ledger = await openLedger(ctx.global.db);
         const marks = { start: '…', done: '✓' } as const;
-        let result;
-        try {
-          result = await release(
+        const result = await withLedger(ctx, (ledger) =>
+          release(
             targets.map((t) => ctx.path(t)),
             {
               secretKey,
@@ -259,10 +240,8 @@ Examples:
                 }
               },
             },
-          );
-        } finally {
-          await ledger.close();
-        }
+          ),
+        );
         const failed = result.packs.find((p) => !p.ok);
         if (result.publish) {
           for (const e of result.publish.excluded) ctx.out.warn(`left out of the catalog: ${e.kind} ${e.slug}${e.version ? ` ${e.version}` : ''} (${e.reason})`);

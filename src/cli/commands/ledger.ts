@@ -3,20 +3,32 @@
  * `creators import` and `catalog add`. Each opens the ledger (migrating a new or old
  * file), runs the domain function and prints its summary. Domain modules load lazily.
  */
+import { existsSync } from 'node:fs';
 import { Argument, type Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 import type { Ledger } from '../../ledger/db.js';
 
-/** Opens the ledger of `--db`, runs `fn`, closes it; driver errors become ledger codes. */
+/**
+ * Opens the ledger of `--db`, runs `fn`, closes it; driver errors (locked, not a ledger)
+ * become ledger codes. Commands that only read a ledger pass `mustExist` (the hint to show):
+ * a missing file is then PATH_NOT_FOUND (exit 3) instead of a new, empty ledger.
+ */
 export async function withLedger<T>(
   ctx: CliContext,
   fn: (ledger: Ledger) => Promise<T>,
-  options: { busyTimeoutMs?: number } = {},
+  options: { busyTimeoutMs?: number; mustExist?: string } = {},
 ): Promise<T> {
-  const { openLedger, mapLedgerError } = await import('../../ledger/db.js');
-  const ledger = await openLedger(ctx.global.db, options);
+  const { openLedger, mapLedgerError, resolveLedgerLocation } = await import('../../ledger/db.js');
+  if (options.mustExist !== undefined) {
+    const file = resolveLedgerLocation(ctx.global.db, ctx.cwd);
+    if (file !== ':memory:' && !existsSync(file)) {
+      const { inputError } = await import('../../shared/errors.js');
+      throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, { hint: options.mustExist, details: { path: file } });
+    }
+  }
+  const ledger = await openLedger(ctx.global.db, { busyTimeoutMs: options.busyTimeoutMs });
   try {
     return await fn(ledger);
   } catch (err) {

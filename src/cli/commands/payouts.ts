@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action } from '../action.js';
+import { withLedger } from './ledger.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 
@@ -29,21 +29,11 @@ async function minimumMinor(ctx: CliContext): Promise<bigint> {
   return BigInt(value);
 }
 
-async function withLedger<T>(ctx: CliContext, fn: (db: import('kysely').Kysely<import('../../ledger/schema.js').LedgerDB>) => Promise<T>): Promise<T> {
-  const { openLedger, resolveLedgerLocation } = await import('../../ledger/db.js');
-  const file = resolveLedgerLocation(ctx.global.db, ctx.cwd);
-  if (file !== ':memory:' && !existsSync(file)) {
-    const { inputError } = await import('../../shared/errors.js');
-    throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, {
-      hint: 'Pass --db (or PACKOPS_DB), or import sales first: packops ledger import sales <file>.',
-    });
-  }
-  const ledger = await openLedger(file);
-  try {
-    return await fn(ledger.db);
-  } finally {
-    await ledger.close();
-  }
+/** The ledger's Kysely handle for a payouts command; the ledger must already exist. */
+function withLedgerDb<T>(ctx: CliContext, fn: (db: import('kysely').Kysely<import('../../ledger/schema.js').LedgerDB>) => Promise<T>): Promise<T> {
+  return withLedger(ctx, (ledger) => fn(ledger.db), {
+    mustExist: 'Pass --db (or PACKOPS_DB), or import sales first: packops ledger import sales <file>.',
+  });
 }
 
 export function register(program: Command, groups: CommandGroups): void {
@@ -73,7 +63,7 @@ Examples:
       action<[], { period: string; format: Format; out?: string }>(async (ctx, _args, opts) => {
         const minimum = await minimumMinor(ctx);
         const { payoutReport } = await import('../../payouts/report.js');
-        const report = await withLedger(ctx, (db) => payoutReport(db, opts.period, { minimumMinor: minimum }));
+        const report = await withLedgerDb(ctx, (db) => payoutReport(db, opts.period, { minimumMinor: minimum }));
         await emitReport(ctx, report, opts.format, opts.out);
       }),
     );
@@ -101,7 +91,7 @@ Example:
         const { closePeriod } = await import('../../payouts/report.js');
         const { alignTable, SUMMARY_HEADERS, summaryRows } = await import('../../payouts/render.js');
         const { formatMinor } = await import('../../shared/money.js');
-        const report = await withLedger(ctx, (db) => closePeriod(db, opts.period, { minimumMinor: minimum }));
+        const report = await withLedgerDb(ctx, (db) => closePeriod(db, opts.period, { minimumMinor: minimum }));
         warnStranded(ctx, report);
         ctx.out.result(report, () =>
           [
@@ -132,7 +122,7 @@ Example:
       action<[], { period: string; format: 'table' | 'csv' | 'json' }>(async (ctx, _args, opts) => {
         const { creatorTiers } = await import('../../payouts/report.js');
         const render = await import('../../payouts/render.js');
-        const report = await withLedger(ctx, (db) => creatorTiers(db, opts.period));
+        const report = await withLedgerDb(ctx, (db) => creatorTiers(db, opts.period));
         if (ctx.global.json) return ctx.out.writeJson(report);
         if (opts.format === 'json') return ctx.out.raw(`${JSON.stringify(report, null, 2)}\n`);
         if (opts.format === 'csv') return ctx.out.raw(render.toCsv(render.TIER_HEADERS, render.tierRows(report, '')));
