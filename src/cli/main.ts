@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isPackopsError } from '../shared/errors.js';
+import { ExitCode, inputError, isPackopsError } from '../shared/errors.js';
 import { currentContext, resetContext } from './context.js';
 import { Output } from './output.js';
 import { registerCommands } from './commands/index.js';
@@ -92,6 +92,12 @@ function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number
     }
     return ExitCode.usage;
   }
+  // A file the system would not let us read or write (permissions, a link loop, a full
+  // disk) that no command turned into its own code is still an input problem, not a bug.
+  if (!isPackopsError(err)) {
+    const io = asSystemFileError(err);
+    if (io) err = inputError('IO_ERROR', io.message, { hint: 'Check the path, its permissions and the free space.', details: { errno: io.code, syscall: io.syscall, ...(io.path ? { path: io.path } : {}) }, cause: err });
+  }
   if (isPackopsError(err)) {
     if (out.json && !out.jsonWritten) {
       out.writeJson({
@@ -114,4 +120,12 @@ function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number
   }
   if (verbose && err instanceof Error && err.stack) out.error(err.stack);
   return ExitCode.internal;
+}
+
+/** Node's system errors from fs calls: `code` like ENOENT/EACCES/ELOOP and the `syscall`. */
+function asSystemFileError(err: unknown): { code: string; syscall: string; path?: string; message: string } | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code) || typeof e.syscall !== 'string') return undefined;
+  return { code: e.code, syscall: e.syscall, ...(typeof e.path === 'string' ? { path: e.path } : {}), message: e.message };
 }
