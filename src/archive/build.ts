@@ -17,6 +17,7 @@ import { tempPathFor } from '../shared/atomic.js';
 import { ExitCode, PackopsError, inputError } from '../shared/errors.js';
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, PackManifest } from '../manifest/types.js';
+import type { OptimiseResult } from '../assets/pipeline.js';
 import { prehash, signMessage, type SecretKey } from '../signing/minisign.js';
 import {
   INTEGRITY_JSON,
@@ -231,7 +232,20 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
     onProgress: (done, total) => options.onProgress?.('assets', done, total),
   });
   if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
-  const source = validation.manifest;
+  return writeCheckedArchive(validation.manifest, optimised, { ...options, sourceDateEpoch });
+}
+
+/**
+ * The archive step alone, for a pack already validated and optimised (release runs those
+ * steps itself and must not run them twice): writes the zip and its signature.
+ */
+export async function writeCheckedArchive(
+  source: PackManifest,
+  optimised: Pick<OptimiseResult, 'lock' | 'outDir'>,
+  options: Pick<BuildOptions, 'secretKey' | 'outDir' | 'cwd' | 'env' | 'sourceDateEpoch' | 'onProgress'>,
+): Promise<BuildResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const sourceDateEpoch = options.sourceDateEpoch ?? sourceDateEpochFrom(options.env ?? process.env);
   const { manifest, variants } = archiveManifest(source, optimised.lock);
   const outDir = resolve(cwd, options.outDir ?? 'dist');
   const zipPath = join(outDir, archiveName(source.slug, source.version));

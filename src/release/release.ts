@@ -135,7 +135,7 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
   emit('assets', 'done', `${optimised.stats.variants} variants, ${optimised.stats.encoded} encoded, ${optimised.stats.cached} from the cache`);
 
   emit('build', 'start');
-  const { archiveManifest, buildArchive, BuildRefusedError } = await import('../archive/build.js');
+  const { archiveManifest, writeCheckedArchive } = await import('../archive/build.js');
   const { archiveName } = await import('../archive/integrity.js');
   const zipPath = join(options.outDir, archiveName(source.slug, source.version));
   const expected = archiveManifest(source, optimised.lock).manifest;
@@ -143,20 +143,14 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
   if (kept) {
     out.archive = { path: zipPath, sigPath: `${zipPath}.minisig`, sha256: kept.sha256, bytes: kept.bytes, status: 'unchanged', keyId: options.secretKey.keyId };
   } else {
-    try {
-      const built = await buildArchive(target, {
-        secretKey: options.secretKey,
-        outDir: options.outDir,
-        cwd: options.cwd,
-        env: options.env,
-        ...(options.cache === false ? { cache: false } : {}),
-      });
-      out.archive = { path: built.zipPath, sigPath: built.sigPath, sha256: built.sha256, bytes: built.bytes, status: 'built', keyId: built.keyId };
-    } catch (err) {
-      // The sources changed between the checks above and the build: report like a check.
-      if (err instanceof BuildRefusedError) return fail('build', err.report.results.flatMap((r) => r.findings));
-      throw err;
-    }
+    // Validation and assets ran above: write the archive from their results, not again.
+    const built = await writeCheckedArchive(source, optimised, {
+      secretKey: options.secretKey,
+      outDir: options.outDir,
+      cwd: options.cwd,
+      env: options.env,
+    });
+    out.archive = { path: built.zipPath, sigPath: built.sigPath, sha256: built.sha256, bytes: built.bytes, status: 'built', keyId: built.keyId };
   }
   emit('build', 'done', out.archive.status === 'unchanged' ? 'unchanged, kept' : `${out.archive.bytes} bytes`);
 
