@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { tempPathFor } from '../shared/atomic.js';
+import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { ExitCode, PackopsError, inputError } from '../shared/errors.js';
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, PackManifest } from '../manifest/types.js';
@@ -205,15 +206,6 @@ export class BuildRefusedError extends PackopsError {
   }
 }
 
-/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it (a decimal count of seconds). */
-export function sourceDateEpochFrom(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.SOURCE_DATE_EPOCH;
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) {
-    throw inputError('SOURCE_DATE_EPOCH_INVALID', `SOURCE_DATE_EPOCH must be a whole number of seconds, not "${raw}".`);
-  }
-  return Number(raw);
-}
 
 export async function buildArchive(target: string, options: BuildOptions): Promise<BuildResult> {
   const cwd = options.cwd ?? process.cwd();

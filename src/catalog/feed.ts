@@ -6,7 +6,8 @@
  */
 import type { AssetType, Category, LockVariant, PackManifest } from '../manifest/types.js';
 import { inputError } from '../shared/errors.js';
-import { compareCodePoints, roundHalfAwayFromZero } from '../shared/money.js';
+import { compareCodePoints, savingsPercent } from '../shared/money.js';
+import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { compareVersions, isSemver } from './version.js';
 
 export const CATALOG_VERSION = 1;
@@ -167,12 +168,8 @@ export function variantSitePath(slug: string, version: string, variantPath: stri
 
 /** SOURCE_DATE_EPOCH (whole seconds since 1970) as the clock, or the real clock. */
 export function clockFromEnv(env: NodeJS.ProcessEnv, fallback: () => Date = () => new Date()): Date {
-  const raw = env.SOURCE_DATE_EPOCH;
-  if (raw === undefined || raw === '') return fallback();
-  if (!/^\d{1,12}$/.test(raw.trim())) {
-    throw inputError('SOURCE_DATE_EPOCH_INVALID', `SOURCE_DATE_EPOCH must be whole seconds since 1970, not "${raw}".`);
-  }
-  return new Date(Number(raw.trim()) * 1000);
+  const seconds = sourceDateEpochFrom(env);
+  return seconds === undefined ? fallback() : new Date(seconds * 1000);
 }
 
 export function utcDay(d: Date): string {
@@ -195,14 +192,6 @@ export function windowStatus(w: FeedAvailability, day: string): 'available' | 'n
   return 'available';
 }
 
-/** savings / total × 100 to one decimal, rounded half away from zero, exact. */
-export function savingsPercent(savingsMinor: number, totalMinor: number): string {
-  if (totalMinor <= 0) return '0.0';
-  const tenths = roundHalfAwayFromZero(BigInt(savingsMinor) * 1000n, BigInt(totalMinor));
-  const sign = tenths < 0n ? '-' : '';
-  const abs = tenths < 0n ? -tenths : tenths;
-  return `${sign}${abs / 10n}.${abs % 10n}`;
-}
 
 export function normaliseBaseUrl(raw: string): string {
   let url: URL;
@@ -347,7 +336,7 @@ export function buildFeed(input: FeedInput): FeedBuild {
       savingsPercent:
         b.savingsPercent !== undefined && /^-?\d{1,3}\.\d$/.test(b.savingsPercent)
           ? b.savingsPercent
-          : savingsPercent(savings, b.individualTotalMinor),
+          : savingsPercent(b.individualTotalMinor, b.priceMinor),
       availability,
     });
   }

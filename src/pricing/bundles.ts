@@ -5,7 +5,7 @@
  * to …99); `createSeasonalBundle` is the roadmap's `create_seasonal_bundle`.
  */
 import { conflictError, inputError } from '../shared/errors.js';
-import { parseDecimal, roundHalfAwayFromZero, type Rational } from '../shared/money.js';
+import { parseDecimal, roundHalfAwayFromZero, savingsPercent, type Rational } from '../shared/money.js';
 import { latestPacks } from '../ledger/catalog.js';
 import type { Ledger } from '../ledger/db.js';
 import type { BundleKind } from '../ledger/schema.js';
@@ -62,14 +62,6 @@ export function charmPrice(minor: number): number {
   return minor % 100 === 99 ? minor : Math.floor((minor - 99) / 100) * 100 + 99;
 }
 
-/** (total − price) / total as a percentage with one decimal, rounded half away from zero. */
-export function savingsPercent(totalMinor: number, priceMinor: number): string {
-  if (totalMinor === 0) return '0.0';
-  const tenths = roundHalfAwayFromZero(BigInt(totalMinor - priceMinor) * 1000n, BigInt(totalMinor));
-  const sign = tenths < 0n ? '-' : '';
-  const a = tenths < 0n ? -tenths : tenths;
-  return `${sign}${a / 10n}.${a % 10n}`;
-}
 
 function utcToday(now: Date): string {
   return now.toISOString().slice(0, 10);

@@ -138,3 +138,15 @@ export function basisPointsToPercent(bps: number): string {
   const a = Math.abs(bps);
   return `${sign}${Math.trunc(a / 100)}.${String(a % 100).padStart(2, '0')}`;
 }
+
+/**
+ * What a bundle saves against its packs' total: (total − price) / total as a percentage with
+ * one decimal, rounded half away from zero, exact ("30.5"). A total of 0 or less saves "0.0".
+ */
+export function savingsPercent(totalMinor: number, priceMinor: number): string {
+  if (totalMinor <= 0) return '0.0';
+  const tenths = roundHalfAwayFromZero(BigInt(totalMinor - priceMinor) * 1000n, BigInt(totalMinor));
+  const sign = tenths < 0n ? '-' : '';
+  const a = absBig(tenths);
+  return `${sign}${a / 10n}.${a % 10n}`;
+}

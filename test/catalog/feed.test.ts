@@ -7,12 +7,12 @@ import {
   buildFeed,
   clockFromEnv,
   latestPerSlug,
-  savingsPercent,
   serialiseFeed,
   windowStatus,
   type RegisteredBundle,
 } from '../../src/catalog/feed.js';
 import { compareVersions } from '../../src/catalog/version.js';
+import { savingsPercent } from '../../src/shared/money.js';
 import { ROOT } from '../helpers/cli.js';
 import { manifest, registered } from './sample.js';
 
@@ -157,9 +157,9 @@ describe('helpers', () => {
   });
 
   it('rounds the savings percentage half away from zero to one decimal', () => {
-    expect(savingsPercent(1097, 3596)).toBe('30.5'); // the roadmap's Animal Kingdom bundle
-    expect(savingsPercent(1, 8)).toBe('12.5');
-    expect(savingsPercent(1, 16)).toBe('6.3'); // 6.25 → 6.3
+    expect(savingsPercent(3596, 2499)).toBe('30.5'); // the roadmap's Animal Kingdom bundle
+    expect(savingsPercent(8, 7)).toBe('12.5');
+    expect(savingsPercent(16, 15)).toBe('6.3'); // 6.25 → 6.3
     expect(savingsPercent(0, 0)).toBe('0.0');
   });
 

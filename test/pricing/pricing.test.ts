@@ -9,8 +9,8 @@ import {
   discountedPrice,
   listBundles,
   parseDiscount,
-  savingsPercent,
 } from '../../src/pricing/bundles.js';
+import { savingsPercent } from '../../src/shared/money.js';
 import { quoteInstitution } from '../../src/pricing/institution.js';
 import { seedLedger } from '../ledger/seed.js';
 

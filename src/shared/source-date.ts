@@ -1,0 +1,16 @@
+/**
+ * SOURCE_DATE_EPOCH, as reproducible-builds.org defines it: a decimal count of seconds since
+ * 1970-01-01 UTC. One parser for every command that honours it (build, catalog publish,
+ * release), so the same value can never pass one step and fail the next.
+ */
+import { inputError } from './errors.js';
+
+export function sourceDateEpochFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === '') return undefined;
+  // At most 12 digits: year 33658 at the latest, so the value stays an exact safe integer.
+  if (!/^\d{1,12}$/.test(raw)) {
+    throw inputError('SOURCE_DATE_EPOCH_INVALID', `SOURCE_DATE_EPOCH must be whole seconds since 1970 (a whole number), not "${raw}".`);
+  }
+  return Number(raw);
+}
