@@ -5,15 +5,15 @@
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
 import type { CommandGroups } from './index.js';
+import { REPORT_FORMATS, type ReportFormat } from '../reporters/index.js';
 
 const PROFILE_CHOICES = ['first-party', 'creator', 'ugc'] as const;
-const FORMAT_CHOICES = ['pretty', 'json', 'github', 'junit', 'sarif'] as const;
 
 interface ValidateFlags {
   profile?: (typeof PROFILE_CHOICES)[number];
   files: boolean;
   strict?: boolean;
-  format: (typeof FORMAT_CHOICES)[number];
+  format: ReportFormat;
   concurrency?: number;
 }
 
@@ -25,7 +25,7 @@ export function register(program: Command, _groups: CommandGroups): void {
     .addOption(new Option('--profile <name>', 'rules to apply (default first-party, or validate.profile in the config)').choices(PROFILE_CHOICES))
     .option('--no-files', 'check the manifests alone, not the asset files')
     .option('--strict', 'warnings fail too (or validate.strict in the config)')
-    .addOption(new Option('--format <format>', 'report format (--json is --format json)').choices(FORMAT_CHOICES).default('pretty'))
+    .addOption(new Option('--format <format>', 'report format (--json is --format json)').choices([...REPORT_FORMATS]).default('pretty'))
     .addOption(new Option('--concurrency <n>', 'packs whose files are checked at once (default: CPU count)').argParser(intOption('--concurrency', 1, 256)))
     .addHelpText(
       'after',
