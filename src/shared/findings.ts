@@ -98,6 +98,11 @@ export const CODES = {
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  // store reports
+  CONSENT_MISSING: 'A store sale that no purchase record (with parental consent) accounts for',
+  REPORT_FORMAT_UNKNOWN: "A file is not the store report the command reads (another store's, or an unknown layout)",
+  REPORT_TOTALS_MISMATCH: "A store report's own totals disagree with its lines",
+  REPORT_TRUNCATED: 'A store report ends before its end (no trailer, an unclosed quote, a cut-off archive)',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
