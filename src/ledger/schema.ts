@@ -147,6 +147,8 @@ export interface SalesTable {
   gross_minor: number;
   store_fee_minor: number;
   tax_minor: number;
+  /** The net as the store reported it when gross, fee and tax are unknown; else null (net = gross − fee − tax). */
+  net_minor: number | null;
   consent_ref: string | null;
   /** HMAC-SHA256 (hex) of family_ref with the ledger's secret; never the raw value. */
   family_hmac: string | null;
@@ -173,7 +175,7 @@ export interface FxRatesTable {
   batch_id: string;
 }
 
-export type ImportKind = 'sales' | 'reviews' | 'rates';
+export type ImportKind = 'sales' | 'reviews' | 'rates' | 'purchases' | 'googleplay' | 'appstore';
 
 export interface ImportBatchesTable {
   id: string;
@@ -224,6 +226,50 @@ export interface StatementsTable {
   created_at: string;
 }
 
+/** The app server's purchase log (§15): what store sales are matched to for consent. */
+export interface PurchasesTable {
+  store: Store;
+  transaction_id: string;
+  kind: SaleKind;
+  /** UTC, ISO 8601 with milliseconds and Z. */
+  occurred_at: string;
+  product: string;
+  country: string;
+  consent_ref: string | null;
+  family_hmac: string;
+  refund_of: string | null;
+  batch_id: string;
+}
+
+/** One imported store file (§15). */
+export interface StoreReportsTable {
+  batch_id: string;
+  store: Store;
+  /** Which report the file is (store, period, currency, region): a corrected file has the same key. */
+  report_key: string;
+  file_sha256: string;
+  file_name: string;
+  /** JSON: the report's totals next to the ledger's. */
+  summary: string;
+  created_at: string;
+}
+
+/** Store money no purchase record accounts for yet (§15: no consent, no payout). */
+export interface ConsentHoldsTable {
+  store: Store;
+  report_key: string;
+  hold_key: string;
+  batch_id: string;
+  line: number;
+  month: string;
+  currency: string;
+  units: number;
+  amount_minor: number;
+  reason: string;
+  released_batch: string | null;
+  created_at: string;
+}
+
 export interface LedgerDB {
   meta: MetaTable;
   creators: CreatorsTable;
@@ -240,6 +286,9 @@ export interface LedgerDB {
   quarantine: QuarantineTable;
   closed_periods: ClosedPeriodsTable;
   statements: StatementsTable;
+  purchases: PurchasesTable;
+  store_reports: StoreReportsTable;
+  consent_holds: ConsentHoldsTable;
 }
 
 export type PackRow = Selectable<PacksTable>;

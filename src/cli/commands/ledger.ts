@@ -9,6 +9,7 @@ import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 import type { Ledger } from '../../ledger/db.js';
+import { usageError } from '../../shared/errors.js';
 
 /**
  * Opens the ledger of `--db`, runs `fn`, closes it; driver errors (locked, not a ledger)
@@ -51,8 +52,95 @@ function printBadRows(ctx: CliContext, file: string, err: unknown): void {
 /** How long an import waits for another process's write transaction (a large file takes a while). */
 const IMPORT_BUSY_TIMEOUT_MS = 120_000;
 
-const IMPORT_KINDS = ['sales', 'reviews', 'rates'] as const;
+const IMPORT_KINDS = ['sales', 'reviews', 'rates', 'purchases', 'googleplay', 'appstore'] as const;
 type ImportKindArg = (typeof IMPORT_KINDS)[number];
+
+function oneFile(kind: string, files: string[]): string {
+  if (files.length !== 1) throw usageError(`ledger import ${kind} takes one file; ${files.length} were given.`);
+  return files[0]!;
+}
+
+async function importPurchaseLog(ctx: CliContext, fileArgs: string[], opts: { quarantine?: boolean }): Promise<void> {
+  const fileArg = oneFile('purchases', fileArgs);
+  const { importPurchases } = await import('../../ledger/stores/purchases.js');
+  const progress = await ctx.out.progress(`Importing purchases from ${fileArg}…`);
+  let summary;
+  try {
+    summary = await withLedger(ctx, (l) => importPurchases(l, ctx.path(fileArg), { quarantine: opts.quarantine ?? false }), { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS });
+  } catch (err) {
+    progress.fail(`Import of ${fileArg} refused; nothing was written.`);
+    if (!ctx.global.json) printBadRows(ctx, fileArg, err);
+    throw err;
+  }
+  progress.succeed(`Imported ${fileArg}.`);
+  const json = { ...summary, file: fileArg };
+  ctx.out.result(json, () =>
+    [
+      `purchases: ${summary.rows} row(s) in ${fileArg}`,
+      `  imported     ${summary.imported}`,
+      `  skipped      ${summary.skipped} (already in the ledger)`,
+      `  quarantined  ${summary.quarantined}`,
+      `  batch        ${summary.batch}`,
+    ].join('\n'),
+  );
+}
+
+function amountsText(amounts: Record<string, number>): string {
+  const parts = Object.entries(amounts).map(([c, a]) => `${a} ${c}`);
+  return parts.length ? ` (${parts.join(', ')} minor units)` : '';
+}
+
+async function importStoreReports(
+  ctx: CliContext,
+  store: 'googleplay' | 'appstore',
+  fileArgs: string[],
+  opts: { quarantine?: boolean; package?: string },
+): Promise<void> {
+  const files = fileArgs.map((f) => ctx.path(f));
+  const progress = await ctx.out.progress(`Importing ${store} reports…`);
+  const onProgress = ({ rows }: { rows: number }) => progress.update(`Importing ${store}: ${rows.toLocaleString('en')} lines`);
+  let summary;
+  try {
+    summary = await withLedger(
+      ctx,
+      async (l) => {
+        if (store === 'googleplay') {
+          const { importGooglePlay } = await import('../../ledger/stores/googleplay.js');
+          const section = ctx.config.googleplay;
+          const configured = typeof section === 'object' && section !== null ? (section as { package?: unknown }).package : undefined;
+          const pkg = opts.package ?? (typeof configured === 'string' ? configured : undefined);
+          return importGooglePlay(l, files, { quarantine: opts.quarantine ?? false, package: pkg, onProgress });
+        }
+        const { importAppStore } = await import('../../ledger/stores/appstore.js');
+        return importAppStore(l, files, { quarantine: opts.quarantine ?? false, onProgress });
+      },
+      { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS },
+    );
+  } catch (err) {
+    progress.fail(`Import refused; nothing was written.`);
+    if (!ctx.global.json) printBadRows(ctx, fileArgs.length === 1 ? fileArgs[0]! : store, err);
+    throw err;
+  }
+  progress.succeed(`Imported ${fileArgs.length} ${store} file(s).`);
+  ctx.out.result(summary, () =>
+    [
+      ...summary.files.map((f) =>
+        [
+          `${store}: ${f.file} (${f.status === 'new' ? 'new report' : f.status === 'again' ? 'imported before' : 'corrects an earlier file'})`,
+          `  ${store === 'googleplay' ? 'orders ' : 'lines  '}      ${f.orders} (${f.rows} line(s) read)`,
+          `  imported     ${f.imported}`,
+          `  skipped      ${f.skipped} (already in the ledger)`,
+          ...(f.released ? [`  released     ${f.released} (consent now on record)`] : []),
+          `  held         ${f.held.count}${amountsText(f.held.amounts)} — consent missing`,
+          ...(store === 'googleplay' ? [`  other apps   ${f.otherApps.rows} row(s) skipped${amountsText(f.otherApps.amounts)}`] : []),
+          ...(f.replaced ? [`  replaced     ${f.replaced} row(s) of the earlier file`] : []),
+          `  report total${amountsText(f.totals.report)}; in the ledger${amountsText(f.totals.ledger)}`,
+        ].join('\n'),
+      ),
+      `  batch        ${summary.batch ?? '(nothing changed)'}`,
+    ].join('\n'),
+  );
+}
 
 export function register(program: Command, groups: CommandGroups): void {
   const ledger = program
@@ -91,8 +179,9 @@ Examples:
     .command('import')
     .description('import a CSV or JSON Lines file of sales (and refunds), reviews or FX rates, in one transaction')
     .addArgument(new Argument('<kind>', 'what the file holds').choices(IMPORT_KINDS))
-    .argument('<file>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed)')
-    .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table')
+    .argument('<file...>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed); googleplay and appstore take several store reports')
+    .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table; for store reports, hold sales without a purchase record instead of refusing the file')
+    .option('--package <name>', 'googleplay: the app\'s package name; rows of other apps are skipped and counted (config: googleplay.package)')
     .addHelpText(
       'after',
       `
@@ -101,6 +190,16 @@ Columns:
            store_fee_minor,tax_minor[,consent_ref,family_ref,refund_of]
   reviews  review_id,pack,rating,reviewed_at
   rates    currency,month,usd_per_unit
+  purchases  store,transaction_id,kind,occurred_at,product,country,family_ref[,consent_ref,refund_of]
+             (the app server's purchase log: who bought, with whose consent)
+  googleplay <earnings.csv|.zip…>  the Google Play earnings report, as downloaded
+  appstore   <report.txt|.txt.gz|.zip…>  App Store Connect financial reports, as downloaded
+
+Store reports are matched to the purchase log: a sale no purchase record accounts for is
+refused (CONSENT_MISSING, exit 3, every one listed), or held with --quarantine and released
+when the purchase log and the same report are imported again. A wrong store's file or an
+unknown layout is REPORT_FORMAT_UNKNOWN; an App Store trailer that disagrees with the lines
+is REPORT_TOTALS_MISMATCH; a file cut short is REPORT_TRUNCATED (all exit 3, nothing written).
 
 One transaction per file: any bad row and nothing is written (exit 3, ROWS_INVALID, every
 bad row listed with its row, column and code), unless --quarantine. Rows already in the
@@ -110,10 +209,22 @@ ledger are skipped, so re-importing a file is a no-op. A row in a closed month i
 Examples:
   $ packops ledger import sales fixtures/ledger/sales-2026-10.csv
   $ packops ledger import sales appstore-2026-10.jsonl --quarantine --json
-  $ packops ledger import rates fixtures/ledger/rates.csv`,
+  $ packops ledger import rates fixtures/ledger/rates.csv
+  $ packops ledger import purchases purchases-2026-10.csv
+  $ packops ledger import googleplay earnings_202610.zip --package com.wondernest.app --json
+  $ packops ledger import appstore 80012345_1026_US.txt 80012345_1026_EU.txt.gz --quarantine`,
     )
     .action(
-      action<[ImportKindArg, string], { quarantine?: boolean }>(async (ctx, [kind, fileArg], opts) => {
+      action<[ImportKindArg, string[]], { quarantine?: boolean; package?: string }>(async (ctx, [kind, fileArgs], opts) => {
+        if (kind === 'googleplay' || kind === 'appstore') {
+          await importStoreReports(ctx, kind, fileArgs, opts);
+          return;
+        }
+        if (kind === 'purchases') {
+          await importPurchaseLog(ctx, fileArgs, opts);
+          return;
+        }
+        const fileArg = oneFile(kind, fileArgs);
         const file = ctx.path(fileArg);
         const { importFile } = await import('../../ledger/import.js');
         const progress = await ctx.out.progress(`Importing ${kind} from ${fileArg}…`);

@@ -1,0 +1,110 @@
+/**
+ * 0210_store_reports (store reports, §15): what importing the stores' own files needs.
+ * - `sales.gross_minor`, `store_fee_minor` and `tax_minor` may be NULL: Apple reports
+ *   proceeds only, so an App Store line's gross, fee and tax are unknown, and
+ *   `sales.net_minor` holds its net as reported (NULL when the three amounts are known:
+ *   the net is then gross − fee − tax). PostgreSQL drops the NOT NULLs in place; SQLite
+ *   cannot, so the table is rebuilt from its own CREATE statement (whatever columns earlier
+ *   migrations added) and its indexes are made again.
+ * - `purchases`: the app server's purchase log (who bought, with whose consent), which
+ *   store sales are matched to.
+ * - `store_reports`: one row per imported store file (its SHA-256 and the report it is, so
+ *   a renamed copy is recognised and a corrected file replaces its predecessor).
+ * - `consent_holds`: store money no purchase record accounts for, held until one does.
+ */
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+
+const UNKNOWN_AMOUNTS = ['gross_minor', 'store_fee_minor', 'tax_minor'] as const;
+
+async function nullableAmounts(db: Kysely<any>): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    for (const column of UNKNOWN_AMOUNTS) {
+      await db.schema.alterTable('sales').alterColumn(column, (c) => c.dropNotNull()).execute();
+    }
+    return;
+  }
+  const table = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'sales'`.execute(db);
+  const create = table.rows[0]?.sql;
+  if (!create) throw new Error('0210_store_reports: the sales table is missing');
+  const indexes = await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = 'sales' and sql is not null`.execute(db);
+  let rebuilt = create.replace(/^create table\s+"?sales"?/i, 'create table "sales_0210"');
+  for (const column of UNKNOWN_AMOUNTS) {
+    const pattern = new RegExp(`("${column}"\\s+integer)\\s+not null`, 'i');
+    if (!pattern.test(rebuilt)) throw new Error(`0210_store_reports: unexpected definition of sales.${column}`);
+    rebuilt = rebuilt.replace(pattern, '$1');
+  }
+  await sql.raw(rebuilt).execute(db);
+  await sql`insert into "sales_0210" select * from "sales"`.execute(db);
+  await sql`drop table "sales"`.execute(db);
+  await sql`alter table "sales_0210" rename to "sales"`.execute(db);
+  for (const index of indexes.rows) await sql.raw(index.sql).execute(db);
+}
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await nullableAmounts(db);
+  await db.schema.alterTable('sales').addColumn('net_minor', 'integer').execute();
+
+  await db.schema
+    .createTable('purchases')
+    .addColumn('store', 'text', (c) => c.notNull())
+    .addColumn('transaction_id', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('occurred_at', 'text', (c) => c.notNull())
+    .addColumn('product', 'text', (c) => c.notNull())
+    .addColumn('country', 'text', (c) => c.notNull())
+    .addColumn('consent_ref', 'text')
+    .addColumn('family_hmac', 'text', (c) => c.notNull())
+    .addColumn('refund_of', 'text')
+    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('purchases_pk', ['store', 'transaction_id'])
+    .execute();
+  // Apple lines are matched to the records of one product and country in a date range, oldest first.
+  await db.schema
+    .createIndex('purchases_match_idx')
+    .on('purchases')
+    .columns(['store', 'product', 'country', 'kind', 'occurred_at'])
+    .execute();
+
+  await db.schema
+    .createTable('store_reports')
+    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('store', 'text', (c) => c.notNull())
+    .addColumn('report_key', 'text', (c) => c.notNull())
+    .addColumn('file_sha256', 'text', (c) => c.notNull())
+    .addColumn('file_name', 'text', (c) => c.notNull())
+    /** JSON: the report's own totals and the ledger's, as the --json summary gave them. */
+    .addColumn('summary', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('store_reports_pk', ['batch_id', 'report_key'])
+    .execute();
+  await db.schema.createIndex('store_reports_key_idx').on('store_reports').columns(['store', 'report_key']).execute();
+  await db.schema.createIndex('store_reports_sha_idx').on('store_reports').column('file_sha256').execute();
+
+  await db.schema
+    .createTable('consent_holds')
+    .addColumn('store', 'text', (c) => c.notNull())
+    .addColumn('report_key', 'text', (c) => c.notNull())
+    /** Google: the ledger transaction id; Apple: `line:<n>` of the report. */
+    .addColumn('hold_key', 'text', (c) => c.notNull())
+    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('line', 'integer', (c) => c.notNull())
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('currency', 'text', (c) => c.notNull())
+    /** Units still held (Apple lines; 1 for a Google transaction). */
+    .addColumn('units', 'integer', (c) => c.notNull())
+    /** The money held, signed minor units of `currency` (negative for a refund). */
+    .addColumn('amount_minor', 'integer', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addColumn('released_batch', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('consent_holds_pk', ['store', 'report_key', 'hold_key'])
+    .execute();
+  await db.schema.createIndex('consent_holds_month_idx').on('consent_holds').columns(['month', 'released_batch']).execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('consent_holds').execute();
+  await db.schema.dropTable('store_reports').execute();
+  await db.schema.dropTable('purchases').execute();
+  await db.schema.alterTable('sales').dropColumn('net_minor').execute();
+}
