@@ -7,17 +7,10 @@ import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../ledger/schema.js';
 import { conflictError, inputError, usageError } from '../shared/errors.js';
 import { compareCodePoints } from '../shared/money.js';
-import {
-  assessTiers,
-  computePayouts,
-  isPeriod,
-  orderTiers,
-  type EngineResult,
-  type OwnerResult,
-  type Period,
-  type Statement,
-  type TierAssessment,
-} from './engine.js';
+import { isPeriod } from '../shared/period.js';
+import { computePayouts } from './engine.js';
+import { assessTiers, orderTiers } from './tiers.js';
+import type { EngineResult, OwnerResult, Period, Statement, TierAssessment } from './types.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
 import { inCloseTransaction } from '../ledger/close-lock.js';
 
