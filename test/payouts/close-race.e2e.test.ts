@@ -8,7 +8,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
-import { importFile } from '../../src/ledger/import.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import { LEDGER_FIXTURES, seedLedger } from '../ledger/seed.js';
 import { writeSalesFile } from '../ledger/generate.js';
 
