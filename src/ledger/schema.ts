@@ -202,6 +202,18 @@ export interface QuarantineTable {
   /** The raw row as JSON (family_ref removed). */
   raw: string;
   created_at: string;
+  /** Store reports (§15): held money, shown by reports and released by a later import. Null otherwise. */
+  store: Store | null;
+  report_key: string | null;
+  hold_key: string | null;
+  /** The report line (row_number may be a unit's ordinal when one line holds several units). */
+  line: number | null;
+  month: string | null;
+  currency: string | null;
+  /** Signed minor units of `currency` (negative for a refund). */
+  amount_minor: number | null;
+  /** The batch whose import matched the row to a purchase record and wrote it to the ledger. */
+  released_batch: string | null;
 }
 
 export interface ClosedPeriodsTable {
@@ -254,22 +266,6 @@ export interface StoreReportsTable {
   created_at: string;
 }
 
-/** Store money no purchase record accounts for yet (§15: no consent, no payout). */
-export interface ConsentHoldsTable {
-  store: Store;
-  report_key: string;
-  hold_key: string;
-  batch_id: string;
-  line: number;
-  month: string;
-  currency: string;
-  units: number;
-  amount_minor: number;
-  reason: string;
-  released_batch: string | null;
-  created_at: string;
-}
-
 export interface LedgerDB {
   meta: MetaTable;
   creators: CreatorsTable;
@@ -288,7 +284,6 @@ export interface LedgerDB {
   statements: StatementsTable;
   purchases: PurchasesTable;
   store_reports: StoreReportsTable;
-  consent_holds: ConsentHoldsTable;
 }
 
 export type PackRow = Selectable<PacksTable>;

@@ -44,8 +44,8 @@ function printBadRows(ctx: CliContext, file: string, err: unknown): void {
   const rows = (err as { details?: { rows?: unknown } }).details?.rows;
   if (!Array.isArray(rows)) return;
   const c = ctx.out.color;
-  for (const r of rows as Array<{ row: number; column: string; code: string; message: string }>) {
-    ctx.out.error(`${file}:${r.row} ${c.dim(r.column)} ${c.red(r.code)} ${r.message}`);
+  for (const r of rows as Array<{ row: number; column: string; code: string; message: string; file?: string }>) {
+    ctx.out.error(`${r.file ?? file}:${r.row} ${c.dim(r.column)} ${c.red(r.code)} ${r.message}`);
   }
 }
 
@@ -60,36 +60,26 @@ function oneFile(kind: string, files: string[]): string {
   return files[0]!;
 }
 
-async function importPurchaseLog(ctx: CliContext, fileArgs: string[], opts: { quarantine?: boolean }): Promise<void> {
-  const fileArg = oneFile('purchases', fileArgs);
-  const { importPurchases } = await import('../../ledger/stores/purchases.js');
-  const progress = await ctx.out.progress(`Importing purchases from ${fileArg}…`);
-  let summary;
-  try {
-    summary = await withLedger(ctx, (l) => importPurchases(l, ctx.path(fileArg), { quarantine: opts.quarantine ?? false }), { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS });
-  } catch (err) {
-    progress.fail(`Import of ${fileArg} refused; nothing was written.`);
-    if (!ctx.global.json) printBadRows(ctx, fileArg, err);
-    throw err;
-  }
-  progress.succeed(`Imported ${fileArg}.`);
-  const json = { ...summary, file: fileArg };
-  ctx.out.result(json, () =>
-    [
-      `purchases: ${summary.rows} row(s) in ${fileArg}`,
-      `  imported     ${summary.imported}`,
-      `  skipped      ${summary.skipped} (already in the ledger)`,
-      `  quarantined  ${summary.quarantined}`,
-      `  batch        ${summary.batch}`,
-    ].join('\n'),
-  );
-}
-
 function amountsText(amounts: Record<string, number>): string {
   const parts = Object.entries(amounts).map(([c, a]) => `${a} ${c}`);
   return parts.length ? ` (${parts.join(', ')} minor units)` : '';
 }
 
+interface ReportJson {
+  file: string;
+  status: 'new' | 'again' | 'corrected';
+  lines: number;
+  transactions: number;
+  imported: number;
+  skipped: number;
+  released: number;
+  replaced: number;
+  held: { count: number; newly: number; amounts: Record<string, number> };
+  otherApps: { rows: number; amounts: Record<string, number> };
+  totals: { report: Record<string, number>; ledger: Record<string, number> };
+}
+
+/** `ledger import googleplay|appstore <file…>`: all files in one transaction, a summary per report. */
 async function importStoreReports(
   ctx: CliContext,
   store: 'googleplay' | 'appstore',
@@ -97,23 +87,21 @@ async function importStoreReports(
   opts: { quarantine?: boolean; package?: string },
 ): Promise<void> {
   const files = fileArgs.map((f) => ctx.path(f));
+  const section = ctx.config.googleplay;
+  const configured = typeof section === 'object' && section !== null ? (section as { package?: unknown }).package : undefined;
+  const pkg = opts.package ?? (typeof configured === 'string' ? configured : undefined);
+  const { importFiles } = await import('../../ledger/import/index.js');
   const progress = await ctx.out.progress(`Importing ${store} reports…`);
-  const onProgress = ({ rows }: { rows: number }) => progress.update(`Importing ${store}: ${rows.toLocaleString('en')} lines`);
-  let summary;
+  let result;
   try {
-    summary = await withLedger(
+    result = await withLedger(
       ctx,
-      async (l) => {
-        if (store === 'googleplay') {
-          const { importGooglePlay } = await import('../../ledger/stores/googleplay.js');
-          const section = ctx.config.googleplay;
-          const configured = typeof section === 'object' && section !== null ? (section as { package?: unknown }).package : undefined;
-          const pkg = opts.package ?? (typeof configured === 'string' ? configured : undefined);
-          return importGooglePlay(l, files, { quarantine: opts.quarantine ?? false, package: pkg, onProgress });
-        }
-        const { importAppStore } = await import('../../ledger/stores/appstore.js');
-        return importAppStore(l, files, { quarantine: opts.quarantine ?? false, onProgress });
-      },
+      (l) =>
+        importFiles(l, store, files, {
+          quarantine: opts.quarantine ?? false,
+          ...(store === 'googleplay' && pkg !== undefined ? { package: pkg } : {}),
+          onProgress: ({ rows }) => progress.update(`Importing ${store}: ${rows.toLocaleString('en')} transactions`),
+        }),
       { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS },
     );
   } catch (err) {
@@ -122,22 +110,36 @@ async function importStoreReports(
     throw err;
   }
   progress.succeed(`Imported ${fileArgs.length} ${store} file(s).`);
-  ctx.out.result(summary, () =>
+  const extra = result.extra as { released: number; held: { count: number; amounts: Record<string, number> }; otherApps: { rows: number; amounts: Record<string, number> }; reports: ReportJson[] };
+  const json = {
+    ok: true as const,
+    kind: store,
+    files: result.files.map((f, i) => ({ ...f, file: fileArgs[i]! })),
+    rows: result.rows,
+    imported: result.imported,
+    skipped: result.skipped,
+    quarantined: result.quarantined,
+    released: extra.released,
+    held: extra.held,
+    otherApps: extra.otherApps,
+    reports: extra.reports,
+  };
+  ctx.out.result(json, () =>
     [
-      ...summary.files.map((f) =>
+      ...extra.reports.map((f) =>
         [
           `${store}: ${f.file} (${f.status === 'new' ? 'new report' : f.status === 'again' ? 'imported before' : 'corrects an earlier file'})`,
-          `  ${store === 'googleplay' ? 'orders ' : 'lines  '}      ${f.orders} (${f.rows} line(s) read)`,
+          `  ${store === 'googleplay' ? 'orders    ' : 'units     '}   ${f.transactions} (${f.lines} line(s) read)`,
           `  imported     ${f.imported}`,
           `  skipped      ${f.skipped} (already in the ledger)`,
           ...(f.released ? [`  released     ${f.released} (consent now on record)`] : []),
-          `  held         ${f.held.count}${amountsText(f.held.amounts)} — consent missing`,
+          `  held         ${f.held.count}${amountsText(f.held.amounts)}: consent missing${f.held.newly ? ` (${f.held.newly} new)` : ''}`,
           ...(store === 'googleplay' ? [`  other apps   ${f.otherApps.rows} row(s) skipped${amountsText(f.otherApps.amounts)}`] : []),
-          ...(f.replaced ? [`  replaced     ${f.replaced} row(s) of the earlier file`] : []),
+          ...(f.replaced ? [`  replaced     ${f.replaced} ledger row(s) of the earlier file`] : []),
           `  report total${amountsText(f.totals.report)}; in the ledger${amountsText(f.totals.ledger)}`,
         ].join('\n'),
       ),
-      `  batch        ${summary.batch ?? '(nothing changed)'}`,
+      `  batch        ${result.files.map((f) => f.batch).join(', ')}`,
     ].join('\n'),
   );
 }
@@ -220,13 +222,9 @@ Examples:
           await importStoreReports(ctx, kind, fileArgs, opts);
           return;
         }
-        if (kind === 'purchases') {
-          await importPurchaseLog(ctx, fileArgs, opts);
-          return;
-        }
         const fileArg = oneFile(kind, fileArgs);
         const file = ctx.path(fileArg);
-        const { importFile } = await import('../../ledger/import.js');
+        const { importFile } = await import('../../ledger/import/index.js');
         const progress = await ctx.out.progress(`Importing ${kind} from ${fileArg}…`);
         let summary;
         try {

@@ -10,7 +10,9 @@
  *   store sales are matched to.
  * - `store_reports`: one row per imported store file (its SHA-256 and the report it is, so
  *   a renamed copy is recognised and a corrected file replaces its predecessor).
- * - `consent_holds`: store money no purchase record accounts for, held until one does.
+ * - `quarantine` gains the columns held store money needs (store, report, hold key, line,
+ *   month, currency, amount, and the batch that released it): a sale no purchase record
+ *   accounts for is quarantined with code CONSENT_MISSING until one does.
  */
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
@@ -80,30 +82,24 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('store_reports_key_idx').on('store_reports').columns(['store', 'report_key']).execute();
   await db.schema.createIndex('store_reports_sha_idx').on('store_reports').column('file_sha256').execute();
 
-  await db.schema
-    .createTable('consent_holds')
-    .addColumn('store', 'text', (c) => c.notNull())
-    .addColumn('report_key', 'text', (c) => c.notNull())
-    /** Google: the ledger transaction id; Apple: `line:<n>` of the report. */
-    .addColumn('hold_key', 'text', (c) => c.notNull())
-    .addColumn('batch_id', 'text', (c) => c.notNull())
-    .addColumn('line', 'integer', (c) => c.notNull())
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    /** Units still held (Apple lines; 1 for a Google transaction). */
-    .addColumn('units', 'integer', (c) => c.notNull())
-    /** The money held, signed minor units of `currency` (negative for a refund). */
-    .addColumn('amount_minor', 'integer', (c) => c.notNull())
-    .addColumn('reason', 'text', (c) => c.notNull())
-    .addColumn('released_batch', 'text')
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('consent_holds_pk', ['store', 'report_key', 'hold_key'])
-    .execute();
-  await db.schema.createIndex('consent_holds_month_idx').on('consent_holds').columns(['month', 'released_batch']).execute();
+  // Held store money lives in the quarantine table (code CONSENT_MISSING), with what a
+  // report needs to show it and an import needs to release it. NULL for other rows.
+  for (const [column, type] of [
+    ['store', 'text'], ['report_key', 'text'], ['hold_key', 'text'], ['line', 'integer'], ['month', 'text'],
+    ['currency', 'text'], ['amount_minor', 'integer'], ['released_batch', 'text'],
+  ] as const) {
+    await db.schema.alterTable('quarantine').addColumn(column, type).execute();
+  }
+  await db.schema.createIndex('quarantine_holds_idx').on('quarantine').columns(['store', 'report_key', 'hold_key']).execute();
+  await db.schema.createIndex('quarantine_month_idx').on('quarantine').columns(['month', 'code']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('consent_holds').execute();
+  await db.schema.dropIndex('quarantine_month_idx').execute();
+  await db.schema.dropIndex('quarantine_holds_idx').execute();
+  for (const column of ['released_batch', 'amount_minor', 'currency', 'month', 'line', 'hold_key', 'report_key', 'store']) {
+    await db.schema.alterTable('quarantine').dropColumn(column).execute();
+  }
   await db.schema.dropTable('store_reports').execute();
   await db.schema.dropTable('purchases').execute();
   await db.schema.alterTable('sales').dropColumn('net_minor').execute();
