@@ -144,9 +144,10 @@ export interface SalesTable {
   bundle_slug: string | null;
   country: string;
   currency: string;
-  gross_minor: number;
-  store_fee_minor: number;
-  tax_minor: number;
+  /** Null when the store does not report it (App Store lines: proceeds only; net_minor holds the net). */
+  gross_minor: number | null;
+  store_fee_minor: number | null;
+  tax_minor: number | null;
   /** The net as the store reported it when gross, fee and tax are unknown; else null (net = gross − fee − tax). */
   net_minor: number | null;
   consent_ref: string | null;

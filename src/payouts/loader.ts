@@ -158,27 +158,26 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
       'gross_minor',
       'store_fee_minor',
       'tax_minor',
+      'net_minor',
       eb.fn.countAll<number>().as('n'),
     ])
     .where('month', '=', period)
     .where('kind', '=', 'sale')
-    .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .execute();
   for (const r of saleRows) {
     groups.push({
       kind: 'sale',
       product: productOf(r),
       currency: r.currency,
-      grossMinor: BigInt(r.gross_minor),
-      feeMinor: BigInt(r.store_fee_minor),
-      taxMinor: BigInt(r.tax_minor),
+      ...amountsOf(r),
       count: Number(r.n),
     });
   }
 
   const refunds = await db
     .selectFrom('sales')
-    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .where('month', '=', period)
     .where('kind', '=', 'refund')
     .execute();
@@ -191,7 +190,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
   const history = new Map<string, Array<{ at: string; id: string; gross: bigint }>>();
   const allRefunds = await db
     .selectFrom('sales')
-    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'gross_minor'])
+    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'gross_minor', 'net_minor'])
     .where('kind', '=', 'refund')
     .where('month', '<=', period)
     .execute();
@@ -199,7 +198,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     const key = saleKey(r.store, r.refund_of);
     if (!wanted.has(key) || r.occurred_at >= end) continue;
     const list = history.get(key) ?? [];
-    list.push({ at: r.occurred_at, id: r.transaction_id, gross: BigInt(r.gross_minor) });
+    list.push({ at: r.occurred_at, id: r.transaction_id, gross: refundBasis(r) });
     history.set(key, list);
   }
   const saleGross = new Map<string, bigint>();
@@ -211,12 +210,12 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     for (let i = 0; i < list.length; i += 500) {
       const rows = await db
         .selectFrom('sales')
-        .select(['store', 'transaction_id', 'gross_minor'])
+        .select(['store', 'transaction_id', 'gross_minor', 'net_minor'])
         .where('store', '=', store as SalesTable['store'])
         .where('transaction_id', 'in', list.slice(i, i + 500))
         .where('kind', '=', 'sale')
         .execute();
-      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), BigInt(s.gross_minor));
+      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), refundBasis(s));
     }
   }
   const grouped = new Map<string, TxGroup>();
@@ -229,11 +228,11 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
       if (h.id === r.transaction_id) break;
       before += h.gross;
     }
-    const after = before + BigInt(r.gross_minor);
+    const after = before + refundBasis(r);
     // A partial refund counts as a unit only when it completes the refund of its sale.
     const completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;
     const product = productOf(r);
-    const gk = [product.kind, product.slug, r.currency, r.gross_minor, r.store_fee_minor, r.tax_minor, completes].join('\u0000');
+    const gk = [product.kind, product.slug, r.currency, r.gross_minor, r.store_fee_minor, r.tax_minor, r.net_minor, completes].join('\u0000');
     const g = grouped.get(gk);
     if (g) g.count += 1;
     else {
@@ -241,9 +240,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
         kind: 'refund',
         product,
         currency: r.currency,
-        grossMinor: BigInt(r.gross_minor),
-        feeMinor: BigInt(r.store_fee_minor),
-        taxMinor: BigInt(r.tax_minor),
+        ...amountsOf(r),
         count: 1,
         completes,
       });
@@ -251,6 +248,22 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
   }
   groups.push(...grouped.values());
   return groups;
+}
+
+/**
+ * A row's amounts for the engine: gross, fee and tax, or, when the store reported only the
+ * net (App Store: gross, fee and tax NULL), that net.
+ */
+function amountsOf(r: { gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null; net_minor: number | null }): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
+  if (r.gross_minor === null || r.store_fee_minor === null || r.tax_minor === null) {
+    return { grossMinor: 0n, feeMinor: 0n, taxMinor: 0n, netMinor: BigInt(r.net_minor ?? 0) };
+  }
+  return { grossMinor: BigInt(r.gross_minor), feeMinor: BigInt(r.store_fee_minor), taxMinor: BigInt(r.tax_minor) };
+}
+
+/** What a refund is measured against its sale by: the gross, or the net where only the net is known. */
+function refundBasis(r: { gross_minor: number | null; net_minor: number | null }): bigint {
+  return BigInt(r.gross_minor ?? r.net_minor ?? 0);
 }
 
 function productOf(r: { product_kind: string; pack_slug: string | null; bundle_slug: string | null }): TxGroup['product'] {
