@@ -113,12 +113,16 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
       input.format = 'googleplay-earnings';
       await identifyReport(ctx, 'googleplay', report, sha256);
       const holds = await openHolds(ctx.trx, 'googleplay', report.key);
+      // Sales first, then refunds: a refund may come before its sale in the file.
       let chunk: SourceRecord[] = [];
-      for (const tx of txs.values()) {
-        chunk.push({ row: tx.firstLine, cells: [tx, report, holds] });
-        if (chunk.length >= CHUNK) {
-          yield chunk;
-          chunk = [];
+      for (const kind of ['sale', 'refund'] as const) {
+        for (const tx of txs.values()) {
+          if (tx.kind !== kind) continue;
+          chunk.push({ row: tx.firstLine, cells: [tx, report, holds] });
+          if (chunk.length >= CHUNK) {
+            yield chunk;
+            chunk = [];
+          }
         }
       }
       if (chunk.length) yield chunk;

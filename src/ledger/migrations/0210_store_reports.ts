@@ -30,11 +30,14 @@ async function nullableAmounts(db: Kysely<any>): Promise<void> {
   if (!create) throw new Error('0210_store_reports: the sales table is missing');
   const indexes = await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = 'sales' and sql is not null`.execute(db);
   let rebuilt = create.replace(/^create table\s+"?sales"?/i, 'create table "sales_0210"');
+  let changed = 0;
   for (const column of UNKNOWN_AMOUNTS) {
     const pattern = new RegExp(`("${column}"\\s+integer)\\s+not null`, 'i');
-    if (!pattern.test(rebuilt)) throw new Error(`0210_store_reports: unexpected definition of sales.${column}`);
+    if (pattern.test(rebuilt)) changed++;
     rebuilt = rebuilt.replace(pattern, '$1');
   }
+  // Already nullable (this migration was undone and is run again): nothing to rebuild.
+  if (changed === 0) return;
   await sql.raw(rebuilt).execute(db);
   await sql`insert into "sales_0210" select * from "sales"`.execute(db);
   await sql`drop table "sales"`.execute(db);
