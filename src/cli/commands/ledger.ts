@@ -3,36 +3,46 @@
  * `creators import` and `catalog add`. Each opens the ledger (migrating a new or old
  * file), runs the domain function and prints its summary. Domain modules load lazily.
  */
-import { existsSync } from 'node:fs';
 import { Argument, type Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 import type { Ledger } from '../../ledger/db.js';
 
+/** How many times a command whose transaction lost a serialization race or a deadlock is run again. */
+const RETRIES = 3;
+
 /**
- * Opens the ledger of `--db`, runs `fn`, closes it; driver errors (locked, not a ledger)
- * become ledger codes. Commands that only read a ledger pass `mustExist` (the hint to show):
- * a missing file is then PATH_NOT_FOUND (exit 3) instead of a new, empty ledger.
+ * Opens the ledger of `--db`, runs `fn`, closes it; driver errors (locked, not a ledger,
+ * unreachable server) become ledger codes. Commands that only read a ledger pass
+ * `mustExist` (the hint to show): a location without a ledger is then PATH_NOT_FOUND
+ * (exit 3) instead of a new, empty ledger. On PostgreSQL a serialization failure or
+ * deadlock rolls the transaction back and `fn` runs again (a few times, then LEDGER_BUSY).
  */
 export async function withLedger<T>(
   ctx: CliContext,
   fn: (ledger: Ledger) => Promise<T>,
   options: { busyTimeoutMs?: number; mustExist?: string } = {},
 ): Promise<T> {
-  const { openLedger, mapLedgerError, resolveLedgerLocation } = await import('../../ledger/db.js');
-  if (options.mustExist !== undefined) {
-    const file = resolveLedgerLocation(ctx.global.db, ctx.cwd);
-    if (file !== ':memory:' && !existsSync(file)) {
-      const { inputError } = await import('../../shared/errors.js');
-      throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, { hint: options.mustExist, details: { path: file } });
-    }
-  }
-  const ledger = await openLedger(ctx.global.db, { busyTimeoutMs: options.busyTimeoutMs });
+  const { openLedger } = await import('../../ledger/db.js');
+  const ledger = await openLedger(ctx.global.db, { busyTimeoutMs: options.busyTimeoutMs, mustExist: options.mustExist, cwd: ctx.cwd });
   try {
-    return await fn(ledger);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(ledger);
+      } catch (err) {
+        if (ledger.dialect === 'postgres' && attempt < RETRIES) {
+          const { isRetryable } = await import('../../ledger/pg.js');
+          if (isRetryable(err) && !ledger.pg?.lostWith()) {
+            await new Promise((r) => setTimeout(r, 50 * attempt + Math.floor(Math.random() * 50)));
+            continue;
+          }
+        }
+        throw err;
+      }
+    }
   } catch (err) {
-    throw mapLedgerError(err, ledger.location);
+    throw ledger.mapError(err);
   } finally {
     await ledger.close();
   }
