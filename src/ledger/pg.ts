@@ -140,7 +140,8 @@ export class LedgerPostgresDialect extends PostgresDialect {
     super({ pool: singleClientPool(session) as never });
   }
   override createDriver(): Driver {
-    return new LockingPostgresDriver({ pool: singleClientPool(this.session) as never });
+    // pg-cursor lets `.stream()` read a large table in pages (ledger copy).
+    return new LockingPostgresDriver({ pool: singleClientPool(this.session) as never, cursor: require('pg-cursor') });
   }
 }
 
