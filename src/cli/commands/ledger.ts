@@ -168,6 +168,60 @@ Examples:
       }),
     );
 
+  ledger
+    .command('copy')
+    .description('copy a whole ledger into an empty one (SQLite ⇄ PostgreSQL), in one transaction, proven by row counts and digests')
+    .argument('<from>', 'the ledger to copy: a SQLite file or a postgres:// URL')
+    .argument('<to>', 'an empty ledger: a new SQLite file or an empty PostgreSQL database')
+    .addHelpText(
+      'after',
+      `
+Every table is copied, closed statements and the family HMAC secret included, in one
+transaction on the target. Before it commits, every table is read back in a fixed order and
+its row count and SHA-256 digest compared with the source's; any difference and nothing is
+kept (LEDGER_COPY_MISMATCH, exit 4). A target that already holds rows is refused
+(LEDGER_NOT_EMPTY, exit 4). The source must be at this packops's migrations
+(LEDGER_OUTDATED: run \`packops ledger migrate --db <from>\` first).
+
+Examples:
+  $ packops ledger copy ./packops.db postgres://packops@db.internal/ledger
+  $ packops ledger copy postgres://packops@db.internal/ledger backup.db --json`,
+    )
+    .action(
+      action<[string, string], Record<string, never>>(async (ctx, [fromArg, toArg]) => {
+        const { openLedger } = await import('../../ledger/db.js');
+        const { parseLedgerLocation } = await import('../../ledger/location.js');
+        const { copyLedger } = await import('../../ledger/copy.js');
+        const { existsSync, rmSync } = await import('node:fs');
+        const target = parseLedgerLocation(toArg, ctx.cwd);
+        // A SQLite target this command creates is removed again if the copy is refused.
+        const newFile = target.kind === 'sqlite' && target.file !== ':memory:' && !existsSync(target.file) ? target.file : undefined;
+        const source = await openLedger(fromArg, { migrate: false, mustExist: 'Check <from>: it must name an existing ledger.', cwd: ctx.cwd });
+        let result;
+        try {
+          const dest = await openLedger(toArg, { cwd: ctx.cwd });
+          try {
+            result = await copyLedger(source, dest).catch((err: unknown) => {
+              throw source.pg?.lostWith() ? source.mapError(err) : dest.mapError(source.mapError(err));
+            });
+          } finally {
+            await dest.close();
+          }
+        } catch (err) {
+          if (newFile) for (const f of [newFile, `${newFile}-wal`, `${newFile}-shm`]) rmSync(f, { force: true });
+          throw err;
+        } finally {
+          await source.close();
+        }
+        ctx.out.result(result, () =>
+          [
+            `Copied ${result.from} → ${result.to}: ${result.rows} row(s), every table's count and digest verified.`,
+            ...result.tables.map((t) => `  ${t.table.padEnd(22)} ${String(t.rows).padStart(9)}  ${t.sha256}`),
+          ].join('\n'),
+        );
+      }),
+    );
+
   groups.creators
     .command('import')
     .description('import creators and collaborations (member shares summing to 100); re-import updates')
