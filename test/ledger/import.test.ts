@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 import { ledgerAt } from '../helpers/ledgers.js';
 import type { Ledger } from '../../src/ledger/db.js';
-import { importFile } from '../../src/ledger/import.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import { count, LEDGER_FIXTURES, refusal, seedLedger } from './seed.js';
 import { SALES_HEADER } from './generate.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
 import { ledgerAt, ON_POSTGRES, rawQuery } from '../helpers/ledgers.js';
-import { importFile } from '../../src/ledger/import.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import { LEDGER_FIXTURES, seedLedger } from './seed.js';
 import { writeSalesFile } from './generate.js';
 
