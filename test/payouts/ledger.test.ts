@@ -1,6 +1,5 @@
 // The loader, report, tiers and close against a real SQLite ledger (the ledger's schema
 // and migrations), with the STORY month-end worked out by hand below.
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/db.js';

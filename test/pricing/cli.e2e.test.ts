@@ -1,6 +1,5 @@
 // Spawned-CLI tests of bundles create|seasonal|list and price institution.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ledgerAt } from '../helpers/ledgers.js';
 import { seedLedger } from '../ledger/seed.js';

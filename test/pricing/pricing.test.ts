@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 import { ledgerAt } from '../helpers/ledgers.js';
 import type { Ledger } from '../../src/ledger/db.js';
