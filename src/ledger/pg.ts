@@ -162,7 +162,7 @@ function isUnreachable(err: unknown): boolean {
   const code = errnoCode(err);
   if (code && (UNREACHABLE_ERRNO.has(code) || UNREACHABLE_SQLSTATE.test(code))) return true;
   const message = (err as Error)?.message ?? '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|not queryable|timeout expired/i.test(message);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|not queryable|timeout expired|does not support SSL|self[- ]signed certificate|certificate|Hostname\/IP does not match/i.test(message);
 }
 
 /** Driver errors as ledger codes; the message names host, port and database, never the password. */

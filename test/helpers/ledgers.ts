@@ -76,7 +76,9 @@ export async function rawQuery<T = Record<string, unknown>>(location: string, te
   const db = new BetterSqlite3(location);
   try {
     const stmt = db.prepare(text);
-    return stmt.reader ? (stmt.all(...params) as T[]) : [];
+    if (stmt.reader) return stmt.all(...params) as T[];
+    stmt.run(...params);
+    return [];
   } finally {
     db.close();
   }

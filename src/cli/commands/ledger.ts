@@ -67,7 +67,7 @@ type ImportKindArg = (typeof IMPORT_KINDS)[number];
 export function register(program: Command, groups: CommandGroups): void {
   const ledger = program
     .command('ledger')
-    .description('create or upgrade the ledger; import sales, refunds, reviews and FX rates');
+    .description('create, upgrade or copy the ledger; import sales, refunds, reviews and FX rates');
 
   ledger
     .command('migrate')
@@ -76,12 +76,14 @@ export function register(program: Command, groups: CommandGroups): void {
       'after',
       `
 Every command that uses the ledger migrates it itself; run this to create one up front
-or to upgrade it deliberately. Codes: LEDGER_TOO_NEW (exit 4), LEDGER_UNSUPPORTED
-(a postgres:// URL, exit 3), LEDGER_UNREADABLE (not a ledger, exit 3).
+or to upgrade it deliberately. --db takes a SQLite path or a postgres:// URL (libpq syntax;
+PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE fill the gaps). Codes:
+LEDGER_TOO_NEW (exit 4), LEDGER_UNSUPPORTED (a URL packops cannot use, exit 3),
+LEDGER_UNREADABLE (not a ledger, exit 3), LEDGER_UNREACHABLE (server down, exit 3).
 
 Examples:
   $ packops ledger migrate --db finance/packops.db
-  $ packops ledger migrate --json`,
+  $ packops ledger migrate --db postgres://packops@db.internal/ledger --json`,
     )
     .action(
       action(async (ctx) => {
