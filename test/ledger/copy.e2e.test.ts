@@ -66,7 +66,7 @@ describe('packops ledger copy', () => {
     const b = await on(src, ['ledger', 'copy', copy, back, '--json']);
     expect(b.code, b.stderr).toBe(0);
     expect(b.json().tables).toEqual(doc.tables);
-  });
+  }, 120_000);
 
   it('every report read from the copy is byte-identical to the original', async () => {
     const both = async (args: string[], env: Record<string, string | undefined> = {}) => {
@@ -90,7 +90,7 @@ describe('packops ledger copy', () => {
     const feed = readFileSync(join(ws.dir, 'site-b', 'catalog.json'), 'utf8');
     expect(feed).toBe(readFileSync(join(ws.dir, 'site-a', 'catalog.json'), 'utf8'));
     expect(JSON.parse(feed).packs).toHaveLength(4);
-  });
+  }, 240_000);
 
   it('a source without a ledger is PATH_NOT_FOUND; the same ledger twice is a usage error', async () => {
     const none = await on(src, ['ledger', 'copy', join(ws.dir, 'nothing.db'), join(ws.dir, 'x.db'), '--json']);
