@@ -17,6 +17,7 @@ import {
   type Period,
   type Statement,
   type TierAssessment,
+  type TierDef,
 } from './engine.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
 
@@ -226,14 +227,19 @@ export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promis
   return {
     ok: true,
     period,
-    tiers: orderTiers(snapshot.tiers).map((t) => ({
-      name: t.name,
-      minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
-      sharePercent: t.sharePercent,
-      bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
-    })),
+    tiers: tierTable(snapshot.tiers),
     creators: toPlain(creators),
   };
+}
+
+/** The tier definitions as reports print them, lowest first. */
+export function tierTable(tiers: readonly TierDef[]): TiersReport['tiers'] {
+  return orderTiers(tiers).map((t) => ({
+    name: t.name,
+    minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
+    sharePercent: t.sharePercent,
+    bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
+  }));
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -98,6 +98,9 @@ export const CODES = {
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  // statements (pages)
+  CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
+  STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
