@@ -8,7 +8,8 @@
 import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../../ledger/schema.js';
 import { compareCodePoints, parseDecimal } from '../../shared/money.js';
-import { addMonths, convertToUsdCents, type Period } from '../engine.js';
+import { addMonths, type Period } from '../../shared/period.js';
+import { convertToUsdCents } from '../engine.js';
 import { loadSnapshot } from '../loader.js';
 import { payoutReport, tierTable, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
 

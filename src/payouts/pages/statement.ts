@@ -8,7 +8,7 @@ import { barChart } from '../../pages/chart.js';
 import { canonicalJson, sha256Hex } from '../../pages/digest.js';
 import { html, raw, type Raw } from '../../pages/escape.js';
 import { renderPage } from '../../pages/shell.js';
-import { addMonths } from '../engine.js';
+import { addMonths } from '../../shared/period.js';
 import { parseDecimal } from '../../shared/money.js';
 import type { StatementDoc } from '../report.js';
 import { figure, money, pageHeader, PAGES_CSS, percent, plural, section, shortMonth, statusText, type PagesDoc } from './common.js';

@@ -8,7 +8,7 @@ import { barChart } from '../../pages/chart.js';
 import { canonicalJson, sha256Hex } from '../../pages/digest.js';
 import { html, type Raw } from '../../pages/escape.js';
 import { renderPage } from '../../pages/shell.js';
-import { addMonths } from '../engine.js';
+import { addMonths } from '../../shared/period.js';
 import { figure, money, pageHeader, PAGES_CSS, plural, section, shortMonth, statusText, type PagesDoc } from './common.js';
 import { genericBlock } from './generic.js';
 
