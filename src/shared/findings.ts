@@ -97,11 +97,17 @@ export const CODES = {
   PERIOD_CLOSED: 'The period is closed',
   FX_RATE_MISSING: 'No exchange rate for a currency and month',
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
+  LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',
+  LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
+  LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
+  // statements (pages)
+  CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
+  STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
   // store reports
   CONSENT_MISSING: 'A store sale that no purchase record (with parental consent) accounts for',
   REPORT_FORMAT_UNKNOWN: "A file is not the store report the command reads (another store's, or an unknown layout)",
