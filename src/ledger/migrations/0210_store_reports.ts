@@ -14,12 +14,13 @@
  *   month, currency, amount, and the batch that released it): a sale no purchase record
  *   accounts for is quarantined with code CONSENT_MISSING until one does.
  */
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { int, isPostgres, text } from './types.js';
 
 const UNKNOWN_AMOUNTS = ['gross_minor', 'store_fee_minor', 'tax_minor'] as const;
 
 async function nullableAmounts(db: Kysely<any>): Promise<void> {
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(db)) {
     for (const column of UNKNOWN_AMOUNTS) {
       await db.schema.alterTable('sales').alterColumn(column, (c) => c.dropNotNull()).execute();
     }
@@ -47,20 +48,20 @@ async function nullableAmounts(db: Kysely<any>): Promise<void> {
 
 export async function up(db: Kysely<any>): Promise<void> {
   await nullableAmounts(db);
-  await db.schema.alterTable('sales').addColumn('net_minor', 'integer').execute();
+  await db.schema.alterTable('sales').addColumn('net_minor', int(db)).execute();
 
   await db.schema
     .createTable('purchases')
-    .addColumn('store', 'text', (c) => c.notNull())
-    .addColumn('transaction_id', 'text', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('occurred_at', 'text', (c) => c.notNull())
-    .addColumn('product', 'text', (c) => c.notNull())
-    .addColumn('country', 'text', (c) => c.notNull())
-    .addColumn('consent_ref', 'text')
-    .addColumn('family_hmac', 'text', (c) => c.notNull())
-    .addColumn('refund_of', 'text')
-    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('store', text(db), (c) => c.notNull())
+    .addColumn('transaction_id', text(db), (c) => c.notNull())
+    .addColumn('kind', text(db), (c) => c.notNull())
+    .addColumn('occurred_at', text(db), (c) => c.notNull())
+    .addColumn('product', text(db), (c) => c.notNull())
+    .addColumn('country', text(db), (c) => c.notNull())
+    .addColumn('consent_ref', text(db))
+    .addColumn('family_hmac', text(db), (c) => c.notNull())
+    .addColumn('refund_of', text(db))
+    .addColumn('batch_id', text(db), (c) => c.notNull())
     .addPrimaryKeyConstraint('purchases_pk', ['store', 'transaction_id'])
     .execute();
   // Apple lines are matched to the records of one product and country in a date range, oldest first.
@@ -72,14 +73,14 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('store_reports')
-    .addColumn('batch_id', 'text', (c) => c.notNull())
-    .addColumn('store', 'text', (c) => c.notNull())
-    .addColumn('report_key', 'text', (c) => c.notNull())
-    .addColumn('file_sha256', 'text', (c) => c.notNull())
-    .addColumn('file_name', 'text', (c) => c.notNull())
+    .addColumn('batch_id', text(db), (c) => c.notNull())
+    .addColumn('store', text(db), (c) => c.notNull())
+    .addColumn('report_key', text(db), (c) => c.notNull())
+    .addColumn('file_sha256', text(db), (c) => c.notNull())
+    .addColumn('file_name', text(db), (c) => c.notNull())
     /** JSON: the report's own totals and the ledger's, as the --json summary gave them. */
-    .addColumn('summary', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('summary', text(db), (c) => c.notNull())
+    .addColumn('created_at', text(db), (c) => c.notNull())
     .addPrimaryKeyConstraint('store_reports_pk', ['batch_id', 'report_key'])
     .execute();
   await db.schema.createIndex('store_reports_key_idx').on('store_reports').columns(['store', 'report_key']).execute();
@@ -88,8 +89,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Held store money lives in the quarantine table (code CONSENT_MISSING), with what a
   // report needs to show it and an import needs to release it. NULL for other rows.
   for (const [column, type] of [
-    ['store', 'text'], ['report_key', 'text'], ['hold_key', 'text'], ['line', 'integer'], ['month', 'text'],
-    ['currency', 'text'], ['amount_minor', 'integer'], ['released_batch', 'text'],
+    ['store', text(db)], ['report_key', text(db)], ['hold_key', text(db)], ['line', int(db)], ['month', text(db)],
+    ['currency', text(db)], ['amount_minor', int(db)], ['released_batch', text(db)],
   ] as const) {
     await db.schema.alterTable('quarantine').addColumn(column, type).execute();
   }
