@@ -5,6 +5,7 @@
  * WAL, foreign keys and a busy timeout let two processes share one file.
  */
 import { existsSync, statSync } from 'node:fs';
+import { fileKind } from '../shared/input.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
@@ -93,8 +94,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function openLedger(location: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
   const file = resolveLedgerLocation(location);
   if (file !== ':memory:') {
-    if (existsSync(file) && statSync(file).isDirectory()) {
-      throw inputError('LEDGER_UNREADABLE', `${file} is a directory, not a ledger file.`);
+    // A FIFO, device, socket or folder is refused before SQLite opens it (which would
+    // hang on a FIFO or fail deep inside the driver).
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info !== undefined && !info.isFile()) {
+      throw inputError('LEDGER_UNREADABLE', `${file} is ${fileKind(info)}, not a ledger file.`, {
+        hint: 'Check --db: it must name a packops SQLite ledger (or a new file to create).',
+      });
     }
     if (!existsSync(dirname(file))) {
       throw inputError('PATH_NOT_FOUND', `The folder for the ledger ${file} does not exist.`, {
