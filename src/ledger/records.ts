@@ -61,7 +61,19 @@ export function specColumns(spec: ColumnSpec): string[] {
  * header or CSV quoting is an input error.
  */
 export async function* readChunks(file: string, options: ReadOptions & { chunkSize: number }): AsyncGenerator<SourceRecord[]> {
-  const stream = createReadStream(file, { highWaterMark: options.readSize ?? 1 << 20 });
+  yield* readRecords(file, createReadStream(file, { highWaterMark: options.readSize ?? 1 << 20 }), options);
+}
+
+/**
+ * The same over any byte stream (a file, an entry of a container, decoded text): `name`
+ * is what messages call it. Importers that read containers hand their bytes in here.
+ */
+export async function* readRecords(
+  name: string,
+  stream: Readable,
+  options: Omit<ReadOptions, 'readSize'> & { chunkSize: number },
+): AsyncGenerator<SourceRecord[]> {
+  const file = name;
   if (options.format === 'csv') {
     yield* readCsv(file, stream, options.columns, options.chunkSize, options.onChunk);
     return;

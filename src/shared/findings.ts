@@ -3,6 +3,7 @@
  * reporters in src/cli/reporters turn the same findings into pretty, JSON, GitHub,
  * JUnit or SARIF output. Codes are a stable contract (PRODUCT.md §11): never rename.
  */
+import { own } from './lookup.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -103,11 +104,17 @@ export const CODES = {
   INPUT_TOO_LARGE: 'An input file (or one line or record of it) is larger than packops reads',
   OUTPUT_NOT_REGULAR: 'An output path names an existing device node, FIFO or socket, which packops never replaces',
   OUTPUT_UNWRITABLE: 'An output folder or file cannot be made or written (a file in the way, a link out of the folder, /proc, no permission)',
+  // catalog inputs
+  MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
+  BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
+  // statements (pages)
+  CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
+  STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
 
 /** Title of a code; domains may add codes of their own, which fall back to the code. */
 export function codeTitle(code: string): string {
-  return (CODES as Record<string, string>)[code] ?? code;
+  return own<string>(CODES, code) ?? code;
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 import type { Ledger } from '../../src/ledger/db.js';
-import { importFile } from '../../src/ledger/import.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import { count, LEDGER_FIXTURES, refusal, seedLedger } from './seed.js';
 import { SALES_HEADER } from './generate.js';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
-import { importFile } from '../../src/ledger/import.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import { LEDGER_FIXTURES, seedLedger } from './seed.js';
 import { writeSalesFile } from './generate.js';
 

@@ -115,7 +115,7 @@ Examples:
     .action(
       action<[ImportKindArg, string], { quarantine?: boolean }>(async (ctx, [kind, fileArg], opts) => {
         const file = ctx.path(fileArg);
-        const { importFile } = await import('../../ledger/import.js');
+        const { importFile } = await import('../../ledger/import/index.js');
         const progress = await ctx.out.progress(`Importing ${kind} from ${fileArg}…`);
         let summary;
         try {

@@ -1,0 +1,56 @@
+/**
+ * `ledger import <kind>`: the importers by kind, over the one pipeline (pipeline.ts). A new
+ * importer is a file exporting an `Importer<P>` and one line in IMPORTERS.
+ */
+import type { Ledger } from '../db.js';
+import type { FileFormat } from '../records.js';
+import type { ImportKind } from '../schema.js';
+import { runImport, type Importer, type ImportResult, type RunOptions } from './pipeline.js';
+import { ratesImporter } from './rates.js';
+import { reviewsImporter } from './reviews.js';
+import { salesImporter } from './sales.js';
+
+export { canonicalDecimal } from './rates.js';
+export { SALE_KINDS, STORES } from './sales.js';
+export type { FileSummary, ImportInput, ImportResult, Importer, Item, ReportedProblem, RunOptions } from './pipeline.js';
+export { runImport } from './pipeline.js';
+
+/** Makes the importer of a kind for one import (importers keep per-import state). */
+export const IMPORTERS: { readonly [K in ImportKind]: (ledger: Ledger) => Promise<Importer<any>> } = {
+  sales: async (ledger) => salesImporter(await ledger.familySecret()),
+  reviews: async () => reviewsImporter(),
+  rates: async () => ratesImporter(),
+};
+
+export type ImportOptions = RunOptions;
+
+/** One file's import, as `ledger import sales|reviews|rates` reports it. */
+export interface ImportSummary {
+  ok: true;
+  kind: ImportKind;
+  file: string;
+  format: FileFormat;
+  batch: string;
+  sha256: string;
+  rows: number;
+  imported: number;
+  skipped: number;
+  quarantined: number;
+  /** Rates whose stored value in an open month was replaced. */
+  updated: number;
+}
+
+/** Imports several files of one kind in one transaction (one batch each). */
+export async function importFiles(ledger: Ledger, kind: ImportKind, files: readonly string[], options: RunOptions = {}): Promise<ImportResult> {
+  return runImport(ledger, await IMPORTERS[kind](ledger), files, options);
+}
+
+/** Imports one file; throws ROWS_INVALID (exit 3) or PERIOD_CLOSED (exit 4) and writes nothing on failure. */
+export async function importFile(ledger: Ledger, kind: ImportKind, file: string, options: RunOptions = {}): Promise<ImportSummary> {
+  const r = await importFiles(ledger, kind, [file], options);
+  const f = r.files[0]!;
+  return {
+    ok: true, kind, file, format: f.format as FileFormat, batch: f.batch, sha256: f.sha256,
+    rows: f.rows, imported: f.imported, skipped: f.skipped, quarantined: f.quarantined, updated: f.updated,
+  };
+}

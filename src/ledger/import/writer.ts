@@ -1,0 +1,72 @@
+/**
+ * The "write staged rows" step of the import pipeline, behind one small interface so a
+ * dialect can stage rows its own way (PostgreSQL: COPY into a staging table). The pipeline
+ * calls `add` for each accepted row and `flush` before every chunk's lookups: after
+ * `flush` returns, every row added so far must be visible to queries in the transaction.
+ */
+import { CompiledQuery } from 'kysely';
+import type { Ledger } from '../db.js';
+import type { LedgerDB } from '../schema.js';
+import type { Tx } from './types.js';
+
+export interface RowWriter {
+  /** One row's values, in the order of the columns the writer was made for. */
+  add(values: unknown[]): Promise<void>;
+  /** Writes everything added so far. */
+  flush(): Promise<void>;
+}
+
+export type RowWriterFactory = (trx: Tx, table: keyof LedgerDB, columns: readonly string[]) => RowWriter;
+
+/** Rows per multi-row INSERT (18 columns × 500 stays far below SQLite's and PostgreSQL's parameter limits). */
+const INSERT_BATCH = 500;
+
+/**
+ * A multi-row INSERT compiled once by Kysely for a full batch and run again with each
+ * batch's values (the driver keeps the prepared statement); the last, shorter batch is
+ * compiled for its own size.
+ */
+class MultiRowInsert implements RowWriter {
+  private pending: unknown[] = [];
+  private count = 0;
+  private readonly sqlBySize = new Map<number, string>();
+  constructor(
+    private readonly trx: Tx,
+    private readonly table: keyof LedgerDB,
+    private readonly columns: readonly string[],
+  ) {}
+
+  async add(values: unknown[]): Promise<void> {
+    for (const v of values) this.pending.push(v);
+    this.count++;
+    if (this.count >= INSERT_BATCH) await this.flush();
+  }
+
+  private compile(rows: number): string {
+    const row = Object.fromEntries(this.columns.map((c) => [c, null]));
+    const compiled = this.trx
+      .insertInto(this.table)
+      .values(Array.from({ length: rows }, () => ({ ...row })) as never)
+      .compile();
+    return compiled.sql;
+  }
+
+  async flush(): Promise<void> {
+    if (this.count === 0) return;
+    let sqlText = this.sqlBySize.get(this.count);
+    if (sqlText === undefined) {
+      sqlText = this.compile(this.count);
+      this.sqlBySize.set(this.count, sqlText);
+    }
+    await this.trx.executeQuery(CompiledQuery.raw(sqlText, this.pending));
+    this.pending = [];
+    this.count = 0;
+  }
+}
+
+export const multiRowInsert: RowWriterFactory = (trx, table, columns) => new MultiRowInsert(trx, table, columns);
+
+/** The writer for a ledger's dialect (SQLite: multi-row INSERTs). */
+export function rowWriterFor(_ledger: Ledger): RowWriterFactory {
+  return multiRowInsert;
+}
