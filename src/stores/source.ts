@@ -7,14 +7,14 @@
  * fails with a code instead of filling memory.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { inputError } from '../shared/errors.js';
+import { inputStream, openInput, type OpenedInput } from '../shared/input.js';
 
 export interface ReportLimits {
   /** Largest decompressed report (bytes). */
@@ -45,22 +45,32 @@ export interface ReportPart {
 
 export type Container = 'plain' | 'gzip' | 'zip';
 
+/** Opens a report file through the shared input checks: a regular file, within the size cap. */
+function openReport(file: string, limits: ReportLimits = DEFAULT_REPORT_LIMITS): OpenedInput {
+  return openInput(file, { maxBytes: limits.maxBytes, what: 'store report' });
+}
+
 /** SHA-256 (hex) of the file's bytes as stored: a renamed copy has the same. */
 export async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of inputStream(openReport(file), { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
+function containerOf(input: OpenedInput): Container {
+  const head = Buffer.alloc(4);
+  const n = input.size === 0 ? 0 : readSync(input.fd, head, 0, 4, 0);
+  if (n >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5)) return 'zip';
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  return 'plain';
+}
+
 export async function detectContainer(file: string): Promise<Container> {
-  const handle = await open(file, 'r');
+  const input = openReport(file);
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
-    if (bytesRead >= 4 && buffer[0] === 0x50 && buffer[1] === 0x4b && (buffer[2] === 3 || buffer[2] === 5)) return 'zip';
-    if (bytesRead >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) return 'gzip';
-    return 'plain';
+    return containerOf(input);
   } finally {
-    await handle.close();
+    input.close();
   }
 }
 
@@ -84,8 +94,8 @@ async function* capped(source: AsyncIterable<Buffer>, label: string, compressed:
   }
 }
 
-async function* gunzip(file: string, label: string, size: number, limits: ReportLimits): AsyncGenerator<Buffer> {
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+async function* gunzip(opened: OpenedInput, label: string, size: number, limits: ReportLimits): AsyncGenerator<Buffer> {
+  const input = inputStream(opened, { highWaterMark: 1 << 20 });
   const z = createGunzip();
   input.on('error', (err) => z.destroy(err));
   input.pipe(z);
@@ -114,29 +124,27 @@ export async function* reportParts(
   accept: (name: string) => boolean,
   limits: ReportLimits = DEFAULT_REPORT_LIMITS,
 ): AsyncGenerator<ReportPart> {
-  const kind = await detectContainer(file);
+  const opened = openReport(file, limits);
+  const kind = containerOf(opened);
   const name = basename(file);
-  const size = (await open(file, 'r').then(async (h) => {
-    try {
-      return (await h.stat()).size;
-    } finally {
-      await h.close();
-    }
-  }));
+  const size = opened.size;
   if (kind === 'plain') {
-    if (size > limits.maxBytes) bomb(file, `it is larger than ${limits.maxBytes} bytes`);
-    yield { label: file, name, chunks: createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer> };
+    yield { label: file, name, chunks: inputStream(opened, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer> };
     return;
   }
   if (kind === 'gzip') {
-    yield { label: file, name: name.replace(/\.gz$/i, ''), chunks: gunzip(file, file, size, limits) };
+    yield { label: file, name: name.replace(/\.gz$/i, ''), chunks: gunzip(opened, file, size, limits) };
     return;
   }
   const yauzl = (await import('yauzl')).default;
   let zip: import('yauzl').ZipFile;
   try {
-    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false });
+    // The descriptor the input checks opened (yauzl closes it with the zip).
+    zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
+      yauzl.fromFd(opened.fd, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, z) => (err ? reject(err) : resolve(z))),
+    );
   } catch (err) {
+    opened.close();
     throw inputError('ZIP_CORRUPT', `${file} is not a readable zip file: ${(err as Error).message}.`, { details: { file } });
   }
   try {
