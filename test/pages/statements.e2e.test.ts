@@ -32,7 +32,7 @@ beforeAll(async () => {
   await ledger.db.updateTable('creators').set({ name: HOSTILE, payout_ref: 'acct-caro-77' }).where('id', '=', 'caro-diaz').execute();
   await ledger.db.updateTable('creators').set({ payout_ref: 'acct-ana-01' }).where('id', '=', 'ana-lima').execute();
   await ledger.db.updateTable('packs').set({ name: 'Counting <b>Garden</b> & Co' }).where('slug', '=', 'counting-garden').execute();
-  for (const [slug, name] of [['forest-scenes', 'Forest Scenes'], ['ocean-creatures', 'Ocean Creatures']]) {
+  for (const [slug, name] of [['forest-scenes', 'Forest Scenes'], ['ocean-creatures', 'Ocean Creatures']] as const) {
     await ledger.db.updateTable('packs').set({ name }).where('slug', '=', slug).execute();
   }
   await ledger.db.updateTable('collaborations').set({ name: 'Ocean Team' }).where('id', '=', 'ocean-team').execute();
