@@ -24,14 +24,14 @@
  * `quarantine` any bad row rolls everything back; with it, good rows are written and bad
  * ones kept in the quarantine table. A PERIOD_CLOSED row always refuses the whole import.
  */
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createHash, createHmac, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { conflictError, errnoCode, inputError, type PackopsError } from '../../shared/errors.js';
 import type { Ledger } from '../db.js';
-import type { RowProblem } from '../fields.js';
+import { cellText, type RowProblem } from '../fields.js';
 import { detectFormat, readRecords, specColumns, type ColumnSpec, type FileFormat, type SourceRecord } from '../records.js';
 import type { ImportKind, LedgerDB } from '../schema.js';
 import { closedMonths, type ClosedPeriods } from './closed.js';
@@ -319,7 +319,9 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
       });
     }
 
+    // A row already in quarantine (same kind, same row_key) is not kept twice.
     const createdAt = now().toISOString();
+    const secret = bad.length > 0 ? await ledger.familySecret() : undefined;
     for (let i = 0; i < bad.length; i += 100) {
       await trx
         .insertInto('quarantine')
@@ -332,9 +334,11 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
             reasons: JSON.stringify(item.problems),
             raw: JSON.stringify(redact(columns, item.rec.cells)),
             created_at: createdAt,
+            row_key: rowKey(secret!, kind, item.rec),
             ...importer.quarantineRow?.(item),
           })),
         )
+        .onConflict((oc) => oc.columns(['kind', 'row_key']).doNothing())
         .execute();
     }
     for (const s of summaries) {
@@ -357,6 +361,18 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
       extra: importer.summary?.() ?? {},
     };
   });
+}
+
+/**
+ * A quarantined row's identity: HMAC-SHA256 (the ledger's secret, as family_ref's, since the
+ * content holds family_ref) of the kind and the row's cells in column order, so the same
+ * row is one quarantine record whatever file, file name, column order or row number it
+ * came in (CSV or JSON Lines); a record whose shape is wrong is identified by the record as read.
+ */
+function rowKey(secret: Buffer, kind: string, rec: SourceRecord): string {
+  // Cells as text: a CSV's empty cell and a JSON Lines absent field or null are one value, as are 499 and "499".
+  const content = rec.raw !== undefined ? { raw: rec.raw } : Array.from(rec.cells, cellText); // (JSON Lines cells may be sparse)
+  return createHmac('sha256', secret).update(`${kind}\u0000${JSON.stringify(content)}`).digest('hex');
 }
 
 /** The row as an object of its columns, without family_ref (never stored raw). */
