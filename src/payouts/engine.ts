@@ -14,231 +14,15 @@ import {
   basisPointsToPercent,
   compareCodePoints,
   minorUnitExponent,
-  parseDecimal,
   roundHalfEven,
   type Rational,
 } from '../shared/money.js';
+import { isPeriod } from '../shared/period.js';
+import { assessTiersFromUnits, exactDecimal, unitDelta, unitsByPack } from './tiers.js';
+import { checkTieOut } from './tieout.js';
+import type { EngineInput, EngineResult, OwnerResult, PackLine, PayoutTotals, Product, Statement } from './types.js';
 
-export type Period = string; // 'YYYY-MM'
-
-export interface TierDef {
-  name: string;
-  minPacks: number;
-  /** Minimum average rating as an exact decimal string, e.g. "4.20". */
-  minRating: string;
-  minUnits: number;
-  minMonths: number;
-  /** Revenue share as an exact decimal string, e.g. "72.50". */
-  sharePercent: string;
-  bonusThreshold: number | null;
-  bonusMinor: bigint | null;
-}
-
-export type Product = { kind: 'pack'; slug: string } | { kind: 'bundle'; slug: string };
-
-export interface TxGroup {
-  kind: 'sale' | 'refund';
-  product: Product;
-  currency: string;
-  /** Amounts of ONE row, as stored (non-negative; a refund's amounts are the ones reversed). */
-  grossMinor: bigint;
-  feeMinor: bigint;
-  taxMinor: bigint;
-  /** How many rows share these values. */
-  count: number;
-  /** Refunds only: whether each of these rows completes the refund of its sale (counts as a unit). */
-  completes?: boolean;
-}
-
-export interface BundleDef {
-  items: Array<{ pack: string; priceMinor: bigint }>;
-}
-
-export interface CollaborationDef {
-  name?: string;
-  lead: string;
-  /** Member shares in basis points (5000 = 50.00%), summing to 10000. */
-  members: Array<{ creator: string; bps: number }>;
-}
-
-/** The tier figures the engine cannot see in the month's transactions. */
-export interface CreatorActivity {
-  packsPublished: number;
-  ratingSum: number;
-  ratingCount: number;
-  monthsActive: number;
-}
-
-export interface EngineInput {
-  period: Period;
-  transactions: TxGroup[];
-  /** usd_per_unit per currency for this month, exact decimal strings. USD needs none. */
-  rates: ReadonlyMap<string, string>;
-  bundles: ReadonlyMap<string, BundleDef>;
-  /** Pack slug → owner id (a creator or a collaboration). */
-  packs: ReadonlyMap<string, { owner: string }>;
-  collaborations: ReadonlyMap<string, CollaborationDef>;
-  /** Known creators (id → display name); owners and members not listed are reported too. */
-  creators: ReadonlyMap<string, { name?: string }>;
-  tiers: TierDef[];
-  activity: ReadonlyMap<string, CreatorActivity>;
-  carriedIn: ReadonlyMap<string, bigint>;
-  minimumMinor: bigint;
-}
-
-export interface PackLine {
-  pack: string;
-  /** The bundle this line's revenue came through, or null for direct pack sales. */
-  bundle: string | null;
-  currency: string;
-  /** USD per major unit used for this line's conversions. */
-  rate: string;
-  sales: number;
-  refunds: number;
-  units: number;
-  /** In the transaction currency's minor units; refunds negative. For a bundle line: the whole bundle transactions. */
-  grossMinor: bigint;
-  feesMinor: bigint;
-  taxMinor: bigint;
-  netMinor: bigint;
-  /** This pack's USD net in cents (per-transaction conversion; bundle share by largest remainder). */
-  netUsdMinor: bigint;
-}
-
-export interface OwnerResult {
-  owner: string;
-  ownerKind: 'creator' | 'collaboration';
-  /** The creator whose tier sets the share (the owner itself, or the collaboration's lead). */
-  tierOf: string;
-  tier: string | null;
-  sharePercent: string;
-  lines: PackLine[];
-  netMinor: bigint;
-  creatorShareMinor: bigint;
-  platformShareMinor: bigint;
-  /** For a collaboration: how its creator share is split. */
-  splits: Array<{ creator: string; sharePercent: string; shareMinor: bigint }>;
-}
-
-export interface TierFigures {
-  packsPublished: number;
-  averageRating: string | null;
-  ratingCount: number;
-  units: number;
-  monthsActive: number;
-}
-
-export interface TierAssessment {
-  creator: string;
-  name: string | null;
-  figures: TierFigures;
-  tier: string | null;
-  sharePercent: string;
-  /** The next tier up and the minimums it misses (null at the top tier). */
-  next: { tier: string; unmet: Array<{ minimum: 'packs' | 'rating' | 'units' | 'months'; required: string; actual: string }> } | null;
-  bonusMinor: bigint;
-}
-
-export interface Statement {
-  creator: string;
-  name: string | null;
-  tier: string | null;
-  sharePercent: string;
-  figures: TierFigures;
-  /** Packs the creator owns alone: lines, owner net and the share rounded once. */
-  own: { lines: PackLine[]; netMinor: bigint; shareMinor: bigint } | null;
-  collaborations: Array<{
-    collaboration: string;
-    name: string | null;
-    lead: string;
-    tier: string | null;
-    sharePercent: string;
-    lines: PackLine[];
-    netMinor: bigint;
-    collaborationShareMinor: bigint;
-    memberPercent: string;
-    memberShareMinor: bigint;
-  }>;
-  earningsMinor: bigint;
-  bonusMinor: bigint;
-  carriedInMinor: bigint;
-  balanceMinor: bigint;
-  payoutMinor: bigint;
-  carriedOutMinor: bigint;
-}
-
-export interface PayoutTotals {
-  transactions: number;
-  netMinor: bigint;
-  creatorShareMinor: bigint;
-  platformShareMinor: bigint;
-  bonusMinor: bigint;
-  carriedInMinor: bigint;
-  payoutMinor: bigint;
-  carriedOutMinor: bigint;
-}
-
-export interface TieOut {
-  ok: true;
-  netMinor: bigint;
-  creatorShareMinor: bigint;
-  platformShareMinor: bigint;
-  bonusMinor: bigint;
-}
-
-export interface EngineResult {
-  period: Period;
-  currency: 'USD';
-  minimumMinor: bigint;
-  owners: OwnerResult[];
-  tiers: TierAssessment[];
-  statements: Statement[];
-  totals: PayoutTotals;
-  tieOut: TieOut;
-}
-
-/** A broken invariant is a bug, never a silent report: exit 70. */
-export class TieOutError extends Error {
-  constructor(message: string) {
-    super(`tie-out failed: ${message}`);
-    this.name = 'TieOutError';
-  }
-}
-
-const PERIOD_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
-
-export function isPeriod(text: string): boolean {
-  return PERIOD_RE.test(text);
-}
-
-/** The first instant (UTC, ISO) of the month after `period`. */
-export function nextPeriodStart(period: Period): string {
-  return `${addMonths(period, 1)}-01T00:00:00.000Z`;
-}
-
-export function addMonths(period: Period, n: number): Period {
-  const m = PERIOD_RE.exec(period);
-  if (!m) throw new RangeError(`not a period: ${period}`);
-  const index = Number(m[1]) * 12 + (Number(m[2]) - 1) + n;
-  const year = Math.floor(index / 12);
-  const month = (index % 12) + 1;
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
-}
-
-/** Calendar months from `from` to `to` inclusive (0 when `to` is before `from`). */
-export function monthsBetweenInclusive(from: Period, to: Period): number {
-  const a = PERIOD_RE.exec(from);
-  const b = PERIOD_RE.exec(to);
-  if (!a || !b) throw new RangeError(`not a period: ${from} / ${to}`);
-  const diff = Number(b[1]) * 12 + Number(b[2]) - (Number(a[1]) * 12 + Number(a[2]));
-  return diff < 0 ? 0 : diff + 1;
-}
-
-function decimal(text: string, what: string): Rational {
-  const r = parseDecimal(text);
-  if (!r) throw inputError('ROW_INVALID', `${what} "${text}" is not an exact decimal.`);
-  return r;
-}
+export type * from './types.js';
 
 /** USD cents of one transaction's net: `net × rate × 100 / 10^exponent`, half to even, once. */
 export function convertToUsdCents(netMinor: bigint, currency: string, rate: Rational): bigint {
@@ -249,7 +33,7 @@ export function convertToUsdCents(netMinor: bigint, currency: string, rate: Rati
 
 /** `amount × percent / 100`, half to even; `percent` is an exact decimal string. */
 export function applyPercent(amountMinor: bigint, percent: string): bigint {
-  const p = decimal(percent, 'percentage');
+  const p = exactDecimal(percent, 'percentage');
   return roundHalfEven(amountMinor * p.num, p.den * 100n);
 }
 
@@ -261,7 +45,7 @@ function rateFor(input: EngineInput, currency: string): { text: string; value: R
       details: { currency, month: input.period },
     });
   }
-  return { text, value: decimal(text, `rate of ${currency} for ${input.period}`) };
+  return { text, value: exactDecimal(text, `rate of ${currency} for ${input.period}`) };
 }
 
 /** Splits one transaction's USD cents across the packs it pays for. */
@@ -281,87 +65,6 @@ function splitProduct(input: EngineInput, product: Product, cents: bigint): Arra
   return [...shares].map(([pack, c]) => ({ pack, cents: c }));
 }
 
-function compareRating(sum: number, count: number, minimum: Rational): boolean {
-  // sum/count ≥ num/den  ⇔  sum·den ≥ num·count (count > 0)
-  return BigInt(sum) * minimum.den >= minimum.num * BigInt(count);
-}
-
-function formatAverage(sum: number, count: number): string | null {
-  if (count === 0) return null;
-  const hundredths = roundHalfEven(BigInt(sum) * 100n, BigInt(count));
-  const s = hundredths.toString().padStart(3, '0');
-  return `${s.slice(0, -2)}.${s.slice(-2)}`;
-}
-
-/** Tiers from the lowest to the highest: by share, then by each minimum. */
-export function orderTiers(tiers: readonly TierDef[]): TierDef[] {
-  const cmpDec = (a: string, b: string) => {
-    const x = decimal(a, 'tier value');
-    const y = decimal(b, 'tier value');
-    const l = x.num * y.den;
-    const r = y.num * x.den;
-    return l < r ? -1 : l > r ? 1 : 0;
-  };
-  return [...tiers].sort(
-    (a, b) =>
-      cmpDec(a.sharePercent, b.sharePercent) ||
-      a.minPacks - b.minPacks ||
-      cmpDec(a.minRating, b.minRating) ||
-      a.minUnits - b.minUnits ||
-      a.minMonths - b.minMonths ||
-      compareCodePoints(a.name, b.name),
-  );
-}
-
-function unmetMinimums(tier: TierDef, f: TierFigures, activity: CreatorActivity) {
-  const unmet: NonNullable<TierAssessment['next']>['unmet'] = [];
-  if (f.packsPublished < tier.minPacks) unmet.push({ minimum: 'packs', required: String(tier.minPacks), actual: String(f.packsPublished) });
-  if (activity.ratingCount === 0 || !compareRating(activity.ratingSum, activity.ratingCount, decimal(tier.minRating, 'minimum rating'))) {
-    unmet.push({ minimum: 'rating', required: tier.minRating, actual: f.averageRating ?? 'no reviews' });
-  }
-  if (f.units < tier.minUnits) unmet.push({ minimum: 'units', required: String(tier.minUnits), actual: String(f.units) });
-  if (f.monthsActive < tier.minMonths) unmet.push({ minimum: 'months', required: String(tier.minMonths), actual: String(f.monthsActive) });
-  return unmet;
-}
-
-/** §9.5 and §9.7: the highest tier whose four minimums all hold, and the bonus it pays. */
-export function assessTier(
-  creator: string,
-  name: string | null,
-  activity: CreatorActivity,
-  units: number,
-  tiers: readonly TierDef[],
-): TierAssessment {
-  const ordered = orderTiers(tiers);
-  if (ordered.length === 0) throw inputError('TIERS_MISSING', 'The ledger holds no creator tiers.', { hint: 'Run packops ledger migrate.' });
-  const figures: TierFigures = {
-    packsPublished: activity.packsPublished,
-    averageRating: formatAverage(activity.ratingSum, activity.ratingCount),
-    ratingCount: activity.ratingCount,
-    units,
-    monthsActive: activity.monthsActive,
-  };
-  let reached = -1;
-  ordered.forEach((t, i) => {
-    if (unmetMinimums(t, figures, activity).length === 0) reached = i;
-  });
-  const tier = reached >= 0 ? ordered[reached]! : undefined;
-  const nextTier = ordered[reached + 1];
-  const bonusMinor =
-    tier && tier.bonusThreshold !== null && tier.bonusMinor !== null && units >= tier.bonusThreshold ? tier.bonusMinor : 0n;
-  return {
-    creator,
-    name,
-    figures,
-    tier: tier ? tier.name : null,
-    sharePercent: (tier ?? ordered[0]!).sharePercent,
-    next: nextTier ? { tier: nextTier.name, unmet: unmetMinimums(nextTier, figures, activity) } : null,
-    bonusMinor,
-  };
-}
-
-const NO_ACTIVITY: CreatorActivity = { packsPublished: 0, ratingSum: 0, ratingCount: 0, monthsActive: 0 };
-
 function lineKey(pack: string, bundle: string | null, currency: string): string {
   return `${pack}\u0000${bundle ?? ''}\u0000${currency}`;
 }
@@ -374,70 +77,6 @@ function compareLines(a: PackLine, b: PackLine): number {
   );
 }
 
-/** A row group's units (§9.5): sales count, a refund counts only when it completes its sale. */
-function unitDelta(g: TxGroup): number {
-  return g.kind === 'sale' ? g.count : g.completes ? -g.count : 0;
-}
-
-/** Units per pack (§9.5): sale rows minus completing refund rows; a bundle row counts for each of its packs. */
-function unitsByPack(input: Pick<EngineInput, 'transactions' | 'bundles'>): Map<string, number> {
-  const units = new Map<string, number>();
-  for (const g of input.transactions) {
-    if (g.count <= 0) continue;
-    const delta = unitDelta(g);
-    const packs =
-      g.product.kind === 'pack' ? [g.product.slug] : (input.bundles.get(g.product.slug)?.items ?? []).map((i) => i.pack);
-    for (const pack of packs) units.set(pack, (units.get(pack) ?? 0) + delta);
-  }
-  return units;
-}
-
-/** Each creator's tier for the month; needs no exchange rates. */
-export function assessTiers(
-  input: Omit<EngineInput, 'rates' | 'carriedIn' | 'minimumMinor'>,
-): TierAssessment[] {
-  const { tierOf } = assessTiersFromUnits(input, unitsByPack(input));
-  return [...tierOf.values()].filter((t) => !input.collaborations.has(t.creator));
-}
-
-function assessTiersFromUnits(
-  input: Pick<EngineInput, 'creators' | 'packs' | 'collaborations' | 'activity' | 'tiers'> & { carriedIn?: ReadonlyMap<string, bigint> },
-  packUnits: ReadonlyMap<string, number>,
-): { tierOf: Map<string, TierAssessment>; memberOf: Map<string, string[]> } {
-  // Every creator the month concerns: known creators, owners, members, balances.
-  const creatorIds = new Set<string>(input.creators.keys());
-  for (const pack of input.packs.values()) {
-    if (!input.collaborations.has(pack.owner)) creatorIds.add(pack.owner);
-  }
-  for (const c of input.collaborations.values()) {
-    creatorIds.add(c.lead);
-    for (const m of c.members) creatorIds.add(m.creator);
-  }
-  for (const id of input.carriedIn?.keys() ?? []) creatorIds.add(id);
-  for (const id of input.activity.keys()) creatorIds.add(id);
-
-  // Units per creator: every pack owned alone or co-owned through a collaboration.
-  const memberOf = new Map<string, string[]>();
-  for (const [id, c] of input.collaborations) {
-    for (const m of c.members) {
-      const list = memberOf.get(m.creator) ?? [];
-      list.push(id);
-      memberOf.set(m.creator, list);
-    }
-  }
-  const unitsOfOwner = new Map<string, number>();
-  for (const [pack, u] of packUnits) {
-    const owner = input.packs.get(pack)?.owner;
-    if (owner !== undefined) unitsOfOwner.set(owner, (unitsOfOwner.get(owner) ?? 0) + u);
-  }
-  const tierOf = new Map<string, TierAssessment>();
-  for (const id of [...creatorIds].sort(compareCodePoints)) {
-    if (input.collaborations.has(id)) continue;
-    const units = (unitsOfOwner.get(id) ?? 0) + (memberOf.get(id) ?? []).reduce((s, c) => s + (unitsOfOwner.get(c) ?? 0), 0);
-    tierOf.set(id, assessTier(id, input.creators.get(id)?.name ?? null, input.activity.get(id) ?? NO_ACTIVITY, units, input.tiers));
-  }
-  return { tierOf, memberOf };
-}
 
 /** Runs §9 for one month. Throws PackopsError for bad input, TieOutError for a broken invariant. */
 export function computePayouts(input: EngineInput): EngineResult {
@@ -609,42 +248,3 @@ export function computePayouts(input: EngineInput): EngineResult {
   };
 }
 
-/** §9.9, enforced: any difference is a bug and stops the report. */
-function checkTieOut(
-  owners: readonly OwnerResult[],
-  statements: readonly Statement[],
-  totals: PayoutTotals,
-  carriedIn: ReadonlyMap<string, bigint>,
-): TieOut {
-  const fail = (what: string, a: bigint, b: bigint) => {
-    if (a !== b) throw new TieOutError(`${what}: ${a} ≠ ${b} (difference ${a - b} cents)`);
-  };
-  const linesNet = owners.reduce((s, o) => s + o.lines.reduce((t, l) => t + l.netUsdMinor, 0n), 0n);
-  fail('Σ transaction nets = Σ pack-line nets', totals.netMinor, linesNet);
-  fail('Σ net = Σ creator shares + Σ platform shares', totals.netMinor, totals.creatorShareMinor + totals.platformShareMinor);
-  for (const o of owners) {
-    if (o.ownerKind === 'collaboration') {
-      fail(`collaboration ${o.owner}: Σ member splits = its share`, o.creatorShareMinor, o.splits.reduce((s, x) => s + x.shareMinor, 0n));
-    }
-  }
-  const earnings = statements.reduce((s, x) => s + x.earningsMinor, 0n);
-  fail('Σ statement earnings = Σ creator shares', earnings, totals.creatorShareMinor);
-  const allCarried = [...carriedIn.values()].reduce((s, x) => s + x, 0n);
-  fail('Σ carried in on statements = Σ balances carried from the previous month', totals.carriedInMinor, allCarried);
-  for (const s of statements) {
-    fail(`statement ${s.creator}: balance`, s.balanceMinor, s.earningsMinor + s.bonusMinor + s.carriedInMinor);
-    fail(`statement ${s.creator}: payout + carried out = balance`, s.payoutMinor + s.carriedOutMinor, s.balanceMinor);
-  }
-  fail(
-    'Σ payouts + Σ carried out = Σ creator shares + Σ bonuses + Σ carried in',
-    totals.payoutMinor + totals.carriedOutMinor,
-    totals.creatorShareMinor + totals.bonusMinor + totals.carriedInMinor,
-  );
-  return {
-    ok: true,
-    netMinor: totals.netMinor,
-    creatorShareMinor: totals.creatorShareMinor,
-    platformShareMinor: totals.platformShareMinor,
-    bonusMinor: totals.bonusMinor,
-  };
-}

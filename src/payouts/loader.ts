@@ -8,17 +8,16 @@
 import type { Kysely } from 'kysely';
 import type { LedgerDB, SalesTable } from '../ledger/schema.js';
 import { compareCodePoints } from '../shared/money.js';
-import {
-  monthsBetweenInclusive,
-  nextPeriodStart,
-  type BundleDef,
-  type CollaborationDef,
-  type CreatorActivity,
-  type EngineInput,
-  type Period,
-  type TierDef,
-  type TxGroup,
-} from './engine.js';
+import { monthsBetweenInclusive, nextPeriodStart } from '../shared/period.js';
+import type {
+  BundleDef,
+  CollaborationDef,
+  CreatorActivity,
+  EngineInput,
+  Period,
+  TierDef,
+  TxGroup,
+} from './types.js';
 
 export interface LedgerSnapshot {
   tiers: TierDef[];

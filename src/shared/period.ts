@@ -1,0 +1,48 @@
+/**
+ * Calendar months in UTC as `YYYY-MM` (PRODUCT.md §9: a period is a calendar month). Pure
+ * helpers shared by payouts and subscriptions; no Date arithmetic that a time zone could move.
+ */
+export type Period = string; // 'YYYY-MM'
+
+const PERIOD_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export function isPeriod(text: string): boolean {
+  return PERIOD_RE.test(text);
+}
+
+/** Months since year 0: a total order on periods where consecutive months differ by 1. */
+export function periodIndex(period: Period): number {
+  const m = PERIOD_RE.exec(period);
+  if (!m) throw new RangeError(`not a period: ${period}`);
+  return Number(m[1]) * 12 + (Number(m[2]) - 1);
+}
+
+export function periodFromIndex(index: number): Period {
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
+}
+
+export function addMonths(period: Period, n: number): Period {
+  return periodFromIndex(periodIndex(period) + n);
+}
+
+/** The first instant (UTC, ISO) of the month after `period`. */
+export function nextPeriodStart(period: Period): string {
+  return `${addMonths(period, 1)}-01T00:00:00.000Z`;
+}
+
+/** Calendar months from `from` to `to` inclusive (0 when `to` is before `from`). */
+export function monthsBetweenInclusive(from: Period, to: Period): number {
+  const diff = periodIndex(to) - periodIndex(from);
+  return diff < 0 ? 0 : diff + 1;
+}
+
+/** Days in a calendar month (Gregorian leap years). */
+export function daysInMonth(period: Period): number {
+  const index = periodIndex(period);
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}

@@ -1,0 +1,208 @@
+/**
+ * User-centric allocation (PRODUCT.md §14), one month at a time. Pure: plain records in,
+ * plain records out, BigInt USD cents, every rounding by the shared largest-remainder
+ * helper (ties to the pack slug that sorts first in code-point order).
+ *
+ * 1. A family that used packs (U_f > 0) has its month's money M_f split over its packs in
+ *    proportion to its active days; a negative M_f is split as its absolute value and negated.
+ * 2. The money of idle families (U_f = 0) is pooled and split over all packs in proportion
+ *    to the month's total active days across every family. If nobody used anything, it
+ *    stays unallocated (the platform's).
+ * 3. A pack's subscription net = its shares from 1 and 2.
+ * 4. Tie-out: Σ recognised = Σ pack subscription nets + unallocated, to the cent.
+ *
+ * Families are fed one at a time (`MonthAllocator.addFamily`, in code-point order of their
+ * key), so a caller can stream a month of usage without holding it: memory grows with the
+ * number of packs and of families with money, never with usage rows.
+ */
+import { allocateLargestRemainder, compareCodePoints } from '../shared/money.js';
+import type { Period } from '../shared/period.js';
+
+export interface UsageRecord {
+  /** The family key (the HMAC of its family_ref). */
+  family: string;
+  pack: string;
+  /** Days of the month on which the family opened the pack (1..days in month). */
+  activeDays: number;
+}
+
+export interface PackSubscription {
+  pack: string;
+  /** Families that used the pack this month. */
+  families: number;
+  /** Their active days on it, summed. */
+  activeDays: number;
+  /** From the families' own money (step 1). */
+  fromUseMinor: bigint;
+  /** From the idle families' pool (step 2). */
+  fromPoolMinor: bigint;
+  /** The pack's subscription net: fromUse + fromPool. */
+  netMinor: bigint;
+}
+
+export interface MonthAllocation {
+  period: Period;
+  /** Σ M_f: everything recognised this month. */
+  recognisedMinor: bigint;
+  /** Σ of pack subscription nets (= allocated by use + idle pool allocated). */
+  allocatedMinor: bigint;
+  /** Money of families that used packs, split over their own packs. */
+  allocatedByUseMinor: bigint;
+  /** Σ M_f of idle families (pooled; allocated by total active days, or unallocated). */
+  idlePooledMinor: bigint;
+  /** Idle money nobody's use could carry (no usage at all this month): the platform's. */
+  unallocatedMinor: bigint;
+  families: {
+    /** Families with subscription money (or a refund) in the month. */
+    subscribed: number;
+    /** Families with usage in the month (with or without money of their own). */
+    active: number;
+    /** Subscribed families without usage: their money is pooled. */
+    idle: number;
+  };
+  activeDays: number;
+  /** Packs with usage, in code-point order of slug. */
+  packs: PackSubscription[];
+}
+
+/** A broken allocation invariant is a bug, never a silent report. */
+export class AllocationError extends Error {
+  constructor(message: string) {
+    super(`subscription tie-out failed: ${message}`);
+    this.name = 'AllocationError';
+  }
+}
+
+interface PackAcc {
+  families: number;
+  activeDays: number;
+  fromUse: bigint;
+  fromPool: bigint;
+}
+
+/** Splits one family's money over its packs by active days (§14 step 1). */
+export function allocateFamily(amountMinor: bigint, usage: ReadonlyArray<{ pack: string; activeDays: number }>): Map<string, bigint> {
+  if (usage.length === 1) return new Map([[usage[0]!.pack, amountMinor]]);
+  return allocateLargestRemainder(
+    amountMinor,
+    usage.map((u) => ({ key: u.pack, weight: BigInt(u.activeDays) })),
+  );
+}
+
+export class MonthAllocator {
+  private readonly remaining: Map<string, bigint>;
+  private readonly packs = new Map<string, PackAcc>();
+  private lastFamily: string | undefined;
+  private active = 0;
+  private activeDays = 0;
+  private byUse = 0n;
+  private finished = false;
+
+  /** `recognised`: M_f per family for the month (copied; the caller's map is not changed). */
+  constructor(
+    private readonly period: Period,
+    private readonly recognised: ReadonlyMap<string, bigint>,
+  ) {
+    this.remaining = new Map(recognised);
+  }
+
+  /** One family's usage for the month: all of its packs at once; families in code-point order. */
+  addFamily(family: string, usage: ReadonlyArray<{ pack: string; activeDays: number }>): void {
+    if (this.finished) throw new Error('allocator already finished');
+    if (this.lastFamily !== undefined && compareCodePoints(this.lastFamily, family) >= 0) {
+      throw new RangeError('families must be added once each, in code-point order');
+    }
+    this.lastFamily = family;
+    const seen = new Set<string>();
+    let total = 0;
+    for (const u of usage) {
+      if (!Number.isSafeInteger(u.activeDays) || u.activeDays <= 0) throw new RangeError(`active days must be a positive integer (${u.pack})`);
+      if (seen.has(u.pack)) throw new RangeError(`pack ${u.pack} listed twice for one family`);
+      seen.add(u.pack);
+      total += u.activeDays;
+    }
+    if (total === 0) return; // no usage: the family stays idle
+    this.active += 1;
+    this.activeDays += total;
+    const amount = this.remaining.get(family) ?? 0n;
+    this.remaining.delete(family);
+    this.byUse += amount;
+    const shares = amount === 0n ? undefined : allocateFamily(amount, usage);
+    for (const u of usage) {
+      let acc = this.packs.get(u.pack);
+      if (!acc) this.packs.set(u.pack, (acc = { families: 0, activeDays: 0, fromUse: 0n, fromPool: 0n }));
+      acc.families += 1;
+      acc.activeDays += u.activeDays;
+      if (shares) acc.fromUse += shares.get(u.pack) ?? 0n;
+    }
+  }
+
+  finish(): MonthAllocation {
+    if (this.finished) throw new Error('allocator already finished');
+    this.finished = true;
+    let pool = 0n;
+    for (const amount of this.remaining.values()) pool += amount;
+    const idle = this.remaining.size;
+    let unallocated = 0n;
+    if (this.packs.size === 0) unallocated = pool;
+    else if (pool !== 0n) {
+      const shares = allocateLargestRemainder(
+        pool,
+        [...this.packs].map(([pack, acc]) => ({ key: pack, weight: BigInt(acc.activeDays) })),
+      );
+      for (const [pack, share] of shares) this.packs.get(pack)!.fromPool += share;
+    }
+    const packs: PackSubscription[] = [...this.packs]
+      .sort((a, b) => compareCodePoints(a[0], b[0]))
+      .map(([pack, acc]) => ({
+        pack,
+        families: acc.families,
+        activeDays: acc.activeDays,
+        fromUseMinor: acc.fromUse,
+        fromPoolMinor: acc.fromPool,
+        netMinor: acc.fromUse + acc.fromPool,
+      }));
+    let recognised = 0n;
+    for (const amount of this.recognised.values()) recognised += amount;
+    const allocated = packs.reduce((s, p) => s + p.netMinor, 0n);
+    const result: MonthAllocation = {
+      period: this.period,
+      recognisedMinor: recognised,
+      allocatedMinor: allocated,
+      allocatedByUseMinor: this.byUse,
+      idlePooledMinor: pool,
+      unallocatedMinor: unallocated,
+      families: { subscribed: this.recognised.size, active: this.active, idle },
+      activeDays: this.activeDays,
+      packs,
+    };
+    checkAllocation(result);
+    return result;
+  }
+}
+
+/** §14.4 and the identities behind it; throws AllocationError on any difference. */
+export function checkAllocation(a: MonthAllocation): void {
+  const fail = (what: string, x: bigint, y: bigint) => {
+    if (x !== y) throw new AllocationError(`${what}: ${x} ≠ ${y} (difference ${x - y} cents)`);
+  };
+  const nets = a.packs.reduce((s, p) => s + p.netMinor, 0n);
+  fail('Σ recognised = Σ pack subscription nets + unallocated', a.recognisedMinor, nets + a.unallocatedMinor);
+  fail('Σ pack subscription nets = allocated', nets, a.allocatedMinor);
+  fail('recognised = allocated by use + idle pooled', a.recognisedMinor, a.allocatedByUseMinor + a.idlePooledMinor);
+  fail('Σ from use = allocated by use', a.packs.reduce((s, p) => s + p.fromUseMinor, 0n), a.allocatedByUseMinor);
+  fail('Σ from pool + unallocated = idle pooled', a.packs.reduce((s, p) => s + p.fromPoolMinor, 0n) + a.unallocatedMinor, a.idlePooledMinor);
+}
+
+/** The whole month at once: groups usage by family and feeds the allocator in order. */
+export function allocateMonth(period: Period, recognised: ReadonlyMap<string, bigint>, usage: readonly UsageRecord[]): MonthAllocation {
+  const byFamily = new Map<string, Array<{ pack: string; activeDays: number }>>();
+  for (const u of usage) {
+    let list = byFamily.get(u.family);
+    if (!list) byFamily.set(u.family, (list = []));
+    list.push({ pack: u.pack, activeDays: u.activeDays });
+  }
+  const allocator = new MonthAllocator(period, recognised);
+  for (const family of [...byFamily.keys()].sort(compareCodePoints)) allocator.addFamily(family, byFamily.get(family)!);
+  return allocator.finish();
+}
