@@ -24,17 +24,16 @@
  * `quarantine` any bad row rolls everything back; with it, good rows are written and bad
  * ones kept in the quarantine table. A PERIOD_CLOSED row always refuses the whole import.
  */
-import { createHash, createHmac, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createHmac, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { conflictError, errnoCode, inputError, type PackopsError } from '../../shared/errors.js';
+import { conflictError, inputError, type PackopsError } from '../../shared/errors.js';
+import { withCloseLock } from '../close-lock.js';
 import type { Ledger } from '../db.js';
 import { cellText, type RowProblem } from '../fields.js';
 import { detectFormat, readRecords, specColumns, type ColumnSpec, type FileFormat, type SourceRecord } from '../records.js';
 import type { ImportKind, LedgerDB } from '../schema.js';
 import { closedMonths, type ClosedPeriods } from './closed.js';
+import { fileSize, hashFile, makeInput, type ImportInput } from './inputs.js';
 import type { Tx } from './types.js';
 import { rowWriterFor, type RowWriterFactory } from './writer.js';
 
@@ -43,6 +42,8 @@ export const CHUNK = 1000;
 /** Problems listed in an error's details; the counts always cover every row. */
 const MAX_REPORTED = 10_000;
 
+export type { ImportInput } from './inputs.js';
+
 export type Action = 'insert' | 'skip' | 'update';
 
 export interface Item<P> {
@@ -50,17 +51,6 @@ export interface Item<P> {
   parsed?: P;
   problems: RowProblem[];
   action?: Action;
-}
-
-/** One input file of an import. */
-export interface ImportInput {
-  /** The path as given (messages, details). */
-  file: string;
-  size: number;
-  /** What the reader found it to be (the summary's `format`); readers set it. */
-  format?: string;
-  /** The file as a byte stream, hashed (the batch's SHA-256) and counted for progress as it is read. Once. */
-  open(): Readable;
 }
 
 export interface ImportContext {
@@ -159,52 +149,6 @@ export interface ImportResult {
   extra: Record<string, unknown>;
 }
 
-interface OpenedInput extends ImportInput {
-  /** The SHA-256 of every byte read through `open` (undefined if it was never opened). */
-  digest(): string | undefined;
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) throw inputError('PATH_NOT_FOUND', `${file} is not a file.`);
-    return st.size;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `${file} does not exist.`);
-    throw err;
-  }
-}
-
-function makeInput(file: string, size: number, onBytes: (n: number) => void): OpenedInput {
-  let hash: Hash | undefined;
-  return {
-    file,
-    size,
-    open() {
-      if (hash) throw new Error(`${file} was opened twice by its importer`);
-      const h = createHash('sha256');
-      hash = h;
-      const source = createReadStream(file, { highWaterMark: 1 << 20 });
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          h.update(chunk);
-          onBytes(chunk.length);
-          cb(null, chunk);
-        },
-      });
-      source.on('error', (err) => tap.destroy(err)); // a read error ends the reader, never hangs it
-      return source.pipe(tap);
-    },
-    digest: () => hash?.digest('hex'),
-  };
-}
-
-async function hashFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** The default reader: CSV with a header, or JSON Lines, by the importer's columns. */
 async function* defaultRead(columns: ColumnSpec, input: ImportInput, ctx: ImportContext): AsyncGenerator<SourceRecord[]> {
   const format = ctx.format ?? (await detectFormat(input.file));
@@ -237,6 +181,7 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
     let rows = 0;
     let bytes = 0;
     let closedConflict = false;
+    const locked = new Set<string>();
 
     for (let f = 0; f < files.length; f++) {
       const file = files[f]!;
@@ -269,6 +214,14 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
           if (item.problems.length === 0 && item.action !== 'skip' && item.parsed !== undefined) {
             // The closed-month gate every importer passes through, whatever it checked itself.
             const period = importer.period(item.parsed);
+            if (period && !locked.has(period.month)) {
+              // The close's lock for each month written (a no-op on SQLite, where the write
+              // transaction is the lock; a real one where writers run concurrently), then the
+              // closed months as they are under it.
+              await withCloseLock(trx, period.month);
+              locked.add(period.month);
+              ctx.closed = await closedMonths(trx);
+            }
             if (period && ctx.closed.has(period.month)) item.problems.push(ctx.closed.problem(period.column, period.month));
           }
           if (item.problems.length > 0) {
