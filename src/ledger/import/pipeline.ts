@@ -36,6 +36,7 @@ import { closedMonths, type ClosedPeriods } from './closed.js';
 import { fileSize, hashFile, makeInput, type ImportInput } from './inputs.js';
 import type { Tx } from './types.js';
 import { rowWriterFor, type RowWriterFactory } from './writer.js';
+import { setOwn } from '../../shared/lookup.js';
 
 /** Rows checked together (one lookup query per chunk). */
 export const CHUNK = 1000;
@@ -332,7 +333,7 @@ function rowKey(secret: Buffer, kind: string, rec: SourceRecord): string {
 function redact(columns: readonly string[], cells: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   columns.forEach((c, i) => {
-    if (c !== 'family_ref' && cells[i] !== undefined) out[c] = cells[i];
+    if (c !== 'family_ref' && cells[i] !== undefined) setOwn(out, c, cells[i]); // a column named __proto__ stays a column
   });
   return out;
 }

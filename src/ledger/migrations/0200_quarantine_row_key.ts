@@ -7,9 +7,10 @@
  * key cannot be recomputed); unique indexes allow many nulls on SQLite and PostgreSQL.
  */
 import type { Kysely } from 'kysely';
+import { text } from './types.js';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('quarantine').addColumn('row_key', 'text').execute();
+  await db.schema.alterTable('quarantine').addColumn('row_key', text(db)).execute();
   await db.schema.createIndex('quarantine_row_key_idx').on('quarantine').columns(['kind', 'row_key']).unique().execute();
 }
 
