@@ -221,6 +221,8 @@ export function appStoreImporter(): Importer<AppleUnit> {
       const held: HeldFields = u.held ?? { store: 'appstore', report_key: u.report.key, hold_key: holdKey(u), line: line.line, month: line.month, currency: line.currency, amount_minor: u.share };
       return {
         ...held,
+        // One quarantine row per unit of a report, ever: a held unit is never held twice.
+        row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`,
         row_number: u.ordinal,
         raw: JSON.stringify({ line: line.line, unit: u.unit + 1, units: Math.abs(line.quantity), kind: line.kind, product: line.product, country: line.country, currency: line.currency, share: u.share, start: line.start, end: line.end }),
       };

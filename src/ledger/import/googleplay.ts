@@ -258,7 +258,7 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
       if (!p) return {};
       const { tx } = p;
       const held: HeldFields = p.held ?? { store: 'googleplay', report_key: p.report.key, hold_key: tx.txid, line: tx.firstLine, month: p.month, currency: tx.currency, amount_minor: tx.net };
-      return { ...held, raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
+      return { ...held, row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`, raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
     },
 
     refuse: consentRefusal,

@@ -4,7 +4,8 @@
  * consent or family data; store reports are matched to these records. CSV or JSON Lines,
  * §7's rules; family_ref is stored only as its HMAC. Not money: no closed-month gate.
  */
-import { country, oneOf, optionalText, requiredText, timestamp, type RowProblem } from '../fields.js';
+import { country, oneOf, requiredText, timestamp, type RowProblem } from '../fields.js';
+import { identifier, optionalIdentifier } from '../ids.js';
 import type { ColumnSpec } from '../records.js';
 import type { SaleKind } from '../schema.js';
 import { collect, type Importer } from './pipeline.js';
@@ -45,14 +46,14 @@ export function purchasesImporter(secret: Buffer): Importer<PurchaseParsed> {
     parse(rec) {
       const [vStore, vId, vKind, vAt, vProduct, vCountry, vFamily, vConsent, vRefundOf] = rec.cells;
       const store = oneOf('store', vStore, ['appstore', 'googleplay'] as const);
-      const id = requiredText('transaction_id', vId);
+      const id = identifier('transaction_id', vId);
       const kind = oneOf('kind', vKind, ['sale', 'refund'] as const);
       const at = timestamp('occurred_at', vAt);
       const product = requiredText('product', vProduct);
       const ctry = country('country', vCountry);
-      const family = requiredText('family_ref', vFamily, 500);
-      const consent = optionalText('consent_ref', vConsent);
-      const refundOf = optionalText('refund_of', vRefundOf);
+      const family = identifier('family_ref', vFamily, 500);
+      const consent = optionalIdentifier('consent_ref', vConsent);
+      const refundOf = optionalIdentifier('refund_of', vRefundOf);
       const problems: RowProblem[] = collect(store, id, kind, at, product, ctry, family, consent, refundOf);
       if (kind.ok && consent.ok && refundOf.ok) {
         if (kind.value === 'sale' && consent.value === null) {
