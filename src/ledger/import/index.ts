@@ -24,8 +24,8 @@ export const IMPORTERS: { readonly [K in ImportKind]: (ledger: Ledger) => Promis
   reviews: async () => reviewsImporter(),
   rates: async () => ratesImporter(),
   purchases: async (ledger) => purchasesImporter(await ledger.familySecret()),
-  googleplay: async () => googlePlayImporter(),
-  appstore: async () => appStoreImporter(),
+  googleplay: async (ledger) => (await ledger.familySecret(), googlePlayImporter()),
+  appstore: async (ledger) => (await ledger.familySecret(), appStoreImporter()),
 };
 
 export type ImportOptions = RunOptions;
@@ -54,6 +54,9 @@ export async function importFiles(
   options: RunOptions & { package?: string } = {},
 ): Promise<ImportResult> {
   // Google's earnings report covers every app of the account: the package picks ours.
+  // The family secret is read before the write transaction (the pipeline keys quarantined
+  // rows with it, and the ledger's one connection is the transaction's until the commit).
+  await ledger.familySecret();
   const importer = kind === 'googleplay' ? googlePlayImporter({ package: options.package }) : await IMPORTERS[kind](ledger);
   return runImport(ledger, importer, files, options);
 }
