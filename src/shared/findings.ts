@@ -98,6 +98,10 @@ export const CODES = {
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  // subscriptions (§14)
+  PLAN_INVALID: 'A subscription plan has an invalid id, name, length, price or store product id',
+  PLAN_EXISTS: 'A different subscription plan already has this id',
+  PRODUCT_ID_CONFLICT: 'A product name (slug, plan id or store product id) already names another pack, bundle or plan',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
