@@ -203,7 +203,7 @@ export interface FxRatesTable {
   batch_id: string;
 }
 
-export type ImportKind = 'sales' | 'reviews' | 'rates';
+export type ImportKind = 'sales' | 'reviews' | 'rates' | 'usage';
 
 export interface ImportBatchesTable {
   id: string;
