@@ -14,6 +14,7 @@ import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
 import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment } from './types.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
 import { subscriptionMonthsBetween } from './subscriptions.js';
+import { inCloseTransaction } from '../ledger/close-lock.js';
 
 /** A value with every bigint turned into a JSON number (what is printed and stored). */
 export type Plain<T> = T extends bigint
@@ -268,43 +269,46 @@ export async function closePeriod(
   options: PayoutOptions & { now?: () => Date },
 ): Promise<PayoutReport> {
   requirePeriod(period);
-  const closed = await closedMonths(db);
   const alreadyClosed = () =>
     conflictError('PERIOD_CLOSED', `${period} is already closed; its statements are final.`, {
       hint: `Show them with: packops payouts report --period ${period}`,
       details: { period },
     });
-  if (closed.has(period)) throw alreadyClosed();
-  const later = [...closed.keys()].filter((m) => m > period).sort(compareCodePoints);
-  if (later.length > 0) {
-    throw conflictError('PERIOD_ORDER', `${period} cannot be closed: the later month ${later[later.length - 1]} is already closed, and months close in order.`, {
-      details: { period, closed: later },
-    });
-  }
-  const lastClosed = [...closed.keys()].sort(compareCodePoints).pop();
-  const open = await activeMonthsBetween(db, lastClosed, period);
-  if (open.length > 0) {
-    throw conflictError('PERIOD_ORDER', `${period} cannot be closed while ${open.join(', ')} ${open.length > 1 ? 'are' : 'is'} open; months close in order.`, {
-      hint: `Close ${open[0]} first: packops payouts close --period ${open[0]}`,
-      details: { period, open },
-    });
-  }
-  const report = await computeOpen(db, period, closed, options);
-  const known = new Set((await db.selectFrom('creators').select('id').execute()).map((r) => r.id));
-  const unknown = report.statements.map((s) => s.creator).filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw inputError('CREATOR_UNKNOWN', `Statements name creators that are not in the ledger: ${unknown.join(', ')}.`, {
-      hint: 'Import them with packops creators import <creators.json>, then close the month.',
-      details: { creators: unknown },
-    });
-  }
-  const closedAt = (options.now ?? (() => new Date()))().toISOString();
-  const { statements, status: _s, closedAt: _c, strandedMonths: _stranded, ...rest } = report;
-  const header: StoredHeader = { version: 1, ...rest };
+  let stranded: PayoutReport['strandedMonths'];
   try {
-    await db.transaction().execute(async (trx) => {
-      const again = await trx.selectFrom('closed_periods').select('month').where('month', '=', period).executeTakeFirst();
-      if (again) throw alreadyClosed();
+    // One write transaction under the close's lock: the month is computed and stored from
+    // one picture of the ledger, and no import can add a row to it in between (an import
+    // waits, then finds the month closed: PERIOD_CLOSED).
+    await inCloseTransaction(db, period, async (trx) => {
+      const closed = await closedMonths(trx);
+      if (closed.has(period)) throw alreadyClosed();
+      const later = [...closed.keys()].filter((m) => m > period).sort(compareCodePoints);
+      if (later.length > 0) {
+        throw conflictError('PERIOD_ORDER', `${period} cannot be closed: the later month ${later[later.length - 1]} is already closed, and months close in order.`, {
+          details: { period, closed: later },
+        });
+      }
+      const lastClosed = [...closed.keys()].sort(compareCodePoints).pop();
+      const open = await activeMonthsBetween(trx, lastClosed, period);
+      if (open.length > 0) {
+        throw conflictError('PERIOD_ORDER', `${period} cannot be closed while ${open.join(', ')} ${open.length > 1 ? 'are' : 'is'} open; months close in order.`, {
+          hint: `Close ${open[0]} first: packops payouts close --period ${open[0]}`,
+          details: { period, open },
+        });
+      }
+      const report = await computeOpen(trx, period, closed, options);
+      stranded = report.strandedMonths;
+      const known = new Set((await trx.selectFrom('creators').select('id').execute()).map((r) => r.id));
+      const unknown = report.statements.map((s) => s.creator).filter((id) => !known.has(id));
+      if (unknown.length > 0) {
+        throw inputError('CREATOR_UNKNOWN', `Statements name creators that are not in the ledger: ${unknown.join(', ')}.`, {
+          hint: 'Import them with packops creators import <creators.json>, then close the month.',
+          details: { creators: unknown },
+        });
+      }
+      const closedAt = (options.now ?? (() => new Date()))().toISOString();
+      const { statements, status: _s, closedAt: _c, strandedMonths: _stranded, ...rest } = report;
+      const header: StoredHeader = { version: 1, ...rest };
       await trx.insertInto('closed_periods').values({ month: period, closed_at: closedAt, totals: JSON.stringify(header) }).execute();
       for (let i = 0; i < statements.length; i += 100) {
         await trx
@@ -331,6 +335,6 @@ export async function closePeriod(
     throw err;
   }
   const result = await readClosed(db, period);
-  if (report.strandedMonths) result.strandedMonths = report.strandedMonths;
+  if (stranded) result.strandedMonths = stranded;
   return result;
 }

@@ -3,6 +3,7 @@
  * reporters in src/cli/reporters turn the same findings into pretty, JSON, GitHub,
  * JUnit or SARIF output. Codes are a stable contract (PRODUCT.md §11): never rename.
  */
+import { own } from './lookup.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -102,11 +103,14 @@ export const CODES = {
   PLAN_INVALID: 'A subscription plan has an invalid id, name, length, price or store product id',
   PLAN_EXISTS: 'A different subscription plan already has this id',
   PRODUCT_ID_CONFLICT: 'A product name (slug, plan id or store product id) already names another pack, bundle or plan',
+  // catalog inputs
+  MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
+  BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
 
 /** Title of a code; domains may add codes of their own, which fall back to the code. */
 export function codeTitle(code: string): string {
-  return (CODES as Record<string, string>)[code] ?? code;
+  return own<string>(CODES, code) ?? code;
 }
