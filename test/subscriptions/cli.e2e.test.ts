@@ -41,6 +41,9 @@ describe('subscriptions create|list', () => {
     const again = await cli(['subscriptions', 'create', 'plus-monthly', '--name', 'Plus Monthly', '--months', '1', '--price', '699', '--appstore', 'com.wn.plus.monthly', '--json']);
     expect(again.json().status).toBe('unchanged');
 
+  });
+
+  it('refuses a changed plan, a name another product holds, and bad values', async () => {
     const changed = await cli(['subscriptions', 'create', 'plus-monthly', '--name', 'Plus Monthly', '--months', '1', '--price', '799', '--json']);
     expect([changed.code, changed.json().error.code]).toEqual([4, 'PLAN_EXISTS']);
     const packSlug = await cli(['subscriptions', 'create', 'ocean', '--name', 'X', '--months', '1', '--price', '1', '--json']);
@@ -55,6 +58,9 @@ describe('subscriptions create|list', () => {
     const bundle = await cli(['bundles', 'create', 'plus-annual', '--name', 'B', '--packs', 'ocean,farm', '--price', '499', '--json']);
     expect([bundle.code, bundle.json().error.code]).toEqual([4, 'PRODUCT_ID_CONFLICT']);
 
+  });
+
+  it('lists the plans as a table or JSON', async () => {
     const list = await cli(['subscriptions', 'list', '--json']);
     expect(list.json().plans.map((p: any) => [p.id, p.months, p.priceMinor])).toEqual([
       ['plus-annual', 12, 5999],
