@@ -11,7 +11,7 @@ import { isPeriod } from '../shared/period.js';
 import { computePayouts } from './engine.js';
 import { assessTiers, orderTiers } from './tiers.js';
 import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
-import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment } from './types.js';
+import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment, TierDef } from './types.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
 import { subscriptionMonthsBetween } from './subscriptions.js';
 import { inCloseTransaction } from '../ledger/close-lock.js';
@@ -242,14 +242,19 @@ export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promis
   return {
     ok: true,
     period,
-    tiers: orderTiers(snapshot.tiers).map((t) => ({
-      name: t.name,
-      minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
-      sharePercent: t.sharePercent,
-      bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
-    })),
+    tiers: tierTable(snapshot.tiers),
     creators: toPlain(creators),
   };
+}
+
+/** The tier definitions as reports print them, lowest first. */
+export function tierTable(tiers: readonly TierDef[]): TiersReport['tiers'] {
+  return orderTiers(tiers).map((t) => ({
+    name: t.name,
+    minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
+    sharePercent: t.sharePercent,
+    bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
+  }));
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -106,6 +106,9 @@ export const CODES = {
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
+  // statements (pages)
+  CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
+  STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
