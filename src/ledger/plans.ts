@@ -48,7 +48,7 @@ function fromRow(r: PlansTable): Plan {
   if (r.appstore_product_id) ids.appstore = r.appstore_product_id;
   if (r.googleplay_product_id) ids.googleplay = r.googleplay_product_id;
   if (r.web_product_id) ids.web = r.web_product_id;
-  return { id: r.id, name: r.name, months: r.months === 12 ? 12 : 1, priceMinor: Number(r.price_minor), currency: 'USD', storeProductIds: ids, createdAt: r.created_at };
+  return { id: r.id, name: r.name, months: Number(r.months) === 12 ? 12 : 1, priceMinor: Number(r.price_minor), currency: 'USD', storeProductIds: ids, createdAt: r.created_at };
 }
 
 function validate(o: CreatePlanOptions): Omit<Plan, 'createdAt'> {

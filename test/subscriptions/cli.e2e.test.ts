@@ -1,10 +1,11 @@
-// Subscriptions end to end through the built CLI on a real SQLite ledger: plans, plan rows
+// Subscriptions end to end through the built CLI on a real ledger (SQLite, and PostgreSQL in its half): plans, plan rows
 // in `ledger import sales`, `ledger import usage`, and the money in `payouts report|close`.
 // The catalog and creators are written through the ledger schema (test/payouts/ledger-fixture.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import { writeLedger } from '../payouts/ledger-fixture.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -19,7 +20,7 @@ const SALES_HEADER = 'transaction_id,occurred_at,store,kind,product,country,curr
 
 beforeAll(async () => {
   tmp = tempDir('packops-subs-e2e-');
-  db = join(tmp.dir, 'ledger.db');
+  db = await ledgerAt(tmp.dir, 'ledger.db');
   const ledger = await writeLedger(db, {
     creators: ['ana-lima', 'bo-chen'],
     packs: [

@@ -10,37 +10,40 @@
  *   nothing on their inserts.
  */
 import { sql, type Kysely } from 'kysely';
+import { int, text } from './types.js';
 
 export async function up(db: Kysely<any>): Promise<void> {
+  const INT = int(db);
+  const TEXT = text(db);
   await db.schema
     .createTable('plans')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('months', 'integer', (c) => c.notNull())
-    .addColumn('price_minor', 'integer', (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('appstore_product_id', 'text')
-    .addColumn('googleplay_product_id', 'text')
-    .addColumn('web_product_id', 'text')
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('id', TEXT, (c) => c.primaryKey())
+    .addColumn('name', TEXT, (c) => c.notNull())
+    .addColumn('months', INT, (c) => c.notNull())
+    .addColumn('price_minor', INT, (c) => c.notNull())
+    .addColumn('currency', TEXT, (c) => c.notNull())
+    .addColumn('appstore_product_id', TEXT)
+    .addColumn('googleplay_product_id', TEXT)
+    .addColumn('web_product_id', TEXT)
+    .addColumn('created_at', TEXT, (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('usage')
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('family_hmac', 'text', (c) => c.notNull())
-    .addColumn('pack_slug', 'text', (c) => c.notNull())
-    .addColumn('active_days', 'integer', (c) => c.notNull())
-    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('month', TEXT, (c) => c.notNull())
+    .addColumn('family_hmac', TEXT, (c) => c.notNull())
+    .addColumn('pack_slug', TEXT, (c) => c.notNull())
+    .addColumn('active_days', INT, (c) => c.notNull())
+    .addColumn('batch_id', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('usage_pk', ['month', 'family_hmac', 'pack_slug'])
     .execute();
 
-  await db.schema.alterTable('sales').addColumn('plan_id', 'text').execute();
+  await db.schema.alterTable('sales').addColumn('plan_id', TEXT).execute();
   await db.schema
     .createIndex('sales_plan_month_idx')
     .on('sales')
     .columns(['month', 'kind'])
-    .where(sql<boolean>`product_kind = 'plan'`)
+    .where(sql<boolean>`${sql.ref('product_kind')} = 'plan'`)
     .execute();
 }
 
