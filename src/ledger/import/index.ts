@@ -12,6 +12,7 @@ import { purchasesImporter } from './purchases.js';
 import { ratesImporter } from './rates.js';
 import { reviewsImporter } from './reviews.js';
 import { salesImporter } from './sales.js';
+import { usageImporter } from './usage.js';
 
 export { canonicalDecimal } from './rates.js';
 export { SALE_KINDS, STORES } from './sales.js';
@@ -23,6 +24,7 @@ export const IMPORTERS: { readonly [K in ImportKind]: (ledger: Ledger) => Promis
   sales: async (ledger) => salesImporter(await ledger.familySecret()),
   reviews: async () => reviewsImporter(),
   rates: async () => ratesImporter(),
+  usage: async (ledger) => usageImporter(await ledger.familySecret()),
   purchases: async (ledger) => purchasesImporter(await ledger.familySecret()),
   googleplay: async (ledger) => (await ledger.familySecret(), googlePlayImporter()),
   appstore: async (ledger) => (await ledger.familySecret(), appStoreImporter()),
@@ -42,7 +44,7 @@ export interface ImportSummary {
   imported: number;
   skipped: number;
   quarantined: number;
-  /** Rates whose stored value in an open month was replaced. */
+  /** Rates or usage rows whose stored value in an open month was replaced. */
   updated: number;
 }
 
