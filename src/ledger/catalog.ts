@@ -8,6 +8,8 @@
 import { compareVersions } from '../catalog/version.js';
 import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
+import { publishedAtInstant } from '../shared/timestamp.js';
+import { closedMonths } from './import/closed.js';
 import type { Ledger } from './db.js';
 import type { Transaction } from 'kysely';
 import type { LedgerDB, OwnerKind, PacksTable } from './schema.js';
@@ -51,13 +53,8 @@ export async function registerPacks(ledger: Ledger, inputs: readonly RegisterPac
 
 async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput): Promise<RegisterPackResult> {
   const m = input.manifest;
-  const publishedMs = Date.parse(input.publishedAt);
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(input.publishedAt) || Number.isNaN(publishedMs)) {
-    throw inputError('PUBLISHED_AT_INVALID', `published-at "${input.publishedAt}" is not an ISO 8601 instant with a zone.`, {
-      hint: 'For example 2026-10-01T09:00:00Z.',
-    });
-  }
-  const publishedAt = new Date(publishedMs).toISOString();
+  const published = publishedAtInstant(input.publishedAt);
+  const publishedAt = published.iso;
   const existing = await trx
     .selectFrom('packs')
     .select(['archive_sha256', 'owner_id', 'owner_kind', 'published_at'])
@@ -77,6 +74,14 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
     throw conflictError('PACK_VERSION_CONFLICT', `${m.slug} ${m.version} is already registered from another archive.`, {
       hint: 'Publish the change under a new version (bump "version" in pack.json and build again).',
       details: { slug: m.slug, version: m.version, registeredSha256: existing.archive_sha256, sha256: input.sha256 },
+    });
+  }
+  // Publication counts towards a month's tiers: a closed month's figures are final.
+  const closed = await closedMonths(trx);
+  if (closed.has(published.month)) {
+    throw conflictError('PERIOD_CLOSED', `${m.slug} ${m.version}: published-at ${publishedAt} falls in a closed month: ${closed.describe(published.month)}.`, {
+      hint: 'A closed month is immutable; publish with a --published-at in an open month (the default, now, usually is).',
+      details: { slug: m.slug, version: m.version, publishedAt, month: published.month },
     });
   }
   const creator = await trx.selectFrom('creators').select('id').where('id', '=', m.creator).executeTakeFirst();
