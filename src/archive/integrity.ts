@@ -3,6 +3,7 @@
  * trusted comment, stable JSON, and the rule for safe entry names. Shared by build and
  * verify so that the two cannot disagree.
  */
+import { setOwn } from '../shared/lookup.js';
 
 export const PACK_JSON = 'pack.json';
 export const INTEGRITY_JSON = 'INTEGRITY.json';
@@ -39,7 +40,7 @@ function sortKeys(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
+      if (v !== undefined) setOwn(out, key, sortKeys(v));
     }
     return out;
   }

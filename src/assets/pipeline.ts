@@ -18,7 +18,7 @@ import { displayPath, loadPackManifest } from '../manifest/load.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
-import { loadAssetRules, type VariantRule } from './rules.js';
+import { assetTypeRule, loadAssetRules, type VariantRule } from './rules.js';
 import { probeImage } from './probe.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
@@ -117,7 +117,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     });
     const pathFindings = gate.perAsset.get(index);
     if (pathFindings) return { ok: false, findings: pathFindings };
-    const rule = rules.types[asset.type];
+    const rule = assetTypeRule(rules, asset.type);
     if (rule === undefined) return fail('SCHEMA', `Asset "${asset.id}" has an unknown type "${String(asset.type)}".`);
     const resolved = await resolveAssetSource(packReal, asset);
     if (!resolved.ok) return fail(resolved.code, resolved.message, resolved.hint);

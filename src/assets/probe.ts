@@ -9,6 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
 import type { ImageFormat } from './rules.js';
+import { own } from '../shared/lookup.js';
 
 export type ProbeFailureCode = 'ASSET_MISSING' | 'ASSET_FORMAT' | 'ASSET_CORRUPT' | 'ASSET_TOO_LARGE';
 
@@ -60,12 +61,12 @@ const NAMES: Record<Detected, string> = {
 };
 
 export function formatName(format: string): string {
-  return (NAMES as Record<string, string>)[format] ?? format.toUpperCase();
+  return own<string>(NAMES, format) ?? format.toUpperCase();
 }
 
 /** The image format a file name's extension claims, if it is an image extension. */
 export function formatFromExtension(path: string): string | undefined {
-  return EXTENSIONS[extname(path).toLowerCase()];
+  return own(EXTENSIONS, extname(path).toLowerCase());
 }
 
 class Corrupt extends Error {}

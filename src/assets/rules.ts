@@ -41,6 +41,18 @@ export const ASSET_RULES_URL = new URL('../../schemas/asset-rules.json', import.
 let cached: AssetRules | undefined;
 
 export function loadAssetRules(): AssetRules {
-  cached ??= JSON.parse(readFileSync(ASSET_RULES_URL, 'utf8')) as AssetRules;
+  if (cached === undefined) {
+    const parsed = JSON.parse(readFileSync(ASSET_RULES_URL, 'utf8')) as AssetRules;
+    // A null-prototype table: `rules.types[x]` can never reach Object.prototype.
+    cached = { ...parsed, types: Object.assign(Object.create(null) as Record<AssetType, AssetTypeRule>, parsed.types) };
+  }
   return cached;
+}
+
+/**
+ * The rule of an asset type named by data (a manifest's `type`): undefined for anything
+ * that is not one of the rule table's own keys (`__proto__`, `constructor`, `toString`...).
+ */
+export function assetTypeRule(rules: AssetRules, type: unknown): AssetTypeRule | undefined {
+  return typeof type === 'string' && Object.hasOwn(rules.types, type) ? rules.types[type as AssetType] : undefined;
 }

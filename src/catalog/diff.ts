@@ -6,6 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { errnoCode, inputError } from '../shared/errors.js';
+import { pointerEscape } from '../manifest/position.js';
+import { isCountryCode } from '../shared/countries.js';
 import { compareCodePoints } from '../shared/money.js';
 import { compareVersions } from './version.js';
 
@@ -19,7 +21,8 @@ interface DiffPack {
   version: string;
   name: string | null;
   price: DiffMoney | null;
-  markets: Record<string, DiffMoney>;
+  /** Local prices by ISO 3166-1 country (a Map: keys are data, never object properties). */
+  markets: Map<string, DiffMoney>;
   sha256: string | null;
 }
 
@@ -104,12 +107,19 @@ export function parseCatalogForDiff(value: Json, file: string): DiffInput {
     const slug = readString(p.slug, file, `${at}/slug`);
     if (seen.has(slug)) fail(file, `${at}/slug`, `the pack "${slug}" appears twice`);
     seen.add(slug);
-    const markets: Record<string, DiffMoney> = {};
+    const markets = new Map<string, DiffMoney>();
     if (p.markets !== undefined && p.markets !== null) {
       if (!isObject(p.markets)) fail(file, `${at}/markets`, '"markets" must be an object keyed by country');
       for (const [country, m] of Object.entries(p.markets)) {
-        const money = readMoney(m, file, `${at}/markets/${country}`);
-        if (money) markets[country] = money;
+        const pointer = `${at}/markets/${pointerEscape(country)}`;
+        if (!isCountryCode(country)) {
+          throw inputError('MARKET_INVALID', `${file}: the market key ${JSON.stringify(country)} is not an ISO 3166-1 alpha-2 country code (at ${pointer}).`, {
+            details: { file, pointer },
+            hint: 'Markets are keyed by assigned ISO 3166-1 alpha-2 codes in capitals, such as GB or JP.',
+          });
+        }
+        const money = readMoney(m, file, pointer);
+        if (money) markets.set(country, money);
       }
     }
     const archive = isObject(p.archive) ? p.archive : undefined;
@@ -164,10 +174,10 @@ function sameMoney(a: DiffMoney | null, b: DiffMoney | null): boolean {
 function priceChanges(a: DiffPack, b: DiffPack): PriceChange[] {
   const changes: PriceChange[] = [];
   if (!sameMoney(a.price, b.price)) changes.push({ market: LIST_PRICE, from: a.price, to: b.price });
-  const markets = [...new Set([...Object.keys(a.markets), ...Object.keys(b.markets)])].sort(compareCodePoints);
+  const markets = [...new Set([...a.markets.keys(), ...b.markets.keys()])].sort(compareCodePoints);
   for (const m of markets) {
-    const from = a.markets[m] ?? null;
-    const to = b.markets[m] ?? null;
+    const from = a.markets.get(m) ?? null;
+    const to = b.markets.get(m) ?? null;
     if (!sameMoney(from, to)) changes.push({ market: m, from, to });
   }
   return changes;

@@ -9,6 +9,7 @@ import { inputError } from '../shared/errors.js';
 import { compareCodePoints, savingsPercent } from '../shared/money.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { compareVersions, isSemver } from './version.js';
+import { own, setOwn } from '../shared/lookup.js';
 
 export const CATALOG_VERSION = 1;
 
@@ -193,19 +194,46 @@ export function windowStatus(w: FeedAvailability, day: string): 'available' | 'n
 }
 
 
+/**
+ * The base URL every feed URL is resolved against: absolute http(s), with no user info
+ * (a `user:secret@` would be published in every URL of the feed), no query and no
+ * fragment (an empty `?` or `#` counts: it would be dropped from resolved URLs). Messages
+ * never echo the user info.
+ */
 export function normaliseBaseUrl(raw: string): string {
+  const shown = JSON.stringify(redactUserInfo(raw));
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw inputError('BASE_URL_INVALID', `--base-url must be an absolute http(s) URL, not "${raw}".`);
+    throw inputError('BASE_URL_INVALID', `--base-url must be an absolute http(s) URL, not ${shown}.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw inputError('BASE_URL_INVALID', `--base-url must be an http(s) URL, not "${raw}".`);
+    throw inputError('BASE_URL_INVALID', `--base-url must be an http(s) URL, not ${shown}.`);
   }
-  if (url.search || url.hash) throw inputError('BASE_URL_INVALID', '--base-url must not carry a query or a fragment.');
+  if (url.username !== '' || url.password !== '' || authorityOf(raw).includes('@')) {
+    throw inputError('BASE_URL_INVALID', `--base-url must not carry user info (a name or password before "@"): ${shown}.`, {
+      hint: 'Catalog URLs are public: give the plain https://host/path the files are served from.',
+    });
+  }
+  if (url.search !== '' || url.hash !== '' || url.href.includes('?') || url.href.includes('#')) {
+    throw inputError('BASE_URL_INVALID', `--base-url must not carry a query or a fragment: ${shown}.`);
+  }
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url.toString();
+}
+
+/** The authority part of a URL as typed (WHATWG URL parsing also ends it at a backslash). */
+function authorityOf(raw: string): string {
+  return /^[a-z][a-z0-9+.-]*:[/\\]*([^/\\?#]*)/i.exec(raw.trim())?.[1] ?? '';
+}
+
+/** `scheme://user:secret@host/...` → `scheme://***@host/...` (anything up to the last "@"), for messages. */
+function redactUserInfo(raw: string): string {
+  const at = raw.lastIndexOf('@');
+  if (at < 0) return raw;
+  const start = /^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(raw)?.[0].length ?? 0;
+  return `${raw.slice(0, Math.min(start, at))}***${raw.slice(at)}`;
 }
 
 /** The latest version of each slug, sorted by slug. */
@@ -220,7 +248,7 @@ export function latestPerSlug<T extends { manifest: { slug: string; version: str
 
 function sortedRecord<V>(rec: Record<string, V> | undefined, map: (v: V) => V): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const key of Object.keys(rec ?? {}).sort(compareCodePoints)) out[key] = map(rec![key]!);
+  for (const key of Object.keys(rec ?? {}).sort(compareCodePoints)) setOwn(out, key, map(rec![key]!));
   return out;
 }
 
@@ -295,8 +323,8 @@ export function buildFeed(input: FeedInput): FeedBuild {
       markets:
         input.market === undefined
           ? markets
-          : markets[input.market]
-            ? { [input.market]: markets[input.market]! }
+          : own(markets, input.market) !== undefined
+            ? { [input.market]: own(markets, input.market)! }
             : {},
       storeProductIds: {
         ...(storeIds.appstore !== undefined ? { appstore: storeIds.appstore } : {}),

@@ -8,6 +8,7 @@ import { thumbHashToDataURL } from 'thumbhash';
 import { CATEGORIES, type Category } from '../manifest/types.js';
 import { formatMinor } from '../shared/money.js';
 import { type CatalogFeed, type FeedBundle, type FeedMoney, type FeedPack, type FeedVariant } from './feed.js';
+import { own } from '../shared/lookup.js';
 
 export const CATEGORY_LABELS = {
   characters: 'Characters',
@@ -119,7 +120,7 @@ export interface PageOptions {
 }
 
 function priceOf(pack: FeedPack, market: string | null): FeedMoney {
-  if (market !== null) return pack.markets[market] ?? pack.price;
+  if (market !== null) return own(pack.markets, market) ?? pack.price;
   return pack.price;
 }
 
@@ -138,7 +139,7 @@ ${pack.tagline ? `<p class="tagline">${escapeHtml(pack.tagline)}</p>` : ''}
 <p class="price">${escapeHtml(formatPrice(priceOf(pack, market)))}</p>
 <ul class="facts" aria-label="Details">
 <li class="age">${ages}</li>
-<li class="category">${escapeHtml(CATEGORY_LABELS[pack.category] ?? pack.category)}</li>
+<li class="category">${escapeHtml(own<string>(CATEGORY_LABELS, pack.category) ?? pack.category)}</li>
 <li class="assets">${pack.assets.length} ${pack.assets.length === 1 ? 'item' : 'items'}</li>
 </ul>
 ${inBundles.map((b) => `<p class="bundle-tag">In bundle: <a href="#bundle-${escapeHtml(b.slug)}">${escapeHtml(b.name)}</a></p>`).join('\n')}

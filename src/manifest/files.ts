@@ -7,10 +7,9 @@
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { decodeCheck, formatName, probeImage } from '../assets/probe.js';
-import { loadAssetRules, type AssetRules } from '../assets/rules.js';
+import { assetTypeRule, loadAssetRules, type AssetRules } from '../assets/rules.js';
 import { errnoCode } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
-import type { AssetType } from './types.js';
 import { effectiveProfile, PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';
 
 export interface FileCheckOptions {
@@ -85,7 +84,7 @@ async function checkOne(ref: AssetRef, packDir: string, root: string, rules: Ass
     add(probe.code, lowerFirst(probe.message));
     return out;
   }
-  const rule = ref.type !== undefined ? rules.types[ref.type as AssetType] : undefined;
+  const rule = assetTypeRule(rules, ref.type);
   const shape = `${probe.width}×${probe.height}`;
   if (rule) {
     if (!(rule.formats as string[]).includes(probe.format)) {

@@ -8,6 +8,7 @@
  */
 import type { ParseError } from 'jsonc-parser';
 import type { Finding } from '../shared/findings.js';
+import { own } from '../shared/lookup.js';
 
 export interface LineColumn {
   line: number;
@@ -152,7 +153,7 @@ export async function describeSyntaxError(text: string): Promise<{ message: stri
   const first = errors[0];
   if (!first) return { message: 'the text is not a JSON document' };
   const at = lineColumn(text, first.offset);
-  const what = SYNTAX_WORDS[printParseErrorCode(first.error)] ?? printParseErrorCode(first.error);
+  const what = own(SYNTAX_WORDS, printParseErrorCode(first.error)) ?? printParseErrorCode(first.error);
   const hint = /Comma|Comment/.test(printParseErrorCode(first.error))
     ? 'JSON allows neither comments nor a comma after the last item.'
     : undefined;

@@ -10,6 +10,7 @@ import type { Finding } from '../shared/findings.js';
 import { isCurrencyCode } from '../shared/money.js';
 import { pointerEscape } from './position.js';
 import { closest, describeValue } from './schema-errors.js';
+import { own } from '../shared/lookup.js';
 
 export const PROFILES = ['first-party', 'creator', 'ugc'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -28,10 +29,6 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Own property read: never walks the prototype chain (`constructor`, `__proto__`). */
-function own(o: Json, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
-}
 
 function finding(code: string, pointer: string, message: string, hint?: string, severity: 'error' | 'warning' = 'error'): Finding {
   return { code, severity, pointer, message, ...(hint ? { hint } : {}) };
@@ -160,7 +157,7 @@ function currencies(m: Json, out: Finding[]): void {
         ),
       );
     }
-    checkCurrency(markets[country], pointer, out);
+    checkCurrency(own(markets, country), pointer, out);
   }
 }
 

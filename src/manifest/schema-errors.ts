@@ -6,6 +6,7 @@
 import type { Finding } from '../shared/findings.js';
 import { pointerEscape, pointerSegments } from './position.js';
 import type { SchemaError } from './schema.js';
+import { own } from '../shared/lookup.js';
 
 export interface TranslatedFinding extends Finding {
   /** The position of this finding is the property's key, not its value. */
@@ -113,7 +114,7 @@ function translate(err: SchemaError): TranslatedFinding {
     case 'type': {
       const expected = String(p.type)
         .split(',')
-        .map((t) => TYPE_WORDS[t] ?? t)
+        .map((t) => own(TYPE_WORDS, t) ?? t)
         .join(' or ');
       return withHint({ ...base, message: `${Where} must be ${expected}, not ${describeValue(err.data)}.` });
     }
@@ -128,7 +129,7 @@ function translate(err: SchemaError): TranslatedFinding {
     case 'const':
       return { ...base, message: `${Where} must be ${JSON.stringify(p.allowedValue)}, not ${describeValue(err.data)}.` };
     case 'pattern': {
-      const form = PATTERN_WORDS[String(p.pattern)];
+      const form = own(PATTERN_WORDS, String(p.pattern));
       return withHint({
         ...base,
         message: form

@@ -3,6 +3,7 @@
  * reporters in src/cli/reporters turn the same findings into pretty, JSON, GitHub,
  * JUnit or SARIF output. Codes are a stable contract (PRODUCT.md §11): never rename.
  */
+import { own } from './lookup.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -98,11 +99,14 @@ export const CODES = {
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  // catalog inputs
+  MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
+  BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;
 
 /** Title of a code; domains may add codes of their own, which fall back to the code. */
 export function codeTitle(code: string): string {
-  return (CODES as Record<string, string>)[code] ?? code;
+  return own<string>(CODES, code) ?? code;
 }

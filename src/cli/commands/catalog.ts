@@ -74,9 +74,11 @@ Examples:
     .action(
       action<[], PublishOpts>(async (ctx, _args, opts) => {
         const { publishCatalog } = await import('../../catalog/publish.js');
-        const { clockFromEnv } = await import('../../catalog/feed.js');
+        const { clockFromEnv, normaliseBaseUrl } = await import('../../catalog/feed.js');
         const show = await pathShower(ctx);
         const now = clockFromEnv(ctx.env);
+        // A bad --base-url is refused before the ledger is opened or anything is written.
+        if (opts.baseUrl !== undefined) normaliseBaseUrl(opts.baseUrl);
         const result = await withLedger(
           ctx,
           (ledger) => publishCatalog(ledger, { out: ctx.path(opts.out), baseUrl: opts.baseUrl, market: opts.market, now, title: opts.title }),
@@ -204,13 +206,15 @@ Examples:
       action<[string[]], ReleaseOpts>(async (ctx, [targets], opts, command) => {
         const { loadSecretKey, loadTrustedKeys } = await import('../../signing/keys.js');
         const { release } = await import('../../release/release.js');
-        const { clockFromEnv, isoSeconds } = await import('../../catalog/feed.js');
+        const { clockFromEnv, isoSeconds, normaliseBaseUrl } = await import('../../catalog/feed.js');
         const show = await pathShower(ctx);
         const now = clockFromEnv(ctx.env);
         if (opts.publish === undefined && (opts.baseUrl !== undefined || opts.market !== undefined)) {
           const { usageError } = await import('../../shared/errors.js');
           throw usageError('--base-url and --market apply to --publish; add --publish <dir>.');
         }
+        // Refused before anything is built, signed or registered.
+        if (opts.baseUrl !== undefined) normaliseBaseUrl(opts.baseUrl);
         const secretKey = await loadSecretKey({ ...(opts.key !== undefined ? { keyPath: opts.key } : {}), env: ctx.env, cwd: ctx.cwd });
         const publicKey =
           opts.pubkey !== undefined ? (await loadTrustedKeys({ pubkey: opts.pubkey, cwd: ctx.cwd }))[0]! : secretKey.toPublicKey('the signing key');
