@@ -10,6 +10,7 @@ import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
 import { publishedAtInstant } from '../shared/timestamp.js';
 import { closedMonths } from './import/closed.js';
+import { storedInteger } from './stored.js';
 import type { Ledger } from './db.js';
 import type { Transaction } from 'kysely';
 import type { LedgerDB, OwnerKind, PacksTable } from './schema.js';
@@ -139,6 +140,7 @@ export async function latestPacks(ledger: Ledger): Promise<Array<Pick<PacksTable
     .execute();
   const latest = new Map<string, (typeof rows)[number]>();
   for (const r of rows) {
+    r.price_minor = storedInteger({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column: 'price_minor' }, r.price_minor);
     const cur = latest.get(r.slug);
     if (!cur || compareVersions(r.version, cur.version) > 0) latest.set(r.slug, r);
   }

@@ -99,6 +99,9 @@ export const CODES = {
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
+  PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
+  PRODUCT_ID_CONFLICT: 'A slug or store product id already names another pack or bundle',
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
