@@ -24,6 +24,7 @@ import { MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
 import type { PackManifest } from '../manifest/types.js';
 import { SignatureFormatError, parseSignature, verifySignature, type PublicKey, type Signature } from '../signing/minisign.js';
 import { INTEGRITY_JSON, INTEGRITY_SIG, PACK_JSON, parseIntegrity, trustedCommentFor, unsafeEntryName } from './integrity.js';
+import { tilingProblems, type EntrySpan } from './tiling.js';
 import { hashFile } from './zip-writer.js';
 
 export const DEFAULT_MAX_RATIO = 100;
@@ -314,8 +315,18 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
       add('ZIP_BOMB', `The archive declares ${zip.entryCount} entries (limit ${limits.maxEntries}).`);
       return false;
     }
+    // yauzl starts reading the central directory at its offset, and ends at its end.
+    const cursor = zip as unknown as { readEntryCursor: number; fileSize: number };
+    const cdStart = cursor.readEntryCursor;
+    const spans: EntrySpan[] = [];
     for await (const entry of zip.eachEntry()) {
       count++;
+      spans.push({
+        name: (entry.fileNameRaw ?? (entry.fileName as unknown as Buffer)).toString('utf8'),
+        offset: entry.relativeOffsetOfLocalHeader,
+        compressedSize: entry.compressedSize,
+        flags: entry.generalPurposeBitFlag,
+      });
       const raw = entry.fileNameRaw ?? (entry.fileName as unknown as Buffer);
       let name: string;
       try {
@@ -412,6 +423,10 @@ async function readEntries(zipPath: string, limits: Limits, entries: Map<string,
         add('ZIP_CORRUPT', `The entry "${name}" does not match its CRC-32 (${hex8(read.crc32)}, the zip says ${hex8(entry.crc32 >>> 0)}).`);
       }
       entries.set(name, { size: read.bytes, sha256: read.sha256, ...(read.data ? { data: read.data } : {}) });
+    }
+    // Every byte of the file belongs to a listed entry or to the central directory.
+    for (const problem of await tilingProblems(zipPath, spans, cdStart, cursor.readEntryCursor, cursor.fileSize)) {
+      add('ZIP_CORRUPT', problem, 'A zip must hold only the entries its central directory lists; rebuild it with packops build.');
     }
   } catch (err) {
     add('ZIP_CORRUPT', `The archive is not a readable zip file: ${(err as Error).message}.`);

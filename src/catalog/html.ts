@@ -3,9 +3,10 @@
  * external requests (inline CSS and JS, images by relative path, a CSP that forbids any
  * other origin), category and age filters, every string from data escaped.
  */
-import { createHash } from 'node:crypto';
 import { thumbHashToDataURL } from 'thumbhash';
 import { CATEGORIES, type Category } from '../manifest/types.js';
+import { escapeHtml } from '../pages/escape.js';
+import { renderPage } from '../pages/shell.js';
 import { formatMinor } from '../shared/money.js';
 import { type CatalogFeed, type FeedBundle, type FeedMoney, type FeedPack, type FeedVariant } from './feed.js';
 import { own } from '../shared/lookup.js';
@@ -18,10 +19,8 @@ export const CATEGORY_LABELS = {
   seasonal: 'Seasonal',
 } as const satisfies Record<Category, string>;
 
-/** Escapes text for HTML content and double- or single-quoted attributes. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** The page kit's escaping (src/pages), re-exported for callers of the catalog page. */
+export { escapeHtml };
 
 export function formatPrice(m: FeedMoney): string {
   return m.amountMinor === 0 ? 'Free' : `${formatMinor(m.amountMinor, m.currency)} ${m.currency}`;
@@ -49,14 +48,8 @@ function placeholderDataUrl(base64: string): string | undefined {
   }
 }
 
-function cspHash(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
-
-const BASE_CSS = `
-:root{color-scheme:light;--ink:#1d2433;--muted:#5b6477;--line:#d9dee8;--accent:#0b6bcb;--bg:#f6f7fb}
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
+/** The catalog's own rules, on top of the page kit's BASE_CSS (colours, type, print). */
+const CATALOG_CSS = `
 header,main{max-width:1100px;margin:0 auto;padding:16px}
 h1{font-size:1.6rem;margin:.2em 0}
 .meta{color:var(--muted);font-size:.9rem;margin:0}
@@ -180,34 +173,15 @@ export function renderCatalogPage(feed: CatalogFeed, options: PageOptions = {}):
     }
     return renderCard(pack, i, feed.market, feed.baseUrl, feed.bundles, cls);
   });
-  const css = `${BASE_CSS}${placeholderCss.join('\n')}\n`;
+  const css = `${CATALOG_CSS}${placeholderCss.join('\n')}\n`;
   const presentCategories = new Set(feed.packs.map((p) => p.category));
   const categoryOptions = CATEGORIES.filter((c) => presentCategories.has(c))
     .map((c) => `<option value="${c}">${CATEGORY_LABELS[c]} (${feed.packs.filter((p) => p.category === c).length})</option>`)
     .join('');
   const ageOptions = Array.from({ length: 13 }, (_, age) => `<option value="${age}">${age} years</option>`).join('');
   const names = new Map(feed.packs.map((p) => [p.slug, p.name]));
-  const csp = [
-    "default-src 'none'",
-    "img-src 'self' file: data:",
-    `style-src ${cspHash(css)}`,
-    `script-src ${cspHash(SCRIPT)}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   const marketNote = feed.market === null ? 'list prices in USD' : `prices for market ${escapeHtml(feed.market)}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style>${css}</style>
-</head>
-<body>
-<header>
+  const body = `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${feed.packs.length} ${feed.packs.length === 1 ? 'pack' : 'packs'} · ${feed.bundles.length} ${feed.bundles.length === 1 ? 'bundle' : 'bundles'} · ${marketNote} · published ${escapeHtml(feed.publishDate)} · feed: <a href="catalog.json">catalog.json</a></p>
 </header>
@@ -225,9 +199,6 @@ ${cards.join('\n')}
 <h2 id="bundles-title">Bundles</h2>
 ${feed.bundles.length === 0 ? '<p class="empty">No bundle is available on this day.</p>' : `<ul class="bundle-list">\n${feed.bundles.map((b) => renderBundle(b, names)).join('\n')}\n</ul>`}
 </section>
-</main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
+</main>`;
+  return renderPage({ title, css, body, script: SCRIPT, imgSrc: "'self' file: data:" });
 }

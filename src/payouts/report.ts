@@ -195,17 +195,7 @@ async function computeOpen(
 }
 
 function tiersReport(period: Period, defs: readonly TierDef[], creators: readonly TierAssessment[]): TiersReport {
-  return {
-    ok: true,
-    period,
-    tiers: orderTiers(defs).map((t) => ({
-      name: t.name,
-      minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
-      sharePercent: t.sharePercent,
-      bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
-    })),
-    creators: toPlain(creators),
-  };
+  return { ok: true, period, tiers: tierTable(defs), creators: toPlain(creators) };
 }
 
 /**
@@ -310,6 +300,16 @@ async function storedTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersR
     return { ...assessed, figures: f, tier: s.tier, sharePercent: s.sharePercent, bonusMinor: s.bonusMinor };
   });
   return { ...tiersReport(period, defs, []), creators };
+}
+
+/** The tier definitions as reports print them, lowest first. */
+export function tierTable(tiers: readonly TierDef[]): TiersReport['tiers'] {
+  return orderTiers(tiers).map((t) => ({
+    name: t.name,
+    minimums: { packs: t.minPacks, rating: t.minRating, units: t.minUnits, months: t.minMonths },
+    sharePercent: t.sharePercent,
+    bonus: t.bonusThreshold !== null && t.bonusMinor !== null ? { threshold: t.bonusThreshold, amountMinor: Number(t.bonusMinor) } : null,
+  }));
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -97,6 +97,9 @@ export const CODES = {
   PERIOD_CLOSED: 'The period is closed',
   FX_RATE_MISSING: 'No exchange rate for a currency and month',
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
+  LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',
+  LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
+  LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
   LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
@@ -105,6 +108,9 @@ export const CODES = {
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
+  // statements (pages)
+  CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
+  STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;

@@ -27,14 +27,26 @@ export interface RawEntry {
   /** Name in the local header, when it should differ from the central directory's. */
   localName?: string | Buffer;
   extra?: Buffer;
+  /** Written as a local entry but left out of the central directory (what streaming extractors still unpack). */
+  hidden?: boolean;
+  /** Raw bytes written just before this entry's local header, belonging to no entry. */
+  before?: Buffer;
+  /** List this entry in the central directory at the local header of the entry with this name instead of its own. */
+  pointAt?: string;
 }
 
 /** Writes a zip (no data descriptors) exactly as described. */
 export function craftZip(entries: RawEntry[]): Buffer {
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
+  const offsets = new Map<string, number>();
+  let listed = 0;
   let offset = 0;
   for (const e of entries) {
+    if (e.before) {
+      parts.push(e.before);
+      offset += e.before.length;
+    }
     const name = Buffer.isBuffer(e.name) ? e.name : Buffer.from(e.name, 'utf8');
     const localName = e.localName === undefined ? name : Buffer.isBuffer(e.localName) ? e.localName : Buffer.from(e.localName, 'utf8');
     const data = e.data ?? Buffer.alloc(0);
@@ -55,6 +67,12 @@ export function craftZip(entries: RawEntry[]): Buffer {
     lh.writeUInt16LE(localName.length, 26);
     lh.writeUInt16LE(extra.length, 28);
     parts.push(lh, localName, extra, body);
+    offsets.set(name.toString('latin1'), offset);
+    if (e.hidden) {
+      offset += 30 + localName.length + extra.length + body.length;
+      continue;
+    }
+    listed++;
     const ch = Buffer.alloc(46);
     ch.writeUInt32LE(0x02014b50, 0);
     ch.writeUInt16LE((3 << 8) | 20, 4);
@@ -68,15 +86,15 @@ export function craftZip(entries: RawEntry[]): Buffer {
     ch.writeUInt16LE(name.length, 28);
     ch.writeUInt16LE(extra.length, 30);
     ch.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    ch.writeUInt32LE(offset, 42);
+    ch.writeUInt32LE(e.pointAt !== undefined ? offsets.get(Buffer.from(e.pointAt).toString('latin1'))! : offset, 42);
     central.push(ch, name, extra);
     offset += 30 + localName.length + extra.length + body.length;
   }
   const cd = Buffer.concat(central);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt16LE(listed, 8);
+  end.writeUInt16LE(listed, 10);
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...parts, cd, end]);

@@ -19,7 +19,13 @@ export interface OpenedPage {
   close(): Promise<void>;
 }
 
-export async function openFilePage(htmlPath: string): Promise<OpenedPage> {
+export interface OpenOptions {
+  /** Abort every request that is not for a file: URL (it is still recorded in `requests`). */
+  blockNetwork?: boolean;
+  viewport?: { width: number; height: number };
+}
+
+export async function openFilePage(htmlPath: string, options: OpenOptions = {}): Promise<OpenedPage> {
   const profile = mkdtempSync(join(tmpdir(), 'packops-chromium-'));
   let context: BrowserContext | undefined;
   try {
@@ -36,7 +42,7 @@ export async function openFilePage(htmlPath: string): Promise<OpenedPage> {
         '--disable-component-update',
         '--disable-sync',
       ],
-      viewport: { width: 1100, height: 900 },
+      viewport: options.viewport ?? { width: 1100, height: 900 },
     });
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
@@ -47,6 +53,9 @@ export async function openFilePage(htmlPath: string): Promise<OpenedPage> {
   const consoleErrors: string[] = [];
   const dialogs: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
+  if (options.blockNetwork) {
+    await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort('blockedbyclient')));
+  }
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });

@@ -145,7 +145,7 @@ describe('start-up stays light', () => {
   }
 
   it('packops --help and --version import no heavy module', () => {
-    const heavy = /^(sharp|better-sqlite3|archiver|kysely|yauzl|ajv|ajv-formats|obscenity|jsonc-parser|@inquirer\/prompts|ora|p-limit|thumbhash)(\/|$)/;
+    const heavy = /^(sharp|better-sqlite3|archiver|kysely|yauzl|ajv|ajv-formats|obscenity|jsonc-parser|@inquirer\/prompts|ora|p-limit|thumbhash|puppeteer-core)(\/|$)/;
     const seen = new Set<string>();
     const reached: string[] = [];
     const visit = (file: string) => {

@@ -5,7 +5,7 @@ import { withLedger } from './ledger.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 
-const FORMATS = ['table', 'csv', 'json', 'md'] as const;
+const FORMATS = ['table', 'csv', 'json', 'md', 'html', 'pdf'] as const;
 type Format = (typeof FORMATS)[number];
 
 const periodOption = () =>
@@ -45,23 +45,35 @@ export function register(program: Command, groups: CommandGroups): void {
     .command('report')
     .description('every creator’s statement for a month, the totals and the tie-out (a preview until the month is closed)')
     .addOption(periodOption())
-    .addOption(new Option('--format <format>', 'table, csv, json or md').choices(FORMATS).default('table'))
-    .option('--out <dir>', 'write the report into this folder (csv: a summary plus one file per creator)')
+    .addOption(new Option('--format <format>', 'table, csv, json, md, or pages: html, pdf').choices(FORMATS).default('table'))
+    .option('--out <dir>', 'write the report into this folder (csv: a summary plus one file per creator; html/pdf: <dir>/<period>/<creator>.html and summary.html)')
+    .addOption(new Option('--paper <size>', 'pdf: paper size').choices(['a4', 'letter']).default('a4'))
     .addHelpText(
       'after',
       `
 Money is USD; JSON amounts are integer cents. A closed month is read from its stored
-statements and never changes. Exit codes: 0 ok · 2 usage · 3 missing rate or ledger ·
-70 tie-out failure (a bug; nothing is reported).
+statements and never changes.
+
+Pages (--format html|pdf, --out required): one statement per creator,
+<out>/<period>/<creator-id>.html, and the finance summary <out>/<period>/summary.html;
+pdf also prints each with headless Chromium (chromium, chromium-browser or google-chrome
+on PATH, or PACKOPS_CHROMIUM) into .pdf files beside them. Pages are self-contained and
+byte-identical for the same ledger and SOURCE_DATE_EPOCH (the issued date; else the close
+time, else today). The platform name on the pages is statements.platform in the config.
+
+Exit codes: 0 ok · 2 usage · 3 missing rate or ledger, CHROMIUM_MISSING (the HTML is
+still written), OUTPUT_UNWRITABLE · 70 tie-out failure (a bug; nothing is reported).
 
 Examples:
   $ packops payouts report --period 2026-10
   $ packops payouts report --period 2026-10 --format csv --out statements/2026-10
+  $ packops payouts report --period 2026-10 --format pdf --out statements
   $ packops payouts report --period 2026-10 --json`,
     )
     .action(
-      action<[], { period: string; format: Format; out?: string }>(async (ctx, _args, opts) => {
+      action<[], { period: string; format: Format; out?: string; paper: 'a4' | 'letter' }>(async (ctx, _args, opts) => {
         const minimum = await minimumMinor(ctx);
+        if (opts.format === 'html' || opts.format === 'pdf') return emitPages(ctx, opts.period, minimum, { ...opts, format: opts.format });
         const { payoutReport } = await import('../../payouts/report.js');
         const report = await withLedgerDb(ctx, (db) => payoutReport(db, opts.period, { minimumMinor: minimum }));
         await emitReport(ctx, report, opts.format, opts.out);
@@ -129,6 +141,57 @@ Example:
         ctx.out.result(report, () => render.renderTiersTable(report));
       }),
     );
+}
+
+/** The platform name printed on statements: config `statements.platform`. */
+async function platformName(ctx: CliContext): Promise<string> {
+  const section = ctx.config.statements as { platform?: unknown } | undefined;
+  const value = section?.platform;
+  if (value === undefined) return 'Content pack marketplace';
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 200) {
+    const { inputError } = await import('../../shared/errors.js');
+    throw inputError('CONFIG_INVALID', `statements.platform must be a name (1 to 200 characters), not ${JSON.stringify(value)}.`, {
+      details: { file: ctx.configPath, key: 'statements.platform' },
+    });
+  }
+  return value;
+}
+
+/** `--format html|pdf`: the statement pages and the finance summary. */
+async function emitPages(
+  ctx: CliContext,
+  period: string,
+  minimum: bigint,
+  opts: { format: 'html' | 'pdf'; out?: string; paper: 'a4' | 'letter' },
+): Promise<void> {
+  if (opts.out === undefined) {
+    const { usageError } = await import('../../shared/errors.js');
+    throw usageError(`--format ${opts.format} writes one page per creator: pass --out <dir>.`);
+  }
+  const platform = await platformName(ctx);
+  const { sourceDateEpochFrom } = await import('../../shared/source-date.js');
+  const sourceDateEpoch = sourceDateEpochFrom(ctx.env);
+  const { pagesDocument, writePages } = await import('../../payouts/pages/write.js');
+  const doc = await withLedgerDb(ctx, (db) => pagesDocument(db, period, { minimumMinor: minimum, platform, sourceDateEpoch }));
+  if (doc.provisional) ctx.out.warn(`${doc.period} is provisional: carried-in balances use open month(s) ${doc.provisionalMonths.join(', ')}.`);
+  warnStranded(ctx, doc);
+  const progress = opts.format === 'pdf' ? await ctx.out.progress(`Printing ${doc.statements.length + 1} page(s) to PDF`) : undefined;
+  let written: Awaited<ReturnType<typeof writePages>>;
+  try {
+    written = await writePages(doc, {
+      format: opts.format,
+      out: ctx.path(opts.out),
+      paper: opts.paper,
+      env: ctx.env,
+      onProgress: (done, total) => progress?.update(`${done}/${total} pages printed`),
+    });
+  } catch (err) {
+    progress?.fail('PDF printing stopped');
+    throw err;
+  }
+  progress?.succeed(`Printed ${written.files.length / 2} PDF page(s)`);
+  ctx.out.info(`Wrote ${written.files.length} file(s) to ${written.dir}.`);
+  ctx.out.result({ ...doc, files: written.files, pages: written.statements }, () => written.files.join('\n'));
 }
 
 async function emitReport(

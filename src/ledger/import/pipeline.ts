@@ -37,6 +37,7 @@ import type { ImportKind, LedgerDB } from '../schema.js';
 import { closedMonths, type ClosedPeriods } from './closed.js';
 import type { Tx } from './types.js';
 import { rowWriterFor, type RowWriterFactory } from './writer.js';
+import { setOwn } from '../../shared/lookup.js';
 
 /** Rows checked together (one lookup query per chunk). */
 export const CHUNK = 1000;
@@ -363,7 +364,7 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
 function redact(columns: readonly string[], cells: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   columns.forEach((c, i) => {
-    if (c !== 'family_ref' && cells[i] !== undefined) out[c] = cells[i];
+    if (c !== 'family_ref' && cells[i] !== undefined) setOwn(out, c, cells[i]); // a column named __proto__ stays a column
   });
   return out;
 }

@@ -1,0 +1,186 @@
+/**
+ * What the statement pages show beyond the month's report, read from the ledger: the last
+ * twelve months (closed months from their stored statements, open ones computed and marked
+ * provisional), totals per store and per currency, the tier table, payout references and
+ * pack names. All of it goes into the `--json` document of `payouts report --format
+ * html|pdf`, so every figure on a page can be checked against JSON.
+ */
+import type { Kysely } from 'kysely';
+import type { LedgerDB } from '../../ledger/schema.js';
+import { compareCodePoints, parseDecimal } from '../../shared/money.js';
+import { addMonths, type Period } from '../../shared/period.js';
+import { convertToUsdCents } from '../engine.js';
+import { loadSnapshot } from '../loader.js';
+import { payoutReport, tierTable, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
+
+export interface HistoryMonth {
+  month: Period;
+  /** closed: from the stored statements; open: computed now, may still change. */
+  status: 'closed' | 'open';
+  payoutMinor: number;
+  creators: Array<{ creator: string; earningsMinor: number }>;
+}
+
+export interface StoreTotal {
+  store: string;
+  transactions: number;
+  /** USD cents, converted per transaction as §9.1. */
+  netUsdMinor: number;
+}
+
+export interface CurrencyTotal {
+  currency: string;
+  /** USD per major unit used for the month ("1" for USD). */
+  rate: string;
+  transactions: number;
+  /** In the currency's minor units; refunds subtract. */
+  grossMinor: number;
+  feesMinor: number;
+  taxMinor: number;
+  netMinor: number;
+  netUsdMinor: number;
+}
+
+export interface PagesExtras {
+  tiers: TiersReport['tiers'];
+  history: HistoryMonth[];
+  stores: StoreTotal[];
+  currencies: CurrencyTotal[];
+  payoutRefs: Array<{ creator: string; payoutRef: string | null }>;
+  packNames: Array<{ slug: string; name: string }>;
+}
+
+/** The twelve months ending with the report's month. */
+async function history(db: Kysely<LedgerDB>, report: PayoutReport, options: PayoutOptions): Promise<HistoryMonth[]> {
+  const first = addMonths(report.period, -11);
+  const closed = new Set(
+    (await db.selectFrom('closed_periods').select('month').where('month', '>=', first).where('month', '<=', report.period).execute()).map((r) => r.month),
+  );
+  const lastClosedEver = (await db.selectFrom('closed_periods').select('month').orderBy('month', 'desc').limit(1).executeTakeFirst())?.month;
+  const rows = await db
+    .selectFrom('statements')
+    .select(['month', 'creator_id', 'earnings_minor', 'payout_minor'])
+    .where('month', '>=', first)
+    .where('month', '<', report.period)
+    .execute();
+  const active = new Set(
+    (await db.selectFrom('sales').select('month').distinct().where('month', '>=', first).where('month', '<', report.period).execute()).map((r) => r.month),
+  );
+  const months: HistoryMonth[] = [];
+  for (let i = 0; i < 11; i++) {
+    const month = addMonths(first, i);
+    if (closed.has(month)) {
+      const mine = rows.filter((r) => r.month === month).sort((a, b) => compareCodePoints(a.creator_id, b.creator_id));
+      months.push({
+        month,
+        status: 'closed',
+        payoutMinor: mine.reduce((s, r) => s + Number(r.payout_minor), 0),
+        creators: mine.map((r) => ({ creator: r.creator_id, earningsMinor: Number(r.earnings_minor) })),
+      });
+    } else if (active.has(month) && (lastClosedEver === undefined || month > lastClosedEver)) {
+      // An open month after the last close: what it would pay today (provisional).
+      const r = await payoutReport(db, month, options);
+      months.push(fromReport(r));
+    }
+    // Open months before the last close are stranded (reported as warnings), and months
+    // without activity have no statement: neither gets a bar.
+  }
+  months.push(fromReport(report));
+  return months;
+}
+
+function fromReport(r: PayoutReport): HistoryMonth {
+  return {
+    month: r.period,
+    status: r.status,
+    payoutMinor: r.totals.payoutMinor,
+    creators: r.statements.map((s) => ({ creator: s.creator, earningsMinor: s.earningsMinor })),
+  };
+}
+
+/**
+ * Sales and refunds of the month per store and per currency. Rows that agree on store,
+ * currency, kind and the three amounts convert identically (one rounding per transaction),
+ * so they are grouped in the database and multiplied.
+ */
+async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores: StoreTotal[]; currencies: CurrencyTotal[] }> {
+  const rates = new Map(
+    (await db.selectFrom('fx_rates').select(['currency', 'usd_per_unit']).where('month', '=', period).execute()).map((r) => [r.currency, r.usd_per_unit]),
+  );
+  const groups = await db
+    .selectFrom('sales')
+    .select((eb) => ['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor', eb.fn.countAll<number>().as('n')])
+    .where('month', '=', period)
+    .where('product_kind', 'in', ['pack', 'bundle'])
+    .groupBy(['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .execute();
+  const stores = new Map<string, { transactions: number; net: bigint }>();
+  const currencies = new Map<string, { rate: string; transactions: number; gross: bigint; fees: bigint; tax: bigint; net: bigint; usd: bigint }>();
+  for (const g of groups) {
+    const rateText = g.currency === 'USD' ? (rates.get('USD') ?? '1') : rates.get(g.currency);
+    const rate = rateText === undefined ? undefined : parseDecimal(rateText);
+    // The report itself has already refused a month with a missing rate (FX_RATE_MISSING).
+    if (rate === undefined) continue;
+    const n = Number(g.n);
+    const count = BigInt(n);
+    const sign = g.kind === 'refund' ? -1n : 1n;
+    const gross = sign * BigInt(g.gross_minor ?? 0);
+    const fees = sign * BigInt(g.store_fee_minor ?? 0);
+    const tax = sign * BigInt(g.tax_minor ?? 0);
+    const net = gross - fees - tax;
+    const usd = convertToUsdCents(net, g.currency, rate) * count;
+    const s = stores.get(g.store) ?? { transactions: 0, net: 0n };
+    s.transactions += n;
+    s.net += usd;
+    stores.set(g.store, s);
+    const c = currencies.get(g.currency) ?? { rate: rateText!, transactions: 0, gross: 0n, fees: 0n, tax: 0n, net: 0n, usd: 0n };
+    c.transactions += n;
+    c.gross += gross * count;
+    c.fees += fees * count;
+    c.tax += tax * count;
+    c.net += net * count;
+    c.usd += usd;
+    currencies.set(g.currency, c);
+  }
+  return {
+    stores: [...stores]
+      .sort((a, b) => compareCodePoints(a[0], b[0]))
+      .map(([store, s]) => ({ store, transactions: s.transactions, netUsdMinor: Number(s.net) })),
+    currencies: [...currencies]
+      .sort((a, b) => compareCodePoints(a[0], b[0]))
+      .map(([currency, c]) => ({
+        currency,
+        rate: c.rate,
+        transactions: c.transactions,
+        grossMinor: Number(c.gross),
+        feesMinor: Number(c.fees),
+        taxMinor: Number(c.tax),
+        netMinor: Number(c.net),
+        netUsdMinor: Number(c.usd),
+      })),
+  };
+}
+
+export async function pagesExtras(db: Kysely<LedgerDB>, report: PayoutReport, options: PayoutOptions): Promise<PagesExtras> {
+  const snapshot = await loadSnapshot(db);
+  const ids = new Set(report.statements.map((s) => s.creator));
+  const refs = await db.selectFrom('creators').select(['id', 'payout_ref']).execute();
+  const slugs = new Set(report.statements.flatMap((s) => [...(s.own?.lines ?? []), ...s.collaborations.flatMap((c) => c.lines)].map((l) => l.pack)));
+  const packs = await db.selectFrom('packs').select(['slug', 'name', 'published_at', 'version']).execute();
+  const latestName = new Map<string, { at: string; name: string }>();
+  for (const p of packs) {
+    if (!slugs.has(p.slug)) continue;
+    const cur = latestName.get(p.slug);
+    if (!cur || compareCodePoints(cur.at, p.published_at) < 0) latestName.set(p.slug, { at: p.published_at, name: p.name });
+  }
+  return {
+    tiers: tierTable(snapshot.tiers),
+    history: await history(db, report, options),
+    ...(await breakdown(db, report.period)),
+    payoutRefs: refs
+      .filter((r) => ids.has(r.id))
+      .sort((a, b) => compareCodePoints(a.id, b.id))
+      .map((r) => ({ creator: r.id, payoutRef: r.payout_ref })),
+    packNames: [...latestName].sort((a, b) => compareCodePoints(a[0], b[0])).map(([slug, v]) => ({ slug, name: v.name })),
+  };
+}

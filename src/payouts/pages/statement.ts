@@ -1,0 +1,261 @@
+/**
+ * One creator's statement page (PRODUCT.md §16), in the order a creator reads it: who
+ * and when, what is paid, the tier and the way to the next one, the last twelve months,
+ * the lines per pack, collaboration splits, bonus, carry, the exchange rates used, and a
+ * footer with the SHA-256 of the statement's figures.
+ */
+import { barChart } from '../../pages/chart.js';
+import { canonicalJson, sha256Hex } from '../../pages/digest.js';
+import { html, raw, type Raw } from '../../pages/escape.js';
+import { renderPage } from '../../pages/shell.js';
+import { addMonths } from '../../shared/period.js';
+import { parseDecimal } from '../../shared/money.js';
+import type { StatementDoc } from '../report.js';
+import { figure, money, pageHeader, PAGES_CSS, percent, plural, section, shortMonth, statusText, type PagesDoc } from './common.js';
+
+type PackLineDoc = StatementDoc['collaborations'][number]['lines'][number];
+
+/** The figures a statement's digest covers: the month and the statement as reported. */
+export function statementDigest(period: string, statement: StatementDoc): string {
+  return sha256Hex(canonicalJson({ period, statement }));
+}
+
+export function statementNumber(period: string, creator: string): string {
+  return `${period}-${creator}`;
+}
+
+function decimalAtLeast(actual: string | null, required: string): boolean {
+  if (actual === null) return false;
+  const a = parseDecimal(actual);
+  const r = parseDecimal(required);
+  if (!a || !r) return false;
+  return a.num * r.den >= r.num * a.den;
+}
+
+function tierBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const p = `/statements/${i}`;
+  const tiers = doc.tiers;
+  const reachedAt = tiers.findIndex((t) => t.name === s.tier);
+  const target = reachedAt >= 0 && reachedAt === tiers.length - 1 ? reachedAt : reachedAt + 1;
+  const t = tiers[target];
+  const reached = reachedAt >= 0
+    ? html`<p>Tier reached: <strong>${s.tier}</strong>, revenue share ${percent(`${p}/sharePercent`, s.sharePercent)}.</p>`
+    : html`<p>No tier reached this month: paid the lowest tier’s share, ${percent(`${p}/sharePercent`, s.sharePercent)}, and no bonus.</p>`;
+  if (!t) return reached;
+  const tp = `/tiers/${target}/minimums`;
+  const f = s.figures;
+  const checks: Array<{ what: string; actual: Raw; required: Raw; met: boolean }> = [
+    { what: 'packs published', actual: figure(`${p}/figures/packsPublished`, f.packsPublished), required: figure(`${tp}/packs`, t.minimums.packs), met: f.packsPublished >= t.minimums.packs },
+    {
+      what: `average rating (${plural(f.ratingCount, 'review', 'reviews')})`,
+      actual: f.averageRating === null ? html`no reviews` : figure(`${p}/figures/averageRating`, f.averageRating),
+      required: figure(`${tp}/rating`, t.minimums.rating),
+      met: f.ratingCount > 0 && decimalAtLeast(f.averageRating, t.minimums.rating),
+    },
+    { what: 'sales this month', actual: figure(`${p}/figures/units`, f.units), required: figure(`${tp}/units`, t.minimums.units), met: f.units >= t.minimums.units },
+    { what: 'months active', actual: figure(`${p}/figures/monthsActive`, f.monthsActive), required: figure(`${tp}/months`, t.minimums.months), met: f.monthsActive >= t.minimums.months },
+  ];
+  const heading = target === reachedAt ? `${t.name}, the top tier: every minimum held` : `Progress to ${t.name} (${t.sharePercent}%)`;
+  return html`${reached}
+<h3>${heading}</h3>
+<ul class="checks">
+${checks.map(
+  (c) =>
+    html`<li class="${c.met ? 'met' : 'unmet'}"><span class="what">${c.what}</span><span class="val">${c.actual}</span> of ${c.required} ${
+      c.met ? html`<span class="ok" aria-label="met">✓</span>` : html`<span class="miss">not yet</span>`
+    }</li>\n`,
+)}</ul>`;
+}
+
+function chartBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const first = addMonths(doc.period, -11);
+  const bars = Array.from({ length: 12 }, (_, k) => {
+    const month = addMonths(first, k);
+    const h = doc.history.findIndex((m) => m.month === month);
+    const entry = h >= 0 ? doc.history[h]! : undefined;
+    const c = entry ? entry.creators.findIndex((x) => x.creator === s.creator) : -1;
+    return {
+      label: shortMonth(month),
+      key: month,
+      valueMinor: entry && c >= 0 ? entry.creators[c]!.earningsMinor : null,
+      provisional: entry?.status === 'open',
+      figureAttrs: entry && c >= 0 ? `data-json="/history/${h}/creators/${c}/earningsMinor" data-kind="money:USD"` : undefined,
+    };
+  });
+  return barChart({ id: 'earnings', title: 'Earnings, last 12 months (USD)', currency: 'USD', valueHeader: 'Earnings', bars });
+}
+
+const LINE_HEAD = html`<thead><tr><th scope="col">Pack</th><th scope="col" class="num">Units</th><th scope="col" class="num">Gross</th><th scope="col" class="num">Fees</th><th scope="col" class="num">Tax</th><th scope="col" class="num">Net</th><th scope="col" class="num">Net USD</th><th scope="col" class="num">Share %</th><th scope="col" class="num">Share</th></tr></thead>`;
+
+function packName(doc: PagesDoc, slug: string): Raw {
+  const name = doc.packNames.find((p) => p.slug === slug)?.name;
+  return name && name !== slug ? html`${name} <span class="note">${slug}</span>` : html`${slug}`;
+}
+
+function lineRows(doc: PagesDoc, lines: readonly PackLineDoc[], base: string): Raw[] {
+  return lines.map((l, j) => {
+    const p = `${base}/${j}`;
+    const via = l.bundle ? html`<br><span class="note">in bundle ${l.bundle}</span>` : html``;
+    const counts = `${plural(l.sales, 'sale', 'sales')}${l.refunds ? `, ${plural(l.refunds, 'refund', 'refunds')}` : ''}`;
+    const row = html`<tr><th scope="row">${packName(doc, l.pack)}${via}<br><span class="note">${counts} · ${l.currency}</span></th><td class="num" data-label="Units">${figure(`${p}/units`, l.units)}</td><td class="num" data-label="Gross">${money(`${p}/grossMinor`, l.grossMinor, l.currency)}</td><td class="num" data-label="Fees">${money(`${p}/feesMinor`, l.feesMinor, l.currency)}</td><td class="num" data-label="Tax">${money(`${p}/taxMinor`, l.taxMinor, l.currency)}</td><td class="num" data-label="Net">${money(`${p}/netMinor`, l.netMinor, l.currency)}</td><td class="num" data-label="Net USD">${money(`${p}/netUsdMinor`, l.netUsdMinor, 'USD')}</td><td></td><td></td></tr>`;
+    return html`${row}\n${subscriptionRow(l as PackLineDoc & { subscription?: unknown }, p)}`;
+  });
+}
+
+/** §14's per-pack subscription line, when the report carries one. */
+function subscriptionRow(l: PackLineDoc & { subscription?: unknown }, p: string): Raw {
+  const sub = l.subscription as { families?: number; activeDays?: number; netMinor?: number; netUsdMinor?: number } | null | undefined;
+  if (!sub || typeof sub !== 'object') return html``;
+  const amount = sub.netUsdMinor ?? sub.netMinor;
+  const key = sub.netUsdMinor !== undefined ? 'netUsdMinor' : 'netMinor';
+  const facts = [
+    sub.families !== undefined ? html`${figure(`${p}/subscription/families`, sub.families)} families` : html``,
+    sub.activeDays !== undefined ? html`, ${figure(`${p}/subscription/activeDays`, sub.activeDays)} active days` : html``,
+  ];
+  return html`<tr class="sub"><th scope="row">subscription use<br><span class="note">${facts}</span></th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${amount === undefined ? '' : money(`${p}/subscription/${key}`, amount, 'USD')}</td><td></td><td></td></tr>\n`;
+}
+
+function linesBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const p = `/statements/${i}`;
+  const parts: Raw[] = [];
+  if (s.own) {
+    parts.push(html`<h3>Your packs</h3>
+<div class="scroll"><table class="data lines">
+${LINE_HEAD}
+<tbody>
+${lineRows(doc, s.own.lines, `${p}/own/lines`)}</tbody>
+<tfoot><tr class="total"><th scope="row">Your packs</th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${money(`${p}/own/netMinor`, s.own.netMinor, 'USD')}</td><td class="num" data-label="Share %">${percent(`${p}/sharePercent`, s.sharePercent)}</td><td class="num" data-label="Your share">${money(`${p}/own/shareMinor`, s.own.shareMinor, 'USD')}</td></tr></tfoot>
+</table></div>`);
+  }
+  s.collaborations.forEach((c, k) => {
+    const cp = `${p}/collaborations/${k}`;
+    parts.push(html`<h3>${c.name ?? c.collaboration} <span class="note">collaboration ${c.collaboration}, led by ${c.lead}${c.tier ? ` (tier ${c.tier})` : ''}</span></h3>
+<div class="scroll"><table class="data lines">
+${LINE_HEAD}
+<tbody>
+${lineRows(doc, c.lines, `${cp}/lines`)}</tbody>
+<tfoot><tr class="total"><th scope="row">Collaboration</th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${money(`${cp}/netMinor`, c.netMinor, 'USD')}</td><td class="num" data-label="Share %">${percent(`${cp}/sharePercent`, c.sharePercent)}</td><td class="num" data-label="Its share">${money(`${cp}/collaborationShareMinor`, c.collaborationShareMinor, 'USD')}</td></tr>
+<tr class="total"><th scope="row">Your split of it</th><td></td><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Your %">${percent(`${cp}/memberPercent`, c.memberPercent)}</td><td class="num" data-label="Yours">${money(`${cp}/memberShareMinor`, c.memberShareMinor, 'USD')}</td></tr></tfoot>
+</table></div>`);
+  });
+  if (parts.length === 0) parts.push(html`<p class="note">No sales or refunds of your packs this month.</p>`);
+  parts.push(html`<p class="note">Gross, fees, tax and net are in each sale’s currency; each transaction is converted to USD once at the month’s rate. Your share is rounded once per owner, from the USD net.</p>`);
+  return html`${parts}`;
+}
+
+function splitsBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  if (s.collaborations.length === 0) return html``;
+  const rows = s.collaborations.map((c, k) => {
+    const cp = `/statements/${i}/collaborations/${k}`;
+    return html`<tr><th scope="row">${c.name ?? c.collaboration}</th><td class="num">${money(`${cp}/collaborationShareMinor`, c.collaborationShareMinor, 'USD')}</td><td class="num">${percent(`${cp}/memberPercent`, c.memberPercent)}</td><td class="num">${money(`${cp}/memberShareMinor`, c.memberShareMinor, 'USD')}</td></tr>\n`;
+  });
+  return section(
+    'splits',
+    'Collaboration splits',
+    html`<div class="scroll"><table class="data">
+<thead><tr><th scope="col">Collaboration</th><th scope="col" class="num">Its share</th><th scope="col" class="num">Your %</th><th scope="col" class="num">Yours</th></tr></thead>
+<tbody>
+${rows}</tbody>
+</table></div>`,
+  );
+}
+
+function bonusBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const tier = doc.tiers.find((t) => t.name === s.tier);
+  const p = `/statements/${i}`;
+  let text: Raw;
+  if (s.bonusMinor !== 0) text = html`<p>Bonus this month: <strong>${money(`${p}/bonusMinor`, s.bonusMinor, 'USD')}</strong> (${s.tier} tier, ${figure(`${p}/figures/units`, s.figures.units)} sales). Paid by the platform on top of your share.</p>`;
+  else if (tier?.bonus) {
+    const tp = `/tiers/${doc.tiers.indexOf(tier)}/bonus`;
+    text = html`<p>No bonus this month: the ${tier.name} bonus of ${money(`${tp}/amountMinor`, tier.bonus.amountMinor, 'USD')} needs ${figure(`${tp}/threshold`, tier.bonus.threshold)} sales; you had ${figure(`${p}/figures/units`, s.figures.units)}.</p>`;
+  }
+  else text = html`<p>No bonus this month${s.tier ? `: the ${s.tier} tier has none` : ''}.</p>`;
+  return section('bonus', 'Bonus', text);
+}
+
+function balanceBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const p = `/statements/${i}`;
+  const row = (label: string, key: keyof StatementDoc & string, value: number, cls = '') =>
+    html`<tr${raw(cls ? ` class="${cls}"` : '')}><th scope="row">${label}</th><td class="num">${money(`${p}/${key}`, value, 'USD')}</td></tr>\n`;
+  return section(
+    'balance',
+    'Balance',
+    html`<div class="scroll"><table class="data balance">
+<tbody>
+${row('Carried in from last month', 'carriedInMinor', s.carriedInMinor)}${row('Your share this month', 'earningsMinor', s.earningsMinor)}${row('Bonus', 'bonusMinor', s.bonusMinor)}${row('Balance', 'balanceMinor', s.balanceMinor, 'total')}${row('Paid this month', 'payoutMinor', s.payoutMinor)}${row('Carried out to next month', 'carriedOutMinor', s.carriedOutMinor, 'total')}</tbody>
+</table></div>`,
+  );
+}
+
+function fxBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const seen = new Map<string, { pointer: string; rate: string }>();
+  const visit = (lines: readonly PackLineDoc[], base: string) =>
+    lines.forEach((l, j) => {
+      if (l.currency !== 'USD' && !seen.has(l.currency)) seen.set(l.currency, { pointer: `${base}/${j}/rate`, rate: l.rate });
+    });
+  if (s.own) visit(s.own.lines, `/statements/${i}/own/lines`);
+  s.collaborations.forEach((c, k) => visit(c.lines, `/statements/${i}/collaborations/${k}/lines`));
+  const currencies = [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const body =
+    currencies.length === 0
+      ? html`<p class="note">All of this month’s lines were in USD: no conversion.</p>`
+      : html`<div class="scroll"><table class="data">
+<thead><tr><th scope="col">Currency</th><th scope="col" class="num">USD per unit</th></tr></thead>
+<tbody>
+${currencies.map(([cur, r]) => html`<tr><th scope="row">${cur}</th><td class="num">${figure(r.pointer, r.rate)}</td></tr>\n`)}</tbody>
+</table></div>
+<p class="note">USD for one unit of the currency (one pound, one yen), the month’s rate, applied to each transaction.</p>`;
+  return section('fx', 'Exchange rates used', body);
+}
+
+function paidBlock(doc: PagesDoc, i: number): Raw {
+  const s = doc.statements[i]!;
+  const p = `/statements/${i}`;
+  if (s.payoutMinor > 0) {
+    return html`<div class="hero paid"><p class="label">Paid this month</p><p class="amount">${money(`${p}/payoutMinor`, s.payoutMinor, 'USD')}</p><p class="note">Your balance reached the minimum payout of ${money('/minimumMinor', doc.minimumMinor, 'USD')}.</p></div>`;
+  }
+  const why =
+    s.balanceMinor < 0
+      ? html`a negative balance is carried forward and set against what you earn next`
+      : html`below the minimum of ${money('/minimumMinor', doc.minimumMinor, 'USD')}`;
+  return html`<div class="hero carried"><p class="label">Nothing paid this month</p><p class="amount">${money(`${p}/carriedOutMinor`, s.carriedOutMinor, 'USD')}</p><p>Carried forward: ${why}.</p></div>`;
+}
+
+/** The whole statement page of `doc.statements[i]`. */
+export function renderStatementPage(doc: PagesDoc, i: number): string {
+  const s = doc.statements[i]!;
+  const number = statementNumber(doc.period, s.creator);
+  const title = html`Statement for ${s.name ?? s.creator} <span class="id">${s.creator}</span>`;
+  const header = pageHeader(doc, title, [
+    ['Period', doc.period],
+    ['Statement', number],
+    ['Issued', doc.issued],
+    ['Status', statusText(doc)],
+  ]);
+  const digest = statementDigest(doc.period, s);
+  const body = html`<div class="wrap">
+${header}
+<main>
+${section('paid', 'This month', paidBlock(doc, i))}
+${section('tier', 'Tier', tierBlock(doc, i))}
+${section('history', 'The last 12 months', chartBlock(doc, i))}
+${section('lines', 'Lines per pack', linesBlock(doc, i))}
+${splitsBlock(doc, i)}
+${bonusBlock(doc, i)}
+${balanceBlock(doc, i)}
+${fxBlock(doc, i)}
+</main>
+<footer class="page-foot">
+<p>Statement ${number} · ${doc.platform} · amounts in USD unless a line says otherwise.</p>
+<p>SHA-256 of this statement’s figures: <code>${digest}</code><br>The same figures always give the same digest: two copies with the same digest show the same statement.</p>
+</footer>
+</div>`;
+  return renderPage({ title: `Statement ${number}${doc.status === 'open' ? ' (provisional)' : ''}`, css: PAGES_CSS, body: body.__html });
+}

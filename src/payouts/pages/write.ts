@@ -1,0 +1,117 @@
+/**
+ * `payouts report --format html|pdf --out <dir>`: the month's pages, written as
+ * `<dir>/<period>/<creator-id>.html|.pdf` and `<dir>/<period>/summary.html|.pdf`.
+ * The HTML is written first, all files or none; a PDF run then prints the same HTML in
+ * one headless Chromium and writes the PDFs, all or none. Without a browser the PDF run
+ * fails with CHROMIUM_MISSING and the HTML stays.
+ */
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { LedgerDB } from '../../ledger/schema.js';
+import { findChromium, printPdfs, type Paper } from '../../pages/pdf.js';
+import { writeFilesAtomic } from '../../shared/atomic.js';
+import { inputError } from '../../shared/errors.js';
+import { payoutReport, type PayoutOptions } from '../report.js';
+import type { PagesDoc } from './common.js';
+import { pagesExtras } from './data.js';
+import { renderStatementPage, statementDigest } from './statement.js';
+import { renderSummaryPage } from './summary.js';
+
+export interface PagesDocOptions extends PayoutOptions {
+  platform: string;
+  /** SOURCE_DATE_EPOCH in seconds, when set: the issued date of every page. */
+  sourceDateEpoch?: number;
+  now?: () => Date;
+}
+
+/** The report plus what the pages show, as `--json` prints it. */
+export async function pagesDocument(db: Kysely<LedgerDB>, period: string, options: PagesDocOptions): Promise<PagesDoc> {
+  const report = await payoutReport(db, period, options);
+  const extras = await pagesExtras(db, report, options);
+  const issuedAt =
+    options.sourceDateEpoch !== undefined
+      ? new Date(options.sourceDateEpoch * 1000)
+      : report.closedAt !== null
+        ? new Date(report.closedAt)
+        : (options.now ?? (() => new Date()))();
+  return { ...report, ...extras, platform: options.platform, issued: issuedAt.toISOString().slice(0, 10) };
+}
+
+const FILE_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export interface RenderedPage {
+  /** File name without the extension: a creator id, or "summary". */
+  name: string;
+  creator: string | null;
+  html: string;
+  /** SHA-256 of the figures the page shows (the statement's, or the whole report's). */
+  sha256?: string;
+}
+
+/** Every page of the month: the summary first, then one statement per creator. */
+export function renderPages(doc: PagesDoc): RenderedPage[] {
+  for (const s of doc.statements) {
+    if (!FILE_NAME.test(s.creator) || s.creator === 'summary') {
+      throw inputError('STATEMENT_FILE_NAME', `The creator id "${s.creator}" cannot name a statement file${s.creator === 'summary' ? ' (summary.html is the finance summary)' : ''}.`, {
+        hint: 'Creator ids are kebab-case (a-z, 0-9, single hyphens), and "summary" is taken.',
+        details: { creator: s.creator },
+      });
+    }
+  }
+  return [
+    { name: 'summary', creator: null, html: renderSummaryPage(doc) },
+    ...doc.statements.map((s, i) => ({ name: s.creator, creator: s.creator, html: renderStatementPage(doc, i), sha256: statementDigest(doc.period, s) })),
+  ];
+}
+
+export interface WriteOptions {
+  format: 'html' | 'pdf';
+  out: string;
+  paper: Paper;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface WrittenPages {
+  dir: string;
+  files: string[];
+  statements: Array<{ creator: string; number: string; sha256: string }>;
+}
+
+function unwritable(dir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  return inputError('OUTPUT_UNWRITABLE', `Cannot write the statements into ${dir} (${code}).`, {
+    hint: 'Pass --out a folder that can be created and written (not an existing file).',
+    details: { out: dir, errno: code },
+    cause: err,
+  });
+}
+
+export async function writePages(doc: PagesDoc, options: WriteOptions): Promise<WrittenPages> {
+  const dir = join(options.out, doc.period);
+  const pages = renderPages(doc);
+  const htmlFiles = pages.map((p) => ({ path: join(dir, `${p.name}.html`), data: p.html }));
+  try {
+    await writeFilesAtomic(htmlFiles);
+  } catch (err) {
+    throw unwritable(dir, err);
+  }
+  const files = htmlFiles.map((f) => f.path);
+  if (options.format === 'pdf') {
+    const executable = findChromium(options.env ?? process.env);
+    const pdfs = await printPdfs(pages, { executable, paper: options.paper, onPage: options.onProgress });
+    const pdfFiles = pages.map((p, i) => ({ path: join(dir, `${p.name}.pdf`), data: pdfs[i]! }));
+    try {
+      await writeFilesAtomic(pdfFiles);
+    } catch (err) {
+      throw unwritable(dir, err);
+    }
+    files.push(...pdfFiles.map((f) => f.path));
+  }
+  return {
+    dir,
+    files,
+    statements: pages.filter((p) => p.creator !== null).map((p) => ({ creator: p.creator!, number: `${doc.period}-${p.creator}`, sha256: p.sha256! })),
+  };
+}
