@@ -11,6 +11,7 @@ import { conflictError, inputError } from '../shared/errors.js';
 import { publishedAtInstant } from '../shared/timestamp.js';
 import { closedMonths } from './import/closed.js';
 import { storedInteger } from './stored.js';
+import { assertProductNamesFree } from './products.js';
 import type { Ledger } from './db.js';
 import type { Transaction } from 'kysely';
 import type { LedgerDB, OwnerKind, PacksTable } from './schema.js';
@@ -31,12 +32,6 @@ export interface RegisterPackResult {
   owner: { id: string; kind: OwnerKind };
   publishedAt: string;
 }
-
-const STORE_COLUMNS = {
-  appstore: 'appstore_product_id',
-  googleplay: 'googleplay_product_id',
-  web: 'web_product_id',
-} as const;
 
 export async function registerPack(ledger: Ledger, input: RegisterPackInput): Promise<RegisterPackResult> {
   const [result] = await registerPacks(ledger, [input]);
@@ -95,16 +90,7 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
       details: { slug: m.slug, creator: m.creator },
     });
   }
-  for (const [store, column] of Object.entries(STORE_COLUMNS) as Array<[keyof typeof STORE_COLUMNS, (typeof STORE_COLUMNS)[keyof typeof STORE_COLUMNS]]>) {
-    const id = m.storeProductIds?.[store];
-    if (!id) continue;
-    const other = await trx.selectFrom('packs').select('slug').where(column, '=', id).where('slug', '<>', m.slug).executeTakeFirst();
-    if (other) {
-      throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: the ${store} product id "${id}" already belongs to ${other.slug}.`, {
-        details: { slug: m.slug, store, productId: id, owner: other.slug },
-      });
-    }
-  }
+  await assertProductNamesFree(trx, { kind: 'pack', slug: m.slug, storeIds: m.storeProductIds ?? {} });
   const row: PacksTable = {
     slug: m.slug,
     version: m.version,

@@ -234,7 +234,8 @@ export function renderReportCsvFiles(report: PayoutReport): Map<string, string> 
   for (const s of report.statements) {
     files.set(`payouts-${report.period}-${s.creator}.csv`, toCsv(LINE_HEADERS, statementRows(s)));
   }
-  files.set(`payouts-${report.period}.quarantine.csv`, toCsv(QUARANTINE_HEADERS, quarantineRows(report)));
+  // Only when rows were kept out (a dot: no creator id can make this name).
+  if (report.quarantine.length > 0) files.set(`payouts-${report.period}.quarantine.csv`, toCsv(QUARANTINE_HEADERS, quarantineRows(report)));
   return files;
 }
 
