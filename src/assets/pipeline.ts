@@ -11,10 +11,11 @@ import { availableParallelism } from 'node:os';
 import { realpath, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
-import { errnoCode, inputError, usageError } from '../shared/errors.js';
+import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
-import { displayPath, loadPackManifest } from '../manifest/load.js';
+import { loadPackManifest } from '../manifest/load.js';
+import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
@@ -182,7 +183,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     const variants: LockVariant[] = [];
     for (const v of meta.variants) {
       const path = variantPath(asset.id, v.name, v.format);
-      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false }).catch(unwritable(join(outDir, path)));
+      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false, base: outDir }).catch(unwritable(join(outDir, path)));
       variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
       const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
       if (budget !== undefined && v.bytes > budget) {
@@ -233,7 +234,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   }
   locateFindings(loaded.text, findings);
   const lock = sortLock({ version: 1, assets: entries });
-  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock))).catch(unwritable(lockPath));
+  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)), undefined, { base: outDir }).catch(unwritable(lockPath));
   await pruneStale(outDir, previous, lock);
   await cache.save().catch(() => undefined);
 
@@ -251,6 +252,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
 /** Turns a failed output write into an input error naming the file (exit 3), not a crash. */
 function unwritable(path: string): (err: unknown) => never {
   return (err: unknown) => {
+    if (isPackopsError(err)) throw err;
     throw inputError('OUTPUT_UNWRITABLE', `Cannot write ${path} (${errnoCode(err) ?? (err as Error).message}).`, {
       hint: 'Check that the output folder (--out) is writable and the disk has space.',
       cause: err,

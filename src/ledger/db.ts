@@ -5,6 +5,7 @@
  * WAL, foreign keys and a busy timeout let two processes share one file.
  */
 import { existsSync, statSync } from 'node:fs';
+import { fileKind } from '../shared/input.js';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, type MigrationResult } from 'kysely';
@@ -102,8 +103,13 @@ function familySecretOf(db: Kysely<LedgerDB>): () => Promise<Buffer> {
 
 async function openSqlite(file: string, where: LedgerLocation, options: OpenLedgerOptions): Promise<Ledger> {
   if (file !== ':memory:') {
-    if (existsSync(file) && statSync(file).isDirectory()) {
-      throw inputError('LEDGER_UNREADABLE', `${file} is a directory, not a ledger file.`);
+    // A FIFO, device, socket or folder is refused before SQLite opens it (which would
+    // hang on a FIFO or fail deep inside the driver).
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info !== undefined && !info.isFile()) {
+      throw inputError('LEDGER_UNREADABLE', `${file} is ${fileKind(info)}, not a ledger file.`, {
+        hint: 'Check --db: it must name a packops SQLite ledger (or a new file to create).',
+      });
     }
     if (options.mustExist !== undefined && !existsSync(file)) {
       throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, { hint: options.mustExist, details: { path: file } });
@@ -206,7 +212,13 @@ async function migrateLedger(db: Kysely<LedgerDB>, file: string, migrate: boolea
           hint: 'Run `packops ledger migrate`.',
         });
       }
-      const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) } });
+      // Migration numbers are ranges per area (0100 payouts, 0200 imports, …), so a ledger
+      // may hold a later range before an earlier number exists: apply whatever is pending.
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) },
+        allowUnorderedMigrations: true,
+      });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error;
       return (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);

@@ -200,6 +200,8 @@ export interface QuarantineTable {
   /** The raw row as JSON (family_ref removed). */
   raw: string;
   created_at: string;
+  /** The row's identity (HMAC of kind and content, or the importer's key): one quarantine record per row (0200). */
+  row_key: string | null;
 }
 
 export interface ClosedPeriodsTable {

@@ -105,6 +105,11 @@ export const CODES = {
   LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
   PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
   PRODUCT_ID_CONFLICT: 'A slug or store product id already names another pack or bundle',
+  // files in and out (PRODUCT.md §3)
+  INPUT_NOT_REGULAR: 'An input path is a FIFO, device, socket, folder or a file whose size cannot be trusted, not a regular file',
+  INPUT_TOO_LARGE: 'An input file (or one line or record of it) is larger than packops reads',
+  OUTPUT_NOT_REGULAR: 'An output path names an existing device node, FIFO or socket, which packops never replaces',
+  OUTPUT_UNWRITABLE: 'An output folder or file cannot be made or written (a file in the way, a link out of the folder, /proc, no permission)',
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',

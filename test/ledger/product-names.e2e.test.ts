@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(() => ws.cleanup());
 
 describe('catalog add refuses a pack whose names are taken', () => {
-  const cases = [
+  const cases: Array<{ why: string; ids: Record<string, string>; name: string }> = [
     { why: "another pack's slug as its App Store id", ids: { appstore: 'counting-garden' }, name: 'counting-garden' },
     { why: "another pack's Google Play id", ids: { googleplay: 'pack_counting' }, name: 'pack_counting' },
     { why: "another pack's Google Play id as its web id", ids: { web: 'pack_counting' }, name: 'pack_counting' },

@@ -104,7 +104,8 @@ Examples:
     .action(
       action<[string], { key?: string; out?: string }>(async (ctx, [pack], opts) => {
         const { loadSecretKey } = await import('../../signing/keys.js');
-        const { buildArchive, BuildRefusedError, displayPath } = await import('../../archive/build.js');
+        const { buildArchive, BuildRefusedError } = await import('../../archive/build.js');
+        const { displayPath } = await import('../../shared/paths.js');
         const ask = passwordPrompt(ctx, false);
         const secretKey = await loadSecretKey({
           ...(opts.key !== undefined ? { keyPath: opts.key } : {}),

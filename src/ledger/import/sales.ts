@@ -11,12 +11,12 @@ import {
   knownCountry,
   minorAmount,
   oneOf,
-  optionalText,
   plainMinor,
   requiredText,
   timestamp,
   type RowProblem,
 } from '../fields.js';
+import { identifier, optionalIdentifier, plainId } from '../ids.js';
 import type { ColumnSpec } from '../records.js';
 import type { ProductKind, SaleKind, Store } from '../schema.js';
 import { collect, type Importer } from './pipeline.js';
@@ -24,6 +24,22 @@ import { checkRefund, groupByStore, loadRefundSums, saleKey, type SaleParsed, ty
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
 export const SALE_KINDS = ['sale', 'refund'] as const satisfies readonly SaleKind[];
+
+/**
+ * A sale's store fee and tax come out of its gross: together they never exceed it (a sale
+ * with a negative net is a mistake in the file, not money to claw back). Refunds are not
+ * held to it row by row: a store may return the fee in a later refund than the gross (a
+ * fee-only refund), and all refunds of a sale are checked against it column by column.
+ */
+export function amountsProblem(gross: number, fee: number, tax: number): RowProblem | undefined {
+  if (fee + tax <= gross) return undefined;
+  const column = fee > gross ? 'store_fee_minor' : 'tax_minor';
+  return {
+    column,
+    code: 'ROW_INVALID',
+    message: `store_fee_minor ${fee} + tax_minor ${tax} = ${fee + tax} exceeds gross_minor ${gross}; the fee and tax are parts of the gross.`,
+  };
+}
 
 const SALES_COLUMNS: ColumnSpec = {
   required: ['transaction_id', 'occurred_at', 'store', 'kind', 'product', 'country', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'],
@@ -87,7 +103,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       const c = rec.cells;
       const fast = fastSale(c);
       if (fast) return { parsed: fast, problems: [] };
-      const txid = requiredText('transaction_id', c[0]);
+      const txid = identifier('transaction_id', c[0]);
       const at = timestamp('occurred_at', c[1]);
       const store = oneOf('store', c[2], STORES);
       const kind = oneOf('kind', c[3], SALE_KINDS);
@@ -98,9 +114,9 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       const gross = minorAmount('gross_minor', c[7], curCode);
       const fee = minorAmount('store_fee_minor', c[8], curCode);
       const tax = minorAmount('tax_minor', c[9], curCode);
-      const consent = optionalText('consent_ref', c[10]);
-      const family = optionalText('family_ref', c[11], 500);
-      const refundOf = optionalText('refund_of', c[12]);
+      const consent = optionalIdentifier('consent_ref', c[10]);
+      const family = optionalIdentifier('family_ref', c[11], 500);
+      const refundOf = optionalIdentifier('refund_of', c[12]);
       const problems = collect(txid, store, kind, at, product, ctry, cur, gross, fee, tax, consent, family, refundOf);
       if (kind.ok && consent.ok && kind.value === 'sale' && consent.value === null) {
         problems.push({
@@ -115,6 +131,10 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         } else if (kind.value === 'sale' && refundOf.value !== null) {
           problems.push({ column: 'refund_of', code: 'ROW_INVALID', message: 'A sale cannot have refund_of; is the kind "refund"?' });
         }
+      }
+      if (kind.ok && kind.value === 'sale' && gross.ok && fee.ok && tax.ok) {
+        const over = amountsProblem(gross.value, fee.value, tax.value);
+        if (over) problems.push(over);
       }
       if (!txid.ok || !store.ok) return { problems };
       const key = saleKey(store.value, txid.value);
@@ -248,18 +268,19 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
    * same values for good rows and name every problem of bad ones.
    */
   function fastSale(c: unknown[]): SaleParsed | undefined {
-    const [txid, occurredAt, store, kind, product, ctry, cur, g, f, t, consent, family, refundOf] = c;
-    if (!isPlainText(txid) || !isPlainText(product) || typeof ctry !== 'string' || typeof cur !== 'string') return undefined;
+    const [id, occurredAt, store, kind, product, ctry, cur, g, f, t, consent, family, refundOf] = c;
+    const txid = plainId(id);
+    if (txid === undefined || !isPlainText(product) || typeof ctry !== 'string' || typeof cur !== 'string') return undefined;
     if (store !== 'appstore' && store !== 'googleplay' && store !== 'web') return undefined;
     if (kind !== 'sale' && kind !== 'refund') return undefined;
     const gross = plainMinor(g);
     const fee = plainMinor(f);
     const tax = plainMinor(t);
-    if (gross === undefined || fee === undefined || tax === undefined) return undefined;
+    if (gross === undefined || fee === undefined || tax === undefined || (kind === 'sale' && fee + tax > gross)) return undefined;
     if (!knownCountry(ctry) || currencyExponent(cur) === undefined) return undefined;
-    const consentRef = consent === undefined || consent === '' ? null : isPlainText(consent) ? consent : undefined;
-    const familyRef = family === undefined || family === '' ? null : isPlainText(family, 500) ? family : undefined;
-    const refund = refundOf === undefined || refundOf === '' ? null : isPlainText(refundOf) ? refundOf : undefined;
+    const consentRef = consent === undefined || consent === '' ? null : plainId(consent);
+    const familyRef = family === undefined || family === '' ? null : plainId(family, 500);
+    const refund = refundOf === undefined || refundOf === '' ? null : plainId(refundOf);
     if (consentRef === undefined || familyRef === undefined || refund === undefined) return undefined;
     if (kind === 'sale' ? consentRef === null || refund !== null : refund === null) return undefined;
     const at = timestamp('occurred_at', occurredAt);
