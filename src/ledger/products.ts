@@ -6,89 +6,44 @@
  *
  * `assertProductNamesFree` is the one check, run inside the write transaction that adds the
  * product: `catalog add` (a pack: its slug and store ids), `bundles create` (a bundle's slug),
- * and subscription plans later (add their names to `registeredNames`).
+ * (subscription plans have their own check in plans.ts over the same lookup,
+ * productNameClaims in product-ids.ts).
  */
 import type { Transaction } from 'kysely';
 import { conflictError } from '../shared/errors.js';
+import { describeClaim, productNameClaims, type ProductNameKind } from './product-ids.js';
 import type { LedgerDB, Store } from './schema.js';
 
-export type ProductKind = 'pack' | 'bundle' | 'plan';
-
-export interface ProductClaim {
-  kind: ProductKind;
+export interface NewProduct {
+  kind: ProductNameKind;
   slug: string;
   /** Store product ids the product wants, per store. */
   storeIds?: Partial<Record<Store, string>>;
 }
 
-/** One registered name: what it names, and through which store id (null: the slug itself). */
-interface RegisteredName {
-  name: string;
-  kind: ProductKind;
-  slug: string;
-  store: Store | null;
-}
-
-const STORE_COLUMNS = [
-  ['appstore', 'appstore_product_id'],
-  ['googleplay', 'googleplay_product_id'],
-  ['web', 'web_product_id'],
-] as const;
-
-/** Every registered name equal to one of `names`: packs' slugs and store ids, bundles' slugs. */
-async function registeredNames(trx: Transaction<LedgerDB>, names: readonly string[]): Promise<RegisteredName[]> {
-  const found: RegisteredName[] = [];
-  const packs = await trx
-    .selectFrom('packs')
-    .select(['slug', 'appstore_product_id', 'googleplay_product_id', 'web_product_id'])
-    .where((eb) =>
-      eb.or([
-        eb('slug', 'in', names),
-        eb('appstore_product_id', 'in', names),
-        eb('googleplay_product_id', 'in', names),
-        eb('web_product_id', 'in', names),
-      ]),
-    )
-    .execute();
-  for (const p of packs) {
-    if (names.includes(p.slug)) found.push({ name: p.slug, kind: 'pack', slug: p.slug, store: null });
-    for (const [store, column] of STORE_COLUMNS) {
-      const id = p[column];
-      if (id !== null && names.includes(id)) found.push({ name: id, kind: 'pack', slug: p.slug, store });
-    }
-  }
-  for (const b of await trx.selectFrom('bundles').select('slug').where('slug', 'in', names).execute()) {
-    found.push({ name: b.slug, kind: 'bundle', slug: b.slug, store: null });
-  }
-  return found;
-}
-
-function describe(n: RegisteredName): string {
-  return n.store === null ? `the slug of the ${n.kind} ${n.slug}` : `the ${n.store} product id of the ${n.kind} ${n.slug}`;
-}
+const STORES: readonly Store[] = ['appstore', 'googleplay', 'web'];
 
 /**
- * Refuses (exit 4) a product whose slug or store ids already name another product:
- * PRODUCT_ID_CONFLICT, or BUNDLE_SLUG_TAKEN for a bundle named like a pack.
+ * Refuses (exit 4) a product whose slug or store ids already name another pack, bundle or
+ * plan (found by productNameClaims): PRODUCT_ID_CONFLICT, or BUNDLE_SLUG_TAKEN for a bundle
+ * named like a pack. The product's own earlier versions are not a conflict.
  */
-export async function assertProductNamesFree(trx: Transaction<LedgerDB>, claim: ProductClaim): Promise<void> {
-  const wanted: Array<{ name: string; store: Store | null }> = [{ name: claim.slug, store: null }];
-  for (const [store] of STORE_COLUMNS) {
-    const id = claim.storeIds?.[store];
+export async function assertProductNamesFree(trx: Transaction<LedgerDB>, product: NewProduct): Promise<void> {
+  const wanted: Array<{ name: string; store: Store | null }> = [{ name: product.slug, store: null }];
+  for (const store of STORES) {
+    const id = product.storeIds?.[store];
     if (id !== undefined && id !== '') wanted.push({ name: id, store });
   }
-  const registered = await registeredNames(trx, [...new Set(wanted.map((w) => w.name))]);
   for (const w of wanted) {
-    // The product's own earlier versions (a pack re-registered under a new version) are not a conflict.
-    const other = registered.find((r) => r.name === w.name && !(r.kind === claim.kind && r.slug === claim.slug));
+    const other = (await productNameClaims(trx, w.name)).find((c) => !(c.kind === product.kind && c.id === product.slug));
     if (!other) continue;
-    const what = w.store === null ? `slug "${w.name}"` : `${w.store} product id "${w.name}"`;
-    if (claim.kind === 'bundle' && other.kind === 'pack' && other.store === null) {
-      throw conflictError('BUNDLE_SLUG_TAKEN', `"${claim.slug}" is a pack's slug; a bundle needs a slug of its own (sales name products by slug).`);
+    if (product.kind === 'bundle' && other.kind === 'pack' && other.as === 'slug') {
+      throw conflictError('BUNDLE_SLUG_TAKEN', `"${product.slug}" is a pack's slug; a bundle needs a slug of its own (sales name products by slug).`);
     }
-    throw conflictError('PRODUCT_ID_CONFLICT', `${claim.kind} ${claim.slug}: its ${what} is already ${describe(other)}; a product name names one product.`, {
+    const what = w.store === null ? `slug "${w.name}"` : `${w.store} product id "${w.name}"`;
+    throw conflictError('PRODUCT_ID_CONFLICT', `${product.kind} ${product.slug}: its ${what} is already ${describeClaim(other)}; a product name names one pack, bundle or plan, never two.`, {
       hint: 'Sales name products by slug or store product id: give this product ids of its own (storeProductIds in pack.json).',
-      details: { slug: claim.slug, kind: claim.kind, name: w.name, store: w.store, owner: { kind: other.kind, slug: other.slug, store: other.store } },
+      details: { slug: product.slug, kind: product.kind, name: w.name, store: w.store, claimedBy: [other] },
     });
   }
 }

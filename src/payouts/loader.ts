@@ -17,6 +17,7 @@ import {
   type StoredAt,
 } from '../ledger/stored.js';
 import { monthsBetweenInclusive, nextPeriodStart } from '../shared/period.js';
+import { loadSubscriptionMonth, type SubscriptionMonth } from './subscriptions.js';
 import type {
   BundleDef,
   CollaborationDef,
@@ -186,6 +187,8 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     ])
     .where('month', '=', period)
     .where('kind', '=', 'sale')
+    // Plan rows (§14) reach packs through recognition and usage, not as sales.
+    .where('product_kind', 'in', ['pack', 'bundle'])
     .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
     .execute();
   // A row of another kind would be in neither query: a damaged kind is refused, not dropped.
@@ -207,6 +210,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
     .where('month', '=', period)
     .where('kind', '=', 'refund')
+    .where('product_kind', 'in', ['pack', 'bundle'])
     .execute();
   if (refunds.length === 0) return groups;
   // Whether a refund completes its sale depends on every earlier refund of that sale
@@ -328,12 +332,13 @@ export async function loadMonth(
   db: Kysely<LedgerDB>,
   snapshot: LedgerSnapshot,
   period: Period,
-  options: { minimumMinor: bigint; carriedIn: Map<string, bigint> },
+  options: { minimumMinor: bigint; carriedIn: Map<string, bigint>; subscriptions?: boolean },
 ): Promise<EngineInput> {
   const owners = packOwners(snapshot, period);
   const rateRows = await db.selectFrom('fx_rates').select(['currency', 'usd_per_unit']).where('month', '=', period).execute();
   const transactions = await loadTransactions(db, period);
   const activity = await loadActivity(db, snapshot, owners, period);
+  const subscriptions = options.subscriptions === false ? undefined : toEngineSubscriptions(await loadSubscriptionMonth(db, period));
   return {
     period,
     transactions,
@@ -348,5 +353,21 @@ export async function loadMonth(
     activity,
     carriedIn: options.carriedIn,
     minimumMinor: options.minimumMinor,
+    ...(subscriptions ? { subscriptions } : {}),
+  };
+}
+
+function toEngineSubscriptions(m: SubscriptionMonth): NonNullable<EngineInput['subscriptions']> {
+  const { packs, period: _period, ...summary } = m;
+  return {
+    summary,
+    lines: packs.map((p) => ({
+      pack: p.pack,
+      families: p.families,
+      activeDays: p.activeDays,
+      netUsdMinor: p.netMinor,
+      fromUseMinor: p.fromUseMinor,
+      fromPoolMinor: p.fromPoolMinor,
+    })),
   };
 }

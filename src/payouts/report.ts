@@ -10,8 +10,10 @@ import { compareCodePoints } from '../shared/money.js';
 import { isPeriod } from '../shared/period.js';
 import { computePayouts } from './engine.js';
 import { assessTier, assessTiers, orderTiers } from './tiers.js';
-import type { EngineResult, OwnerResult, Period, Statement, TierAssessment, TierDef } from './types.js';
+import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
+import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment, TierDef } from './types.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
+import { subscriptionMonthsBetween } from './subscriptions.js';
 import { quarantineFor, type QuarantineEntry } from './quarantine.js';
 import { inCloseTransaction } from '../ledger/close-lock.js';
 import { ledgerCorrupt, storedJson, storedSignedMinor } from '../ledger/stored.js';
@@ -61,6 +63,8 @@ export interface PayoutReport {
   minimumMinor: number;
   totals: Plain<EngineResult['totals']>;
   tieOut: Plain<EngineResult['tieOut']>;
+  /** §14: the month's subscription money (recognised, allocated, idle pooled, unallocated) and its tie-out. */
+  subscriptions: Plain<EngineResult['subscriptions']>;
   owners: OwnerDoc[];
   statements: StatementDoc[];
   /**
@@ -95,12 +99,17 @@ async function closedMonths(db: Kysely<LedgerDB>): Promise<Map<Period, string>> 
   return new Map(rows.map((r) => [r.month, r.closed_at]));
 }
 
-/** Months with any sale or refund after `after` (exclusive) and before `before` (exclusive). */
+/**
+ * Months with any sale or refund, usage, or an annual subscription schedule reaching them
+ * (§14), after `after` (exclusive) and before `before` (exclusive).
+ */
 async function activeMonthsBetween(db: Kysely<LedgerDB>, after: Period | undefined, before: Period): Promise<Period[]> {
   let q = db.selectFrom('sales').select('month').distinct().where('month', '<', before);
   if (after !== undefined) q = q.where('month', '>', after);
   const rows = await q.orderBy('month').execute();
-  return rows.map((r) => r.month);
+  const months = new Set(rows.map((r) => r.month));
+  for (const m of await subscriptionMonthsBetween(db, after, before)) months.add(m);
+  return [...months].sort(compareCodePoints);
 }
 
 /** Sales and refunds in months that are still open but older than the latest closed month. */
@@ -172,6 +181,7 @@ function toReport(
     minimumMinor: Number(result.minimumMinor),
     totals: toPlain(result.totals),
     tieOut: toPlain(result.tieOut),
+    subscriptions: toPlain(result.subscriptions),
     owners: toPlain(result.owners),
     statements: toPlain(result.statements),
     quarantine: meta.quarantine,
@@ -238,7 +248,7 @@ async function readStored(db: Kysely<LedgerDB>, period: Period): Promise<ClosedM
       if (detail.creator !== r.creator_id || typeof detail.payoutMinor !== 'number' || !Array.isArray(detail.collaborations)) {
         throw ledgerCorrupt(at, r.detail, `the stored statement of ${r.creator_id}`);
       }
-      return detail as unknown as StatementDoc;
+      return withSubscriptionLines(detail as unknown as StatementDoc);
     });
   return { header: header as unknown as StoredHeader, closedAt: row.closed_at, statements };
 }
@@ -248,11 +258,23 @@ async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutR
   const { version: _version, tiers: _tiers, quarantine, ...rest } = header;
   return {
     ...rest,
+    // A month closed before subscriptions existed had none: its figures are zeros.
+    subscriptions: rest.subscriptions ?? toPlain(checkSubscriptions(NO_SUBSCRIPTIONS, { subscriptionNetMinor: 0n } as PayoutTotals)),
+    owners: rest.owners.map((o) => ({ ...o, subscriptionLines: o.subscriptionLines ?? [] })),
     status: 'closed',
     closedAt,
     statements,
     // Closed before the block existed: no row of a closed month can be quarantined since.
     quarantine: quarantine ?? (await quarantineFor(db, period)),
+  };
+}
+
+/** A statement stored before subscriptions existed has no subscription lines: empty ones. */
+function withSubscriptionLines(s: StatementDoc): StatementDoc {
+  return {
+    ...s,
+    own: s.own ? { ...s.own, subscriptionLines: s.own.subscriptionLines ?? [] } : null,
+    collaborations: s.collaborations.map((c) => ({ ...c, subscriptionLines: c.subscriptionLines ?? [] })),
   };
 }
 
@@ -274,7 +296,7 @@ export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promis
   const closed = await closedMonths(db);
   if (closed.has(period)) return storedTiers(db, period);
   const snapshot = await loadSnapshot(db);
-  const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map() });
+  const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map(), subscriptions: false });
   return tiersReport(period, snapshot.tiers, assessTiers(input));
 }
 

@@ -104,7 +104,10 @@ export const CODES = {
   BUNDLE_EMPTY: 'No pack matches the bundle',
   LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
   PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
-  PRODUCT_ID_CONFLICT: 'A slug or store product id already names another pack or bundle',
+  // subscriptions (§14)
+  PLAN_INVALID: 'A subscription plan has an invalid id, name, length, price or store product id',
+  PLAN_EXISTS: 'A different subscription plan already has this id',
+  PRODUCT_ID_CONFLICT: 'A product name (slug, plan id or store product id) already names another pack, bundle or plan',
   // files in and out (PRODUCT.md §3)
   INPUT_NOT_REGULAR: 'An input path is a FIFO, device, socket, folder or a file whose size cannot be trusted, not a regular file',
   INPUT_TOO_LARGE: 'An input file (or one line or record of it) is larger than packops reads',

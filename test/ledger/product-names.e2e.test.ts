@@ -55,7 +55,7 @@ describe('catalog add refuses a pack whose names are taken', () => {
       const before = registered();
       const r = await ws.run(['catalog', 'add', zip, '--pubkey', pub, '--published-at', '2026-09-01T00:00:00Z', '--json']);
       expect(r.code, r.stderr).toBe(4);
-      expect(r.json().error).toMatchObject({ code: 'PRODUCT_ID_CONFLICT', details: { slug: 'forest-scenes', name: c.name, owner: { kind: 'pack', slug: 'counting-garden' } } });
+      expect(r.json().error).toMatchObject({ code: 'PRODUCT_ID_CONFLICT', details: { slug: 'forest-scenes', name: c.name, claimedBy: [{ kind: 'pack', id: 'counting-garden' }] } });
       expect(registered()).toEqual(before);
     }, 60_000);
   });
@@ -67,7 +67,7 @@ describe('catalog add refuses a pack whose names are taken', () => {
     expect(ok.code, ok.stderr).toBe(0);
     const taken = await ws.run(['bundles', 'create', 'forest-deal', '--name', 'Forest deal', '--packs', 'forest-scenes,counting-garden', '--discount', '0.2', '--json']);
     expect(taken.code, taken.stderr).toBe(4);
-    expect(taken.json().error).toMatchObject({ code: 'PRODUCT_ID_CONFLICT', details: { name: 'forest-deal', owner: { kind: 'pack', slug: 'forest-scenes', store: 'appstore' } } });
+    expect(taken.json().error).toMatchObject({ code: 'PRODUCT_ID_CONFLICT', details: { name: 'forest-deal', claimedBy: [{ kind: 'pack', id: 'forest-scenes', as: 'appstore' }] } });
     const packSlug = await ws.run(['bundles', 'create', 'counting-garden', '--name', 'Garden', '--packs', 'forest-scenes,counting-garden', '--discount', '0.2', '--json']);
     expect(packSlug.code).toBe(4);
     expect(packSlug.json().error.code).toBe('BUNDLE_SLUG_TAKEN');
@@ -78,6 +78,6 @@ describe('catalog add refuses a pack whose names are taken', () => {
     const zip2 = await build('forest-scenes', '1.2.0');
     const r = await ws.run(['catalog', 'add', zip2, '--pubkey', pub, '--published-at', '2026-09-01T00:00:00Z', '--json']);
     expect(r.code).toBe(4);
-    expect(r.json().error).toMatchObject({ code: 'PRODUCT_ID_CONFLICT', details: { owner: { kind: 'bundle', slug: 'garden-and-forest' } } });
+    expect(r.json().error).toMatchObject({ code: 'PRODUCT_ID_CONFLICT', details: { claimedBy: [{ kind: 'bundle', id: 'garden-and-forest', as: 'slug' }] } });
   }, 120_000);
 });
