@@ -5,14 +5,14 @@
 // ledger; Chromium renders them with the network blocked.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
 import { openFilePage } from '../catalog/browser.js';
 import sharp from 'sharp';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
-import { STORY, writeLedger } from '../payouts/ledger-fixture.js';
+import { addToLedger, STORY, writeLedger } from '../payouts/ledger-fixture.js';
 import { figuresIn, figureValue, moneyIn, pdfText, resolvePointer } from './read-back.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -361,5 +361,33 @@ describe('creators tiers --format html', () => {
     expect(r.stdout).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     expect(r.stdout).not.toMatch(/<script|(src|href)=/);
     for (const id of ['ana-lima', 'bo-chen', 'caro-diaz']) expect(r.stdout).toContain(`<span class="note">${id}</span>`);
+  });
+});
+
+describe('bad places and names', () => {
+  it('--out that is a file is OUTPUT_UNWRITABLE (exit 3), nothing written', async () => {
+    const file = join(tmp.dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await cli(['payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', file, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.json().error.code).toBe('OUTPUT_UNWRITABLE');
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('a creator whose id would overwrite summary.html is STATEMENT_FILE_NAME (exit 3), nothing written', async () => {
+    const copy = join(tmp.dir, 'summary-creator.db');
+    copyFileSync(db, copy);
+    const ledger = await openLedger(copy);
+    await addToLedger(ledger, {
+      creators: ['summary'],
+      packs: [{ slug: 'summary-pack', owner: 'summary', price: 199, publishedAt: '2026-06-01T00:00:00Z' }],
+      sales: [{ id: 'sum-1', at: '2026-10-05T00:00:00Z', product: 'summary-pack', gross: 199 }],
+    });
+    await ledger.close();
+    const out = join(tmp.dir, 'clash');
+    const r = await runCli(['payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', out, '--json', '--db', copy], { cwd: tmp.dir });
+    expect(r.code).toBe(3);
+    expect(r.json().error.code).toBe('STATEMENT_FILE_NAME');
+    expect(existsSync(out)).toBe(false);
   });
 });
