@@ -11,11 +11,12 @@
  * build and nothing is left behind.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { tempPathFor } from '../shared/atomic.js';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { displayPath } from '../shared/paths.js';
+import { assertReplaceable, ensureOutputDir, tempPathFor } from '../shared/atomic.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
-import { ExitCode, PackopsError, inputError } from '../shared/errors.js';
+import { ExitCode, PackopsError, inputError, isPackopsError } from '../shared/errors.js';
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, PackManifest } from '../manifest/types.js';
 import type { OptimiseResult } from '../assets/pipeline.js';
@@ -250,6 +251,7 @@ export async function writeCheckedArchive(
   const unwritable = (err: unknown): never => {
     // A folder that cannot be made or written (a file in the way, read-only, full) is the
     // user's input error (exit 3), not an internal one; nothing half-written is left.
+    if (isPackopsError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const path = (err as NodeJS.ErrnoException).path;
     if (code !== undefined && (path === undefined || path === outDir || path.startsWith(`${outDir}/`) || outDir.startsWith(`${path}/`))) {
@@ -260,7 +262,11 @@ export async function writeCheckedArchive(
     }
     throw err;
   };
-  await mkdir(outDir, { recursive: true }).catch(unwritable);
+  // One component at a time (never a hang under /proc); an existing device node, FIFO or
+  // folder where the zip or its signature goes is refused, never replaced.
+  ensureOutputDir(outDir, { cwd });
+  assertReplaceable(zipPath, { cwd });
+  assertReplaceable(`${zipPath}.minisig`, { cwd });
   const written = await writePackArchive({
     zipPath,
     slug: source.slug,
@@ -286,10 +292,4 @@ export async function writeCheckedArchive(
     entries: written.entries,
     keyId: options.secretKey.keyId,
   };
-}
-
-/** Path shown to people: relative to the working directory where that is shorter. */
-export function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }

@@ -13,12 +13,13 @@
  * Every problem is a finding; only a missing archive path is an input error.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import { errnoCode, inputError } from '../shared/errors.js';
+import { isPackopsError } from '../shared/errors.js';
+import { assertInput, readInputText } from '../shared/input.js';
+import { displayPath } from '../shared/paths.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import { MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
 import type { PackManifest } from '../manifest/types.js';
@@ -67,7 +68,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function verifyArchive(zipPath: string, options: VerifyOptions): Promise<ArchiveVerification> {
   const cwd = options.cwd ?? process.cwd();
-  const display = relative(cwd, zipPath).startsWith('..') ? zipPath : relative(cwd, zipPath) || zipPath;
+  const display = displayPath(zipPath, cwd);
   const maxRatio = options.maxRatio ?? DEFAULT_MAX_RATIO;
   const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -75,27 +76,28 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
   const add = (code: string, message: string, hint?: string, pointer?: string) =>
     findings.push({ code, severity: 'error', file: display, ...(pointer !== undefined ? { pointer } : {}), message, ...(hint ? { hint } : {}) });
 
-  try {
-    const info = await stat(zipPath);
-    if (!info.isFile()) throw inputError('PATH_NOT_FOUND', `${display} is not a file.`, { details: { path: zipPath } });
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `The archive ${display} does not exist.`, { details: { path: zipPath } });
-    throw err;
-  }
+  // A FIFO, device or folder is INPUT_NOT_REGULAR (exit 3) at once, never read or waited on.
+  assertInput(zipPath, { what: 'archive', maxBytes: Number.MAX_SAFE_INTEGER, cwd });
   const digest = await hashFile(zipPath);
 
   // 1. The detached signature over the whole archive.
   const sigPath = options.sigPath ?? `${zipPath}.minisig`;
-  const sigDisplay = relative(cwd, sigPath).startsWith('..') ? sigPath : relative(cwd, sigPath);
+  const sigDisplay = displayPath(sigPath, cwd);
   let detached: Signature | undefined;
   let keyId: string | undefined;
   let detachedComment: string | undefined;
-  const sigText = await stat(sigPath)
-    .then((s) => (s.size > SIGNATURE_MAX_BYTES ? 'untrusted comment: (a file too large to be a signature)\n' : readFile(sigPath, 'utf8')))
-    .catch((err: unknown) => {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw inputError('SIGNATURE_UNREADABLE', `Cannot read the signature ${sigDisplay}: ${(err as Error).message}`);
-    });
+  const sigText = await readInputText(sigPath, {
+    what: 'signature',
+    maxBytes: SIGNATURE_MAX_BYTES,
+    cwd,
+    codes: { unreadable: 'SIGNATURE_UNREADABLE' },
+  }).catch((err: unknown) => {
+    if (!isPackopsError(err)) throw err;
+    if (err.code === 'PATH_NOT_FOUND') return undefined;
+    // A file too large to be a signature is a finding like any other bad signature.
+    if (err.code === 'INPUT_TOO_LARGE') return 'untrusted comment: (a file too large to be a signature)\n';
+    throw err;
+  });
   if (sigText === undefined) {
     add('SIGNATURE_MISSING', `No detached signature: ${sigDisplay} does not exist.`, 'Keep the .minisig that `packops build` wrote beside the archive, or give it with --sig.');
   } else {

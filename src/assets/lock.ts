@@ -2,14 +2,15 @@
  * `assets.lock.json`: what `packops assets` wrote, sorted by asset id and variant name
  * (code-point order), with a fixed key order, so that the same inputs give the same bytes.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomicSync } from '../shared/atomic.js';
+import { writeFileAtomicSync, type OutputPlace } from '../shared/atomic.js';
+import { readInputSync } from '../shared/input.js';
 import { compareCodePoints } from '../shared/money.js';
 import type { AssetsLock, LockVariant } from '../manifest/types.js';
 import { sha256Hex } from './cache.js';
 
 export const LOCK_FILE = 'assets.lock.json';
+/** A lock file larger than this is not one packops wrote. */
+const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 
 /** `assets/<id>/<name>.<ext>`, POSIX, relative to the output folder. */
 export function variantPath(id: string, name: string, format: string): string {
@@ -50,7 +51,7 @@ export function serializeLock(lock: AssetsLock): string {
 /** The lock in `path`, or undefined when there is none or it is not a lock. */
 export async function readLock(path: string): Promise<AssetsLock | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as AssetsLock;
+    const parsed = JSON.parse(readInputSync(path, { what: 'lock file', maxBytes: MAX_LOCK_BYTES }).toString('utf8')) as AssetsLock;
     return parsed?.version === 1 && Array.isArray(parsed.assets) ? parsed : undefined;
   } catch {
     return undefined;
@@ -67,11 +68,12 @@ export async function writeOutputFile(
   path: string,
   data: Uint8Array,
   sha256 = sha256Hex(data),
-  options: { sync?: boolean } = {},
+  options: { sync?: boolean } & OutputPlace = {},
 ): Promise<void> {
   // Synchronous on purpose (see cache.ts): async fs calls would queue behind sharp's encodes.
+  // Only a regular file no larger than the new bytes is compared (never a FIFO or device).
   try {
-    const existing = readFileSync(path);
+    const existing = readInputSync(path, { what: 'output file', maxBytes: data.length });
     if (existing.length === data.length && sha256Hex(existing) === sha256) return;
   } catch {
     // Missing or unreadable: write it.

@@ -9,13 +9,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { realpath, rm, rmdir } from 'node:fs/promises';
-import { lstatSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import { ensureOutputDir } from '../shared/atomic.js';
 import pLimit from 'p-limit';
-import { errnoCode, inputError, usageError } from '../shared/errors.js';
+import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
-import { displayPath, loadPackManifest } from '../manifest/load.js';
+import { loadPackManifest } from '../manifest/load.js';
+import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKey, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
@@ -117,8 +118,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   // Nothing packops writes may pass through a link inside the pack (a `.packops` linked
   // to ~/.ssh) or inside the --out folder the user named.
   const outBase = options.out === undefined ? packDir : outDir;
-  const outFolders = new OutputFolders(outBase, display);
-  outFolders.check(outDir);
+  ensureOutputDir(outDir, { base: outBase, cwd });
 
   const rules = loadAssetRules();
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
@@ -212,8 +212,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       const path = variantPath(asset.id, v.name, v.format);
       const cached = files?.get(v.name);
       sources.push([path, cached !== undefined ? { file: cached } : { data: data.get(v.name)! }]);
-      outFolders.check(dirname(join(outDir, path)));
-      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false }).catch(unwritable(join(outDir, path)));
+      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false, base: outBase }).catch(unwritable(join(outDir, path)));
       variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
       const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
       if (budget !== undefined && v.bytes > budget) {
@@ -267,7 +266,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   }
   locateFindings(loaded.text, findings);
   const lock = sortLock({ version: 1, assets: entries });
-  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock))).catch(unwritable(lockPath));
+  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)), undefined, { base: outBase }).catch(unwritable(lockPath));
   await pruneStale(outDir, previous, lock);
   await cache.save().catch(() => undefined);
 
@@ -284,57 +283,10 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   };
 }
 
-/**
- * Checks the folders packops writes into below `base` (the pack, or the --out folder the
- * user named): each must be a real folder or not exist yet, never a symbolic link, so that
- * a link planted in a pack never sends a write outside where the user pointed. A refusal is
- * OUTPUT_UNWRITABLE (exit 3) before anything is written through the link.
- */
-class OutputFolders {
-  private readonly checked = new Set<string>();
-
-  constructor(
-    private readonly base: string,
-    private readonly display: (p: string) => string,
-  ) {}
-
-  check(dir: string): void {
-    if (this.checked.has(dir)) return;
-    const rel = relative(this.base, dir);
-    if (rel.startsWith('..') || isAbsolute(rel)) return;
-    let current = this.base;
-    for (const part of rel.split(sep).filter(Boolean)) {
-      current = join(current, part);
-      if (this.checked.has(current)) continue;
-      let st;
-      try {
-        st = lstatSync(current);
-      } catch {
-        // Not there yet (made by the write, as a real folder), or not reachable: the write
-        // itself reports it as OUTPUT_UNWRITABLE.
-        break;
-      }
-      if (st.isSymbolicLink() || !st.isDirectory()) {
-        throw inputError(
-          'OUTPUT_UNWRITABLE',
-          `${this.display(current)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; packops does not write through it.`,
-          {
-            hint: st.isSymbolicLink()
-              ? 'A pack folder is input: remove the link (packops makes its own .packops folder), or give --out a real folder.'
-              : 'Remove it, or give --out another folder.',
-            details: { path: current },
-          },
-        );
-      }
-      this.checked.add(current);
-    }
-    this.checked.add(dir);
-  }
-}
-
 /** Turns a failed output write into an input error naming the file (exit 3), not a crash. */
 function unwritable(path: string): (err: unknown) => never {
   return (err: unknown) => {
+    if (isPackopsError(err)) throw err;
     throw inputError('OUTPUT_UNWRITABLE', `Cannot write ${path} (${errnoCode(err) ?? (err as Error).message}).`, {
       hint: 'Check that the output folder (--out) is writable and the disk has space.',
       cause: err,

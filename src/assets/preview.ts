@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../shared/atomic.js';
 import { inputError } from '../shared/errors.js';
 import { isOk, type Finding } from '../shared/findings.js';
 import type { LockVariant, ManifestAsset } from '../manifest/types.js';
-import { displayPath, loadPackManifest } from '../manifest/load.js';
+import { loadPackManifest } from '../manifest/load.js';
+import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { LOCK_FILE, readLock } from './lock.js';
 import { loadAssetRules } from './rules.js';
@@ -232,6 +233,7 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
     .toBuffer();
   locateFindings(loaded.text, findings);
   const path = options.out ?? join(packDir, '.packops', 'preview.png');
-  await writeFileAtomic(path, png);
+  // The default place is inside the pack: a link there is never followed out of it.
+  await writeFileAtomic(path, png, { cwd, ...(options.out === undefined ? { base: packDir } : {}) });
   return { ok: isOk(findings), target: display(packDir), path, width, height, columns, rows, from, tiles, findings };
 }

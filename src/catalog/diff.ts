@@ -4,10 +4,13 @@
  * bundles) is diffed, whoever wrote it; a file that is not JSON or lacks them is an
  * input error naming the file and the JSON pointer.
  */
-import { readFile } from 'node:fs/promises';
-import { errnoCode, inputError } from '../shared/errors.js';
+import { inputError } from '../shared/errors.js';
 import { pointerEscape } from '../manifest/position.js';
 import { isCountryCode } from '../shared/countries.js';
+import { readInputText } from '../shared/input.js';
+
+/** A catalog file larger than this is refused unread. */
+export const MAX_DIFF_INPUT_BYTES = 64 * 1024 * 1024;
 import { compareCodePoints } from '../shared/money.js';
 import { compareVersions } from './version.js';
 
@@ -151,13 +154,8 @@ export function parseCatalogForDiff(value: Json, file: string): DiffInput {
 
 /** Reads and parses one catalog file; unreadable or malformed is an input error (exit 3). */
 export async function readCatalogForDiff(path: string): Promise<DiffInput> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `${path} does not exist.`, { details: { path } });
-    throw inputError('CATALOG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, { details: { path } });
-  }
+  // A FIFO, device or folder is refused at once (exit 3), never read or waited on.
+  const text = await readInputText(path, { what: 'catalog', maxBytes: MAX_DIFF_INPUT_BYTES, codes: { unreadable: 'CATALOG_UNREADABLE' } });
   let value: Json;
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''));

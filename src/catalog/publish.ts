@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Ledger } from '../ledger/db.js';
+import { ensureOutputDir } from '../shared/atomic.js';
 import { conflictError, errnoCode, inputError } from '../shared/errors.js';
 import { archiveSitePath, buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
 import { renderCatalogPage } from './html.js';
@@ -216,7 +217,7 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
   const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
   const stage = join(dirname(outDir), `.${basename(outDir)}.${tag}.staging`);
   const old = join(dirname(outDir), `.${basename(outDir)}.${tag}.old`);
-  await mkdir(dirname(outDir), { recursive: true });
+  ensureOutputDir(dirname(outDir));
   await mkdir(stage);
   try {
     const bySlugVersion = new Map(stored.map((p) => [`${p.manifest.slug}@${p.manifest.version}`, p]));

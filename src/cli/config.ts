@@ -2,10 +2,14 @@
  * Configuration: `packops.config.json` found upwards from the working directory, or the
  * file `--config` names. Options resolve once, flag > environment > config > default.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { inputError } from '../shared/errors.js';
+import { readInputSync } from '../shared/input.js';
+
+/** A config file larger than this is refused unread. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export interface PackopsConfig {
   /** Ledger location, relative to the config file. */
@@ -39,14 +43,13 @@ export function findConfig(cwd: string): string | undefined {
 export function loadConfig(cwd: string, explicit?: string): LoadedConfig {
   const path = explicit !== undefined ? resolve(cwd, explicit) : findConfig(cwd);
   if (path === undefined) return { config: {} };
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw inputError('CONFIG_UNREADABLE', `Cannot read the config file ${path}.`, {
-      hint: explicit !== undefined ? 'Check the path given to --config.' : undefined,
-    });
-  }
+  const text = readInputSync(path, {
+    what: 'config file',
+    maxBytes: MAX_CONFIG_BYTES,
+    cwd,
+    codes: { notFound: 'CONFIG_UNREADABLE', unreadable: 'CONFIG_UNREADABLE' },
+    ...(explicit !== undefined ? { hint: 'Check the path given to --config.' } : {}),
+  }).toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, resolveOption, type PackopsConfig } from './config.js';
 import { Output } from './output.js';
+import { registerPasswords } from '../ledger/location.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -78,6 +79,7 @@ export function buildContext(command: Command, deps: ContextDeps = {}): CliConte
     env: env.PACKOPS_DB,
     config: typeof loaded.config.db === 'string' ? loaded.config.db : undefined,
   });
+  registerPasswords(dbRaw, env);
   const fromConfig = command.getOptionValueSourceWithGlobals?.('db') !== 'cli' && !env.PACKOPS_DB && loaded.config.db;
   const db =
     dbRaw === undefined

@@ -4,6 +4,7 @@
  * when stderr is a TTY and CI is unset; NO_COLOR and --no-color turn colour off.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { redactSecrets } from '../shared/redact.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -34,6 +35,14 @@ interface OraLike {
   stop(): void;
 }
 
+/** The stream with every written string passed through the secret redactor (database passwords). */
+function redacting(stream: NodeJS.WritableStream): NodeJS.WritableStream {
+  const wrapped = Object.create(stream) as NodeJS.WritableStream;
+  wrapped.write = ((chunk: unknown, ...rest: unknown[]) =>
+    (stream.write as (...a: unknown[]) => boolean).call(stream, typeof chunk === 'string' ? redactSecrets(chunk) : chunk, ...rest)) as NodeJS.WritableStream['write'];
+  return wrapped;
+}
+
 export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
@@ -48,8 +57,8 @@ export class Output {
 
   constructor(options: OutputOptions) {
     const env = options.env ?? process.env;
-    this.stdout = options.stdout ?? process.stdout;
-    this.stderr = options.stderr ?? process.stderr;
+    this.stdout = redacting(options.stdout ?? process.stdout);
+    this.stderr = redacting(options.stderr ?? process.stderr);
     this.json = options.json;
     this.quiet = options.quiet;
     this.verbose = options.verbose;

@@ -8,16 +8,19 @@
  * BEGIN IMMEDIATE, which takes the database's single write lock before the first read, so
  * a close and an import (each one transaction) run one after the other, never interleaved.
  *
- * A backend with concurrent writers (PostgreSQL) takes a real lock here, inside the
- * transaction, keyed by the month (e.g. pg_advisory_xact_lock), and imports of that month
- * call the same function. Callers never need to know which.
+ * On PostgreSQL the driver (pg.ts) opens every write transaction with BEGIN and then
+ * pg_advisory_xact_lock on the ledger's write key, so the same holds there: a close and any
+ * import (of that month or another) run one after the other, each in one transaction, and
+ * reports read without waiting. The close's lock is that lock; callers never need to know
+ * which database they are on.
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { LedgerDB } from './schema.js';
 
 /** Takes the close's lock for `month` inside the write transaction `trx` (held until it ends). */
 export async function withCloseLock(_trx: Transaction<LedgerDB>, _month: string): Promise<void> {
-  // SQLite: the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+  // SQLite: the write transaction (BEGIN IMMEDIATE) already excludes every other writer;
+  // PostgreSQL: so does the advisory write lock the driver takes when the transaction begins.
 }
 
 /**

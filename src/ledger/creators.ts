@@ -5,8 +5,12 @@
  * 100 (exact decimal arithmetic, in basis points). One transaction; re-import updates.
  */
 import { readFile } from 'node:fs/promises';
+import { readInputText } from '../shared/input.js';
+
+/** A creators file larger than this is refused unread. */
+export const MAX_CREATORS_BYTES = 64 * 1024 * 1024;
 import { createRequire } from 'node:module';
-import { errnoCode, inputError } from '../shared/errors.js';
+import { inputError } from '../shared/errors.js';
 import { basisPointsToPercent, percentToBasisPoints } from '../shared/money.js';
 import type { Ledger } from './db.js';
 
@@ -103,13 +107,8 @@ export async function checkCreatorsFile(value: unknown, known: ReadonlySet<strin
 }
 
 export async function importCreators(ledger: Ledger, path: string, options: { now?: () => Date } = {}): Promise<CreatorsImportResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `${path} does not exist.`);
-    throw inputError('CREATORS_INVALID', `Cannot read ${path}: ${(err as Error).message}`);
-  }
+  // A FIFO, device or folder is refused at once (exit 3), never read or waited on.
+  const text = await readInputText(path, { what: 'creators file', maxBytes: MAX_CREATORS_BYTES, codes: { unreadable: 'CREATORS_INVALID' } });
   let value: unknown;
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''));

@@ -5,12 +5,14 @@
  * WAL, foreign keys and a busy timeout let two processes share one file.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileKind } from '../shared/input.js';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, type MigrationResult } from 'kysely';
+import type { PgSession } from './pg.js';
 import { conflictError, errnoCode, inputError, PackopsError } from '../shared/errors.js';
 import { LedgerSqliteDialect } from './driver.js';
+import { parseLedgerLocation, type LedgerLocation, type PostgresLocation } from './location.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { LedgerDB } from './schema.js';
 
@@ -24,12 +26,24 @@ export interface OpenLedgerOptions {
   busyTimeoutMs?: number;
   /** Open read-only (reports). The file must exist. */
   readonly?: boolean;
+  /** Refuse a location with no ledger yet (PATH_NOT_FOUND, with this hint) instead of creating one. */
+  mustExist?: string;
+  /** Resolves relative paths (default: the working directory). */
+  cwd?: string;
 }
 
 export interface Ledger {
   db: Kysely<LedgerDB>;
-  /** The SQLite file (or ":memory:"). */
+  /** Which database holds the ledger. */
+  dialect: 'sqlite' | 'postgres';
+  /** Where the ledger is, as it may be shown: the SQLite file (or ":memory:"), or the URL with its password as ***. */
   location: string;
+  /** The parsed location (a PostgreSQL one holds the password: never print it). */
+  where: LedgerLocation;
+  /** The PostgreSQL connection (COPY and the copy command use it); undefined for SQLite. */
+  pg?: PgSession;
+  /** Driver errors as ledger codes (busy, unreachable, not a ledger). */
+  mapError(err: unknown): unknown;
   /** Migrations applied by this open (empty when the ledger was up to date). */
   migrated: string[];
   /** The ledger-local HMAC secret for family_ref (never printed or exported). */
@@ -37,30 +51,11 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
-/** Resolves `--db`: a path, `sqlite:<path>`, `sqlite://<path>` or a `file:` URL. */
+/** Resolves `--db` to a SQLite file (a path, `sqlite:<path>`, `file:` URL); a PostgreSQL URL is refused here. */
 export function resolveLedgerLocation(location: string, cwd = process.cwd()): string {
-  const text = location.trim();
-  if (/^postgres(ql)?:\/\//i.test(text)) {
-    throw inputError('LEDGER_UNSUPPORTED', 'PostgreSQL ledgers are not supported yet; use a SQLite file.', {
-      hint: 'Pass --db ./packops.db (or a sqlite: / file: URL). A PostgreSQL backend is planned.',
-    });
-  }
-  if (text === ':memory:' || text === 'sqlite::memory:') return ':memory:';
-  if (/^file:/i.test(text)) {
-    try {
-      return fileURLToPath(text);
-    } catch {
-      throw inputError('LEDGER_UNREADABLE', `"${location}" is not a valid file: URL.`);
-    }
-  }
-  const sqlite = /^sqlite:(?:\/\/)?(.*)$/i.exec(text);
-  if (sqlite) return resolve(cwd, sqlite[1] ?? '');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw inputError('LEDGER_UNSUPPORTED', `Unsupported ledger URL scheme in "${location}".`, {
-      hint: 'Use a path, a sqlite: URL or a file: URL.',
-    });
-  }
-  return resolve(cwd, text);
+  const loc = parseLedgerLocation(location, cwd);
+  if (loc.kind !== 'sqlite') throw inputError('LEDGER_UNSUPPORTED', `${loc.display} is not a SQLite ledger file.`);
+  return loc.file;
 }
 
 function isBusy(err: unknown): boolean {
@@ -89,12 +84,35 @@ export function mapLedgerError(err: unknown, location: string): unknown {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Opens (creating and migrating as needed) the ledger at `location`. */
+/** Opens (creating and migrating as needed) the ledger at `location`: a SQLite file or a PostgreSQL URL. */
 export async function openLedger(location: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
-  const file = resolveLedgerLocation(location);
+  const where = parseLedgerLocation(location, options.cwd);
+  return where.kind === 'postgres' ? openPostgres(where, options) : openSqlite(where.file, where, options);
+}
+
+function familySecretOf(db: Kysely<LedgerDB>): () => Promise<Buffer> {
+  let secret: Buffer | undefined;
+  return async () => {
+    if (secret) return secret;
+    const row = await db.selectFrom('meta').select('value').where('key', '=', 'family_hmac_secret').executeTakeFirst();
+    if (!row) throw new Error('the ledger has no family_ref secret (meta.family_hmac_secret)');
+    secret = Buffer.from(row.value, 'hex');
+    return secret;
+  };
+}
+
+async function openSqlite(file: string, where: LedgerLocation, options: OpenLedgerOptions): Promise<Ledger> {
   if (file !== ':memory:') {
-    if (existsSync(file) && statSync(file).isDirectory()) {
-      throw inputError('LEDGER_UNREADABLE', `${file} is a directory, not a ledger file.`);
+    // A FIFO, device, socket or folder is refused before SQLite opens it (which would
+    // hang on a FIFO or fail deep inside the driver).
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info !== undefined && !info.isFile()) {
+      throw inputError('LEDGER_UNREADABLE', `${file} is ${fileKind(info)}, not a ledger file.`, {
+        hint: 'Check --db: it must name a packops SQLite ledger (or a new file to create).',
+      });
+    }
+    if (options.mustExist !== undefined && !existsSync(file)) {
+      throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, { hint: options.mustExist, details: { path: file } });
     }
     if (!existsSync(dirname(file))) {
       throw inputError('PATH_NOT_FOUND', `The folder for the ledger ${file} does not exist.`, {
@@ -119,23 +137,46 @@ export async function openLedger(location: string, options: OpenLedgerOptions = 
     // 16 MiB of page cache (the default is 2 MiB): bulk imports touch two indexes per row.
     raw.pragma('cache_size = -16384');
     const migrated = await migrateLedger(db, file, options.migrate ?? !options.readonly);
-    let secret: Buffer | undefined;
     return {
       db,
+      dialect: 'sqlite',
       location: file,
+      where,
       migrated,
-      async familySecret() {
-        if (secret) return secret;
-        const row = await db.selectFrom('meta').select('value').where('key', '=', 'family_hmac_secret').executeTakeFirst();
-        if (!row) throw new Error('the ledger has no family_ref secret (meta.family_hmac_secret)');
-        secret = Buffer.from(row.value, 'hex');
-        return secret;
-      },
+      mapError: (err) => mapLedgerError(err, file),
+      familySecret: familySecretOf(db),
       close: () => db.destroy(),
     };
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw mapLedgerError(err, file);
+  }
+}
+
+async function openPostgres(where: PostgresLocation, options: OpenLedgerOptions): Promise<Ledger> {
+  const { connectPostgres, LedgerPostgresDialect, mapPostgresError } = await import('./pg.js');
+  const session = await connectPostgres(where, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  const db = new Kysely<LedgerDB>({ dialect: new LedgerPostgresDialect(session) });
+  const mapError = (err: unknown) => mapPostgresError(session.lostWith() ?? err, where);
+  try {
+    if (options.mustExist !== undefined && (await appliedMigrations(db)).length === 0) {
+      throw inputError('PATH_NOT_FOUND', `There is no ledger at ${where.display}.`, { hint: options.mustExist, details: { path: where.display } });
+    }
+    const migrated = await migrateLedger(db, where.display, options.migrate ?? !options.readonly);
+    return {
+      db,
+      dialect: 'postgres',
+      location: where.display,
+      where,
+      pg: session,
+      migrated,
+      mapError,
+      familySecret: familySecretOf(db),
+      close: () => db.destroy(),
+    };
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw mapError(err);
   }
 }
 
@@ -177,7 +218,7 @@ async function migrateLedger(db: Kysely<LedgerDB>, file: string, migrate: boolea
       return (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
     } catch (err) {
       // Two processes creating the same new ledger: the loser retries once the winner is done.
-      if (isBusy(err) && attempt < 5) {
+      if ((isBusy(err) || errnoCode(err) === '40001' || errnoCode(err) === '40P01') && attempt < 5) {
         await sleep(100 * (attempt + 1));
         continue;
       }

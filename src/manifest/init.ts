@@ -3,13 +3,14 @@
  * holding a placeholder cut-out, so the new pack passes `packops validate` at once.
  * An existing pack.json is never overwritten (PACK_EXISTS, exit 4).
  */
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../shared/atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../shared/atomic.js';
 import { conflictError, inputError } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
 import { checkManifestValue } from './check.js';
-import { displayPath, MANIFEST_FILE } from './load.js';
+import { MANIFEST_FILE } from './load.js';
+import { displayPath } from '../shared/paths.js';
 import type { Category, PackManifest } from './types.js';
 
 export interface InitAnswers {
@@ -102,18 +103,22 @@ export async function createPack(dir: string, answers: InitAnswers, options: { c
       details: { path: displayPath(packDir, cwd) },
     });
   };
-  await mkdir(join(packDir, 'assets'), { recursive: true }).catch(unwritable);
+  try {
+    ensureOutputDir(join(packDir, 'assets'), { base: packDir, cwd });
+  } catch (err) {
+    unwritable(err);
+  }
   const art = join(packDir, PLACEHOLDER.file);
   const artExists = await access(art).then(
     () => true,
     () => false,
   );
   if (!artExists) {
-    await writeFileAtomic(art, await placeholderPng()).catch(unwritable);
+    await writeFileAtomic(art, await placeholderPng(), { base: packDir, cwd }).catch(unwritable);
     written.push(displayPath(art, cwd));
   }
   await assertNoPack(dir, cwd);
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`).catch(unwritable);
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, { base: packDir, cwd }).catch(unwritable);
   written.push(displayPath(manifestPath, cwd));
   return { packDir, manifestPath, manifest, written };
 }

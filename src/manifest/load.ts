@@ -8,9 +8,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { errnoCode, inputError } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
+import { displayPath } from '../shared/paths.js';
 import type { PackManifest } from './types.js';
 
 /** A manifest larger than this is refused unread (PRODUCT.md §4). */
@@ -220,10 +221,4 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
     }
   }
   return lo;
-}
-
-/** A path as a person would type it: relative to the working directory when inside it. */
-export function displayPath(path: string, cwd: string): string {
-  const rel = path.startsWith(cwd + '/') ? path.slice(cwd.length + 1) : path;
-  return rel === '' ? basename(path) : rel;
 }

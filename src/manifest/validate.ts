@@ -6,7 +6,8 @@
 import type { AssetRules } from '../assets/rules.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import { checkManifest } from './check.js';
-import { displayPath, loadPackManifest } from './load.js';
+import { loadPackManifest } from './load.js';
+import { displayPath } from '../shared/paths.js';
 import type { Profile } from './rules.js';
 import type { PackManifest } from './types.js';
 

@@ -1,11 +1,232 @@
 /**
- * Atomic writes: content goes to a temporary file beside the target, is flushed, and is
- * renamed over the target. A failed or interrupted command never leaves a half-written file.
+ * Writing outputs. The one place packops makes output folders and writes output files:
+ *
+ * - Folders are made one component at a time (never Node's recursive mkdir, which loops
+ *   forever on `/proc/...`), and every existing component must be a folder.
+ * - Below the folder the user pointed at (`base`), a symbolic link is refused: packops never
+ *   follows a link it finds there out of where the user pointed. The user's own path may hold
+ *   links (they typed it).
+ * - `/proc` and `/sys` are refused as output places.
+ * - A target that exists and is not a regular file (a device node, a FIFO, a socket, a
+ *   folder) is never replaced.
+ * - Content goes to a temporary file beside the target, is flushed, and is renamed over the
+ *   target: a failed or interrupted command never leaves a half-written file. Temporary
+ *   names end in `.packops.tmp`, are removed on SIGINT/SIGTERM, and a later run may remove
+ *   leftovers of a killed one (`removeStaleTemps`).
+ *
+ * Failures are PackopsErrors: OUTPUT_NOT_REGULAR or OUTPUT_UNWRITABLE (exit 3).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { errnoCode, inputError, PackopsError } from './errors.js';
+import { fileKind } from './input.js';
+import { displayPath } from './paths.js';
+
+/** Temporary files end with this, so that a later run recognises a killed run's leftovers. */
+export const TEMP_SUFFIX = '.packops.tmp';
+
+/** statfs magic numbers of file systems that are not places for output (their files lie). */
+const SPECIAL_FS = new Map<number, string>([
+  [0x9fa0, '/proc'],
+  [0x62656572, '/sys'],
+  [0x1cd1, 'devpts'],
+  [0x73636673, 'securityfs'],
+  [0x64626720, 'debugfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+]);
+
+export interface OutputPlace {
+  /** Base for the paths shown in messages (default: process.cwd()). */
+  cwd?: string;
+  /**
+   * The folder the user pointed at. Components of `base` itself may be links (the user typed
+   * them); below it, every existing component must be a real folder, never a link.
+   * Default: the folder being made (links are followed only on the way to it).
+   */
+  base?: string;
+}
+
+function unwritable(path: string, reason: string, place: OutputPlace, cause?: unknown, errno = errnoCode(cause)): PackopsError {
+  const shown = displayPath(path, place.cwd ?? process.cwd());
+  return inputError('OUTPUT_UNWRITABLE', `Cannot write ${shown}: ${reason}.`, {
+    hint: 'Choose an output path in a folder that can be created and written.',
+    details: { path: shown, ...(errno !== undefined ? { errno } : {}) },
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+function asOutputError(err: unknown, path: string, place: OutputPlace): unknown {
+  if (err instanceof PackopsError) return err;
+  const code = errnoCode(err);
+  if (code === undefined || !/^E[A-Z0-9]+$/.test(code)) return err;
+  return unwritable((err as NodeJS.ErrnoException).path ?? path, code, place, err);
+}
+
+function refuseSpecialFs(path: string, place: OutputPlace): void {
+  let type: number;
+  try {
+    type = statfsSync(path).type;
+  } catch {
+    return;
+  }
+  const name = SPECIAL_FS.get(type);
+  if (name !== undefined) throw unwritable(path, `it is on ${name}, a special file system, not a place for output`, place);
+}
+
+/**
+ * Makes the folder `dir` (and any missing parents), one component at a time. Existing
+ * components must be folders; below `place.base`, they must not be links. Never hangs.
+ */
+export function ensureOutputDir(dir: string, place: OutputPlace = {}): void {
+  const target = resolve(place.cwd ?? process.cwd(), dir);
+  const base = place.base !== undefined ? resolve(place.cwd ?? process.cwd(), place.base) : target;
+  const parts = target.split(sep).filter((p) => p !== '');
+  let current: string = sep;
+  let lastExisting: string = sep;
+  for (const part of parts) {
+    current = join(current, part);
+    const belowBase = current !== base && current.startsWith(base + sep);
+    let info: Stats | undefined;
+    try {
+      info = belowBase ? lstatSync(current) : statSync(current);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'ENOENT') throw asOutputError(err, current, place);
+    }
+    if (info === undefined) {
+      refuseSpecialFs(lastExisting, place);
+      try {
+        mkdirSync(current);
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw asOutputError(err, current, place);
+        // Made by someone else meanwhile: check it like an existing one.
+        info = belowBase ? lstatSync(current) : statSync(current);
+      }
+    }
+    if (info !== undefined) {
+      if (info.isSymbolicLink()) {
+        throw unwritable(current, 'it is a symbolic link inside the output folder; packops does not follow links out of where it was pointed', place);
+      }
+      if (!info.isDirectory()) throw unwritable(current, `it is ${fileKind(info)}, not a folder`, place, undefined, 'ENOTDIR');
+    }
+    lastExisting = current;
+  }
+  refuseSpecialFs(target, place);
+}
+
+/**
+ * Checks that `target` may be replaced: missing, a regular file or a link (a rename replaces
+ * the link itself, never what it points at). A device node, FIFO or socket is OUTPUT_NOT_REGULAR;
+ * a folder in the way is OUTPUT_UNWRITABLE.
+ */
+export function assertReplaceable(target: string, place: OutputPlace = {}): void {
+  let info: Stats;
+  try {
+    info = lstatSync(target);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw asOutputError(err, target, place);
+  }
+  if (info.isFile() || info.isSymbolicLink()) return;
+  if (info.isDirectory()) throw unwritable(target, 'a folder is in the way', place, undefined, 'EISDIR');
+  const shown = displayPath(target, place.cwd ?? process.cwd());
+  throw inputError('OUTPUT_NOT_REGULAR', `${shown} exists and is ${fileKind(info)}; packops only replaces regular files.`, {
+    hint: 'Choose another output path, or remove what is there if you mean to replace it.',
+    details: { path: shown },
+  });
+}
+
+/** Makes the folder of `target` and checks `target` may be replaced. */
+export function prepareOutputFile(target: string, place: OutputPlace = {}): void {
+  ensureOutputDir(dirname(target), { ...place, base: place.base ?? dirname(target) });
+  assertReplaceable(target, place);
+}
+
+// Temporary files of this process, removed if it is interrupted.
+const liveTemps = new Set<string>();
+let handlersInstalled = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const tmp of liveTemps) {
+    try {
+      rmSync(tmp, { force: true, recursive: true });
+    } catch {
+      // Best effort: the suffix lets a later run recognise it.
+    }
+  }
+  liveTemps.clear();
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  process.kill(process.pid, signal);
+}
+
+/** Registers a temporary path to be removed if the process is interrupted (SIGINT, SIGTERM). */
+export function trackTemp(path: string): () => void {
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  liveTemps.add(path);
+  return () => liveTemps.delete(path);
+}
+
+/**
+ * Removes leftovers of killed runs in `dir`: our temporary files (`.<name>.<pid>.<hex>.packops.tmp`)
+ * whose process is gone. Never touches anything else.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.packops\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      const info = lstatSync(join(dir, name));
+      if (info.isFile()) rmSync(join(dir, name), { force: true });
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/** True when `path` is `dir` or inside it (both absolute). */
+export function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
 
 export interface AtomicWriteOptions {
   /** File mode for a new file (e.g. 0o600 for secrets). */
@@ -19,32 +240,26 @@ export interface AtomicWriteOptions {
 }
 
 export function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
 }
 
-export async function writeFileAtomic(
-  target: string,
-  data: string | Uint8Array,
-  options: AtomicWriteOptions = {},
-): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
+/** Where to write and how: `place` for the folder checks (see `ensureOutputDir`). */
+export type WriteOptions = AtomicWriteOptions & OutputPlace;
+
+/** Opens a new temporary file beside `target` (O_EXCL: never an existing file or link). */
+function openTemp(target: string, mode: number | undefined, place: OutputPlace): { tmp: string; fd: number; untrack: () => void } {
   const tmp = tempPathFor(target);
-  const handle = await open(tmp, 'wx', options.mode ?? 0o644);
+  let fd: number;
   try {
-    await handle.writeFile(data);
-    if (options.sync !== false) await handle.sync();
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode ?? 0o644);
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
+    throw asOutputError(err, target, place);
   }
-  await handle.close();
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  return { tmp, fd, untrack: trackTemp(tmp) };
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+  writeFileAtomicSync(target, data, options);
 }
 
 /**
@@ -52,24 +267,22 @@ export async function writeFileAtomic(
  * CPU-bound native work that occupies the pool (sharp), where each async fs call would
  * queue behind a whole image encode.
  */
-export function writeFileAtomicSync(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = tempPathFor(target);
-  const fd = openSync(tmp, 'wx', options.mode ?? 0o644);
+export function writeFileAtomicSync(target: string, data: string | Uint8Array, options: WriteOptions = {}): void {
+  prepareOutputFile(target, options);
+  const { tmp, fd, untrack } = openTemp(target, options.mode, options);
   try {
-    writeFileSync(fd, data);
-    if (options.sync !== false) fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  try {
+    try {
+      writeFileSync(fd, data);
+      if (options.sync !== false) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, target);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw asOutputError(err, target, options);
+  } finally {
+    untrack();
   }
 }
 
@@ -79,24 +292,26 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, o
  */
 export async function writeFilesAtomic(
   files: ReadonlyArray<{ path: string; data: string | Uint8Array; mode?: number }>,
+  place: OutputPlace = {},
 ): Promise<void> {
-  const staged: Array<{ tmp: string; target: string }> = [];
+  const staged: Array<{ tmp: string; target: string; untrack: () => void }> = [];
   try {
+    for (const file of files) prepareOutputFile(file.path, place);
     for (const file of files) {
-      await mkdir(dirname(file.path), { recursive: true });
-      const tmp = tempPathFor(file.path);
-      const handle = await open(tmp, 'wx', file.mode ?? 0o644);
-      staged.push({ tmp, target: file.path });
+      const { tmp, fd, untrack } = openTemp(file.path, file.mode, place);
+      staged.push({ tmp, target: file.path, untrack });
       try {
-        await handle.writeFile(file.data);
-        await handle.sync();
+        writeFileSync(fd, file.data);
+        fsyncSync(fd);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
     }
+    for (const s of staged) await rename(s.tmp, s.target);
   } catch (err) {
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
-    throw err;
+    throw asOutputError(err, files[0]?.path ?? '.', place);
+  } finally {
+    for (const s of staged) s.untrack();
   }
-  for (const s of staged) await rename(s.tmp, s.target);
 }

@@ -97,8 +97,16 @@ export const CODES = {
   PERIOD_CLOSED: 'The period is closed',
   FX_RATE_MISSING: 'No exchange rate for a currency and month',
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
+  LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',
+  LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
+  LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  // files in and out (PRODUCT.md §3)
+  INPUT_NOT_REGULAR: 'An input path is a FIFO, device, socket, folder or a file whose size cannot be trusted, not a regular file',
+  INPUT_TOO_LARGE: 'An input file (or one line or record of it) is larger than packops reads',
+  OUTPUT_NOT_REGULAR: 'An output path names an existing device node, FIFO or socket, which packops never replaces',
+  OUTPUT_UNWRITABLE: 'An output folder or file cannot be made or written (a file in the way, a link out of the folder, /proc, no permission)',
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',

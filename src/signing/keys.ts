@@ -2,9 +2,10 @@
  * Loading keys from files and the environment. The CLI supplies the password source (an
  * environment variable or a prompt); this module never prompts and never prints.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errnoCode, inputError, usageError } from '../shared/errors.js';
+import { readInputText } from '../shared/input.js';
 import { openSecretKey, parsePublicKeyFile, parsePublicKeyString, parseSecretKeyFile, type PublicKey, type SecretKey } from './minisign.js';
 
 export type { PublicKey, SecretKey } from './minisign.js';
@@ -13,18 +14,12 @@ export type { PublicKey, SecretKey } from './minisign.js';
 const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 async function readKeyFile(path: string, what: string): Promise<string> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw inputError('KEY_INVALID', `${path} is not a file.`, { details: { file: path } });
-    if (info.size > KEY_FILE_MAX_BYTES) throw inputError('KEY_INVALID', `${path} is too large to be a minisign ${what}.`, { details: { file: path } });
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') {
-      throw inputError('PATH_NOT_FOUND', `The ${what} ${path} does not exist.`, { details: { path } });
-    }
-    if (errnoCode(err) !== undefined) throw inputError('KEY_INVALID', `Cannot read the ${what} ${path}: ${(err as Error).message}`, { details: { file: path } });
-    throw err;
-  }
+  // A FIFO, device or folder is KEY_INVALID (exit 3) at once, never read or waited on.
+  return readInputText(path, {
+    what,
+    maxBytes: KEY_FILE_MAX_BYTES,
+    codes: { notRegular: 'KEY_INVALID', tooLarge: 'KEY_INVALID', unreadable: 'KEY_INVALID' },
+  });
 }
 
 /** Reads one public key file. */

@@ -1,11 +1,12 @@
 /**
  * A scratch workspace as a user would have it: fixture packs copied in, a throwaway key,
- * the fixture creators imported into a fresh SQLite ledger, everything through the built
+ * the fixture creators imported into a fresh ledger (SQLite, or PostgreSQL in that half), everything through the built
  * CLI. Tests release, publish and report from there; nothing is written into the repo.
  */
 import { cpSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FIXTURES, runCli, tempDir, type RunResult } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 
 export interface Workspace {
   dir: string;
@@ -24,8 +25,9 @@ export async function workspace(packs: string[]): Promise<Workspace> {
   for (const p of packs) {
     cpSync(join(FIXTURES, 'packs', p), join(tmp.dir, 'packs', p), { recursive: true, filter: (src) => basename(src) !== '.packops' });
   }
+  const db = await ledgerAt(tmp.dir, 'packops.db');
   const run = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(args, { cwd: tmp.dir, env: { PACKOPS_DB: join(tmp.dir, 'packops.db'), PACKOPS_SECRET_KEY: undefined, SOURCE_DATE_EPOCH: undefined, ...env } });
+    runCli(args, { cwd: tmp.dir, env: { PACKOPS_DB: db, PACKOPS_SECRET_KEY: undefined, SOURCE_DATE_EPOCH: undefined, ...env } });
   const must = async (args: string[]) => {
     const r = await run(args);
     if (r.code !== 0) throw new Error(`packops ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);

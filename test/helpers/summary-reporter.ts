@@ -20,5 +20,8 @@ export default class SummaryReporter implements Reporter {
       if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
     }
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+    if (!process.env.PACKOPS_TEST_PG) {
+      process.stdout.write('PostgreSQL tests were not run: set PACKOPS_TEST_PG=postgres://… to run them (README, "PostgreSQL ledger").\n');
+    }
   }
 }

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { ledgerAt, rawQuery } from '../helpers/ledgers.js';
 import { openLedger } from '../../src/ledger/db.js';
 import { count, LEDGER_FIXTURES, seedLedger } from './seed.js';
 import { SALES_HEADER } from './generate.js';
@@ -12,27 +12,27 @@ let tmp: ReturnType<typeof tempDir>;
 let db: string;
 beforeAll(async () => {
   tmp = tempDir();
-  db = join(tmp.dir, 'seeded.db');
+  db = await ledgerAt(tmp.dir, 'seeded.db');
   await (await seedLedger(db)).close();
 });
 afterAll(() => tmp.cleanup());
 
 describe('packops ledger', () => {
-  it('migrate creates a ledger and reports it; a postgres:// URL is not supported yet (exit 3)', async () => {
-    const fresh = join(tmp.dir, 'fresh.db');
+  it('migrate creates a ledger and reports it; an unreachable PostgreSQL server is LEDGER_UNREACHABLE (exit 3)', async () => {
+    const fresh = await ledgerAt(tmp.dir, 'fresh.db');
     const r = await runCli(['ledger', 'migrate', '--db', fresh, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ ok: true, db: fresh, applied: expect.arrayContaining(['0001_initial']) });
     expect((await runCli(['ledger', 'migrate', '--db', fresh, '--json'])).json()).toMatchObject({ applied: [] });
-    const raw = new BetterSqlite3(fresh);
-    raw.prepare('INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)').run('9000_newer_packops', '2027-01-01T00:00:00Z');
-    raw.close();
+    await rawQuery(fresh, 'INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)', ['9000_newer_packops', '2027-01-01T00:00:00Z']);
     const tooNew = await runCli(['ledger', 'import', 'rates', join(LEDGER_FIXTURES, 'rates.csv'), '--db', fresh, '--json']);
     expect(tooNew.code).toBe(4);
     expect(tooNew.json().error.code).toBe('LEDGER_TOO_NEW');
-    const pg = await runCli(['ledger', 'migrate', '--json'], { env: { PACKOPS_DB: 'postgres://finance@db/packops' } });
+    const pg = await runCli(['ledger', 'migrate', '--json'], { env: { PACKOPS_DB: 'postgres://finance:Sesame-4711@127.0.0.1:1/packops' } });
     expect(pg.code).toBe(3);
-    expect(pg.json()).toMatchObject({ ok: false, error: { code: 'LEDGER_UNSUPPORTED' } });
+    expect(pg.json()).toMatchObject({ ok: false, error: { code: 'LEDGER_UNREACHABLE', details: { host: '127.0.0.1', port: 1, database: 'packops' } } });
+    expect(pg.json().error.message).toContain('127.0.0.1:1, database packops');
+    expect(pg.stdout + pg.stderr).not.toContain('Sesame-4711');
   });
 
   it('import sales prints the summary; a re-import skips every row', async () => {
@@ -101,9 +101,7 @@ describe('packops ledger', () => {
     const r = await runCli(['ledger', 'import', 'sales', file, '--db', db, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ ok: true, rows: 3, imported: 3, skipped: 0, quarantined: 0 });
-    const raw = new BetterSqlite3(db, { readonly: true });
-    const rows = raw.prepare("SELECT transaction_id, occurred_at, month, consent_ref, currency, gross_minor FROM sales WHERE transaction_id LIKE 'x-%' ORDER BY transaction_id").all();
-    raw.close();
+    const rows = await rawQuery(db, "SELECT transaction_id, occurred_at, month, consent_ref, currency, gross_minor FROM sales WHERE transaction_id LIKE 'x-%' ORDER BY transaction_id");
     expect(rows).toEqual([
       { transaction_id: 'x-1', occurred_at: '2026-10-01T02:30:00.000Z', month: '2026-10', consent_ref: 'vpc, quoted', currency: 'INR', gross_minor: 49900 },
       { transaction_id: 'x-2', occurred_at: '2026-11-01T00:30:00.000Z', month: '2026-11', consent_ref: 'vpc-2', currency: 'KWD', gross_minor: 1500 },
@@ -130,9 +128,7 @@ describe('packops ledger', () => {
       expect(r.code, `${code}: ${r.stdout}`).toBe(3);
       expect(r.json().error.code).toBe(code);
     }
-    const raw = new BetterSqlite3(db, { readonly: true });
-    expect(raw.prepare("SELECT count(*) AS n FROM sales WHERE transaction_id LIKE 'q-%'").get()).toEqual({ n: 0 });
-    raw.close();
+    expect(await rawQuery(db, "SELECT count(*) AS n FROM sales WHERE transaction_id LIKE 'q-%'")).toEqual([{ n: 0 }]);
   });
 
   it('a second copy of a row already in the ledger is ROW_DUPLICATE_IN_FILE; the same id in another store is its own transaction', async () => {
@@ -194,7 +190,7 @@ describe('packops ledger', () => {
 
 describe('packops creators import', () => {
   it('imports, re-imports without duplicates, and rejects bad shares with exit 3', async () => {
-    const fresh = join(tmp.dir, 'creators.db');
+    const fresh = await ledgerAt(tmp.dir, 'creators.db');
     const file = join(LEDGER_FIXTURES, 'creators.json');
     const r = await runCli(['creators', 'import', file, '--db', fresh, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -224,7 +220,7 @@ describe('packops catalog add', () => {
     cpSync(join(LEDGER_FIXTURES, '..', 'packs', 'counting-garden'), join(work, 'pack'), { recursive: true });
     await build(join(work, 'pack'), join(work, 'dist'));
     const zip = join(work, 'dist', 'counting-garden-1.0.0.zip');
-    const ledgerDb = join(work, 'l.db');
+    const ledgerDb = await ledgerAt(work, 'l.db');
 
     const unknownOwner = await runCli(['catalog', 'add', zip, '--pubkey', pub, '--db', ledgerDb, '--json']);
     expect(unknownOwner.code).toBe(3);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import { openLedger, type Ledger } from '../../src/ledger/db.js';
 import { importCreators } from '../../src/ledger/creators.js';
 import { registerPack } from '../../src/ledger/catalog.js';
@@ -11,7 +12,7 @@ let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
 beforeEach(async () => {
   tmp = tempDir();
-  ledger = await openLedger(join(tmp.dir, 'l.db'));
+  ledger = await openLedger(await ledgerAt(tmp.dir, 'l.db'));
 });
 afterEach(async () => {
   await ledger.close();

@@ -76,7 +76,7 @@ describe('openLedger', () => {
     await expect(openLedger(path)).rejects.toMatchObject({ code: 'LEDGER_UNREADABLE', exitCode: 3 });
   });
 
-  it('resolves paths, sqlite: and file: URLs, and refuses postgres:// as not supported yet', () => {
+  it('resolves paths, sqlite: and file: URLs to files; a postgres:// URL is not a file', () => {
     expect(resolveLedgerLocation('sqlite:data/l.db', '/srv')).toBe('/srv/data/l.db');
     expect(resolveLedgerLocation('l.db', '/srv')).toBe('/srv/l.db');
     expect(resolveLedgerLocation(pathToFileURL('/srv/x y.db').href)).toBe('/srv/x y.db');

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import type { Ledger } from '../../src/ledger/db.js';
 import { importFile } from '../../src/ledger/import/index.js';
 import { count, LEDGER_FIXTURES, refusal, seedLedger } from './seed.js';
@@ -11,7 +12,7 @@ let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
 beforeEach(async () => {
   tmp = tempDir();
-  ledger = await seedLedger(join(tmp.dir, 'l.db'));
+  ledger = await seedLedger(await ledgerAt(tmp.dir, 'l.db'));
 });
 afterEach(async () => {
   await ledger.close();

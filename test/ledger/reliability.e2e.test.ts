@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
+import { ledgerAt, ON_POSTGRES, rawQuery } from '../helpers/ledgers.js';
 import { importFile } from '../../src/ledger/import/index.js';
 import { LEDGER_FIXTURES, seedLedger } from './seed.js';
 import { writeSalesFile } from './generate.js';
@@ -13,29 +14,31 @@ let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir()));
 afterAll(() => tmp.cleanup());
 
-function snapshot(db: string) {
-  const raw = new BetterSqlite3(db, { readonly: true });
-  try {
-    const n = (t: string) => (raw.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-    return {
-      sales: n('sales'),
-      batches: n('import_batches'),
-      quarantine: n('quarantine'),
-      integrity: raw.pragma('integrity_check', { simple: true }),
-      digest: raw.prepare(`SELECT group_concat(store || ':' || transaction_id || ':' || gross_minor) AS d FROM (SELECT * FROM sales ORDER BY store, transaction_id)`).get(),
-    };
-  } finally {
+async function snapshot(db: string) {
+  const n = async (t: string) => (await rawQuery<{ n: number }>(db, `SELECT count(*) AS n FROM ${t}`))[0]!.n;
+  const rows = await rawQuery<{ store: string; transaction_id: string; gross_minor: number }>(db, 'SELECT store, transaction_id, gross_minor FROM sales ORDER BY store, transaction_id');
+  let integrity = 'ok';
+  if (!ON_POSTGRES) {
+    const raw = new BetterSqlite3(db, { readonly: true });
+    integrity = raw.pragma('integrity_check', { simple: true }) as string;
     raw.close();
   }
+  return {
+    sales: await n('sales'),
+    batches: await n('import_batches'),
+    quarantine: await n('quarantine'),
+    integrity,
+    digest: rows.map((r) => `${r.store}:${r.transaction_id}:${r.gross_minor}`).join(','),
+  };
 }
 
 describe('reliability', () => {
   it('SIGKILL in the middle of a large import leaves the ledger exactly as before', async () => {
-    const db = join(tmp.dir, 'kill.db');
+    const db = await ledgerAt(tmp.dir, 'kill.db');
     const ledger = await seedLedger(db);
     await importFile(ledger, 'sales', join(LEDGER_FIXTURES, 'sales-2026-10.csv'));
     await ledger.close();
-    const before = snapshot(db);
+    const before = await snapshot(db);
     const big = join(tmp.dir, 'big.csv');
     await writeSalesFile(big, 200_000);
 
@@ -61,7 +64,7 @@ describe('reliability', () => {
     expect(child.signalCode).toBe('SIGKILL');
     expect(Number(killedAt.replace(/,/g, ''))).toBeLessThan(200_000);
 
-    expect(snapshot(db)).toEqual(before);
+    expect(await snapshot(db)).toEqual(before);
     expect(before.integrity).toBe('ok');
     // The ledger is not left locked: the same import now runs to the end.
     const r = await runCli(['ledger', 'import', 'sales', big, '--db', db, '--json', '--quiet'], { timeoutMs: 300_000 });
@@ -70,7 +73,7 @@ describe('reliability', () => {
   }, 300_000);
 
   it('two overlapping imports started at the same moment write each transaction once', async () => {
-    const db = join(tmp.dir, 'race.db');
+    const db = await ledgerAt(tmp.dir, 'race.db');
     await (await seedLedger(db)).close();
     const a = join(tmp.dir, 'a.csv');
     const b = join(tmp.dir, 'b.csv');
@@ -86,7 +89,7 @@ describe('reliability', () => {
     const sb = rb.json();
     expect(sa.imported + sb.imported).toBe(5000);
     expect(sa.skipped + sb.skipped).toBe(1000);
-    const snap = snapshot(db);
+    const snap = await snapshot(db);
     expect(snap.sales).toBe(5000);
     expect(snap.batches).toBe(2);
     expect(snap.integrity).toBe('ok');

@@ -1,9 +1,9 @@
 // Regressions found by the independent audit of issue 6, through the real CLI.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { holdWriteLock, ledgerAt, rawQuery } from '../helpers/ledgers.js';
 import { STORY, writeLedger } from './ledger-fixture.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -11,7 +11,7 @@ let db: string;
 
 beforeAll(async () => {
   tmp = tempDir('packops-payouts-audit-');
-  db = join(tmp.dir, 'ledger.db');
+  db = await ledgerAt(tmp.dir, 'ledger.db');
   await (await writeLedger(db, STORY)).close();
 });
 afterAll(() => tmp.cleanup());
@@ -63,12 +63,8 @@ describe('rows that land in an open month before a closed one', () => {
 
     // A ledger written before that rule may already hold such a row: simulate it by moving an
     // October sale into August behind the import's back. Reports must say so, not drop it.
-    const sqlite = new Database(db);
-    const moved = sqlite
-      .prepare("UPDATE sales SET occurred_at = '2026-08-20T10:00:00.000Z', month = '2026-08' WHERE rowid = (SELECT min(rowid) FROM sales WHERE month = '2026-10' AND kind = 'sale')")
-      .run();
-    sqlite.close();
-    expect(moved.changes).toBe(1);
+    await rawQuery(db, "UPDATE sales SET occurred_at = '2026-08-20T10:00:00.000Z', month = '2026-08' WHERE transaction_id = (SELECT min(transaction_id) FROM sales WHERE month = '2026-10' AND kind = 'sale')");
+    expect(await rawQuery(db, "SELECT count(*) AS n FROM sales WHERE month = '2026-08'")).toEqual([{ n: 1 }]);
     const aug = await cli(['payouts', 'close', '--period', '2026-08', '--json']);
     expect(aug.code).toBe(4);
     expect(aug.json().error.code).toBe('PERIOD_ORDER');
@@ -87,15 +83,13 @@ describe('rows that land in an open month before a closed one', () => {
 
 describe('a ledger locked by another process', () => {
   it('is LEDGER_BUSY (exit 4) for payouts close, not an internal error (readers are not blocked: WAL)', async () => {
-    const other = new Database(db);
-    other.exec('BEGIN EXCLUSIVE');
+    const release = await holdWriteLock(db);
     try {
       const close = await cli(['payouts', 'close', '--period', '2026-12', '--json']);
       expect(close.code, close.stdout).toBe(4);
       expect(close.json().error.code).toBe('LEDGER_BUSY');
     } finally {
-      other.exec('ROLLBACK');
-      other.close();
+      await release();
     }
   }, 60_000);
 });

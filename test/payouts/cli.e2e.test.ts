@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import { STORY, writeLedger } from './ledger-fixture.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -11,7 +12,7 @@ let db: string;
 
 beforeAll(async () => {
   tmp = tempDir('packops-payouts-e2e-');
-  db = join(tmp.dir, 'ledger.db');
+  db = await ledgerAt(tmp.dir, 'ledger.db');
   const ledger = await writeLedger(db, STORY);
   // A creator name that a spreadsheet would run as a formula.
   await ledger.db.updateTable('creators').set({ name: '=HYPERLINK("http://x","Caro")' }).where('id', '=', 'caro-diaz').execute();

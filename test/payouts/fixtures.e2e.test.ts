@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
 import { FIXTURES, runCli, tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import { fixturesInput } from './oracle/fixtures-input.js';
 import { computeUpTo } from './oracle/oracle.js';
 
 let tmp: ReturnType<typeof tempDir>;
-const cli = (args: string[], env?: Record<string, string>) => runCli(args, { cwd: tmp.dir, env: { PACKOPS_DB: join(tmp.dir, 'packops.db'), ...env } });
+let db: string;
+const cli = (args: string[], env?: Record<string, string>) => runCli(args, { cwd: tmp.dir, env: { PACKOPS_DB: db, ...env } });
 
 async function ok(args: string[], env?: Record<string, string>) {
   const r = await cli([...args, '--json'], env);
@@ -22,13 +24,14 @@ async function ok(args: string[], env?: Record<string, string>) {
 
 beforeAll(async () => {
   tmp = tempDir('packops-payouts-fixtures-');
+  db = await ledgerAt(tmp.dir, 'packops.db');
   await ok(['keys', 'generate', '--unencrypted']);
   await ok(['creators', 'import', join(FIXTURES, 'ledger', 'creators.json')]);
   const packs = ['counting-garden', 'forest-scenes', 'ocean-creatures', 'winter-wonders'].map((p) => join(FIXTURES, 'packs', p));
   await ok(['release', ...packs, '--key', 'packops.key', '--out', 'dist', '--published-at', '2026-06-01T00:00:00Z'], { SOURCE_DATE_EPOCH: '1780272000' });
   // The starter bundle the sales file sells (the demo makes it with `bundles create`); written
   // through the ledger's schema so this test does not depend on the pricing commands.
-  const ledger = await openLedger(join(tmp.dir, 'packops.db'));
+  const ledger = await openLedger(db);
   await ledger.db
     .insertInto('bundles')
     .values({ slug: 'starter-bundle', name: 'Starter Bundle', kind: 'custom', season: null, price_minor: 899, currency: 'USD', individual_total_minor: 1197, discount: '0.25', charm: 1, savings_percent: '24.9', available_from: null, available_until: null, created_at: '2026-09-01T00:00:00.000Z' })

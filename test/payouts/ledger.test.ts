@@ -1,12 +1,12 @@
 // The loader, report, tiers and close against a real SQLite ledger (the ledger's schema
 // and migrations), with the STORY month-end worked out by hand below.
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/db.js';
 import { closePeriod, creatorTiers, payoutReport, type PayoutReport } from '../../src/payouts/report.js';
 import { isPackopsError } from '../../src/shared/errors.js';
 import { tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import { addToLedger, STORY, writeLedger, type SaleSpec } from './ledger-fixture.js';
 
 const MIN = { minimumMinor: 1000n };
@@ -26,7 +26,7 @@ let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
 beforeEach(async () => {
   tmp = tempDir('packops-payouts-');
-  ledger = await writeLedger(join(tmp.dir, 'ledger.db'), STORY);
+  ledger = await writeLedger(await ledgerAt(tmp.dir, 'ledger.db'), STORY);
 });
 afterEach(async () => {
   await ledger.close();

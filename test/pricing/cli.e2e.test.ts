@@ -1,14 +1,14 @@
 // Spawned-CLI tests of bundles create|seasonal|list and price institution.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import { seedLedger } from '../ledger/seed.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let db: string;
 beforeAll(async () => {
   tmp = tempDir();
-  db = join(tmp.dir, 'l.db');
+  db = await ledgerAt(tmp.dir, 'l.db');
   await (await seedLedger(db)).close();
 });
 afterAll(() => tmp.cleanup());

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
+import { ledgerAt } from '../helpers/ledgers.js';
 import type { Ledger } from '../../src/ledger/db.js';
 import {
   charmPrice,
@@ -46,7 +46,7 @@ describe('bundles in the ledger', () => {
   let ledger: Ledger;
   beforeEach(async () => {
     tmp = tempDir();
-    ledger = await seedLedger(join(tmp.dir, 'l.db'));
+    ledger = await seedLedger(await ledgerAt(tmp.dir, 'l.db'));
   });
   afterEach(async () => {
     await ledger.close();

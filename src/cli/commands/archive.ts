@@ -108,7 +108,8 @@ Examples:
         const { loadSecretKey } = await import('../../signing/keys.js');
         const { resolveCacheDir } = await import('../cache-dir.js');
         const cacheDir = await resolveCacheDir(ctx, command);
-        const { buildArchive, BuildRefusedError, displayPath } = await import('../../archive/build.js');
+        const { buildArchive, BuildRefusedError } = await import('../../archive/build.js');
+        const { displayPath } = await import('../../shared/paths.js');
         const ask = passwordPrompt(ctx, false);
         const secretKey = await loadSecretKey({
           ...(opts.key !== undefined ? { keyPath: opts.key } : {}),

@@ -2,7 +2,7 @@
  * `packops assets <pack>` (optimised variants, lock file, cache) and `packops preview <pack>`
  * (contact sheet). sharp and the pipeline are imported inside the actions.
  */
-import { relative } from 'node:path';
+import { displayPath } from '../../shared/paths.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { usageError } from '../../shared/errors.js';
 import { action, intOption } from '../action.js';
@@ -87,7 +87,7 @@ Examples:
           `in ${(stats.ms / 1000).toFixed(1)} s (${stats.cached} variants from cache, ${stats.encoded} encoded)`;
         if (result.ok) progress.succeed(summary);
         else progress.fail(`${summary}; ${result.findings.filter((f) => f.severity === 'error').length} problems`);
-        if (result.ok) ctx.out.info(`Lock file: ${relative(ctx.cwd, outcome.lockPath) || outcome.lockPath}`);
+        if (result.ok) ctx.out.info(`Lock file: ${displayPath(outcome.lockPath, ctx.cwd)}`);
 
         await emitCheckReport(ctx, makeReport([result]), 'pretty', { tool: 'assets' });
         if (!result.ok) ctx.setExitCode(1);
@@ -128,7 +128,7 @@ Examples:
         });
         ctx.out.result(preview, () => {
           const head = preview.path
-            ? `${relative(ctx.cwd, preview.path) || preview.path} (${preview.width}×${preview.height}, ${preview.tiles.length} assets in ${preview.columns} columns)`
+            ? `${displayPath(preview.path, ctx.cwd)} (${preview.width}×${preview.height}, ${preview.tiles.length} assets in ${preview.columns} columns)`
             : '';
           const findings = preview.findings.length
             ? renderPretty({ ok: preview.ok, results: [{ target: preview.target, ok: preview.ok, findings: preview.findings }] }, ctx.out.stdoutColor, { tool: 'preview' })
@@ -189,7 +189,7 @@ Examples:
         ctx.out.result(
           { ok: true, ...result },
           () =>
-            `${relative(ctx.cwd, cacheDir).startsWith('..') ? cacheDir : relative(ctx.cwd, cacheDir) || cacheDir}: removed ${result.removed.entries} entries (${formatBytes(result.removed.bytes)}), ` +
+            `${displayPath(cacheDir, ctx.cwd)}: removed ${result.removed.entries} entries (${formatBytes(result.removed.bytes)}), ` +
             `kept ${result.kept.entries} (${formatBytes(result.kept.bytes)})`,
         );
       }),

@@ -24,7 +24,7 @@ function emitText(ctx: CliContext, format: TextOrJson, data: unknown, render: (f
 
 /** Paths shown to people: relative to the working directory when inside it. */
 async function pathShower(ctx: CliContext): Promise<(p: string) => string> {
-  const { displayPath } = await import('../../manifest/load.js');
+  const { displayPath } = await import('../../shared/paths.js');
   return (p) => displayPath(p, ctx.cwd);
 }
 

@@ -3,36 +3,46 @@
  * `creators import` and `catalog add`. Each opens the ledger (migrating a new or old
  * file), runs the domain function and prints its summary. Domain modules load lazily.
  */
-import { existsSync } from 'node:fs';
 import { Argument, type Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 import type { Ledger } from '../../ledger/db.js';
 
+/** How many times a command whose transaction lost a serialization race or a deadlock is run again. */
+const RETRIES = 3;
+
 /**
- * Opens the ledger of `--db`, runs `fn`, closes it; driver errors (locked, not a ledger)
- * become ledger codes. Commands that only read a ledger pass `mustExist` (the hint to show):
- * a missing file is then PATH_NOT_FOUND (exit 3) instead of a new, empty ledger.
+ * Opens the ledger of `--db`, runs `fn`, closes it; driver errors (locked, not a ledger,
+ * unreachable server) become ledger codes. Commands that only read a ledger pass
+ * `mustExist` (the hint to show): a location without a ledger is then PATH_NOT_FOUND
+ * (exit 3) instead of a new, empty ledger. On PostgreSQL a serialization failure or
+ * deadlock rolls the transaction back and `fn` runs again (a few times, then LEDGER_BUSY).
  */
 export async function withLedger<T>(
   ctx: CliContext,
   fn: (ledger: Ledger) => Promise<T>,
   options: { busyTimeoutMs?: number; mustExist?: string } = {},
 ): Promise<T> {
-  const { openLedger, mapLedgerError, resolveLedgerLocation } = await import('../../ledger/db.js');
-  if (options.mustExist !== undefined) {
-    const file = resolveLedgerLocation(ctx.global.db, ctx.cwd);
-    if (file !== ':memory:' && !existsSync(file)) {
-      const { inputError } = await import('../../shared/errors.js');
-      throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, { hint: options.mustExist, details: { path: file } });
-    }
-  }
-  const ledger = await openLedger(ctx.global.db, { busyTimeoutMs: options.busyTimeoutMs });
+  const { openLedger } = await import('../../ledger/db.js');
+  const ledger = await openLedger(ctx.global.db, { busyTimeoutMs: options.busyTimeoutMs, mustExist: options.mustExist, cwd: ctx.cwd });
   try {
-    return await fn(ledger);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(ledger);
+      } catch (err) {
+        if (ledger.dialect === 'postgres' && attempt < RETRIES) {
+          const { isRetryable } = await import('../../ledger/pg.js');
+          if (isRetryable(err) && !ledger.pg?.lostWith()) {
+            await new Promise((r) => setTimeout(r, 50 * attempt + Math.floor(Math.random() * 50)));
+            continue;
+          }
+        }
+        throw err;
+      }
+    }
   } catch (err) {
-    throw mapLedgerError(err, ledger.location);
+    throw ledger.mapError(err);
   } finally {
     await ledger.close();
   }
@@ -57,7 +67,7 @@ type ImportKindArg = (typeof IMPORT_KINDS)[number];
 export function register(program: Command, groups: CommandGroups): void {
   const ledger = program
     .command('ledger')
-    .description('create or upgrade the ledger; import sales, refunds, reviews and FX rates');
+    .description('create, upgrade or copy the ledger; import sales, refunds, reviews and FX rates');
 
   ledger
     .command('migrate')
@@ -66,12 +76,14 @@ export function register(program: Command, groups: CommandGroups): void {
       'after',
       `
 Every command that uses the ledger migrates it itself; run this to create one up front
-or to upgrade it deliberately. Codes: LEDGER_TOO_NEW (exit 4), LEDGER_UNSUPPORTED
-(a postgres:// URL, exit 3), LEDGER_UNREADABLE (not a ledger, exit 3).
+or to upgrade it deliberately. --db takes a SQLite path or a postgres:// URL (libpq syntax;
+PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE fill the gaps). Codes:
+LEDGER_TOO_NEW (exit 4), LEDGER_UNSUPPORTED (a URL packops cannot use, exit 3),
+LEDGER_UNREADABLE (not a ledger, exit 3), LEDGER_UNREACHABLE (server down, exit 3).
 
 Examples:
   $ packops ledger migrate --db finance/packops.db
-  $ packops ledger migrate --json`,
+  $ packops ledger migrate --db postgres://packops@db.internal/ledger --json`,
     )
     .action(
       action(async (ctx) => {
@@ -153,6 +165,60 @@ Examples:
             `  skipped      ${summary.skipped} (already in the ledger)`,
             `  quarantined  ${summary.quarantined}`,
             `  batch        ${summary.batch}`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  ledger
+    .command('copy')
+    .description('copy a whole ledger into an empty one (SQLite ⇄ PostgreSQL), in one transaction, proven by row counts and digests')
+    .argument('<from>', 'the ledger to copy: a SQLite file or a postgres:// URL')
+    .argument('<to>', 'an empty ledger: a new SQLite file or an empty PostgreSQL database')
+    .addHelpText(
+      'after',
+      `
+Every table is copied, closed statements and the family HMAC secret included, in one
+transaction on the target. Before it commits, every table is read back in a fixed order and
+its row count and SHA-256 digest compared with the source's; any difference and nothing is
+kept (LEDGER_COPY_MISMATCH, exit 4). A target that already holds rows is refused
+(LEDGER_NOT_EMPTY, exit 4). The source must be at this packops's migrations
+(LEDGER_OUTDATED: run \`packops ledger migrate --db <from>\` first).
+
+Examples:
+  $ packops ledger copy ./packops.db postgres://packops@db.internal/ledger
+  $ packops ledger copy postgres://packops@db.internal/ledger backup.db --json`,
+    )
+    .action(
+      action<[string, string], Record<string, never>>(async (ctx, [fromArg, toArg]) => {
+        const { openLedger } = await import('../../ledger/db.js');
+        const { parseLedgerLocation } = await import('../../ledger/location.js');
+        const { copyLedger } = await import('../../ledger/copy.js');
+        const { existsSync, rmSync } = await import('node:fs');
+        const target = parseLedgerLocation(toArg, ctx.cwd);
+        // A SQLite target this command creates is removed again if the copy is refused.
+        const newFile = target.kind === 'sqlite' && target.file !== ':memory:' && !existsSync(target.file) ? target.file : undefined;
+        const source = await openLedger(fromArg, { migrate: false, mustExist: 'Check <from>: it must name an existing ledger.', cwd: ctx.cwd });
+        let result;
+        try {
+          const dest = await openLedger(toArg, { cwd: ctx.cwd });
+          try {
+            result = await copyLedger(source, dest).catch((err: unknown) => {
+              throw source.pg?.lostWith() ? source.mapError(err) : dest.mapError(source.mapError(err));
+            });
+          } finally {
+            await dest.close();
+          }
+        } catch (err) {
+          if (newFile) for (const f of [newFile, `${newFile}-wal`, `${newFile}-shm`]) rmSync(f, { force: true });
+          throw err;
+        } finally {
+          await source.close();
+        }
+        ctx.out.result(result, () =>
+          [
+            `Copied ${result.from} → ${result.to}: ${result.rows} row(s), every table's count and digest verified.`,
+            ...result.tables.map((t) => `  ${t.table.padEnd(22)} ${String(t.rows).padStart(9)}  ${t.sha256}`),
           ].join('\n'),
         );
       }),

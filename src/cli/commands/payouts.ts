@@ -217,7 +217,7 @@ async function emitReport(
     else files.set(`payouts-${report.period}.txt`, render.renderReportTable(report));
     const written = [...files].map(([name, data]) => ({ path: join(dir, name), data }));
     try {
-      await writeFilesAtomic(written);
+      await writeFilesAtomic(written, { base: dir, cwd: ctx.cwd });
     } catch (err) {
       // A folder that cannot be written (a file in the way, no permission, disk full) is the
       // user's input, not a crash: exit 3, and writeFilesAtomic has left nothing behind.

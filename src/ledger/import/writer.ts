@@ -6,6 +6,7 @@
  */
 import { CompiledQuery } from 'kysely';
 import type { Ledger } from '../db.js';
+import { copyWriter } from '../pg-copy.js';
 import type { LedgerDB } from '../schema.js';
 import type { Tx } from './types.js';
 
@@ -66,7 +67,7 @@ class MultiRowInsert implements RowWriter {
 
 export const multiRowInsert: RowWriterFactory = (trx, table, columns) => new MultiRowInsert(trx, table, columns);
 
-/** The writer for a ledger's dialect (SQLite: multi-row INSERTs). */
-export function rowWriterFor(_ledger: Ledger): RowWriterFactory {
-  return multiRowInsert;
+/** The writer for a ledger's dialect (SQLite: multi-row INSERTs; PostgreSQL: COPY into a staging table). */
+export function rowWriterFor(ledger: Ledger): RowWriterFactory {
+  return ledger.pg ? copyWriter(ledger.pg) : multiRowInsert;
 }

@@ -1,11 +1,12 @@
 /**
  * 0001_initial: every table of the ledger, and the roadmap's four creator tiers.
- * Portable DDL only (Kysely's schema builder; integer, text and composite keys), so the
- * same migration runs on PostgreSQL. Value rules (kinds, stores, ranges) are checked in
+ * Portable DDL only (Kysely's schema builder; integer, text and composite keys, typed by
+ * ./types.ts: BIGINT and C-collated TEXT on PostgreSQL), so the same migration runs on both. Value rules (kinds, stores, ranges) are checked in
  * the importers rather than with per-row CHECK constraints, which cost on bulk imports.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { int, text } from './types.js';
 
 /** The roadmap's `marketplace.creator_tiers` rows, exactly (percentages as exact decimals). */
 export const ROADMAP_TIERS = [
@@ -37,10 +38,12 @@ export const ROADMAP_TIERS = [
 
 // Migrations must not depend on the app's current types (they describe a past schema).
 export async function up(db: Kysely<any>): Promise<void> {
+  const INT = int(db);
+  const TEXT = text(db);
   await db.schema
     .createTable('meta')
-    .addColumn('key', 'text', (c) => c.primaryKey())
-    .addColumn('value', 'text', (c) => c.notNull())
+    .addColumn('key', TEXT, (c) => c.primaryKey())
+    .addColumn('value', TEXT, (c) => c.notNull())
     .execute();
   // The ledger-local secret for family_ref HMACs: made once, with the ledger, never printed.
   await db
@@ -53,139 +56,139 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('creators')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('payout_ref', 'text')
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('id', TEXT, (c) => c.primaryKey())
+    .addColumn('name', TEXT, (c) => c.notNull())
+    .addColumn('payout_ref', TEXT)
+    .addColumn('created_at', TEXT, (c) => c.notNull())
+    .addColumn('updated_at', TEXT, (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('creator_tiers')
-    .addColumn('name', 'text', (c) => c.primaryKey())
-    .addColumn('rank', 'integer', (c) => c.notNull().unique())
-    .addColumn('minimum_packs_published', 'integer', (c) => c.notNull())
-    .addColumn('minimum_average_rating', 'text', (c) => c.notNull())
-    .addColumn('minimum_monthly_sales', 'integer', (c) => c.notNull())
-    .addColumn('minimum_months_active', 'integer', (c) => c.notNull())
-    .addColumn('revenue_share_percent', 'text', (c) => c.notNull())
-    .addColumn('revenue_share_bp', 'integer', (c) => c.notNull())
-    .addColumn('early_feature_access', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('marketing_support_level', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('custom_creator_page', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('priority_review_queue', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('monthly_bonus_threshold', 'integer')
-    .addColumn('monthly_bonus_minor', 'integer')
+    .addColumn('name', TEXT, (c) => c.primaryKey())
+    .addColumn('rank', INT, (c) => c.notNull().unique())
+    .addColumn('minimum_packs_published', INT, (c) => c.notNull())
+    .addColumn('minimum_average_rating', TEXT, (c) => c.notNull())
+    .addColumn('minimum_monthly_sales', INT, (c) => c.notNull())
+    .addColumn('minimum_months_active', INT, (c) => c.notNull())
+    .addColumn('revenue_share_percent', TEXT, (c) => c.notNull())
+    .addColumn('revenue_share_bp', INT, (c) => c.notNull())
+    .addColumn('early_feature_access', INT, (c) => c.notNull().defaultTo(0))
+    .addColumn('marketing_support_level', INT, (c) => c.notNull().defaultTo(0))
+    .addColumn('custom_creator_page', INT, (c) => c.notNull().defaultTo(0))
+    .addColumn('priority_review_queue', INT, (c) => c.notNull().defaultTo(0))
+    .addColumn('monthly_bonus_threshold', INT)
+    .addColumn('monthly_bonus_minor', INT)
     .execute();
   await db.insertInto('creator_tiers').values(ROADMAP_TIERS.map((t) => ({ ...t }))).execute();
 
   await db.schema
     .createTable('collaborations')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('lead_id', 'text', (c) => c.notNull().references('creators.id'))
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('id', TEXT, (c) => c.primaryKey())
+    .addColumn('name', TEXT, (c) => c.notNull())
+    .addColumn('lead_id', TEXT, (c) => c.notNull().references('creators.id'))
+    .addColumn('created_at', TEXT, (c) => c.notNull())
+    .addColumn('updated_at', TEXT, (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('collaboration_members')
-    .addColumn('collaboration_id', 'text', (c) => c.notNull().references('collaborations.id').onDelete('cascade'))
-    .addColumn('creator_id', 'text', (c) => c.notNull().references('creators.id'))
-    .addColumn('share_bp', 'integer', (c) => c.notNull())
-    .addColumn('share_percent', 'text', (c) => c.notNull())
+    .addColumn('collaboration_id', TEXT, (c) => c.notNull().references('collaborations.id').onDelete('cascade'))
+    .addColumn('creator_id', TEXT, (c) => c.notNull().references('creators.id'))
+    .addColumn('share_bp', INT, (c) => c.notNull())
+    .addColumn('share_percent', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('collaboration_members_pk', ['collaboration_id', 'creator_id'])
     .execute();
 
   await db.schema
     .createTable('packs')
-    .addColumn('slug', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('category', 'text', (c) => c.notNull())
-    .addColumn('subcategory', 'text')
-    .addColumn('tags', 'text', (c) => c.notNull())
-    .addColumn('price_minor', 'integer', (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('markets', 'text', (c) => c.notNull())
-    .addColumn('owner_id', 'text', (c) => c.notNull())
-    .addColumn('owner_kind', 'text', (c) => c.notNull())
-    .addColumn('appstore_product_id', 'text')
-    .addColumn('googleplay_product_id', 'text')
-    .addColumn('web_product_id', 'text')
-    .addColumn('available_from', 'text')
-    .addColumn('available_until', 'text')
-    .addColumn('archive_sha256', 'text', (c) => c.notNull())
-    .addColumn('archive_path', 'text', (c) => c.notNull())
-    .addColumn('archive_bytes', 'integer', (c) => c.notNull())
-    .addColumn('manifest', 'text', (c) => c.notNull())
-    .addColumn('published_at', 'text', (c) => c.notNull())
+    .addColumn('slug', TEXT, (c) => c.notNull())
+    .addColumn('version', TEXT, (c) => c.notNull())
+    .addColumn('name', TEXT, (c) => c.notNull())
+    .addColumn('category', TEXT, (c) => c.notNull())
+    .addColumn('subcategory', TEXT)
+    .addColumn('tags', TEXT, (c) => c.notNull())
+    .addColumn('price_minor', INT, (c) => c.notNull())
+    .addColumn('currency', TEXT, (c) => c.notNull())
+    .addColumn('markets', TEXT, (c) => c.notNull())
+    .addColumn('owner_id', TEXT, (c) => c.notNull())
+    .addColumn('owner_kind', TEXT, (c) => c.notNull())
+    .addColumn('appstore_product_id', TEXT)
+    .addColumn('googleplay_product_id', TEXT)
+    .addColumn('web_product_id', TEXT)
+    .addColumn('available_from', TEXT)
+    .addColumn('available_until', TEXT)
+    .addColumn('archive_sha256', TEXT, (c) => c.notNull())
+    .addColumn('archive_path', TEXT, (c) => c.notNull())
+    .addColumn('archive_bytes', INT, (c) => c.notNull())
+    .addColumn('manifest', TEXT, (c) => c.notNull())
+    .addColumn('published_at', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('packs_pk', ['slug', 'version'])
     .execute();
   await db.schema.createIndex('packs_owner_idx').on('packs').column('owner_id').execute();
 
   await db.schema
     .createTable('bundles')
-    .addColumn('slug', 'text', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('season', 'text')
-    .addColumn('price_minor', 'integer', (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('individual_total_minor', 'integer', (c) => c.notNull())
-    .addColumn('discount', 'text')
-    .addColumn('charm', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('savings_percent', 'text', (c) => c.notNull())
-    .addColumn('available_from', 'text')
-    .addColumn('available_until', 'text')
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('slug', TEXT, (c) => c.primaryKey())
+    .addColumn('name', TEXT, (c) => c.notNull())
+    .addColumn('kind', TEXT, (c) => c.notNull())
+    .addColumn('season', TEXT)
+    .addColumn('price_minor', INT, (c) => c.notNull())
+    .addColumn('currency', TEXT, (c) => c.notNull())
+    .addColumn('individual_total_minor', INT, (c) => c.notNull())
+    .addColumn('discount', TEXT)
+    .addColumn('charm', INT, (c) => c.notNull().defaultTo(0))
+    .addColumn('savings_percent', TEXT, (c) => c.notNull())
+    .addColumn('available_from', TEXT)
+    .addColumn('available_until', TEXT)
+    .addColumn('created_at', TEXT, (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('bundle_items')
-    .addColumn('bundle_slug', 'text', (c) => c.notNull().references('bundles.slug').onDelete('cascade'))
-    .addColumn('pack_slug', 'text', (c) => c.notNull())
-    .addColumn('price_minor', 'integer', (c) => c.notNull())
-    .addColumn('position', 'integer', (c) => c.notNull())
+    .addColumn('bundle_slug', TEXT, (c) => c.notNull().references('bundles.slug').onDelete('cascade'))
+    .addColumn('pack_slug', TEXT, (c) => c.notNull())
+    .addColumn('price_minor', INT, (c) => c.notNull())
+    .addColumn('position', INT, (c) => c.notNull())
     .addPrimaryKeyConstraint('bundle_items_pk', ['bundle_slug', 'pack_slug'])
     .execute();
 
   await db.schema
     .createTable('import_batches')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('file_name', 'text', (c) => c.notNull())
-    .addColumn('file_sha256', 'text', (c) => c.notNull())
-    .addColumn('rows', 'integer', (c) => c.notNull())
-    .addColumn('imported', 'integer', (c) => c.notNull())
-    .addColumn('skipped', 'integer', (c) => c.notNull())
-    .addColumn('quarantined', 'integer', (c) => c.notNull())
-    .addColumn('started_at', 'text', (c) => c.notNull())
-    .addColumn('finished_at', 'text')
+    .addColumn('id', TEXT, (c) => c.primaryKey())
+    .addColumn('kind', TEXT, (c) => c.notNull())
+    .addColumn('file_name', TEXT, (c) => c.notNull())
+    .addColumn('file_sha256', TEXT, (c) => c.notNull())
+    .addColumn('rows', INT, (c) => c.notNull())
+    .addColumn('imported', INT, (c) => c.notNull())
+    .addColumn('skipped', INT, (c) => c.notNull())
+    .addColumn('quarantined', INT, (c) => c.notNull())
+    .addColumn('started_at', TEXT, (c) => c.notNull())
+    .addColumn('finished_at', TEXT)
     .execute();
 
   // No foreign key from sales to import_batches/packs: bulk inserts stay cheap and the
   // importer resolves products and batches itself inside the same transaction.
   await db.schema
     .createTable('sales')
-    .addColumn('store', 'text', (c) => c.notNull())
-    .addColumn('transaction_id', 'text', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('occurred_at', 'text', (c) => c.notNull())
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('product', 'text', (c) => c.notNull())
-    .addColumn('product_kind', 'text', (c) => c.notNull())
-    .addColumn('pack_slug', 'text')
-    .addColumn('bundle_slug', 'text')
-    .addColumn('country', 'text', (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('gross_minor', 'integer', (c) => c.notNull())
-    .addColumn('store_fee_minor', 'integer', (c) => c.notNull())
-    .addColumn('tax_minor', 'integer', (c) => c.notNull())
-    .addColumn('consent_ref', 'text')
-    .addColumn('family_hmac', 'text')
-    .addColumn('refund_of', 'text')
-    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('store', TEXT, (c) => c.notNull())
+    .addColumn('transaction_id', TEXT, (c) => c.notNull())
+    .addColumn('kind', TEXT, (c) => c.notNull())
+    .addColumn('occurred_at', TEXT, (c) => c.notNull())
+    .addColumn('month', TEXT, (c) => c.notNull())
+    .addColumn('product', TEXT, (c) => c.notNull())
+    .addColumn('product_kind', TEXT, (c) => c.notNull())
+    .addColumn('pack_slug', TEXT)
+    .addColumn('bundle_slug', TEXT)
+    .addColumn('country', TEXT, (c) => c.notNull())
+    .addColumn('currency', TEXT, (c) => c.notNull())
+    .addColumn('gross_minor', INT, (c) => c.notNull())
+    .addColumn('store_fee_minor', INT, (c) => c.notNull())
+    .addColumn('tax_minor', INT, (c) => c.notNull())
+    .addColumn('consent_ref', TEXT)
+    .addColumn('family_hmac', TEXT)
+    .addColumn('refund_of', TEXT)
+    .addColumn('batch_id', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('sales_pk', ['store', 'transaction_id'])
     .execute();
   // Month queries use the payouts migration's covering index (month first); one fewer
@@ -193,55 +196,55 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('reviews')
-    .addColumn('review_id', 'text', (c) => c.primaryKey())
-    .addColumn('pack_slug', 'text', (c) => c.notNull())
-    .addColumn('rating', 'integer', (c) => c.notNull())
-    .addColumn('reviewed_at', 'text', (c) => c.notNull())
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('review_id', TEXT, (c) => c.primaryKey())
+    .addColumn('pack_slug', TEXT, (c) => c.notNull())
+    .addColumn('rating', INT, (c) => c.notNull())
+    .addColumn('reviewed_at', TEXT, (c) => c.notNull())
+    .addColumn('month', TEXT, (c) => c.notNull())
+    .addColumn('batch_id', TEXT, (c) => c.notNull())
     .execute();
   await db.schema.createIndex('reviews_pack_idx').on('reviews').column('pack_slug').execute();
 
   await db.schema
     .createTable('fx_rates')
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('usd_per_unit', 'text', (c) => c.notNull())
-    .addColumn('batch_id', 'text', (c) => c.notNull())
+    .addColumn('currency', TEXT, (c) => c.notNull())
+    .addColumn('month', TEXT, (c) => c.notNull())
+    .addColumn('usd_per_unit', TEXT, (c) => c.notNull())
+    .addColumn('batch_id', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('fx_rates_pk', ['currency', 'month'])
     .execute();
 
   await db.schema
     .createTable('quarantine')
-    .addColumn('batch_id', 'text', (c) => c.notNull().references('import_batches.id'))
-    .addColumn('row_number', 'integer', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('code', 'text', (c) => c.notNull())
-    .addColumn('reasons', 'text', (c) => c.notNull())
-    .addColumn('raw', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('batch_id', TEXT, (c) => c.notNull().references('import_batches.id'))
+    .addColumn('row_number', INT, (c) => c.notNull())
+    .addColumn('kind', TEXT, (c) => c.notNull())
+    .addColumn('code', TEXT, (c) => c.notNull())
+    .addColumn('reasons', TEXT, (c) => c.notNull())
+    .addColumn('raw', TEXT, (c) => c.notNull())
+    .addColumn('created_at', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('quarantine_pk', ['batch_id', 'row_number'])
     .execute();
 
   await db.schema
     .createTable('closed_periods')
-    .addColumn('month', 'text', (c) => c.primaryKey())
-    .addColumn('closed_at', 'text', (c) => c.notNull())
-    .addColumn('totals', 'text')
+    .addColumn('month', TEXT, (c) => c.primaryKey())
+    .addColumn('closed_at', TEXT, (c) => c.notNull())
+    .addColumn('totals', TEXT)
     .execute();
 
   await db.schema
     .createTable('statements')
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('creator_id', 'text', (c) => c.notNull().references('creators.id'))
-    .addColumn('tier', 'text')
-    .addColumn('earnings_minor', 'integer', (c) => c.notNull())
-    .addColumn('bonus_minor', 'integer', (c) => c.notNull())
-    .addColumn('carried_in_minor', 'integer', (c) => c.notNull())
-    .addColumn('payout_minor', 'integer', (c) => c.notNull())
-    .addColumn('carried_out_minor', 'integer', (c) => c.notNull())
-    .addColumn('detail', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('month', TEXT, (c) => c.notNull())
+    .addColumn('creator_id', TEXT, (c) => c.notNull().references('creators.id'))
+    .addColumn('tier', TEXT)
+    .addColumn('earnings_minor', INT, (c) => c.notNull())
+    .addColumn('bonus_minor', INT, (c) => c.notNull())
+    .addColumn('carried_in_minor', INT, (c) => c.notNull())
+    .addColumn('payout_minor', INT, (c) => c.notNull())
+    .addColumn('carried_out_minor', INT, (c) => c.notNull())
+    .addColumn('detail', TEXT, (c) => c.notNull())
+    .addColumn('created_at', TEXT, (c) => c.notNull())
     .addPrimaryKeyConstraint('statements_pk', ['month', 'creator_id'])
     .execute();
 }

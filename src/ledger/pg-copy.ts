@@ -1,0 +1,92 @@
+/**
+ * The import pipeline's row writer on PostgreSQL: accepted rows stream with
+ * `COPY … FROM STDIN` (text format) into a TEMP staging table made inside the import's
+ * transaction (dropped at its end), and each flush moves them into the ledger table with one
+ * `INSERT … SELECT … ON CONFLICT DO NOTHING` (a transaction stored by anyone else already is
+ * skipped, never doubled). The pipeline flushes before every chunk's lookups, so those
+ * queries see every row accepted so far, as on SQLite; memory holds at most one chunk.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createRequire } from 'node:module';
+import type { RowWriter, RowWriterFactory } from './import/writer.js';
+import type { PgSession } from './pg.js';
+
+const require = createRequire(import.meta.url);
+
+/** Rows buffered before a COPY is sent (the pipeline's chunks are 1,000 rows). */
+const COPY_BATCH = 5000;
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** One value in COPY's text format: \N for NULL, backslash escapes for the separators. */
+export function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\\\t\n\r\u0008\u000b\u000c]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\b' ? '\\b' : c === '\v' ? '\\v' : '\\f',
+  );
+}
+
+class CopyWriter implements RowWriter {
+  private lines: string[] = [];
+  private staged = false;
+  /** Rows in the staging table not yet moved. */
+  private waiting = false;
+  private readonly stage: string;
+  private readonly cols: string;
+
+  constructor(
+    private readonly session: PgSession,
+    private readonly table: string,
+    columns: readonly string[],
+  ) {
+    this.stage = ident(`packops_stage_${table}`);
+    this.cols = columns.map(ident).join(', ');
+  }
+
+  async add(values: unknown[]): Promise<void> {
+    this.lines.push(`${values.map(copyField).join('\t')}\n`);
+    if (this.lines.length >= COPY_BATCH) await this.copy();
+  }
+
+  private async copy(): Promise<void> {
+    if (this.lines.length === 0) return;
+    const client = this.session.client;
+    if (!this.staged) {
+      // LIKE copies the columns' types and collations; ON COMMIT DROP ends it with the import.
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (LIKE ${ident(this.table)}) ON COMMIT DROP`);
+      await client.query(`TRUNCATE ${this.stage}`);
+      this.staged = true;
+    }
+    const { from } = require('pg-copy-streams') as typeof import('pg-copy-streams');
+    const lines = this.lines;
+    this.lines = [];
+    const sink = client.query(from(`COPY ${this.stage} (${this.cols}) FROM STDIN`));
+    // Joined in slices: one write per ~1,000 rows keeps the stream's overhead small.
+    this.waiting = true;
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join('');
+        })(),
+      ),
+      sink,
+    );
+  }
+
+  async flush(): Promise<void> {
+    await this.copy();
+    if (!this.waiting) return;
+    const client = this.session.client;
+    await client.query(`INSERT INTO ${ident(this.table)} (${this.cols}) SELECT ${this.cols} FROM ${this.stage} ON CONFLICT DO NOTHING`);
+    await client.query(`TRUNCATE ${this.stage}`);
+    this.waiting = false;
+  }
+}
+
+/** The COPY writer factory for a ledger's PostgreSQL connection. */
+export function copyWriter(session: PgSession): RowWriterFactory {
+  return (_trx, table, columns) => new CopyWriter(session, table, columns);
+}

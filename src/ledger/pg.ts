@@ -1,0 +1,185 @@
+/**
+ * The PostgreSQL side of the ledger: one node-postgres connection behind Kysely's own
+ * PostgresDialect, so the queries and migrations are the ones SQLite runs.
+ *
+ * - One connection per command, handed to Kysely through a one-client "pool" that queues
+ *   callers (as the SQLite driver does): the COPY path and the copy command can reach the
+ *   very connection an open Kysely transaction is using.
+ * - Every write transaction first takes the ledger's advisory write lock
+ *   (pg_advisory_xact_lock), so writers queue as SQLite's BEGIN IMMEDIATE makes them queue:
+ *   imports, closes, catalog and creator changes run one at a time, reports never wait.
+ *   `lock_timeout` bounds the wait (LEDGER_BUSY).
+ * - BIGINT (int8) and integral NUMERIC values come back as exact JavaScript numbers; a
+ *   value beyond 2^53 is an error, never a rounded float or a string.
+ * - Driver failures are classified: unreachable (connect refused, DNS, lost connection,
+ *   server shut down), busy (lock timeout), retryable (serialization failure, deadlock).
+ */
+import { createRequire } from 'node:module';
+import type { Client as PgClient, ClientConfig } from 'pg';
+import { CompiledQuery, PostgresDialect, PostgresDriver, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
+import { conflictError, errnoCode, inputError, PackopsError } from '../shared/errors.js';
+import { redactSecrets } from '../shared/redact.js';
+import type { PostgresLocation } from './location.js';
+
+const require = createRequire(import.meta.url);
+
+/** pg_advisory_xact_lock(classid, objid) keys: "pack" and what is locked. */
+export const LOCK_CLASS = 0x7061636b;
+export const WRITE_LOCK = 1;
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+function exactInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) {
+    throw new RangeError(`The ledger holds the integer ${text}, beyond the exact range of packops (±2^53).`);
+  }
+  return n;
+}
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: string): (value: string) => unknown {
+    if (format === 'binary') return (v: string) => v;
+    if (oid === INT8_OID) return exactInteger;
+    if (oid === NUMERIC_OID) return (v: string) => (/^-?\d+$/.test(v) ? exactInteger(v) : v);
+    const pgTypes = require('pg').types as { getTypeParser(oid: number, format?: string): (value: string) => unknown };
+    return pgTypes.getTypeParser(oid, format as 'text');
+  },
+};
+
+export interface PgSession {
+  client: PgClient;
+  /** The first error the connection emitted on its own (a lost connection). */
+  lostWith(): Error | undefined;
+}
+
+function clientConfig(loc: PostgresLocation, ssl: boolean): ClientConfig {
+  const tls = ssl
+    ? {
+        ...(loc.ssl.ca ? { ca: loc.ssl.ca } : {}),
+        ...(loc.ssl.cert ? { cert: loc.ssl.cert } : {}),
+        ...(loc.ssl.key ? { key: loc.ssl.key } : {}),
+        // libpq: require (without a CA) encrypts without checking; verify-ca checks the chain only.
+        rejectUnauthorized: loc.sslmode === 'verify-ca' || loc.sslmode === 'verify-full' || (loc.sslmode === 'require' && !!loc.ssl.ca),
+        ...(loc.sslmode === 'verify-full' ? {} : { checkServerIdentity: () => undefined }),
+      }
+    : false;
+  return {
+    host: loc.host,
+    port: loc.port,
+    user: loc.user,
+    password: loc.password,
+    database: loc.database,
+    ssl: tls,
+    types: typeParsers,
+    connectionTimeoutMillis: 15_000,
+    keepAlive: true,
+    application_name: 'packops',
+  };
+}
+
+/** Connects (sslmode as libpq: prefer tries TLS, then plain; allow tries plain, then TLS). */
+export async function connectPostgres(loc: PostgresLocation, busyTimeoutMs: number): Promise<PgSession> {
+  const { Client } = require('pg') as typeof import('pg');
+  const attempts =
+    loc.sslmode === 'disable' ? [false] : loc.sslmode === 'allow' ? [false, true] : loc.sslmode === 'prefer' ? [true, false] : [true];
+  let lastError: unknown;
+  for (const [i, ssl] of attempts.entries()) {
+    const client = new Client(clientConfig(loc, ssl));
+    let lost: Error | undefined;
+    // Without a listener, a connection dropped between queries would crash the process.
+    client.on('error', (err: Error) => {
+      lost ??= err;
+    });
+    try {
+      await client.connect();
+      const ms = Math.max(0, Math.floor(busyTimeoutMs));
+      await client.query(`set lock_timeout = ${ms}`);
+      return { client, lostWith: () => lost };
+    } catch (err) {
+      lastError = err;
+      await client.end().catch(() => undefined);
+      const sslRefused = /does not support SSL|SSL.*(refused|off)|no pg_hba\.conf entry .*(SSL off|no encryption)/i.test((err as Error)?.message ?? '');
+      if (!(i < attempts.length - 1 && (sslRefused || !ssl))) break;
+    }
+  }
+  throw mapPostgresError(lastError, loc);
+}
+
+/** A pool of exactly one client: Kysely's connection requests queue until the holder releases it. */
+function singleClientPool(session: PgSession) {
+  let queue: Promise<void> = Promise.resolve();
+  let ended = false;
+  return {
+    async connect() {
+      const previous = queue;
+      let release!: () => void;
+      queue = new Promise<void>((r) => (release = r));
+      await previous;
+      const client = session.client;
+      return { query: client.query.bind(client), release: () => release() };
+    },
+    async end() {
+      if (ended) return;
+      ended = true;
+      await session.client.end().catch(() => undefined);
+    },
+  };
+}
+
+class LockingPostgresDriver extends PostgresDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await super.beginTransaction(connection, settings);
+    await connection.executeQuery(CompiledQuery.raw('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, WRITE_LOCK]));
+  }
+}
+
+export class LedgerPostgresDialect extends PostgresDialect {
+  constructor(private readonly session: PgSession) {
+    super({ pool: singleClientPool(session) as never });
+  }
+  override createDriver(): Driver {
+    // pg-cursor lets `.stream()` read a large table in pages (ledger copy).
+    return new LockingPostgresDriver({ pool: singleClientPool(this.session) as never, cursor: require('pg-cursor') });
+  }
+}
+
+const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOENT', 'EACCES']);
+/** SQLSTATE classes and codes: connection exceptions, shutdowns, auth, missing database. */
+const UNREACHABLE_SQLSTATE = /^(08|57P0[1-4]|28|3D000|53300)/;
+
+export function isRetryable(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === '40001' || code === '40P01';
+}
+
+function isLockTimeout(err: unknown): boolean {
+  return errnoCode(err) === '55P03';
+}
+
+function isUnreachable(err: unknown): boolean {
+  const code = errnoCode(err);
+  if (code && (UNREACHABLE_ERRNO.has(code) || UNREACHABLE_SQLSTATE.test(code))) return true;
+  const message = (err as Error)?.message ?? '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|not queryable|timeout expired|does not support SSL|self[- ]signed certificate|certificate|Hostname\/IP does not match/i.test(message);
+}
+
+/** Driver errors as ledger codes; the message names host, port and database, never the password. */
+export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
+  if (err instanceof PackopsError) return err;
+  const message = redactSecrets(((err as Error)?.message ?? String(err)).trim());
+  if (isUnreachable(err)) {
+    return inputError('LEDGER_UNREACHABLE', `Cannot reach the PostgreSQL ledger at ${loc.target}: ${message}.`, {
+      hint: 'Check that the server is running and the URL (host, port, database, user) and its sslmode; nothing was written.',
+      details: { host: loc.host, port: loc.port, database: loc.database },
+    });
+  }
+  if (isLockTimeout(err) || isRetryable(err)) {
+    return conflictError('LEDGER_BUSY', `The ledger ${loc.display} is busy: ${message}.`, {
+      hint: 'Another import or close is writing the ledger; run this again when it has finished.',
+    });
+  }
+  if (err instanceof RangeError) return inputError('LEDGER_UNREADABLE', message);
+  return err;
+}
