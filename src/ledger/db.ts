@@ -221,7 +221,13 @@ async function migrateLedger(db: Kysely<LedgerDB>, file: string, migrate: boolea
           hint: 'Run `packops ledger migrate`.',
         });
       }
-      const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) } });
+      // Migration numbers are ranges per area (0100 payouts, 0200 imports, …), so a ledger
+      // may hold a later range before an earlier number exists: apply whatever is pending.
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) },
+        allowUnorderedMigrations: true,
+      });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error;
       return (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);

@@ -135,14 +135,20 @@ export function knownCountry(text: string): boolean {
   return known;
 }
 
-/** Text with no surrounding whitespace, 1..maxLength long: what the parsers accept unchanged. */
+/** Whether a character code at the end of a cell is whitespace that trimming removes. */
+function trimmable(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c <= 32 || (c > 126 && /\s/.test(text[i]!));
+}
+
+/** Text with no surrounding whitespace (of any kind), 1..maxLength long: what the parsers accept unchanged. */
 export function isPlainText(value: unknown, maxLength = 200): value is string {
   return (
     typeof value === 'string' &&
     value.length > 0 &&
     value.length <= maxLength &&
-    value.charCodeAt(0) > 32 &&
-    value.charCodeAt(value.length - 1) > 32
+    !trimmable(value, 0) &&
+    !trimmable(value, value.length - 1)
   );
 }
 

@@ -20,6 +20,8 @@ export interface SourceRecord {
   cells: unknown[];
   /** A problem with the record's shape (wrong column count, not a JSON object). */
   shapeError?: { column: string; message: string };
+  /** The record as read (CSV fields, or the JSON Lines line), kept only for a record whose shape is wrong. */
+  raw?: string | readonly string[];
 }
 
 export interface ColumnSpec {
@@ -149,7 +151,7 @@ async function* readCsv(
     row++;
     const cells = identity ? record : positions.map((p) => (p < 0 ? undefined : record[p]));
     if (record.length !== header.length) {
-      out.push({ row, cells, shapeError: { column: '*', message: `The row has ${record.length} fields; the header has ${header.length}.` } });
+      out.push({ row, cells, raw: record, shapeError: { column: '*', message: `The row has ${record.length} fields; the header has ${header.length}.` } });
     } else {
       out.push({ row, cells });
     }
@@ -298,21 +300,19 @@ async function* readJsonl(file: string, stream: NodeJS.ReadableStream, spec: Col
   const columns = specColumns(spec);
   const index = new Map(columns.map((c, i) => [c, i]));
   let row = 0;
-  let any = false;
   let out: SourceRecord[] = [];
   for await (const rawLine of lines) {
     row++;
     const line = row === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine;
     if (line.trim() === '') continue;
-    any = true;
     out.push(jsonlRecord(row, line, columns, index, spec));
     if (out.length >= chunkSize) {
       yield out;
       out = [];
     }
   }
+  // No lines at all is an empty import, like a CSV file with only its header.
   if (out.length) yield out;
-  if (!any) throw inputError('IMPORT_EMPTY', `${file} holds no rows.`);
 }
 
 function jsonlRecord(row: number, line: string, columns: string[], index: Map<string, number>, spec: ColumnSpec): SourceRecord {
@@ -320,10 +320,10 @@ function jsonlRecord(row: number, line: string, columns: string[], index: Map<st
   try {
     parsed = JSON.parse(line);
   } catch (err) {
-    return { row, cells: [], shapeError: { column: '*', message: `The line is not JSON: ${(err as Error).message}` } };
+    return { row, cells: [], raw: line, shapeError: { column: '*', message: `The line is not JSON: ${(err as Error).message}` } };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { row, cells: [], shapeError: { column: '*', message: 'The line is not a JSON object.' } };
+    return { row, cells: [], raw: line, shapeError: { column: '*', message: 'The line is not a JSON object.' } };
   }
   const cells: unknown[] = new Array<unknown>(columns.length);
   let unknownKey: string | undefined;
@@ -333,7 +333,7 @@ function jsonlRecord(row: number, line: string, columns: string[], index: Map<st
     else cells[i] = v;
   }
   const missing = spec.required.find((c) => cells[index.get(c)!] === undefined);
-  if (unknownKey !== undefined) return { row, cells, shapeError: { column: unknownKey, message: `Unknown field "${unknownKey}".` } };
-  if (missing !== undefined) return { row, cells, shapeError: { column: missing, message: `The field "${missing}" is missing.` } };
+  if (unknownKey !== undefined) return { row, cells, raw: line, shapeError: { column: unknownKey, message: `Unknown field "${unknownKey}".` } };
+  if (missing !== undefined) return { row, cells, raw: line, shapeError: { column: missing, message: `The field "${missing}" is missing.` } };
   return { row, cells };
 }

@@ -198,7 +198,7 @@ describe('catalog publish', () => {
     const real = JSON.parse(readFileSync(join(ws.dir, 'site', 'catalog.json'), 'utf8')).packs.find((p: { slug: string }) => p.slug === 'forest-scenes');
     const ledger = await openLedger(db);
     try {
-      const main = await openLedger(join(ws.dir, 'packops.db'));
+      const main = await openLedger(ws.db);
       const row = await main.db.selectFrom('packs').selectAll().where('slug', '=', 'forest-scenes').executeTakeFirstOrThrow();
       await main.close();
       const manifest = JSON.parse(row.manifest);
@@ -275,6 +275,14 @@ describe('catalog report', () => {
     }
     const md = await ws.run(['catalog', 'report', '--format', 'md']);
     expect(md.stdout).toContain('| creative_tools | 0 | 4 | 4 short |');
+    // The same report as one self-contained page on the page kit.
+    const html = await ws.run(['catalog', 'report', '--format', 'html']);
+    expect(html.code, html.stderr).toBe(0);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect(html.stdout).toMatch(/<th scope="row">Creative tools<\/th><td class="num">0<\/td><td class="num">4<\/td><td><span class="flag">4 short<\/span><\/td>/);
+    for (const pack of report.packs) expect(html.stdout).toContain(`<span class="note">${pack.slug}</span>`);
+    expect(html.stdout).toContain('$4.99');
+    expect(html.stdout).not.toMatch(/<script|(src|href)=/);
   });
 });
 

@@ -24,17 +24,16 @@
  * `quarantine` any bad row rolls everything back; with it, good rows are written and bad
  * ones kept in the quarantine table. A PERIOD_CLOSED row always refuses the whole import.
  */
-import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createHmac, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { conflictError, errnoCode, inputError, type PackopsError } from '../../shared/errors.js';
+import { conflictError, inputError, type PackopsError } from '../../shared/errors.js';
+import { withCloseLock } from '../close-lock.js';
 import type { Ledger } from '../db.js';
-import type { RowProblem } from '../fields.js';
+import { cellText, type RowProblem } from '../fields.js';
 import { detectFormat, readRecords, specColumns, type ColumnSpec, type FileFormat, type SourceRecord } from '../records.js';
 import type { ImportKind, LedgerDB } from '../schema.js';
 import { closedMonths, type ClosedPeriods } from './closed.js';
+import { fileSize, hashFile, makeInput, type ImportInput } from './inputs.js';
 import type { Tx } from './types.js';
 import { rowWriterFor, type RowWriterFactory } from './writer.js';
 import { setOwn } from '../../shared/lookup.js';
@@ -45,6 +44,8 @@ export const CHUNK = 1000;
 /** Problems listed in an error's details; the counts always cover every row. */
 const MAX_REPORTED = 10_000;
 
+export type { ImportInput } from './inputs.js';
+
 export type Action = 'insert' | 'skip' | 'update';
 
 export interface Item<P> {
@@ -52,17 +53,6 @@ export interface Item<P> {
   parsed?: P;
   problems: RowProblem[];
   action?: Action;
-}
-
-/** One input file of an import. */
-export interface ImportInput {
-  /** The path as given (messages, details). */
-  file: string;
-  size: number;
-  /** What the reader found it to be (the summary's `format`); readers set it. */
-  format?: string;
-  /** The file as a byte stream, hashed (the batch's SHA-256) and counted for progress as it is read. Once. */
-  open(): Readable;
 }
 
 export interface ImportContext {
@@ -161,52 +151,6 @@ export interface ImportResult {
   extra: Record<string, unknown>;
 }
 
-interface OpenedInput extends ImportInput {
-  /** The SHA-256 of every byte read through `open` (undefined if it was never opened). */
-  digest(): string | undefined;
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) throw inputError('PATH_NOT_FOUND', `${file} is not a file.`);
-    return st.size;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `${file} does not exist.`);
-    throw err;
-  }
-}
-
-function makeInput(file: string, size: number, onBytes: (n: number) => void): OpenedInput {
-  let hash: Hash | undefined;
-  return {
-    file,
-    size,
-    open() {
-      if (hash) throw new Error(`${file} was opened twice by its importer`);
-      const h = createHash('sha256');
-      hash = h;
-      const source = createReadStream(file, { highWaterMark: 1 << 20 });
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          h.update(chunk);
-          onBytes(chunk.length);
-          cb(null, chunk);
-        },
-      });
-      source.on('error', (err) => tap.destroy(err)); // a read error ends the reader, never hangs it
-      return source.pipe(tap);
-    },
-    digest: () => hash?.digest('hex'),
-  };
-}
-
-async function hashFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** The default reader: CSV with a header, or JSON Lines, by the importer's columns. */
 async function* defaultRead(columns: ColumnSpec, input: ImportInput, ctx: ImportContext): AsyncGenerator<SourceRecord[]> {
   const format = ctx.format ?? (await detectFormat(input.file));
@@ -239,6 +183,7 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
     let rows = 0;
     let bytes = 0;
     let closedConflict = false;
+    const locked = new Set<string>();
 
     for (let f = 0; f < files.length; f++) {
       const file = files[f]!;
@@ -271,6 +216,14 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
           if (item.problems.length === 0 && item.action !== 'skip' && item.parsed !== undefined) {
             // The closed-month gate every importer passes through, whatever it checked itself.
             const period = importer.period(item.parsed);
+            if (period && !locked.has(period.month)) {
+              // The close's lock for each month written (a no-op on SQLite, where the write
+              // transaction is the lock; a real one where writers run concurrently), then the
+              // closed months as they are under it.
+              await withCloseLock(trx, period.month);
+              locked.add(period.month);
+              ctx.closed = await closedMonths(trx);
+            }
             if (period && ctx.closed.has(period.month)) item.problems.push(ctx.closed.problem(period.column, period.month));
           }
           if (item.problems.length > 0) {
@@ -321,7 +274,9 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
       });
     }
 
+    // A row already in quarantine (same kind, same row_key) is not kept twice.
     const createdAt = now().toISOString();
+    const secret = bad.length > 0 ? await ledger.familySecret() : undefined;
     for (let i = 0; i < bad.length; i += 100) {
       await trx
         .insertInto('quarantine')
@@ -334,9 +289,11 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
             reasons: JSON.stringify(item.problems),
             raw: boundedJson(redact(columns, item.rec.cells)),
             created_at: createdAt,
+            row_key: rowKey(secret!, kind, item.rec),
             ...importer.quarantineRow?.(item),
           })),
         )
+        .onConflict((oc) => oc.columns(['kind', 'row_key']).doNothing())
         .execute();
     }
     for (const s of summaries) {
@@ -359,6 +316,18 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
       extra: importer.summary?.() ?? {},
     };
   });
+}
+
+/**
+ * A quarantined row's identity: HMAC-SHA256 (the ledger's secret, as family_ref's, since the
+ * content holds family_ref) of the kind and the row's cells in column order, so the same
+ * row is one quarantine record whatever file, file name, column order or row number it
+ * came in (CSV or JSON Lines); a record whose shape is wrong is identified by the record as read.
+ */
+function rowKey(secret: Buffer, kind: string, rec: SourceRecord): string {
+  // Cells as text: a CSV's empty cell and a JSON Lines absent field or null are one value, as are 499 and "499".
+  const content = rec.raw !== undefined ? { raw: rec.raw } : Array.from(rec.cells, cellText); // (JSON Lines cells may be sparse)
+  return createHmac('sha256', secret).update(`${kind}\u0000${JSON.stringify(content)}`).digest('hex');
 }
 
 /** The row as an object of its columns, without family_ref (never stored raw). */

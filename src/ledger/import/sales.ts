@@ -11,19 +11,36 @@ import {
   knownCountry,
   minorAmount,
   oneOf,
-  optionalText,
   plainMinor,
   requiredText,
   timestamp,
   type RowProblem,
 } from '../fields.js';
+import { identifier, optionalIdentifier, plainId } from '../ids.js';
 import type { ColumnSpec } from '../records.js';
 import type { ProductKind, SaleKind, Store } from '../schema.js';
 import { collect, type Importer } from './pipeline.js';
 import { checkRefund, groupByStore, loadRefundSums, saleKey, type SaleParsed, type SaleState } from './sales-refunds.js';
+import { loadPlanResolver, subscriptionRowProblems, type PlanResolver } from './subscription-rows.js';
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
 export const SALE_KINDS = ['sale', 'refund'] as const satisfies readonly SaleKind[];
+
+/**
+ * A sale's store fee and tax come out of its gross: together they never exceed it (a sale
+ * with a negative net is a mistake in the file, not money to claw back). Refunds are not
+ * held to it row by row: a store may return the fee in a later refund than the gross (a
+ * fee-only refund), and all refunds of a sale are checked against it column by column.
+ */
+export function amountsProblem(gross: number, fee: number, tax: number): RowProblem | undefined {
+  if (fee + tax <= gross) return undefined;
+  const column = fee > gross ? 'store_fee_minor' : 'tax_minor';
+  return {
+    column,
+    code: 'ROW_INVALID',
+    message: `store_fee_minor ${fee} + tax_minor ${tax} = ${fee + tax} exceeds gross_minor ${gross}; the fee and tax are parts of the gross.`,
+  };
+}
 
 const SALES_COLUMNS: ColumnSpec = {
   required: ['transaction_id', 'occurred_at', 'store', 'kind', 'product', 'country', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'],
@@ -32,11 +49,11 @@ const SALES_COLUMNS: ColumnSpec = {
 
 const SALE_INSERT_COLUMNS = [
   'store', 'transaction_id', 'kind', 'occurred_at', 'month', 'product', 'product_kind', 'pack_slug', 'bundle_slug',
-  'country', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'consent_ref', 'family_hmac', 'refund_of', 'batch_id',
+  'country', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'consent_ref', 'family_hmac', 'refund_of', 'batch_id', 'plan_id',
 ] as const;
 
 /** HMACs of family_ref, cached: a family buys more than once (bounded, so memory stays flat). */
-function familyHasher(secret: Buffer): (ref: string) => string {
+export function familyHasher(secret: Buffer): (ref: string) => string {
   const cache = new Map<string, string>();
   return (ref) => {
     let h = cache.get(ref);
@@ -61,6 +78,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
   const skipped: Record<Store, Map<string, number>> = { appstore: new Map(), googleplay: new Map(), web: new Map() };
   // Sales that refunds in this file have named, with everything refunded of them so far.
   const refunded = new Map<string, SaleState>();
+  let plans: PlanResolver | undefined;
 
   return {
     kind: 'sales',
@@ -79,6 +97,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         if (p.googleplay_product_id) storeIds.get('googleplay')!.set(p.googleplay_product_id, p.slug);
         if (p.web_product_id) storeIds.get('web')!.set(p.web_product_id, p.slug);
       }
+      plans = await loadPlanResolver(trx);
       const bundles = await trx.selectFrom('bundles').select('slug').execute();
       for (const b of bundles) if (!slugs.has(b.slug)) slugs.set(b.slug, { kind: 'bundle', slug: b.slug });
     },
@@ -87,7 +106,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       const c = rec.cells;
       const fast = fastSale(c);
       if (fast) return { parsed: fast, problems: [] };
-      const txid = requiredText('transaction_id', c[0]);
+      const txid = identifier('transaction_id', c[0]);
       const at = timestamp('occurred_at', c[1]);
       const store = oneOf('store', c[2], STORES);
       const kind = oneOf('kind', c[3], SALE_KINDS);
@@ -98,9 +117,9 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       const gross = minorAmount('gross_minor', c[7], curCode);
       const fee = minorAmount('store_fee_minor', c[8], curCode);
       const tax = minorAmount('tax_minor', c[9], curCode);
-      const consent = optionalText('consent_ref', c[10]);
-      const family = optionalText('family_ref', c[11], 500);
-      const refundOf = optionalText('refund_of', c[12]);
+      const consent = optionalIdentifier('consent_ref', c[10]);
+      const family = optionalIdentifier('family_ref', c[11], 500);
+      const refundOf = optionalIdentifier('refund_of', c[12]);
       const problems = collect(txid, store, kind, at, product, ctry, cur, gross, fee, tax, consent, family, refundOf);
       if (kind.ok && consent.ok && kind.value === 'sale' && consent.value === null) {
         problems.push({
@@ -115,6 +134,10 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         } else if (kind.value === 'sale' && refundOf.value !== null) {
           problems.push({ column: 'refund_of', code: 'ROW_INVALID', message: 'A sale cannot have refund_of; is the kind "refund"?' });
         }
+      }
+      if (kind.ok && kind.value === 'sale' && gross.ok && fee.ok && tax.ok) {
+        const over = amountsProblem(gross.value, fee.value, tax.value);
+        if (over) problems.push(over);
       }
       if (!txid.ok || !store.ok) return { problems };
       const key = saleKey(store.value, txid.value);
@@ -167,14 +190,15 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         for (const [st, ids] of groupByStore(lookup)) {
           const rows = await trx
             .selectFrom('sales')
-            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id'])
+            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'plan_id', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id', 'family_hmac'])
             .where('store', '=', st)
             .where('transaction_id', 'in', ids)
             .execute();
           for (const r of rows) {
             found.set(saleKey(st, r.transaction_id), {
-              kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug)!,
+              kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
               gross: r.gross_minor, fee: r.store_fee_minor, tax: r.tax_minor, refGross: 0, refFee: 0, refTax: 0, batch: r.batch_id,
+              family: r.family_hmac,
             });
           }
         }
@@ -210,9 +234,10 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         const resolved = resolveProduct(p);
         if ('problem' in resolved) it.problems.push(resolved.problem);
         else p.resolved = resolved;
-        if (p.kind === 'refund') {
-          const target = saleKey(p.store, p.refundOf!);
-          const sale = refunded.get(target) ?? chunkSales.get(target) ?? found.get(target);
+        const target = p.kind === 'refund' ? saleKey(p.store, p.refundOf!) : undefined;
+        const sale = target === undefined ? undefined : (refunded.get(target) ?? chunkSales.get(target) ?? found.get(target));
+        if (p.resolved?.kind === 'plan') it.problems.push(...subscriptionRowProblems(p, sale?.family));
+        if (target !== undefined) {
           checkRefund(it, p, sale, badKeys.get(target));
           if (it.problems.length === 0 && sale) refunded.set(target, sale);
         }
@@ -223,7 +248,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         if (p.kind === 'sale') {
           chunkSales.set(p.key, {
             kind: 'sale', ms: p.at.ms, currency: p.currency, product: p.resolved!.slug,
-            gross: p.gross, fee: p.fee, tax: p.tax, refGross: 0, refFee: 0, refTax: 0,
+            gross: p.gross, fee: p.fee, tax: p.tax, refGross: 0, refFee: 0, refTax: 0, family: p.familyHmac,
           });
         }
         it.action = 'insert';
@@ -238,6 +263,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         p.store, p.transactionId, p.kind, p.at.iso, p.at.month, p.product, r.kind,
         r.kind === 'pack' ? r.slug : null, r.kind === 'bundle' ? r.slug : null,
         p.country, p.currency, p.gross, p.fee, p.tax, p.consentRef, p.familyHmac, p.refundOf, batch,
+        r.kind === 'plan' ? r.slug : null,
       ];
     },
   };
@@ -248,18 +274,19 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
    * same values for good rows and name every problem of bad ones.
    */
   function fastSale(c: unknown[]): SaleParsed | undefined {
-    const [txid, occurredAt, store, kind, product, ctry, cur, g, f, t, consent, family, refundOf] = c;
-    if (!isPlainText(txid) || !isPlainText(product) || typeof ctry !== 'string' || typeof cur !== 'string') return undefined;
+    const [id, occurredAt, store, kind, product, ctry, cur, g, f, t, consent, family, refundOf] = c;
+    const txid = plainId(id);
+    if (txid === undefined || !isPlainText(product) || typeof ctry !== 'string' || typeof cur !== 'string') return undefined;
     if (store !== 'appstore' && store !== 'googleplay' && store !== 'web') return undefined;
     if (kind !== 'sale' && kind !== 'refund') return undefined;
     const gross = plainMinor(g);
     const fee = plainMinor(f);
     const tax = plainMinor(t);
-    if (gross === undefined || fee === undefined || tax === undefined) return undefined;
+    if (gross === undefined || fee === undefined || tax === undefined || (kind === 'sale' && fee + tax > gross)) return undefined;
     if (!knownCountry(ctry) || currencyExponent(cur) === undefined) return undefined;
-    const consentRef = consent === undefined || consent === '' ? null : isPlainText(consent) ? consent : undefined;
-    const familyRef = family === undefined || family === '' ? null : isPlainText(family, 500) ? family : undefined;
-    const refund = refundOf === undefined || refundOf === '' ? null : isPlainText(refundOf) ? refundOf : undefined;
+    const consentRef = consent === undefined || consent === '' ? null : plainId(consent);
+    const familyRef = family === undefined || family === '' ? null : plainId(family, 500);
+    const refund = refundOf === undefined || refundOf === '' ? null : plainId(refundOf);
     if (consentRef === undefined || familyRef === undefined || refund === undefined) return undefined;
     if (kind === 'sale' ? consentRef === null || refund !== null : refund === null) return undefined;
     const at = timestamp('occurred_at', occurredAt);
@@ -283,6 +310,8 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
   }
 
   function resolveProduct(p: SaleParsed): { kind: ProductKind; slug: string } | { problem: RowProblem } {
+    const plan = plans?.resolve(p.product, p.store);
+    if (plan) return plan;
     const bySlug = slugs.get(p.product);
     if (bySlug) return bySlug;
     const byId = storeIds.get(p.store)?.get(p.product);
@@ -303,7 +332,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       problem: {
         column: 'product',
         code: 'ROW_PRODUCT_UNKNOWN',
-        message: `No pack, bundle or store product id "${p.product}" is registered in the ledger.`,
+        message: `No pack, bundle, plan or store product id "${p.product}" is registered in the ledger.`,
       },
     };
   }

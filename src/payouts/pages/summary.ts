@@ -45,7 +45,7 @@ function totalsBlock(doc: PagesDoc): Raw {
     html`<tr><th scope="row">${label}</th><td class="num">${isMoney ? usd(`/totals/${key}`, t[key]) : figure(`/totals/${key}`, t[key])}</td></tr>\n`;
   return html`<div class="scroll"><table class="data">
 <tbody>
-${row('Transactions', 'transactions', false)}${row('Net (after store fees and tax)', 'netMinor')}${row('Creator shares', 'creatorShareMinor')}${row('Platform share', 'platformShareMinor')}${row('Bonuses', 'bonusMinor')}${row('Carried in', 'carriedInMinor')}${row('Payouts', 'payoutMinor')}${row('Carried out', 'carriedOutMinor')}</tbody>
+${row('Transactions', 'transactions', false)}${row('Net (after store fees and tax)', 'netMinor')}${row('of which subscription nets (§14)', 'subscriptionNetMinor')}${row('Creator shares', 'creatorShareMinor')}${row('Platform share', 'platformShareMinor')}${row('Bonuses', 'bonusMinor')}${row('Carried in', 'carriedInMinor')}${row('Payouts', 'payoutMinor')}${row('Carried out', 'carriedOutMinor')}</tbody>
 </table></div>`;
 }
 
