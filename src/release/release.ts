@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Ledger } from '../ledger/db.js';
 import type { PackManifest } from '../manifest/types.js';
 import { errnoCode, inputError, isPackopsError, PackopsError } from '../shared/errors.js';
+import { publishedAtInstant } from '../shared/timestamp.js';
 import { isOk, type Finding } from '../shared/findings.js';
 import type { PublicKey, SecretKey } from '../signing/keys.js';
 import type { PublishResult } from '../catalog/publish.js';
@@ -190,11 +191,7 @@ export async function release(targets: readonly string[], options: ReleaseOption
   await assertTargetsExist(targets);
   checkKeyPair(options.secretKey, options.publicKey);
   // Refused before any work rather than after the first pack's build.
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(options.publishedAt) || Number.isNaN(Date.parse(options.publishedAt))) {
-    throw inputError('PUBLISHED_AT_INVALID', `published-at "${options.publishedAt}" is not an ISO 8601 instant with a zone.`, {
-      hint: 'For example 2026-10-01T09:00:00Z.',
-    });
-  }
+  publishedAtInstant(options.publishedAt);
   const packs: PackRelease[] = [];
   for (const [i, target] of targets.entries()) {
     let one: PackRelease;

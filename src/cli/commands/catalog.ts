@@ -89,6 +89,10 @@ Examples:
           const why =
             e.reason === 'pack-not-in-feed'
               ? `its packs ${e.missingPacks?.join(', ')} are not in the feed`
+              : e.reason === 'not-yet-published'
+                ? `no version of it is published by ${result.feed.publishDate}`
+                : e.reason === 'pre-release'
+                  ? 'its only versions published so far are pre-releases'
               : e.reason === 'expired'
                 ? `its availability ended before ${result.feed.publishDate}${window}`
                 : `it is not available yet on ${result.feed.publishDate}${window}`;
