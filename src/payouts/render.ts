@@ -5,6 +5,7 @@
  */
 import { formatMinor } from '../shared/money.js';
 import type { PayoutReport, StatementDoc, TiersReport } from './report.js';
+import { markdownText } from '../shared/markdown.js';
 
 type PackLineDoc = StatementDoc['collaborations'][number]['lines'][number];
 type SubscriptionLineDoc = StatementDoc['collaborations'][number]['subscriptionLines'][number];
@@ -207,9 +208,8 @@ export function renderReportTable(report: PayoutReport): string {
   return `${out.join('\n')}\n`;
 }
 
-function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+/** A table cell or heading from data: text only (no HTML, links, images or autolinks). */
+const mdCell = markdownText;
 
 export function markdownTable(headers: readonly string[], rows: readonly string[][]): string {
   const line = (cells: readonly string[]) => `| ${cells.map(mdCell).join(' | ')} |`;

@@ -41,6 +41,8 @@ export interface ReleaseOptions {
   env: NodeJS.ProcessEnv;
   /** false: redo image work even when the assets cache has it. */
   cache?: boolean;
+  /** The assets cache folder (default: the per-user cache). */
+  cacheDir?: string;
   publish?: { out: string; baseUrl?: string; market?: string; now: Date };
   onEvent?: (event: ReleaseEvent) => void;
 }
@@ -129,7 +131,12 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
 
   emit('assets', 'start');
   const { optimisePack } = await import('../assets/pipeline.js');
-  const optimised = await optimisePack(target, { cwd: options.cwd, ...(options.cache === false ? { cache: false } : {}) });
+  const optimised = await optimisePack(target, {
+    cwd: options.cwd,
+    env: options.env,
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.cache === false ? { cache: false } : {}),
+  });
   if (!optimised.result.ok || !isOk(optimised.result.findings)) return fail('assets', optimised.result.findings);
   warnings(optimised.result.findings);
   out.assets = { variants: optimised.stats.variants, encoded: optimised.stats.encoded, cached: optimised.stats.cached, outDir: optimised.outDir };

@@ -197,6 +197,7 @@ Examples:
     .option('--published-at <iso>', 'registration time of new packs (default: SOURCE_DATE_EPOCH, else now)')
     .addOption(new Option('--format <format>', 'how findings of a failing pack are printed').choices(['pretty', 'github', 'junit', 'sarif']).default('pretty'))
     .option('--no-cache', 'redo the image work even when the assets cache has it')
+    .option('--cache-dir <dir>', 'assets cache folder (default: PACKOPS_CACHE_DIR, config assets.cacheDir, else ~/.cache/packops)')
     .addHelpText(
       'after',
       `
@@ -224,6 +225,8 @@ Examples:
         }
         // Refused before anything is built, signed or registered.
         if (opts.baseUrl !== undefined) normaliseBaseUrl(opts.baseUrl);
+        const { resolveCacheDir } = await import('../cache-dir.js');
+        const cacheDir = await resolveCacheDir(ctx, command);
         const secretKey = await loadSecretKey({ ...(opts.key !== undefined ? { keyPath: opts.key } : {}), env: ctx.env, cwd: ctx.cwd });
         const publicKey =
           opts.pubkey !== undefined ? (await loadTrustedKeys({ pubkey: opts.pubkey, cwd: ctx.cwd }))[0]! : secretKey.toPublicKey('the signing key');
@@ -243,6 +246,7 @@ Examples:
               cwd: ctx.cwd,
               env: ctx.env,
               cache: opts.cache,
+              cacheDir,
               ...(opts.publish !== undefined
                 ? { publish: { out: ctx.path(opts.publish), baseUrl: opts.baseUrl, market: opts.market, now } }
                 : {}),
