@@ -31,6 +31,7 @@ export interface QuarantineEntry {
 
 /** How reports name each reason; a code without an entry reads "quarantined: <CODE>". */
 export const REASON_LABELS: ReadonlyMap<string, string> = new Map([
+  ['CONSENT_MISSING', 'held: consent missing'],
   ['ROW_INVALID', 'quarantined: invalid value'],
   ['ROW_TIMEZONE_MISSING', 'quarantined: no time zone'],
   ['ROW_CONSENT_MISSING', 'quarantined: consent missing'],
@@ -74,6 +75,38 @@ export async function quarantineFor(db: Kysely<LedgerDB>, period: Period): Promi
     .where('kind', 'in', [...SOURCES.keys()] as Array<LedgerDB['quarantine']['kind']>)
     .execute();
   const groups = new Map<string, { month: Period | null; reason: string; rows: number; amounts: Map<string, bigint>; without: number }>();
+  const group = (month: Period | null, reason: string) => {
+    const key = `${month ?? ''}\u0000${reason}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { month, reason, rows: 0, amounts: new Map(), without: 0 }));
+    return g;
+  };
+  const add = (g: ReturnType<typeof group>, currency: string | undefined, amount: number | undefined) => {
+    g.rows += 1;
+    const sum = currency === undefined || amount === undefined ? undefined : (g.amounts.get(currency) ?? 0n) + BigInt(amount);
+    // A sum past 2^53 would not be an exact JSON number: such a row counts as one without an amount.
+    if (currency === undefined || currencyExponent(currency) === undefined || sum === undefined || sum > MAX_SAFE || sum < -MAX_SAFE) g.without += 1;
+    else g.amounts.set(currency, sum);
+  };
+  // Store-report money (§15) is held with its month, currency and signed amount in columns of
+  // its own; a row a later import released is in the ledger now and no longer held.
+  const held = await db
+    .selectFrom('quarantine')
+    .select(['batch_id', 'row_number', 'code', 'month', 'currency', 'amount_minor'])
+    .where('store', 'is not', null)
+    .where('released_batch', 'is', null)
+    .where((eb) => eb.or([eb('month', '=', period), eb('month', 'is', null)]))
+    .execute();
+  for (const r of held) {
+    const where = { table: 'quarantine', row: `batch_id=${r.batch_id} row_number=${r.row_number}` };
+    if (typeof r.code !== 'string' || r.code === '') throw ledgerCorrupt({ ...where, column: 'code' }, r.code, 'a code');
+    const stored: unknown = r.amount_minor;
+    if (stored !== null && !(typeof stored === 'number' && Number.isSafeInteger(stored))) {
+      throw ledgerCorrupt({ ...where, column: 'amount_minor' }, stored, 'an integer');
+    }
+    const signed = stored === null ? undefined : stored;
+    add(group((r.month as Period | null) ?? null, r.code), r.currency ?? undefined, signed);
+  }
   for (const r of rows) {
     const source = SOURCES.get(r.kind)!;
     const raw = storedJson({ table: 'quarantine', row: `batch_id=${r.batch_id} row_number=${r.row_number}`, column: 'raw' }, r.raw, true);
@@ -85,16 +118,7 @@ export async function quarantineFor(db: Kysely<LedgerDB>, period: Period): Promi
     const instant = at === undefined ? undefined : parseInstant(at);
     const month = instant?.ok ? instant.value.month : null;
     if (month !== null && month !== period) continue;
-    const key = `${month ?? ''}\u0000${r.code}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { month, reason: r.code, rows: 0, amounts: new Map(), without: 0 }));
-    g.rows += 1;
-    const currency = text(cells.currency);
-    const gross = plainMinor(text(cells.gross));
-    const sum = currency === undefined || gross === undefined ? undefined : (g.amounts.get(currency) ?? 0n) + BigInt(gross);
-    // A sum past 2^53 would not be an exact JSON number: such a row counts as one without an amount.
-    if (currency === undefined || currencyExponent(currency) === undefined || sum === undefined || sum > MAX_SAFE) g.without += 1;
-    else g.amounts.set(currency, sum);
+    add(group(month, r.code), text(cells.currency), plainMinor(text(cells.gross)));
   }
   return [...groups.values()]
     .sort((a, b) => compareCodePoints(a.month ?? '', b.month ?? '') || compareCodePoints(a.reason, b.reason))

@@ -68,6 +68,12 @@ describe('ledger import googleplay', () => {
     expect(s).toMatchObject({ ok: true, kind: 'googleplay', imported: 7, quarantined: 1, held: { count: 1, amounts: { USD: 424 } }, otherApps: { rows: 2, amounts: { USD: 254 } } });
     expect(s.reports[0]).toMatchObject({ status: 'new', lines: 20, transactions: 8, totals: { report: { USD: 2223 }, ledger: { USD: 1545 }, held: { USD: 424 }, otherApps: { USD: 254 } } });
     expect((await holds(db)).map((h) => [h.hold_key, h.month, h.currency, h.amount_minor, h.released_batch])).toEqual([['GPA.3301-1001-2001-30007', '2026-10', 'USD', 424, null]]);
+    // payouts report shows the held money beside the statements (§15: "held: consent missing").
+    const heldBlock = async () =>
+      ((await cli('payouts', 'report', '--period', '2026-10')).json().quarantine as Array<{ reason: string }>).filter((q) => q.reason === 'CONSENT_MISSING');
+    expect(await heldBlock()).toEqual([
+      { month: '2026-10', reason: 'CONSENT_MISSING', label: 'held: consent missing', rows: 1, amounts: [{ currency: 'USD', amountMinor: 424 }], rowsWithoutAmount: 0 },
+    ]);
 
     // The same file again, and a renamed copy: nothing changes, nothing is held twice.
     const copy = join(root, 'renamed-earnings.zip');
@@ -87,6 +93,7 @@ describe('ledger import googleplay', () => {
     expect(released.reports[0].totals).toMatchObject({ report: { USD: 2223 }, ledger: { USD: 1969 }, held: {}, otherApps: { USD: 254 } });
     const [h] = await holds(db);
     expect(h!.released_batch).toBe(released.files[0].batch);
+    expect(await heldBlock()).toEqual([]);
     const once = (await cli('ledger', 'import', 'googleplay', OCT_GP_ZIP, ...PKG)).json();
     expect(once).toMatchObject({ imported: 0, released: 0, skipped: 8 });
     expect(await countSales(db)).toBe(8);
