@@ -168,6 +168,10 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
   const makeWriter = options.writer ?? rowWriterFor(ledger);
   const kind = importer.kind;
   const columns = specColumns(importer.columns);
+  // Read (and cache) the family secret now: quarantine keys need it inside the transaction,
+  // and there the ledger's one connection is held by the transaction itself, so a read through
+  // ledger.db would wait on it forever.
+  await ledger.familySecret();
 
   return ledger.db.transaction().execute(async (trx) => {
     // The driver opens the transaction with BEGIN IMMEDIATE: the write lock is held from
