@@ -20,6 +20,7 @@ const BOTH = [
   'test/payouts/fixtures.e2e.test.ts',
   'test/pricing/**/*.test.ts',
   'test/catalog/publish.e2e.test.ts',
+  'test/subscriptions/cli.e2e.test.ts',
 ];
 
 export default defineConfig({

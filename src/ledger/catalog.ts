@@ -9,6 +9,7 @@ import { compareVersions } from '../catalog/version.js';
 import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
 import type { Ledger } from './db.js';
+import { describeClaim, productNameClaims } from './product-ids.js';
 import type { Transaction } from 'kysely';
 import type { LedgerDB, OwnerKind, PacksTable } from './schema.js';
 
@@ -96,6 +97,15 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
     if (other) {
       throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: the ${store} product id "${id}" already belongs to ${other.slug}.`, {
         details: { slug: m.slug, store, productId: id, owner: other.slug },
+      });
+    }
+  }
+  // Subscription plans answer to their ids and store product ids too (§14): one name, one product.
+  for (const name of [m.slug, ...Object.values(m.storeProductIds ?? {})]) {
+    const plan = typeof name === 'string' ? (await productNameClaims(trx, name)).find((c) => c.kind === 'plan') : undefined;
+    if (plan) {
+      throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: "${name}" is already ${describeClaim(plan)}.`, {
+        details: { slug: m.slug, productId: name, claimedBy: [plan] },
       });
     }
   }

@@ -126,7 +126,8 @@ export interface BundleItemsTable {
 }
 
 export type SaleKind = 'sale' | 'refund';
-export type ProductKind = 'pack' | 'bundle';
+/** What a sales row pays for: a pack, a bundle of packs, or a subscription plan (§14). */
+export type ProductKind = 'pack' | 'bundle' | 'plan';
 export type Store = 'appstore' | 'googleplay' | 'web';
 
 export interface SalesTable {
@@ -142,6 +143,8 @@ export interface SalesTable {
   product_kind: ProductKind;
   pack_slug: string | null;
   bundle_slug: string | null;
+  /** The subscription plan of a 'plan' row (§14), else null. */
+  plan_id: string | null;
   country: string;
   currency: string;
   gross_minor: number;
@@ -152,6 +155,33 @@ export interface SalesTable {
   family_hmac: string | null;
   /** For a refund: the transaction_id of the sale (same store). */
   refund_of: string | null;
+  batch_id: string;
+}
+
+/** A subscription plan (§14): every premium pack for 1 or 12 months at a USD price. */
+export interface PlansTable {
+  id: string;
+  name: string;
+  /** 1 (monthly) or 12 (annual). */
+  months: number;
+  /** USD list price in cents. */
+  price_minor: number;
+  currency: string;
+  appstore_product_id: string | null;
+  googleplay_product_id: string | null;
+  web_product_id: string | null;
+  created_at: string;
+}
+
+/** Active days of one family on one pack in one month (§14 usage). */
+export interface UsageTable {
+  /** YYYY-MM. */
+  month: string;
+  /** HMAC-SHA256 (hex) of family_ref, the same as sales.family_hmac; never the raw value. */
+  family_hmac: string;
+  pack_slug: string;
+  /** 1 to the number of days in the month. */
+  active_days: number;
   batch_id: string;
 }
 
@@ -173,7 +203,7 @@ export interface FxRatesTable {
   batch_id: string;
 }
 
-export type ImportKind = 'sales' | 'reviews' | 'rates';
+export type ImportKind = 'sales' | 'reviews' | 'rates' | 'usage';
 
 export interface ImportBatchesTable {
   id: string;
@@ -237,6 +267,8 @@ export interface LedgerDB {
   bundle_items: BundleItemsTable;
   sales: SalesTable;
   reviews: ReviewsTable;
+  plans: PlansTable;
+  usage: UsageTable;
   fx_rates: FxRatesTable;
   import_batches: ImportBatchesTable;
   quarantine: QuarantineTable;

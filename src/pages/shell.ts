@@ -50,6 +50,29 @@ a{color:inherit;text-decoration:none}
 }
 `;
 
+/** Layout of report pages (statements, summaries, tier and catalog reports): header, blocks, footer. */
+export const LAYOUT_CSS = `
+.wrap{max-width:980px;margin:0 auto;padding:16px}
+.page-head{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px;margin:0 0 16px}
+.platform{margin:0;color:var(--muted);font-weight:600;letter-spacing:.02em}
+.page-head h1{font-size:1.5rem;line-height:1.2;margin:.2em 0 .5em;overflow-wrap:anywhere}
+.page-head h1 .id{font-weight:400;color:var(--muted);font-size:1rem}
+dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px 16px;margin:0}
+dl.facts div{min-width:0}
+dl.facts dt{font-size:.78rem;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+dl.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+.block{margin:0 0 18px}
+.block h2{font-size:1.1rem;margin:0 0 8px}
+.block h3{font-size:1rem;margin:14px 0 6px}
+.note{color:var(--muted);font-size:.88rem;margin:6px 0 0}
+.warnings{list-style:none;margin:0;padding:0;display:grid;gap:8px}
+.warnings li{background:var(--warn-bg);border:1px solid #f0d48a;border-left:4px solid var(--warn);border-radius:8px;padding:8px 12px}
+footer.page-foot{margin:22px 0 8px;padding-top:10px;border-top:1px solid var(--line);color:var(--muted);font-size:.8rem}
+footer.page-foot code{font-size:.78rem;overflow-wrap:anywhere;word-break:break-all;color:var(--ink)}
+@media (max-width:520px){.wrap{padding:10px}.page-head h1{font-size:1.3rem}}
+@media print{.wrap{max-width:none;padding:0}.page-head{border-color:#bbb}}
+`;
+
 function cspHash(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }

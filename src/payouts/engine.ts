@@ -19,8 +19,8 @@ import {
 } from '../shared/money.js';
 import { isPeriod } from '../shared/period.js';
 import { assessTiersFromUnits, exactDecimal, unitDelta, unitsByPack } from './tiers.js';
-import { checkTieOut } from './tieout.js';
-import type { EngineInput, EngineResult, OwnerResult, PackLine, PayoutTotals, Product, Statement } from './types.js';
+import { checkSubscriptions, checkTieOut, NO_SUBSCRIPTIONS } from './tieout.js';
+import type { EngineInput, EngineResult, OwnerResult, PackLine, PayoutTotals, Product, Statement, SubscriptionLine } from './types.js';
 
 export type * from './types.js';
 
@@ -133,7 +133,7 @@ export function computePayouts(input: EngineInput): EngineResult {
     }
   }
 
-  // §9.4: owners and their nets.
+  // §9.4: owners and their nets; §14: a pack's subscription net joins its owner's.
   const byOwner = new Map<string, PackLine[]>();
   for (const line of lines.values()) {
     const owner = input.packs.get(line.pack)!.owner;
@@ -141,6 +141,8 @@ export function computePayouts(input: EngineInput): EngineResult {
     if (!list) byOwner.set(owner, (list = []));
     list.push(line);
   }
+  const subsByOwner = subscriptionLinesByOwner(input);
+  for (const owner of subsByOwner.keys()) if (!byOwner.has(owner)) byOwner.set(owner, []);
 
   const { tierOf, memberOf } = assessTiersFromUnits(input, packUnits);
 
@@ -148,7 +150,8 @@ export function computePayouts(input: EngineInput): EngineResult {
   const owners: OwnerResult[] = [];
   for (const owner of [...byOwner.keys()].sort(compareCodePoints)) {
     const ownerLines = byOwner.get(owner)!.sort(compareLines);
-    const netMinor = ownerLines.reduce((s, l) => s + l.netUsdMinor, 0n);
+    const subscriptionLines = subsByOwner.get(owner) ?? [];
+    const netMinor = [...ownerLines, ...subscriptionLines].reduce((s, l) => s + l.netUsdMinor, 0n);
     const collab = input.collaborations.get(owner);
     const tierCreator = collab ? collab.lead : owner;
     const assessment = tierOf.get(tierCreator)!;
@@ -168,6 +171,7 @@ export function computePayouts(input: EngineInput): EngineResult {
       tier: assessment.tier,
       sharePercent: assessment.sharePercent,
       lines: ownerLines,
+      subscriptionLines,
       netMinor,
       creatorShareMinor,
       platformShareMinor: netMinor - creatorShareMinor,
@@ -180,7 +184,9 @@ export function computePayouts(input: EngineInput): EngineResult {
   const statements: Statement[] = [];
   for (const [id, assessment] of tierOf) {
     const ownResult = ownerById.get(id);
-    const own = ownResult ? { lines: ownResult.lines, netMinor: ownResult.netMinor, shareMinor: ownResult.creatorShareMinor } : null;
+    const own = ownResult
+      ? { lines: ownResult.lines, subscriptionLines: ownResult.subscriptionLines, netMinor: ownResult.netMinor, shareMinor: ownResult.creatorShareMinor }
+      : null;
     const collaborations: Statement['collaborations'] = [];
     for (const cid of (memberOf.get(id) ?? []).sort(compareCodePoints)) {
       const o = ownerById.get(cid);
@@ -194,6 +200,7 @@ export function computePayouts(input: EngineInput): EngineResult {
         tier: o.tier,
         sharePercent: o.sharePercent,
         lines: o.lines,
+        subscriptionLines: o.subscriptionLines,
         netMinor: o.netMinor,
         collaborationShareMinor: o.creatorShareMinor,
         memberPercent: split.sharePercent,
@@ -225,9 +232,11 @@ export function computePayouts(input: EngineInput): EngineResult {
   }
 
   const sum = <T>(xs: readonly T[], f: (x: T) => bigint) => xs.reduce((s, x) => s + f(x), 0n);
+  const subscriptionNet = sum(input.subscriptions?.lines ?? [], (l) => l.netUsdMinor);
   const totals: PayoutTotals = {
     transactions,
-    netMinor: totalNet,
+    netMinor: totalNet + subscriptionNet,
+    subscriptionNetMinor: subscriptionNet,
     creatorShareMinor: sum(owners, (o) => o.creatorShareMinor),
     platformShareMinor: sum(owners, (o) => o.platformShareMinor),
     bonusMinor: sum(statements, (s) => s.bonusMinor),
@@ -236,6 +245,7 @@ export function computePayouts(input: EngineInput): EngineResult {
     carriedOutMinor: sum(statements, (s) => s.carriedOutMinor),
   };
   const tieOut = checkTieOut(owners, statements, totals, input.carriedIn);
+  const subscriptions = checkSubscriptions(input.subscriptions?.summary ?? NO_SUBSCRIPTIONS, totals);
   return {
     period: input.period,
     currency: 'USD',
@@ -245,6 +255,23 @@ export function computePayouts(input: EngineInput): EngineResult {
     statements,
     totals,
     tieOut,
+    subscriptions,
   };
 }
 
+/** §14.3: each owner's subscription lines (packs by slug); a pack without an owner is bad input. */
+function subscriptionLinesByOwner(input: EngineInput): Map<string, SubscriptionLine[]> {
+  const byOwner = new Map<string, SubscriptionLine[]>();
+  for (const line of [...(input.subscriptions?.lines ?? [])].sort((a, b) => compareCodePoints(a.pack, b.pack))) {
+    const owner = input.packs.get(line.pack)?.owner;
+    if (owner === undefined) {
+      throw inputError('ROW_PRODUCT_UNKNOWN', `Pack ${line.pack} has subscription usage but is not in the catalog, so its money has no owner.`, {
+        details: { pack: line.pack },
+      });
+    }
+    let list = byOwner.get(owner);
+    if (!list) byOwner.set(owner, (list = []));
+    list.push(line);
+  }
+  return byOwner;
+}

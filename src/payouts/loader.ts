@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { LedgerDB, SalesTable } from '../ledger/schema.js';
 import { compareCodePoints } from '../shared/money.js';
 import { monthsBetweenInclusive, nextPeriodStart } from '../shared/period.js';
+import { loadSubscriptionMonth, type SubscriptionMonth } from './subscriptions.js';
 import type {
   BundleDef,
   CollaborationDef,
@@ -162,6 +163,8 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     ])
     .where('month', '=', period)
     .where('kind', '=', 'sale')
+    // Plan rows (§14) reach packs through recognition and usage, not as sales.
+    .where('product_kind', 'in', ['pack', 'bundle'])
     .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
     .execute();
   for (const r of saleRows) {
@@ -181,6 +184,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
     .where('month', '=', period)
     .where('kind', '=', 'refund')
+    .where('product_kind', 'in', ['pack', 'bundle'])
     .execute();
   if (refunds.length === 0) return groups;
   // Whether a refund completes its sale depends on every earlier refund of that sale
@@ -262,12 +266,13 @@ export async function loadMonth(
   db: Kysely<LedgerDB>,
   snapshot: LedgerSnapshot,
   period: Period,
-  options: { minimumMinor: bigint; carriedIn: Map<string, bigint> },
+  options: { minimumMinor: bigint; carriedIn: Map<string, bigint>; subscriptions?: boolean },
 ): Promise<EngineInput> {
   const owners = packOwners(snapshot, period);
   const rateRows = await db.selectFrom('fx_rates').select(['currency', 'usd_per_unit']).where('month', '=', period).execute();
   const transactions = await loadTransactions(db, period);
   const activity = await loadActivity(db, snapshot, owners, period);
+  const subscriptions = options.subscriptions === false ? undefined : toEngineSubscriptions(await loadSubscriptionMonth(db, period));
   return {
     period,
     transactions,
@@ -280,5 +285,21 @@ export async function loadMonth(
     activity,
     carriedIn: options.carriedIn,
     minimumMinor: options.minimumMinor,
+    ...(subscriptions ? { subscriptions } : {}),
+  };
+}
+
+function toEngineSubscriptions(m: SubscriptionMonth): NonNullable<EngineInput['subscriptions']> {
+  const { packs, period: _period, ...summary } = m;
+  return {
+    summary,
+    lines: packs.map((p) => ({
+      pack: p.pack,
+      families: p.families,
+      activeDays: p.activeDays,
+      netUsdMinor: p.netMinor,
+      fromUseMinor: p.fromUseMinor,
+      fromPoolMinor: p.fromPoolMinor,
+    })),
   };
 }

@@ -7,6 +7,7 @@ import { formatMinor } from '../shared/money.js';
 import type { PayoutReport, StatementDoc, TiersReport } from './report.js';
 
 type PackLineDoc = StatementDoc['collaborations'][number]['lines'][number];
+type SubscriptionLineDoc = StatementDoc['collaborations'][number]['subscriptionLines'][number];
 
 export const LINE_HEADERS = [
   'section',
@@ -24,13 +25,21 @@ export const LINE_HEADERS = [
   'net_usd',
   'share_percent',
   'share_usd',
+  'families',
+  'active_days',
 ] as const;
 
 const usd = (minor: number) => formatMinor(minor, 'USD');
 
-/** Rows of one statement: pack lines, an owner subtotal per section, then the balance rows. */
+/**
+ * Rows of one statement: pack lines, subscription lines (§14: bundle column "subscription",
+ * families and active days; never units), an owner subtotal per section, then the balance rows.
+ */
 export function statementRows(s: StatementDoc): string[][] {
   const rows: string[][] = [];
+  const subRow = (section: string, l: SubscriptionLineDoc, pct: string): string[] => [
+    section, l.pack, 'subscription', 'USD', '', '', '', '', '', '', '', '', usd(l.netUsdMinor), pct, '', String(l.families), String(l.activeDays),
+  ];
   const lineRow = (section: string, l: PackLineDoc, pct: string): string[] => [
     section,
     l.pack,
@@ -46,6 +55,8 @@ export function statementRows(s: StatementDoc): string[][] {
     formatMinor(l.netMinor, l.currency),
     usd(l.netUsdMinor),
     pct,
+    '',
+    '',
     '',
   ];
   const subtotal = (section: string, units: number, net: number, pct: string, share: number): string[] => [
@@ -64,18 +75,22 @@ export function statementRows(s: StatementDoc): string[][] {
     usd(net),
     pct,
     usd(share),
+    '',
+    '',
   ];
   if (s.own) {
     for (const l of s.own.lines) rows.push(lineRow('own', l, s.sharePercent));
+    for (const l of s.own.subscriptionLines) rows.push(subRow('own', l, s.sharePercent));
     rows.push(subtotal('own', sumUnits(s.own.lines), s.own.netMinor, s.sharePercent, s.own.shareMinor));
   }
   for (const c of s.collaborations) {
     const section = `collaboration:${c.collaboration}`;
     for (const l of c.lines) rows.push(lineRow(section, l, c.sharePercent));
+    for (const l of c.subscriptionLines) rows.push(subRow(section, l, c.sharePercent));
     rows.push(subtotal(section, sumUnits(c.lines), c.netMinor, c.sharePercent, c.collaborationShareMinor));
-    rows.push([section, `member share ${c.memberPercent}%`, '', 'USD', '', '', '', '', '', '', '', '', '', c.memberPercent, usd(c.memberShareMinor)]);
+    rows.push([section, `member share ${c.memberPercent}%`, '', 'USD', '', '', '', '', '', '', '', '', '', c.memberPercent, usd(c.memberShareMinor), '', '']);
   }
-  const balance = (label: string, minor: number) => ['balance', label, '', 'USD', '', '', '', '', '', '', '', '', '', '', usd(minor)];
+  const balance = (label: string, minor: number) => ['balance', label, '', 'USD', '', '', '', '', '', '', '', '', '', '', usd(minor), '', ''];
   rows.push(balance('earnings', s.earningsMinor));
   rows.push(balance('bonus', s.bonusMinor));
   rows.push(balance('carried in', s.carriedInMinor));
@@ -130,6 +145,17 @@ function tieOutLine(report: PayoutReport): string {
   );
 }
 
+/** §14: the month's subscription money and its tie-out, in one line. */
+export function subscriptionsLine(report: PayoutReport): string {
+  const s = report.subscriptions;
+  return (
+    `Subscriptions: recognised ${usd(s.recognisedMinor)} (${s.families.subscribed} families; ${s.transactions.sales} charges, ${s.transactions.refunds} refunds this month)` +
+    ` · allocated ${usd(s.allocatedMinor)} (by use ${usd(s.allocatedByUseMinor)} from ${s.families.active} active families, ${s.activeDays} active days;` +
+    ` idle pooled ${usd(s.idlePooledMinor)} from ${s.families.idle} idle families) · unallocated ${usd(s.unallocatedMinor)} (the platform's)` +
+    ` — tie-out: recognised = pack subscription nets + unallocated, ok`
+  );
+}
+
 function statusLine(report: PayoutReport): string {
   const status =
     report.status === 'closed' ? `closed ${report.closedAt ?? ''}`.trim() : 'open (preview: not final until payouts close)';
@@ -173,6 +199,7 @@ export function renderReportTable(report: PayoutReport): string {
     `Totals: ${t.transactions} transactions · net ${usd(t.netMinor)} · creator shares ${usd(t.creatorShareMinor)} · platform ${usd(t.platformShareMinor)}` +
       ` · bonuses ${usd(t.bonusMinor)} · carried in ${usd(t.carriedInMinor)} · payouts ${usd(t.payoutMinor)} · carried out ${usd(t.carriedOutMinor)}`,
   );
+  out.push(subscriptionsLine(report));
   out.push(tieOutLine(report));
   return `${out.join('\n')}\n`;
 }
@@ -200,6 +227,8 @@ export function renderReportMarkdown(report: PayoutReport): string {
       ['transactions', 'net', 'creator shares', 'platform shares', 'bonuses', 'carried in', 'payouts', 'carried out'],
       [[String(t.transactions), usd(t.netMinor), usd(t.creatorShareMinor), usd(t.platformShareMinor), usd(t.bonusMinor), usd(t.carriedInMinor), usd(t.payoutMinor), usd(t.carriedOutMinor)]],
     ),
+    '',
+    subscriptionsLine(report),
     '',
     tieOutLine(report),
   );

@@ -10,8 +10,10 @@ import { compareCodePoints } from '../shared/money.js';
 import { isPeriod } from '../shared/period.js';
 import { computePayouts } from './engine.js';
 import { assessTiers, orderTiers } from './tiers.js';
-import type { EngineResult, OwnerResult, Period, Statement, TierAssessment, TierDef } from './types.js';
+import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
+import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment, TierDef } from './types.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
+import { subscriptionMonthsBetween } from './subscriptions.js';
 import { inCloseTransaction } from '../ledger/close-lock.js';
 
 /** A value with every bigint turned into a JSON number (what is printed and stored). */
@@ -59,6 +61,8 @@ export interface PayoutReport {
   minimumMinor: number;
   totals: Plain<EngineResult['totals']>;
   tieOut: Plain<EngineResult['tieOut']>;
+  /** §14: the month's subscription money (recognised, allocated, idle pooled, unallocated) and its tie-out. */
+  subscriptions: Plain<EngineResult['subscriptions']>;
   owners: OwnerDoc[];
   statements: StatementDoc[];
 }
@@ -88,12 +92,17 @@ async function closedMonths(db: Kysely<LedgerDB>): Promise<Map<Period, string>> 
   return new Map(rows.map((r) => [r.month, r.closed_at]));
 }
 
-/** Months with any sale or refund after `after` (exclusive) and before `before` (exclusive). */
+/**
+ * Months with any sale or refund, usage, or an annual subscription schedule reaching them
+ * (§14), after `after` (exclusive) and before `before` (exclusive).
+ */
 async function activeMonthsBetween(db: Kysely<LedgerDB>, after: Period | undefined, before: Period): Promise<Period[]> {
   let q = db.selectFrom('sales').select('month').distinct().where('month', '<', before);
   if (after !== undefined) q = q.where('month', '>', after);
   const rows = await q.orderBy('month').execute();
-  return rows.map((r) => r.month);
+  const months = new Set(rows.map((r) => r.month));
+  for (const m of await subscriptionMonthsBetween(db, after, before)) months.add(m);
+  return [...months].sort(compareCodePoints);
 }
 
 /** Sales and refunds in months that are still open but older than the latest closed month. */
@@ -159,6 +168,7 @@ function toReport(
     minimumMinor: Number(result.minimumMinor),
     totals: toPlain(result.totals),
     tieOut: toPlain(result.tieOut),
+    subscriptions: toPlain(result.subscriptions),
     owners: toPlain(result.owners),
     statements: toPlain(result.statements),
   };
@@ -193,13 +203,25 @@ async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutR
   const header = JSON.parse(row.totals) as StoredHeader;
   const statements = statementRows
     .sort((a, b) => compareCodePoints(a.creator_id, b.creator_id))
-    .map((r) => JSON.parse(r.detail) as StatementDoc);
+    .map((r) => withSubscriptionLines(JSON.parse(r.detail) as StatementDoc));
   const { version: _version, ...rest } = header;
   return {
     ...rest,
+    // A month closed before subscriptions existed had none: its figures are zeros.
+    subscriptions: rest.subscriptions ?? toPlain(checkSubscriptions(NO_SUBSCRIPTIONS, { subscriptionNetMinor: 0n } as PayoutTotals)),
+    owners: rest.owners.map((o) => ({ ...o, subscriptionLines: o.subscriptionLines ?? [] })),
     status: 'closed',
     closedAt: row.closed_at,
     statements,
+  };
+}
+
+/** A statement stored before subscriptions existed has no subscription lines: empty ones. */
+function withSubscriptionLines(s: StatementDoc): StatementDoc {
+  return {
+    ...s,
+    own: s.own ? { ...s.own, subscriptionLines: s.own.subscriptionLines ?? [] } : null,
+    collaborations: s.collaborations.map((c) => ({ ...c, subscriptionLines: c.subscriptionLines ?? [] })),
   };
 }
 
@@ -215,7 +237,7 @@ export async function payoutReport(db: Kysely<LedgerDB>, period: Period, options
 export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersReport> {
   requirePeriod(period);
   const snapshot = await loadSnapshot(db);
-  const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map() });
+  const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map(), subscriptions: false });
   const creators = assessTiers(input);
   return {
     ok: true,

@@ -2,7 +2,7 @@
  * §9.9, enforced: Σ net = Σ creator shares + Σ platform shares to the cent, statements sum
  * to the totals, every balance adds up. Any difference is a bug and stops the report.
  */
-import type { OwnerResult, PayoutTotals, Statement, TieOut } from './types.js';
+import type { OwnerResult, PayoutTotals, Statement, SubscriptionSummary, SubscriptionTieOut, TieOut } from './types.js';
 
 /** A broken invariant is a bug, never a silent report: exit 70. */
 export class TieOutError extends Error {
@@ -22,8 +22,10 @@ export function checkTieOut(
   const fail = (what: string, a: bigint, b: bigint) => {
     if (a !== b) throw new TieOutError(`${what}: ${a} ≠ ${b} (difference ${a - b} cents)`);
   };
-  const linesNet = owners.reduce((s, o) => s + o.lines.reduce((t, l) => t + l.netUsdMinor, 0n), 0n);
-  fail('Σ transaction nets = Σ pack-line nets', totals.netMinor, linesNet);
+  const linesNet = owners.reduce((s, o) => s + [...o.lines, ...o.subscriptionLines].reduce((t, l) => t + l.netUsdMinor, 0n), 0n);
+  fail('Σ transaction nets + Σ subscription nets = Σ pack-line nets', totals.netMinor, linesNet);
+  const subscriptionNet = owners.reduce((s, o) => s + o.subscriptionLines.reduce((t, l) => t + l.netUsdMinor, 0n), 0n);
+  fail('Σ owners\' subscription lines = the month\'s subscription nets', subscriptionNet, totals.subscriptionNetMinor);
   fail('Σ net = Σ creator shares + Σ platform shares', totals.netMinor, totals.creatorShareMinor + totals.platformShareMinor);
   for (const o of owners) {
     if (o.ownerKind === 'collaboration') {
@@ -49,5 +51,30 @@ export function checkTieOut(
     creatorShareMinor: totals.creatorShareMinor,
     platformShareMinor: totals.platformShareMinor,
     bonusMinor: totals.bonusMinor,
+  };
+}
+
+export const NO_SUBSCRIPTIONS: SubscriptionSummary = {
+  recognisedMinor: 0n,
+  allocatedMinor: 0n,
+  allocatedByUseMinor: 0n,
+  idlePooledMinor: 0n,
+  unallocatedMinor: 0n,
+  families: { subscribed: 0, active: 0, idle: 0 },
+  activeDays: 0,
+  transactions: { sales: 0, refunds: 0 },
+};
+
+/** §14.4, added to §9.9: Σ recognised = Σ pack subscription nets + unallocated, to the cent. */
+export function checkSubscriptions(s: SubscriptionSummary, totals: PayoutTotals): SubscriptionSummary & { tieOut: SubscriptionTieOut } {
+  const fail = (what: string, a: bigint, b: bigint) => {
+    if (a !== b) throw new TieOutError(`${what}: ${a} ≠ ${b} (difference ${a - b} cents)`);
+  };
+  fail('Σ pack subscription nets in statements = allocated', totals.subscriptionNetMinor, s.allocatedMinor);
+  fail('Σ recognised = Σ pack subscription nets + unallocated', s.recognisedMinor, totals.subscriptionNetMinor + s.unallocatedMinor);
+  fail('recognised = allocated by use + idle pooled', s.recognisedMinor, s.allocatedByUseMinor + s.idlePooledMinor);
+  return {
+    ...s,
+    tieOut: { ok: true, recognisedMinor: s.recognisedMinor, packNetsMinor: totals.subscriptionNetMinor, unallocatedMinor: s.unallocatedMinor },
   };
 }

@@ -69,6 +69,50 @@ export interface EngineInput {
   activity: ReadonlyMap<string, CreatorActivity>;
   carriedIn: ReadonlyMap<string, bigint>;
   minimumMinor: bigint;
+  /**
+   * §14: the month's subscription allocation (src/subscriptions): each pack's subscription
+   * net joins its owner_net (never units), and the month's figures are reported beside.
+   */
+  subscriptions?: { summary: SubscriptionSummary; lines: readonly SubscriptionLine[] };
+}
+
+/** The month's subscription figures (§14): what was recognised and where it went. */
+export interface SubscriptionSummary {
+  /** Σ M_f: everything plan sales and refunds recognise in the month. */
+  recognisedMinor: bigint;
+  /** Σ pack subscription nets. */
+  allocatedMinor: bigint;
+  /** Money of families that used packs, split over their own packs. */
+  allocatedByUseMinor: bigint;
+  /** Money of idle families (no usage), pooled over every pack by the month's active days. */
+  idlePooledMinor: bigint;
+  /** Idle money no usage could carry (nobody used anything): the platform's. */
+  unallocatedMinor: bigint;
+  families: { subscribed: number; active: number; idle: number };
+  activeDays: number;
+  /** Plan sales and refunds dated in the month. */
+  transactions: { sales: number; refunds: number };
+}
+
+/** §14.4, checked: Σ recognised = Σ pack subscription nets + unallocated. */
+export interface SubscriptionTieOut {
+  ok: true;
+  recognisedMinor: bigint;
+  packNetsMinor: bigint;
+  unallocatedMinor: bigint;
+}
+
+/** A pack's subscription line (§14): families that used it, their active days, its subscription net. */
+export interface SubscriptionLine {
+  pack: string;
+  families: number;
+  activeDays: number;
+  /** The pack's subscription net in USD cents (from its families' own money + the idle pool). */
+  netUsdMinor: bigint;
+  /** Of which from the families that used it (§14 step 1) … */
+  fromUseMinor: bigint;
+  /** … and from the idle families' pool (§14 step 2). */
+  fromPoolMinor: bigint;
 }
 
 export interface PackLine {
@@ -98,6 +142,8 @@ export interface OwnerResult {
   tier: string | null;
   sharePercent: string;
   lines: PackLine[];
+  /** §14 subscription lines of the owner's packs (by slug). */
+  subscriptionLines: SubscriptionLine[];
   netMinor: bigint;
   creatorShareMinor: bigint;
   platformShareMinor: bigint;
@@ -131,7 +177,7 @@ export interface Statement {
   sharePercent: string;
   figures: TierFigures;
   /** Packs the creator owns alone: lines, owner net and the share rounded once. */
-  own: { lines: PackLine[]; netMinor: bigint; shareMinor: bigint } | null;
+  own: { lines: PackLine[]; subscriptionLines: SubscriptionLine[]; netMinor: bigint; shareMinor: bigint } | null;
   collaborations: Array<{
     collaboration: string;
     name: string | null;
@@ -139,6 +185,7 @@ export interface Statement {
     tier: string | null;
     sharePercent: string;
     lines: PackLine[];
+    subscriptionLines: SubscriptionLine[];
     netMinor: bigint;
     collaborationShareMinor: bigint;
     memberPercent: string;
@@ -154,7 +201,10 @@ export interface Statement {
 
 export interface PayoutTotals {
   transactions: number;
+  /** Σ owner nets: sales and refunds (transactions) plus subscription nets. */
   netMinor: bigint;
+  /** Of which pack subscription nets (§14). */
+  subscriptionNetMinor: bigint;
   creatorShareMinor: bigint;
   platformShareMinor: bigint;
   bonusMinor: bigint;
@@ -180,4 +230,6 @@ export interface EngineResult {
   statements: Statement[];
   totals: PayoutTotals;
   tieOut: TieOut;
+  /** §14: the month's subscription figures and their tie-out (zeros in a month without any). */
+  subscriptions: SubscriptionSummary & { tieOut: SubscriptionTieOut };
 }

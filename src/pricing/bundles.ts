@@ -8,6 +8,7 @@ import { conflictError, inputError } from '../shared/errors.js';
 import { parseDecimal, roundHalfAwayFromZero, savingsPercent, type Rational } from '../shared/money.js';
 import { latestPacks } from '../ledger/catalog.js';
 import type { Ledger } from '../ledger/db.js';
+import { describeClaim, productNameClaims } from '../ledger/product-ids.js';
 import type { BundleKind } from '../ledger/schema.js';
 
 export const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -92,6 +93,12 @@ async function store(ledger: Ledger, b: Bundle): Promise<CreateResult> {
     const pack = await trx.selectFrom('packs').select('slug').where('slug', '=', b.slug).executeTakeFirst();
     if (pack) {
       throw conflictError('BUNDLE_SLUG_TAKEN', `"${b.slug}" is a pack's slug; a bundle needs a slug of its own (sales name products by slug).`);
+    }
+    const plan = (await productNameClaims(trx, b.slug)).find((c) => c.kind === 'plan');
+    if (plan) {
+      throw conflictError('PRODUCT_ID_CONFLICT', `"${b.slug}" is already ${describeClaim(plan)}; a bundle needs a slug of its own (sales name products by it).`, {
+        details: { slug: b.slug, claimedBy: [plan] },
+      });
     }
     const existing = await trx.selectFrom('bundles').selectAll().where('slug', '=', b.slug).executeTakeFirst();
     if (existing) {

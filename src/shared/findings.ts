@@ -102,6 +102,10 @@ export const CODES = {
   LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  // subscriptions (§14)
+  PLAN_INVALID: 'A subscription plan has an invalid id, name, length, price or store product id',
+  PLAN_EXISTS: 'A different subscription plan already has this id',
+  PRODUCT_ID_CONFLICT: 'A product name (slug, plan id or store product id) already names another pack, bundle or plan',
   // files in and out (PRODUCT.md §3)
   INPUT_NOT_REGULAR: 'An input path is a FIFO, device, socket, folder or a file whose size cannot be trusted, not a regular file',
   INPUT_TOO_LARGE: 'An input file (or one line or record of it) is larger than packops reads',

@@ -275,6 +275,14 @@ describe('catalog report', () => {
     }
     const md = await ws.run(['catalog', 'report', '--format', 'md']);
     expect(md.stdout).toContain('| creative_tools | 0 | 4 | 4 short |');
+    // The same report as one self-contained page on the page kit.
+    const html = await ws.run(['catalog', 'report', '--format', 'html']);
+    expect(html.code, html.stderr).toBe(0);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect(html.stdout).toMatch(/<th scope="row">Creative tools<\/th><td class="num">0<\/td><td class="num">4<\/td><td><span class="flag">4 short<\/span><\/td>/);
+    for (const pack of report.packs) expect(html.stdout).toContain(`<span class="note">${pack.slug}</span>`);
+    expect(html.stdout).toContain('$4.99');
+    expect(html.stdout).not.toMatch(/<script|(src|href)=/);
   });
 });
 

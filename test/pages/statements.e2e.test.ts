@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
 import { openFilePage } from '../catalog/browser.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import sharp from 'sharp';
+import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { STORY, writeLedger } from '../payouts/ledger-fixture.js';
 import { figuresIn, figureValue, moneyIn, pdfText, resolvePointer } from './read-back.js';
 
@@ -30,7 +31,11 @@ beforeAll(async () => {
   const ledger = await writeLedger(db, STORY);
   await ledger.db.updateTable('creators').set({ name: HOSTILE, payout_ref: 'acct-caro-77' }).where('id', '=', 'caro-diaz').execute();
   await ledger.db.updateTable('creators').set({ payout_ref: 'acct-ana-01' }).where('id', '=', 'ana-lima').execute();
-  await ledger.db.updateTable('packs').set({ name: 'Forest <b>Scenes</b> & Co' }).where('slug', '=', 'forest-scenes').execute();
+  await ledger.db.updateTable('packs').set({ name: 'Counting <b>Garden</b> & Co' }).where('slug', '=', 'counting-garden').execute();
+  for (const [slug, name] of [['forest-scenes', 'Forest Scenes'], ['ocean-creatures', 'Ocean Creatures']] as const) {
+    await ledger.db.updateTable('packs').set({ name }).where('slug', '=', slug).execute();
+  }
+  await ledger.db.updateTable('collaborations').set({ name: 'Ocean Team' }).where('id', '=', 'ocean-team').execute();
   // Distinct consent references for the fixture's own rows.
   for (const s of await ledger.db.selectFrom('sales').select(['store', 'transaction_id']).where('kind', '=', 'sale').execute()) {
     await ledger.db.updateTable('sales').set({ consent_ref: `vpc-${s.transaction_id}-q9` }).where('transaction_id', '=', s.transaction_id).execute();
@@ -110,7 +115,7 @@ describe('payouts report --format html', () => {
     expect(written.map((p: any) => p.number)).toEqual(['2026-10-ana-lima', '2026-10-bo-chen', '2026-10-caro-diaz']);
     expect(tiers[0].name).toBe('Bronze');
     expect(payoutRefs).toContainEqual({ creator: 'caro-diaz', payoutRef: 'acct-caro-77' });
-    expect(packNames).toContainEqual({ slug: 'forest-scenes', name: 'Forest <b>Scenes</b> & Co' });
+    expect(packNames).toContainEqual({ slug: 'counting-garden', name: 'Counting <b>Garden</b> & Co' });
   });
 
   it('every figure on every page reads back equal to the JSON, to the cent', () => {
@@ -176,8 +181,8 @@ describe('payouts report --format html', () => {
     const caro = readFileSync(join(out, '2026-10', 'caro-diaz.html'), 'utf8');
     expect(caro).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     expect(caro).not.toContain(HOSTILE);
-    const ana = readFileSync(join(out, '2026-10', 'ana-lima.html'), 'utf8');
-    expect(ana).toContain('Forest &#60;b&#62;Scenes&#60;/b&#62; &#38; Co');
+    const bo = readFileSync(join(out, '2026-10', 'bo-chen.html'), 'utf8');
+    expect(bo).toContain('Counting &#60;b&#62;Garden&#60;/b&#62; &#38; Co');
     for (const f of htmlFiles(join(out, '2026-10'))) {
       const page = readFileSync(join(out, '2026-10', f), 'utf8');
       expect(page.match(/<script/g)).toBeNull();
@@ -330,6 +335,13 @@ describe('in Chromium, with the network blocked', () => {
         expect(opened.consoleErrors, f).toEqual([]);
         expect(opened.dialogs, f).toEqual([]);
         if (f === 'caro-diaz.html') expect(await opened.page.textContent('h1')).toContain(HOSTILE);
+        if (f === 'ana-lima.html' && process.env.UPDATE_SCREENSHOT === '1') {
+          // The README's picture: a desktop-width statement, palette PNG to keep it small.
+          await opened.page.setViewportSize({ width: 1000, height: 900 });
+          const png = await opened.page.screenshot({ fullPage: true });
+          await sharp(png).resize({ width: 720 }).png({ palette: true, colours: 48, compressionLevel: 9, effort: 10 }).toFile(join(ROOT, 'fixtures', 'statement-screenshot.png'));
+          await opened.page.setViewportSize({ width: 390, height: 800 });
+        }
         // Nothing wider than a phone except inside the scrolling tables.
         const overflow = await opened.page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
         expect(overflow, f).toBeLessThanOrEqual(390);
@@ -339,4 +351,15 @@ describe('in Chromium, with the network blocked', () => {
     }
     expect(existsSync(dir)).toBe(true);
   }, 120_000);
+});
+
+describe('creators tiers --format html', () => {
+  it('prints one self-contained page with the creators of the month, names escaped', async () => {
+    const r = await cli(['creators', 'tiers', '--period', '2026-10', '--format', 'html']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^<!doctype html>/);
+    expect(r.stdout).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(r.stdout).not.toMatch(/<script|(src|href)=/);
+    for (const id of ['ana-lima', 'bo-chen', 'caro-diaz']) expect(r.stdout).toContain(`<span class="note">${id}</span>`);
+  });
 });

@@ -88,8 +88,9 @@ describe('packops payouts report', () => {
     expect(summary).toContain(`caro-diaz,"'=HYPERLINK(""http://x"",""Caro"")",,70.00,2,0.93,0.00,0.83,1.76,0.00,1.76\r\n`);
     const ana = readFileSync(join(out, 'payouts-2026-10-ana-lima.csv'), 'utf8');
     // Negative amounts stay numbers.
-    expect(ana).toContain('own,forest-scenes,starter,USD,1,0,1,-1,-9.99,-3.00,0.00,-6.99,-2.33,70.00,\r\n');
-    expect(ana).toContain('balance,carried out,,USD,,,,,,,,,,,9.71\r\n');
+    // Two trailing columns (families, active_days) are filled on subscription lines only.
+    expect(ana).toContain('own,forest-scenes,starter,USD,1,0,1,-1,-9.99,-3.00,0.00,-6.99,-2.33,70.00,,,\r\n');
+    expect(ana).toContain('balance,carried out,,USD,,,,,,,,,,,9.71,,\r\n');
     expect(readdirSync(out).some((f) => f.endsWith('.tmp'))).toBe(false);
   });
 

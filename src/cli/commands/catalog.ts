@@ -10,8 +10,8 @@ import type { CommandGroups } from './index.js';
 
 type TextOrJson = 'table' | 'md' | 'json';
 
-function formatOption(): Option {
-  return new Option('--format <format>', 'output format').choices(['table', 'md', 'json']).default('table');
+function formatOption(extra: readonly string[] = []): Option {
+  return new Option('--format <format>', 'output format').choices(['table', 'md', 'json', ...extra]).default('table');
 }
 
 const NO_LEDGER_HINT = 'Pass --db (or set PACKOPS_DB) to the ledger that holds the released packs, or run `packops release` first.';
@@ -149,7 +149,7 @@ Examples:
   groups.catalog
     .command('report')
     .description("the library by category against the roadmap's launch plan, price spread, ratings, packs under 4.0 stars")
-    .addOption(formatOption())
+    .addOption(formatOption(['html']))
     .addHelpText(
       'after',
       `
@@ -158,10 +158,11 @@ Counts each slug's latest registered version; ratings come from imported reviews
 Examples:
   $ packops catalog report
   $ packops catalog report --format md > library.md
+  $ packops catalog report --format html > library.html   # one self-contained page
   $ packops catalog report --json`,
     )
     .action(
-      action<[], DiffOpts>(async (ctx, _args, opts) => {
+      action<[], { format: TextOrJson | 'html' }>(async (ctx, _args, opts) => {
         const { buildCatalogReport } = await import('../../catalog/report.js');
         const { loadReviews, loadStoredPacks } = await import('../../catalog/source.js');
         const { renderReport } = await import('../../catalog/render.js');
@@ -171,7 +172,11 @@ Examples:
           { mustExist: NO_LEDGER_HINT },
         );
         if (report.orphanReviews > 0) ctx.out.warn(`${report.orphanReviews} reviews name packs that are not registered; they are not counted`);
-        emitText(ctx, opts.format, { ok: true, ...report }, (f) => renderReport(report, f));
+        if (opts.format === 'html' && !ctx.global.json) {
+          const { renderCatalogReportPage } = await import('../../catalog/report-html.js');
+          return ctx.out.raw(renderCatalogReportPage(report));
+        }
+        emitText(ctx, opts.format === 'html' ? 'json' : opts.format, { ok: true, ...report }, (f) => renderReport(report, f));
       }),
     );
 

@@ -12,6 +12,7 @@ import { register as registerLedger } from './ledger.js';
 import { register as registerPricing } from './pricing.js';
 import { register as registerPayouts } from './payouts.js';
 import { register as registerCatalog } from './catalog.js';
+import { register as registerSubscriptions } from './subscriptions.js';
 
 export interface CommandGroups {
   /** `packops catalog …`: add (ledger), publish, diff, report (catalog). */
@@ -37,6 +38,7 @@ export function registerCommands(program: Command): void {
   registerPricing(program, groups);
   registerLedger(program, groups);
   registerPayouts(program, groups);
+  registerSubscriptions(program, groups);
   program.addCommand(groups.catalog);
   program.addCommand(groups.creators);
 }

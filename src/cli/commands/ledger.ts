@@ -61,7 +61,7 @@ function printBadRows(ctx: CliContext, file: string, err: unknown): void {
 /** How long an import waits for another process's write transaction (a large file takes a while). */
 const IMPORT_BUSY_TIMEOUT_MS = 120_000;
 
-const IMPORT_KINDS = ['sales', 'reviews', 'rates'] as const;
+const IMPORT_KINDS = ['sales', 'reviews', 'rates', 'usage'] as const;
 type ImportKindArg = (typeof IMPORT_KINDS)[number];
 
 export function register(program: Command, groups: CommandGroups): void {
@@ -101,7 +101,7 @@ Examples:
 
   ledger
     .command('import')
-    .description('import a CSV or JSON Lines file of sales (and refunds), reviews or FX rates, in one transaction')
+    .description('import a CSV or JSON Lines file of sales (and refunds), reviews, FX rates or subscription usage, in one transaction')
     .addArgument(new Argument('<kind>', 'what the file holds').choices(IMPORT_KINDS))
     .argument('<file>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed)')
     .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table')
@@ -113,6 +113,11 @@ Columns:
            store_fee_minor,tax_minor[,consent_ref,family_ref,refund_of]
   reviews  review_id,pack,rating,reviewed_at
   rates    currency,month,usd_per_unit
+  usage    family_ref,pack,month,active_days   (§14: days of the month a family opened a pack;
+           one row per family, pack and month; a new value for an open month is "updated")
+
+A sales row whose product is a subscription plan (packops subscriptions create) needs
+family_ref, as every usage row does; both are stored only as an HMAC, never raw.
 
 One transaction per file: any bad row and nothing is written (exit 3, ROWS_INVALID, every
 bad row listed with its row, column and code), unless --quarantine. Rows already in the
@@ -122,7 +127,8 @@ ledger are skipped, so re-importing a file is a no-op. A row in a closed month i
 Examples:
   $ packops ledger import sales fixtures/ledger/sales-2026-10.csv
   $ packops ledger import sales appstore-2026-10.jsonl --quarantine --json
-  $ packops ledger import rates fixtures/ledger/rates.csv`,
+  $ packops ledger import rates fixtures/ledger/rates.csv
+  $ packops ledger import usage usage-2026-10.csv`,
     )
     .action(
       action<[ImportKindArg, string], { quarantine?: boolean }>(async (ctx, [kind, fileArg], opts) => {
@@ -161,7 +167,7 @@ Examples:
         ctx.out.result(json, () =>
           [
             `${kind}: ${summary.rows} row(s) in ${fileArg}`,
-            `  imported     ${summary.imported}${summary.updated ? ` (+${summary.updated} rate(s) updated)` : ''}`,
+            `  imported     ${summary.imported}${summary.updated ? ` (+${summary.updated} updated)` : ''}`,
             `  skipped      ${summary.skipped} (already in the ledger)`,
             `  quarantined  ${summary.quarantined}`,
             `  batch        ${summary.batch}`,

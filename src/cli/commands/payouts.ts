@@ -119,7 +119,7 @@ Example:
     .command('tiers')
     .description('the tier each creator reaches for a month: the four figures, the tier, and what the next tier misses')
     .addOption(periodOption())
-    .addOption(new Option('--format <format>', 'table, csv or json').choices(['table', 'csv', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'table, csv, json or html (one self-contained page)').choices(['table', 'csv', 'json', 'html']).default('table'))
     .addHelpText(
       'after',
       `
@@ -127,17 +127,22 @@ Figures as of the month's end (UTC): packs published (owned or co-owned), averag
 rating, monthly units (sale rows minus completed refunds; a bundle counts for each of its
 packs) and months active. A creator who meets no tier shows tier "none" (null in JSON).
 
-Example:
-  $ packops creators tiers --period 2026-10`,
+Examples:
+  $ packops creators tiers --period 2026-10
+  $ packops creators tiers --period 2026-10 --format html > tiers.html`,
     )
     .action(
-      action<[], { period: string; format: 'table' | 'csv' | 'json' }>(async (ctx, _args, opts) => {
+      action<[], { period: string; format: 'table' | 'csv' | 'json' | 'html' }>(async (ctx, _args, opts) => {
         const { creatorTiers } = await import('../../payouts/report.js');
         const render = await import('../../payouts/render.js');
         const report = await withLedgerDb(ctx, (db) => creatorTiers(db, opts.period));
         if (ctx.global.json) return ctx.out.writeJson(report);
         if (opts.format === 'json') return ctx.out.raw(`${JSON.stringify(report, null, 2)}\n`);
         if (opts.format === 'csv') return ctx.out.raw(render.toCsv(render.TIER_HEADERS, render.tierRows(report, '')));
+        if (opts.format === 'html') {
+          const { renderTiersPage } = await import('../../payouts/pages/tiers.js');
+          return ctx.out.raw(renderTiersPage(report, await platformName(ctx)));
+        }
         ctx.out.result(report, () => render.renderTiersTable(report));
       }),
     );

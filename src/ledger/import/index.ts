@@ -9,6 +9,7 @@ import { runImport, type Importer, type ImportResult, type RunOptions } from './
 import { ratesImporter } from './rates.js';
 import { reviewsImporter } from './reviews.js';
 import { salesImporter } from './sales.js';
+import { usageImporter } from './usage.js';
 
 export { canonicalDecimal } from './rates.js';
 export { SALE_KINDS, STORES } from './sales.js';
@@ -20,6 +21,7 @@ export const IMPORTERS: { readonly [K in ImportKind]: (ledger: Ledger) => Promis
   sales: async (ledger) => salesImporter(await ledger.familySecret()),
   reviews: async () => reviewsImporter(),
   rates: async () => ratesImporter(),
+  usage: async (ledger) => usageImporter(await ledger.familySecret()),
 };
 
 export type ImportOptions = RunOptions;
@@ -36,7 +38,7 @@ export interface ImportSummary {
   imported: number;
   skipped: number;
   quarantined: number;
-  /** Rates whose stored value in an open month was replaced. */
+  /** Rates or usage rows whose stored value in an open month was replaced. */
   updated: number;
 }
 

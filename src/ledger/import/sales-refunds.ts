@@ -36,6 +36,8 @@ export interface SaleState {
   refGross: number;
   refFee: number;
   refTax: number;
+  /** The sale's family_ref HMAC (a subscription refund must name the same family). */
+  family?: string | null;
 }
 
 export function saleKey(store: string, txid: string): string {

@@ -21,6 +21,7 @@ import type { ColumnSpec } from '../records.js';
 import type { ProductKind, SaleKind, Store } from '../schema.js';
 import { collect, type Importer } from './pipeline.js';
 import { checkRefund, groupByStore, loadRefundSums, saleKey, type SaleParsed, type SaleState } from './sales-refunds.js';
+import { loadPlanResolver, subscriptionRowProblems, type PlanResolver } from './subscription-rows.js';
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
 export const SALE_KINDS = ['sale', 'refund'] as const satisfies readonly SaleKind[];
@@ -48,11 +49,11 @@ const SALES_COLUMNS: ColumnSpec = {
 
 const SALE_INSERT_COLUMNS = [
   'store', 'transaction_id', 'kind', 'occurred_at', 'month', 'product', 'product_kind', 'pack_slug', 'bundle_slug',
-  'country', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'consent_ref', 'family_hmac', 'refund_of', 'batch_id',
+  'country', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'consent_ref', 'family_hmac', 'refund_of', 'batch_id', 'plan_id',
 ] as const;
 
 /** HMACs of family_ref, cached: a family buys more than once (bounded, so memory stays flat). */
-function familyHasher(secret: Buffer): (ref: string) => string {
+export function familyHasher(secret: Buffer): (ref: string) => string {
   const cache = new Map<string, string>();
   return (ref) => {
     let h = cache.get(ref);
@@ -77,6 +78,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
   const skipped: Record<Store, Map<string, number>> = { appstore: new Map(), googleplay: new Map(), web: new Map() };
   // Sales that refunds in this file have named, with everything refunded of them so far.
   const refunded = new Map<string, SaleState>();
+  let plans: PlanResolver | undefined;
 
   return {
     kind: 'sales',
@@ -95,6 +97,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         if (p.googleplay_product_id) storeIds.get('googleplay')!.set(p.googleplay_product_id, p.slug);
         if (p.web_product_id) storeIds.get('web')!.set(p.web_product_id, p.slug);
       }
+      plans = await loadPlanResolver(trx);
       const bundles = await trx.selectFrom('bundles').select('slug').execute();
       for (const b of bundles) if (!slugs.has(b.slug)) slugs.set(b.slug, { kind: 'bundle', slug: b.slug });
     },
@@ -187,14 +190,15 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         for (const [st, ids] of groupByStore(lookup)) {
           const rows = await trx
             .selectFrom('sales')
-            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id'])
+            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'plan_id', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id', 'family_hmac'])
             .where('store', '=', st)
             .where('transaction_id', 'in', ids)
             .execute();
           for (const r of rows) {
             found.set(saleKey(st, r.transaction_id), {
-              kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug)!,
+              kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
               gross: r.gross_minor, fee: r.store_fee_minor, tax: r.tax_minor, refGross: 0, refFee: 0, refTax: 0, batch: r.batch_id,
+              family: r.family_hmac,
             });
           }
         }
@@ -230,9 +234,10 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         const resolved = resolveProduct(p);
         if ('problem' in resolved) it.problems.push(resolved.problem);
         else p.resolved = resolved;
-        if (p.kind === 'refund') {
-          const target = saleKey(p.store, p.refundOf!);
-          const sale = refunded.get(target) ?? chunkSales.get(target) ?? found.get(target);
+        const target = p.kind === 'refund' ? saleKey(p.store, p.refundOf!) : undefined;
+        const sale = target === undefined ? undefined : (refunded.get(target) ?? chunkSales.get(target) ?? found.get(target));
+        if (p.resolved?.kind === 'plan') it.problems.push(...subscriptionRowProblems(p, sale?.family));
+        if (target !== undefined) {
           checkRefund(it, p, sale, badKeys.get(target));
           if (it.problems.length === 0 && sale) refunded.set(target, sale);
         }
@@ -243,7 +248,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         if (p.kind === 'sale') {
           chunkSales.set(p.key, {
             kind: 'sale', ms: p.at.ms, currency: p.currency, product: p.resolved!.slug,
-            gross: p.gross, fee: p.fee, tax: p.tax, refGross: 0, refFee: 0, refTax: 0,
+            gross: p.gross, fee: p.fee, tax: p.tax, refGross: 0, refFee: 0, refTax: 0, family: p.familyHmac,
           });
         }
         it.action = 'insert';
@@ -258,6 +263,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         p.store, p.transactionId, p.kind, p.at.iso, p.at.month, p.product, r.kind,
         r.kind === 'pack' ? r.slug : null, r.kind === 'bundle' ? r.slug : null,
         p.country, p.currency, p.gross, p.fee, p.tax, p.consentRef, p.familyHmac, p.refundOf, batch,
+        r.kind === 'plan' ? r.slug : null,
       ];
     },
   };
@@ -304,6 +310,8 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
   }
 
   function resolveProduct(p: SaleParsed): { kind: ProductKind; slug: string } | { problem: RowProblem } {
+    const plan = plans?.resolve(p.product, p.store);
+    if (plan) return plan;
     const bySlug = slugs.get(p.product);
     if (bySlug) return bySlug;
     const byId = storeIds.get(p.store)?.get(p.product);
@@ -324,7 +332,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       problem: {
         column: 'product',
         code: 'ROW_PRODUCT_UNKNOWN',
-        message: `No pack, bundle or store product id "${p.product}" is registered in the ledger.`,
+        message: `No pack, bundle, plan or store product id "${p.product}" is registered in the ledger.`,
       },
     };
   }

@@ -3,8 +3,10 @@
  * cells that name the JSON value they show (`data-json`, a JSON pointer into that
  * document, so a test can read every figure back), the header, and the pages' CSS.
  */
+import { pageHead, section } from '../../pages/blocks.js';
 import { html, raw, type Raw } from '../../pages/escape.js';
 import { formatMoney } from '../../pages/money.js';
+import { LAYOUT_CSS } from '../../pages/shell.js';
 import type { PayoutReport } from '../report.js';
 import type { PagesExtras } from './data.js';
 
@@ -38,20 +40,13 @@ export function plural(n: number, one: string, many: string): string {
 
 /** The page header: platform, title, a definition list of facts, the PROVISIONAL banner. */
 export function pageHeader(doc: PagesDoc, title: Raw | string, facts: Array<[string, Raw | string]>): Raw {
-  const provisional = doc.status === 'open';
-  return html`<header class="page-head">
-<p class="platform">${doc.platform}</p>
-<h1>${title}</h1>
-<dl class="facts">
-${facts.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>\n`)}</dl>
-${
-  provisional
-    ? html`<p class="provisional" role="note"><strong>PROVISIONAL</strong><span>${doc.period} is not closed: these figures can still change${
-        doc.provisionalMonths.length > 0 ? `, and the balance carried in comes from ${doc.provisionalMonths.join(', ')}, not closed either` : ''
-      }.</span></p>`
-    : html``
-}
-</header>`;
+  const banner =
+    doc.status === 'open'
+      ? html`<p class="provisional" role="note"><strong>PROVISIONAL</strong><span>${doc.period} is not closed: these figures can still change${
+          doc.provisionalMonths.length > 0 ? `, and the balance carried in comes from ${doc.provisionalMonths.join(', ')}, not closed either` : ''
+        }.</span></p>`
+      : html``;
+  return pageHead(doc.platform, title, facts, banner);
 }
 
 export function statusText(doc: PagesDoc): string {
@@ -67,31 +62,14 @@ export function shortMonth(period: string): string {
   return m === 1 ? `${name} ${period.slice(2, 4)}` : name;
 }
 
-export function section(id: string, title: string, body: Raw, cls = ''): Raw {
-  return html`<section id="${id}" class="${`block ${cls}`.trim()}" aria-labelledby="${id}-h">
-<h2 id="${id}-h">${title}</h2>
-${body}
-</section>`;
-}
+export { section };
 
 export { raw };
 
-export const PAGES_CSS = `
-.wrap{max-width:980px;margin:0 auto;padding:16px}
-.page-head{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px;margin:0 0 16px}
-.platform{margin:0;color:var(--muted);font-weight:600;letter-spacing:.02em}
-.page-head h1{font-size:1.5rem;line-height:1.2;margin:.2em 0 .5em;overflow-wrap:anywhere}
-.page-head h1 .id{font-weight:400;color:var(--muted);font-size:1rem}
-dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px 16px;margin:0}
-dl.facts div{min-width:0}
-dl.facts dt{font-size:.78rem;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
-dl.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+/** Statement and summary rules, on top of the kit's BASE_CSS and LAYOUT_CSS. */
+export const PAGES_CSS = `${LAYOUT_CSS}
 .provisional{margin:14px 0 0;padding:10px 14px;border:2px dashed var(--warn);background:var(--warn-bg);border-radius:10px;color:var(--warn)}
 .provisional strong{display:block;font-size:2rem;letter-spacing:.06em;line-height:1.1}
-.block{margin:0 0 18px}
-.block h2{font-size:1.1rem;margin:0 0 8px}
-.block h3{font-size:1rem;margin:14px 0 6px}
-.note{color:var(--muted);font-size:.88rem;margin:6px 0 0}
 .hero{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px}
 .hero .label{margin:0;color:var(--muted);font-weight:600}
 .hero .amount{margin:2px 0 4px;font-size:2.4rem;font-weight:700;line-height:1.15;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
@@ -108,13 +86,9 @@ ul.checks .miss{color:var(--muted)}
 .equation .term small{font-size:.75rem;color:var(--muted)}
 .equation .op{font-weight:700;color:var(--muted)}
 .equation .verdict{color:var(--good);font-weight:700}
-.warnings{list-style:none;margin:0;padding:0;display:grid;gap:8px}
-.warnings li{background:var(--warn-bg);border:1px solid #f0d48a;border-left:4px solid var(--warn);border-radius:8px;padding:8px 12px}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:16px}
 tr.sub td,tr.sub th{color:var(--muted);font-size:.85rem}
 tr.total th,tr.total td{font-weight:700}
-footer.page-foot{margin:22px 0 8px;padding-top:10px;border-top:1px solid var(--line);color:var(--muted);font-size:.8rem}
-footer.page-foot code{font-size:.78rem;overflow-wrap:anywhere;word-break:break-all;color:var(--ink)}
 @media screen and (max-width:640px){
 table.lines,table.lines tbody,table.lines tfoot,table.lines tr,table.lines th,table.lines td{display:block;width:auto}
 table.lines thead{display:none}

@@ -1,0 +1,194 @@
+/**
+ * A month's subscription money, from the ledger to pack nets (PRODUCT.md §14): reads the
+ * plan rows that recognise something in the month and the month's usage, through Kysely
+ * only (dialect-neutral), and hands them to the pure domain (src/subscriptions). Usage is
+ * read in pages in primary-key order, family by family, so memory grows with the families
+ * that have money and the packs, never with usage rows.
+ *
+ * What recognises in month P:
+ * - plan sales charged in P (monthly and annual),
+ * - annual plan sales charged in P−11 … P−1 (their schedules reach P), with their refunds
+ *   dated up to P (a refund cancels the schedule from its month on),
+ * - plan refunds dated in P of any other sale (a monthly plan, or an annual schedule that
+ *   ended): they recognise −(their net) in P.
+ * Each sale and refund is converted to USD cents at its own month's rate (§9.1).
+ */
+import type { Kysely } from 'kysely';
+import type { LedgerDB } from '../ledger/schema.js';
+import { inputError } from '../shared/errors.js';
+import { parseDecimal, type Rational } from '../shared/money.js';
+import { addMonths, type Period } from '../shared/period.js';
+import { MonthAllocator, type MonthAllocation } from '../subscriptions/allocation.js';
+import { addRecognised, type ChargeRecord, type RefundRecord } from '../subscriptions/recognition.js';
+import { convertToUsdCents } from './engine.js';
+
+/** Usage rows per page (one indexed range read each). */
+const PAGE = 20_000;
+
+export interface SubscriptionMonth extends MonthAllocation {
+  /** Plan sales and refunds dated in the month. */
+  transactions: { sales: number; refunds: number };
+}
+
+type Db = Kysely<LedgerDB>;
+
+/** Converts a row's net at its month's rate; one Rational per (currency, month), checked once. */
+function converter(rates: Map<string, string>) {
+  const parsed = new Map<string, Rational>();
+  const cache = new Map<string, bigint>();
+  return (currency: string, month: Period, netMinor: bigint): bigint => {
+    const key = `${currency} ${month} ${netMinor}`;
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+    let rate = parsed.get(`${currency} ${month}`);
+    if (!rate) {
+      const text = currency === 'USD' ? '1' : rates.get(`${currency} ${month}`);
+      const r = text === undefined ? undefined : parseDecimal(text);
+      if (!r) {
+        throw inputError('FX_RATE_MISSING', `No exchange rate for ${currency} in ${month} (a subscription charged then is recognised later).`, {
+          hint: `Import it: packops ledger import rates <file> with a row "${currency},${month},<usd_per_unit>".`,
+          details: { currency, month },
+        });
+      }
+      parsed.set(`${currency} ${month}`, (rate = r));
+    }
+    const cents = convertToUsdCents(netMinor, currency, rate);
+    if (cache.size < 10_000) cache.set(key, cents);
+    return cents;
+  };
+}
+
+const key = (store: string, id: string) => `${store}\u0000${id}`;
+
+/** M_f for `period`: what every family's plan sales and refunds recognise in it. */
+async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string, bigint>; sales: number; refunds: number }> {
+  const first = addMonths(period, -11);
+  const plans = await db.selectFrom('plans').select(['id', 'months']).execute();
+  const months = new Map(plans.map((p) => [p.id, Number(p.months) === 12 ? (12 as const) : (1 as const)]));
+  const annual = plans.filter((p) => Number(p.months) === 12).map((p) => p.id);
+  const rateRows = await db.selectFrom('fx_rates').select(['currency', 'month', 'usd_per_unit']).where('month', '>=', first).where('month', '<=', period).execute();
+  const usd = converter(new Map(rateRows.map((r) => [`${r.currency} ${r.month}`, r.usd_per_unit])));
+  const net = (r: { gross_minor: number; store_fee_minor: number; tax_minor: number }) =>
+    BigInt(r.gross_minor) - BigInt(r.store_fee_minor) - BigInt(r.tax_minor);
+
+  // Refunds that can touch the month: dated from the window's first month up to the month.
+  const refundRows = await db
+    .selectFrom('sales')
+    .select(['store', 'transaction_id', 'refund_of', 'month', 'family_hmac', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .where('product_kind', '=', 'plan')
+    .where('kind', '=', 'refund')
+    .where('month', '>=', first)
+    .where('month', '<=', period)
+    .execute();
+  const refundsOf = new Map<string, RefundRecord[]>();
+  const refundFamily = new Map<string, string>();
+  let refundsInMonth = 0;
+  for (const r of refundRows) {
+    const k = key(r.store, r.refund_of ?? '');
+    let list = refundsOf.get(k);
+    if (!list) refundsOf.set(k, (list = []));
+    list.push({ id: `${r.store}:${r.transaction_id}`, month: r.month, netMinor: usd(r.currency, r.month, net(r)) });
+    if (r.month === period) refundsInMonth++;
+    if (r.family_hmac !== null) refundFamily.set(k, r.family_hmac);
+  }
+
+  const byFamily = new Map<string, bigint>();
+  const used = new Set<string>();
+  let sales = 0;
+  for (let i = 0; i < 12; i++) {
+    const month = addMonths(period, -i);
+    if (i > 0 && annual.length === 0) break;
+    let q = db
+      .selectFrom('sales')
+      .select(['store', 'transaction_id', 'plan_id', 'family_hmac', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+      .where('month', '=', month)
+      .where('kind', '=', 'sale')
+      .where('product_kind', '=', 'plan');
+    // Earlier months: only annual schedules reach this month.
+    if (i > 0) q = q.where('plan_id', 'in', annual);
+    for (const r of await q.execute()) {
+      if (i === 0) sales++;
+      const k = key(r.store, r.transaction_id);
+      const refunds = refundsOf.get(k) ?? [];
+      if (refunds.length) used.add(k);
+      const charge: ChargeRecord = {
+        id: `${r.store}:${r.transaction_id}`,
+        family: r.family_hmac ?? '',
+        plan: r.plan_id ?? '',
+        months: months.get(r.plan_id ?? '') ?? 1,
+        month,
+        netMinor: usd(r.currency, month, net(r)),
+        refunds,
+      };
+      addRecognised(byFamily, charge, period);
+    }
+  }
+  // Refunds in the month whose sale recognises nothing here any more (a monthly plan of an
+  // earlier month, an annual schedule that ended): −(their net), to the sale's family.
+  for (const [k, list] of refundsOf) {
+    if (used.has(k)) continue;
+    const family = refundFamily.get(k) ?? '';
+    for (const r of list) if (r.month === period) byFamily.set(family, (byFamily.get(family) ?? 0n) - r.netMinor);
+  }
+  return { byFamily, sales, refunds: refundsInMonth };
+}
+
+/** The month's allocation: recognised money per family, split by the month's usage. */
+export async function loadSubscriptionMonth(db: Db, period: Period): Promise<SubscriptionMonth> {
+  const { byFamily, sales, refunds } = await recognise(db, period);
+  const allocator = new MonthAllocator(period, byFamily);
+  let cursor: { family: string; pack: string } | undefined;
+  let family: string | undefined;
+  let rows: Array<{ pack: string; activeDays: number }> = [];
+  for (;;) {
+    let q = db
+      .selectFrom('usage')
+      .select(['family_hmac', 'pack_slug', 'active_days'])
+      .where('month', '=', period);
+    if (cursor) {
+      const c = cursor;
+      q = q.where((eb) => eb.or([eb('family_hmac', '>', c.family), eb.and([eb('family_hmac', '=', c.family), eb('pack_slug', '>', c.pack)])]));
+    }
+    const page = await q.orderBy('family_hmac').orderBy('pack_slug').limit(PAGE).execute();
+    for (const r of page) {
+      if (r.family_hmac !== family) {
+        if (family !== undefined) allocator.addFamily(family, rows);
+        family = r.family_hmac;
+        rows = [];
+      }
+      rows.push({ pack: r.pack_slug, activeDays: Number(r.active_days) });
+    }
+    if (page.length < PAGE) break;
+    const last = page[page.length - 1]!;
+    cursor = { family: last.family_hmac, pack: last.pack_slug };
+  }
+  if (family !== undefined) allocator.addFamily(family, rows);
+  return { ...allocator.finish(), transactions: { sales, refunds } };
+}
+
+/** Months (after `after`, before `before`) that subscriptions make active: usage, or an annual schedule reaching them. */
+export async function subscriptionMonthsBetween(db: Db, after: Period | undefined, before: Period): Promise<Period[]> {
+  const months = new Set<Period>();
+  let uq = db.selectFrom('usage').select('month').distinct().where('month', '<', before);
+  if (after !== undefined) uq = uq.where('month', '>', after);
+  for (const r of await uq.execute()) months.add(r.month);
+  const annual = (await db.selectFrom('plans').select('id').where('months', '=', 12).execute()).map((p) => p.id);
+  if (annual.length > 0) {
+    let sq = db
+      .selectFrom('sales')
+      .select('month')
+      .distinct()
+      .where('product_kind', '=', 'plan')
+      .where('kind', '=', 'sale')
+      .where('plan_id', 'in', annual)
+      .where('month', '<', before);
+    if (after !== undefined) sq = sq.where('month', '>', addMonths(after, -11));
+    for (const r of await sq.execute()) {
+      for (let i = 0; i < 12; i++) {
+        const m = addMonths(r.month, i);
+        if (m < before && (after === undefined || m > after)) months.add(m);
+      }
+    }
+  }
+  return [...months].sort();
+}
