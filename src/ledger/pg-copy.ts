@@ -16,6 +16,15 @@ const require = createRequire(import.meta.url);
 
 /** Rows buffered before a COPY is sent (the pipeline's chunks are 1,000 rows). */
 const COPY_BATCH = 5000;
+/**
+ * The table is analysed after this many rows moved, then after four times as many, and so
+ * on. Autovacuum cannot see an import's uncommitted rows, so without it the planner keeps the
+ * statistics of the table before the import (for a new ledger: none) and answers the
+ * pipeline's "already in the ledger?" lookups (`store = ? AND transaction_id IN (…)`) by
+ * scanning every row of the store: quadratic over a large file. ANALYZE inside the
+ * transaction counts the transaction's own rows.
+ */
+const FIRST_ANALYZE = 10_000;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -34,6 +43,8 @@ class CopyWriter implements RowWriter {
   private staged = false;
   /** Rows in the staging table not yet moved. */
   private waiting = false;
+  private moved = 0;
+  private nextAnalyze = FIRST_ANALYZE;
   private readonly stage: string;
   private readonly cols: string;
 
@@ -80,9 +91,14 @@ class CopyWriter implements RowWriter {
     await this.copy();
     if (!this.waiting) return;
     const client = this.session.client;
-    await client.query(`INSERT INTO ${ident(this.table)} (${this.cols}) SELECT ${this.cols} FROM ${this.stage} ON CONFLICT DO NOTHING`);
+    const r = await client.query(`INSERT INTO ${ident(this.table)} (${this.cols}) SELECT ${this.cols} FROM ${this.stage} ON CONFLICT DO NOTHING`);
     await client.query(`TRUNCATE ${this.stage}`);
     this.waiting = false;
+    this.moved += r.rowCount ?? 0;
+    if (this.moved >= this.nextAnalyze) {
+      await client.query(`ANALYZE ${ident(this.table)}`);
+      this.nextAnalyze = this.moved * 4;
+    }
   }
 }
 

@@ -198,7 +198,7 @@ describe('catalog publish', () => {
     const real = JSON.parse(readFileSync(join(ws.dir, 'site', 'catalog.json'), 'utf8')).packs.find((p: { slug: string }) => p.slug === 'forest-scenes');
     const ledger = await openLedger(db);
     try {
-      const main = await openLedger(join(ws.dir, 'packops.db'));
+      const main = await openLedger(ws.db);
       const row = await main.db.selectFrom('packs').selectAll().where('slug', '=', 'forest-scenes').executeTakeFirstOrThrow();
       await main.close();
       const manifest = JSON.parse(row.manifest);

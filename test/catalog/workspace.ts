@@ -10,6 +10,8 @@ import { ledgerAt } from '../helpers/ledgers.js';
 
 export interface Workspace {
   dir: string;
+  /** The workspace's ledger (PACKOPS_DB of every run): a SQLite file, or a PostgreSQL URL in that half. */
+  db: string;
   cleanup(): void;
   /** Runs packops in the workspace with its ledger. */
   run(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
@@ -34,5 +36,5 @@ export async function workspace(packs: string[]): Promise<Workspace> {
   };
   await must(['keys', 'generate', '--unencrypted', '--out', 'keys']);
   await must(['creators', 'import', join(FIXTURES, 'ledger', 'creators.json')]);
-  return { dir: tmp.dir, cleanup: tmp.cleanup, run, packs: packs.map((p) => join('packs', p)) };
+  return { dir: tmp.dir, db, cleanup: tmp.cleanup, run, packs: packs.map((p) => join('packs', p)) };
 }

@@ -5,14 +5,14 @@
 // ledger; Chromium renders them with the network blocked.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
 import { openFilePage } from '../catalog/browser.js';
 import sharp from 'sharp';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
-import { STORY, writeLedger } from '../payouts/ledger-fixture.js';
+import { addToLedger, STORY, writeLedger } from '../payouts/ledger-fixture.js';
 import { figuresIn, figureValue, moneyIn, pdfText, resolvePointer } from './read-back.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -23,7 +23,7 @@ const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
   runCli([...args, '--db', db], { cwd: tmp.dir, env: { SOURCE_DATE_EPOCH: EPOCH, PACKOPS_CHROMIUM: undefined, ...env } });
 
 /** Raw family refs of the imported file: stored only as HMACs, never on a page. */
-const FAMILY_REFS = ['fam-zq81-xk', 'fam-pp07-yt'];
+const FAMILY_REFS = ['fam-zq81-xk', 'fam-pp07-yt', 'fam-sub-m4q2'];
 
 beforeAll(async () => {
   tmp = tempDir('packops-pages-e2e-');
@@ -53,6 +53,14 @@ beforeAll(async () => {
   expect((await cli(['ledger', 'import', 'rates', 'rates.csv', '--json'])).code).toBe(0);
   const imported = await cli(['ledger', 'import', 'sales', 'more.csv', '--json']);
   expect(imported.code, imported.stderr).toBe(0);
+  // §14: a monthly plan, a family that pays for it, and what that family used.
+  expect((await cli(['subscriptions', 'create', 'plus-monthly', '--name', 'Plus Monthly', '--months', '1', '--price', '699', '--json'])).code).toBe(0);
+  writeFileSync(join(tmp.dir, 'plan.csv'), `transaction_id,occurred_at,store,kind,product,country,currency,gross_minor,store_fee_minor,tax_minor,consent_ref,family_ref,refund_of\nsub-55120,2026-10-03T08:00:00Z,appstore,sale,plus-monthly,US,USD,699,105,0,vpc-zz-4412,${FAMILY_REFS[2]},\n`);
+  const plan = await cli(['ledger', 'import', 'sales', 'plan.csv', '--json']);
+  expect(plan.code, plan.stderr).toBe(0);
+  writeFileSync(join(tmp.dir, 'usage.csv'), `family_ref,pack,month,active_days\n${FAMILY_REFS[2]},forest-scenes,2026-10,12\n${FAMILY_REFS[2]},ocean-creatures,2026-10,3\n`);
+  const usage = await cli(['ledger', 'import', 'usage', 'usage.csv', '--json']);
+  expect(usage.code, usage.stderr).toBe(0);
 }, 120_000);
 afterAll(() => tmp?.cleanup());
 
@@ -103,9 +111,13 @@ describe('payouts report --format html', () => {
     expect(base).toEqual(plain);
     expect(issued).toBe('2026-11-01');
     expect(platform).toBe('Content pack marketplace');
-    // Per store and per currency add up to the month's net, to the cent.
-    expect(stores.reduce((s: number, x: any) => s + x.netUsdMinor, 0)).toBe(plain.totals.netMinor);
-    expect(currencies.reduce((s: number, x: any) => s + x.netUsdMinor, 0)).toBe(plain.totals.netMinor);
+    // Per store and per currency add up to the month's net, to the cent: pack and bundle
+    // sales, plus the monthly plan at its charge in place of the subscription nets it became.
+    const storesNet = stores.reduce((s: number, x: any) => s + x.netUsdMinor, 0);
+    expect(plain.subscriptions.recognisedMinor).toBe(594);
+    expect(plain.totals.subscriptionNetMinor).toBe(594);
+    expect(storesNet).toBe(plain.totals.netMinor - plain.totals.subscriptionNetMinor + plain.subscriptions.recognisedMinor);
+    expect(currencies.reduce((s: number, x: any) => s + x.netUsdMinor, 0)).toBe(storesNet);
     expect(stores.map((s: any) => s.store)).toEqual(['appstore', 'googleplay', 'web']);
     // History: 2026-09 from its stored statements (final), 2026-10 provisional.
     expect(history.map((h: any) => [h.month, h.status])).toEqual([['2026-09', 'closed'], ['2026-10', 'open']]);
@@ -138,6 +150,9 @@ describe('payouts report --format html', () => {
       (s.own?.lines ?? []).forEach((_l: any, j: number) => {
         for (const k of ['units', 'grossMinor', 'feesMinor', 'taxMinor', 'netMinor', 'netUsdMinor']) expect(page.has(`/statements/${i}/own/lines/${j}/${k}`)).toBe(true);
       });
+      (s.own?.subscriptionLines ?? []).forEach((_l: any, j: number) => {
+        for (const k of ['families', 'activeDays', 'netUsdMinor']) expect(page.has(`/statements/${i}/own/subscriptionLines/${j}/${k}`)).toBe(true);
+      });
     });
   });
 
@@ -158,6 +173,9 @@ describe('payouts report --format html', () => {
     const carried = doc.statements.find((s: any) => s.payoutMinor === 0 && s.carriedOutMinor > 0);
     expect(readFileSync(join(out, '2026-10', `${carried.creator}.html`), 'utf8')).toContain('Carried forward: below the minimum of');
     expect(ana).toContain('Paid this month');
+    // §14: the subscription line beside the pack's sales lines.
+    expect(doc.statements[0].own.subscriptionLines.map((l: any) => [l.pack, l.families, l.activeDays])).toEqual([['forest-scenes', 1, 12]]);
+    expect(ana).toMatch(/subscription use: <span data-json="\/statements\/0\/own\/subscriptionLines\/0\/families" data-kind="text">1<\/span> family/);
     expect(ana).toMatch(/packs published<\/span><span class="val"><span data-json="\/statements\/0\/figures\/packsPublished" data-kind="text">2<\/span><\/span> of/);
     expect(ana).toContain('✓');
     // The chart's figures are also a table; the open month is marked provisional.
@@ -203,7 +221,7 @@ describe('payouts report --format html', () => {
 
   it('the summary: per store, per currency, payouts to make with payout refs, carried balances, warnings', () => {
     const summary = readFileSync(join(out, '2026-10', 'summary.html'), 'utf8');
-    for (const s of ['App Store', 'Google Play', 'Web', 'EUR', 'GBP', 'JPY', 'acct-ana-01', 'Payouts to make', 'Balances carried', 'Warnings', '<svg']) expect(summary, s).toContain(s);
+    for (const s of ['App Store', 'Google Play', 'Web', 'EUR', 'GBP', 'JPY', 'acct-ana-01', 'Payouts to make', 'Balances carried', 'Warnings', '<svg', 'id="subscriptions"', 'Σ recognised']) expect(summary, s).toContain(s);
     // bo-chen is paid this month (the big web sale); the payouts table names him.
     const bo = doc.statements.findIndex((s: any) => s.creator === 'bo-chen');
     expect(doc.statements[bo].payoutMinor).toBeGreaterThan(0);
@@ -361,5 +379,33 @@ describe('creators tiers --format html', () => {
     expect(r.stdout).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     expect(r.stdout).not.toMatch(/<script|(src|href)=/);
     for (const id of ['ana-lima', 'bo-chen', 'caro-diaz']) expect(r.stdout).toContain(`<span class="note">${id}</span>`);
+  });
+});
+
+describe('bad places and names', () => {
+  it('--out that is a file is OUTPUT_UNWRITABLE (exit 3), nothing written', async () => {
+    const file = join(tmp.dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await cli(['payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', file, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.json().error.code).toBe('OUTPUT_UNWRITABLE');
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('a creator whose id would overwrite summary.html is STATEMENT_FILE_NAME (exit 3), nothing written', async () => {
+    const copy = join(tmp.dir, 'summary-creator.db');
+    copyFileSync(db, copy);
+    const ledger = await openLedger(copy);
+    await addToLedger(ledger, {
+      creators: ['summary'],
+      packs: [{ slug: 'summary-pack', owner: 'summary', price: 199, publishedAt: '2026-06-01T00:00:00Z' }],
+      sales: [{ id: 'sum-1', at: '2026-10-05T00:00:00Z', product: 'summary-pack', gross: 199 }],
+    });
+    await ledger.close();
+    const out = join(tmp.dir, 'clash');
+    const r = await runCli(['payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', out, '--json', '--db', copy], { cwd: tmp.dir });
+    expect(r.code).toBe(3);
+    expect(r.json().error.code).toBe('STATEMENT_FILE_NAME');
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -34,7 +34,7 @@ describe('PostgreSQL faults', () => {
     await ledger.close();
     const before = await rawQuery(db, 'SELECT store, transaction_id, gross_minor FROM sales ORDER BY store, transaction_id');
     const big = join(tmp.dir, 'cut.csv');
-    await writeSalesFile(big, 100_000);
+    await writeSalesFile(big, 50_000);
     const database = new URL(db).pathname.slice(1);
     const child = spawn(process.execPath, [BIN, 'ledger', 'import', 'sales', big, '--db', db], {
       env: { ...process.env, CI: 'true', NO_COLOR: '1' },

@@ -187,6 +187,7 @@ async function emitPages(
       format: opts.format,
       out: ctx.path(opts.out),
       paper: opts.paper,
+      cwd: ctx.cwd,
       env: ctx.env,
       onProgress: (done, total) => progress?.update(`${done}/${total} pages printed`),
     });

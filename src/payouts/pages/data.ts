@@ -99,7 +99,8 @@ function fromReport(r: PayoutReport): HistoryMonth {
 }
 
 /**
- * Sales and refunds of the month per store and per currency. Rows that agree on store,
+ * Sales and refunds of the month per store and per currency, subscription plans included
+ * at their charge (recognition, which spreads an annual plan, is the subscriptions block's). Rows that agree on store,
  * currency, kind and the three amounts convert identically (one rounding per transaction),
  * so they are grouped in the database and multiplied.
  */
@@ -111,7 +112,6 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
     .selectFrom('sales')
     .select((eb) => ['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor', eb.fn.countAll<number>().as('n')])
     .where('month', '=', period)
-    .where('product_kind', 'in', ['pack', 'bundle'])
     .groupBy(['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor'])
     .execute();
   const stores = new Map<string, { transactions: number; net: bigint }>();

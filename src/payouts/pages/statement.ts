@@ -100,21 +100,18 @@ function lineRows(doc: PagesDoc, lines: readonly PackLineDoc[], base: string): R
     const via = l.bundle ? html`<br><span class="note">in bundle ${l.bundle}</span>` : html``;
     const counts = `${plural(l.sales, 'sale', 'sales')}${l.refunds ? `, ${plural(l.refunds, 'refund', 'refunds')}` : ''}`;
     const row = html`<tr><th scope="row">${packName(doc, l.pack)}${via}<br><span class="note">${counts} · ${l.currency}</span></th><td class="num" data-label="Units">${figure(`${p}/units`, l.units)}</td><td class="num" data-label="Gross">${money(`${p}/grossMinor`, l.grossMinor, l.currency)}</td><td class="num" data-label="Fees">${money(`${p}/feesMinor`, l.feesMinor, l.currency)}</td><td class="num" data-label="Tax">${money(`${p}/taxMinor`, l.taxMinor, l.currency)}</td><td class="num" data-label="Net">${money(`${p}/netMinor`, l.netMinor, l.currency)}</td><td class="num" data-label="Net USD">${money(`${p}/netUsdMinor`, l.netUsdMinor, 'USD')}</td><td></td><td></td></tr>`;
-    return html`${row}\n${subscriptionRow(l as PackLineDoc & { subscription?: unknown }, p)}`;
+    return html`${row}\n`;
   });
 }
 
-/** §14's per-pack subscription line, when the report carries one. */
-function subscriptionRow(l: PackLineDoc & { subscription?: unknown }, p: string): Raw {
-  const sub = l.subscription as { families?: number; activeDays?: number; netMinor?: number; netUsdMinor?: number } | null | undefined;
-  if (!sub || typeof sub !== 'object') return html``;
-  const amount = sub.netUsdMinor ?? sub.netMinor;
-  const key = sub.netUsdMinor !== undefined ? 'netUsdMinor' : 'netMinor';
-  const facts = [
-    sub.families !== undefined ? html`${figure(`${p}/subscription/families`, sub.families)} families` : html``,
-    sub.activeDays !== undefined ? html`, ${figure(`${p}/subscription/activeDays`, sub.activeDays)} active days` : html``,
-  ];
-  return html`<tr class="sub"><th scope="row">subscription use<br><span class="note">${facts}</span></th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${amount === undefined ? '' : money(`${p}/subscription/${key}`, amount, 'USD')}</td><td></td><td></td></tr>\n`;
+type SubscriptionLineDoc = StatementDoc['collaborations'][number]['subscriptionLines'][number];
+
+/** §14's subscription lines: what families' use of each pack earned from their subscriptions. */
+function subscriptionRows(doc: PagesDoc, lines: readonly SubscriptionLineDoc[] | undefined, base: string): Raw[] {
+  return (lines ?? []).map((l, j) => {
+    const p = `${base}/${j}`;
+    return html`<tr class="subscription"><th scope="row">${packName(doc, l.pack)}<br><span class="note">subscription use: ${figure(`${p}/families`, l.families)} ${l.families === 1 ? 'family' : 'families'}, ${figure(`${p}/activeDays`, l.activeDays)} active days · USD</span></th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${money(`${p}/netUsdMinor`, l.netUsdMinor, 'USD')}</td><td></td><td></td></tr>\n`;
+  });
 }
 
 function linesBlock(doc: PagesDoc, i: number): Raw {
@@ -126,7 +123,7 @@ function linesBlock(doc: PagesDoc, i: number): Raw {
 <div class="scroll"><table class="data lines">
 ${LINE_HEAD}
 <tbody>
-${lineRows(doc, s.own.lines, `${p}/own/lines`)}</tbody>
+${lineRows(doc, s.own.lines, `${p}/own/lines`)}${subscriptionRows(doc, s.own.subscriptionLines, `${p}/own/subscriptionLines`)}</tbody>
 <tfoot><tr class="total"><th scope="row">Your packs</th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${money(`${p}/own/netMinor`, s.own.netMinor, 'USD')}</td><td class="num" data-label="Share %">${percent(`${p}/sharePercent`, s.sharePercent)}</td><td class="num" data-label="Your share">${money(`${p}/own/shareMinor`, s.own.shareMinor, 'USD')}</td></tr></tfoot>
 </table></div>`);
   }
@@ -136,13 +133,18 @@ ${lineRows(doc, s.own.lines, `${p}/own/lines`)}</tbody>
 <div class="scroll"><table class="data lines">
 ${LINE_HEAD}
 <tbody>
-${lineRows(doc, c.lines, `${cp}/lines`)}</tbody>
+${lineRows(doc, c.lines, `${cp}/lines`)}${subscriptionRows(doc, c.subscriptionLines, `${cp}/subscriptionLines`)}</tbody>
 <tfoot><tr class="total"><th scope="row">Collaboration</th><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Net USD">${money(`${cp}/netMinor`, c.netMinor, 'USD')}</td><td class="num" data-label="Share %">${percent(`${cp}/sharePercent`, c.sharePercent)}</td><td class="num" data-label="Its share">${money(`${cp}/collaborationShareMinor`, c.collaborationShareMinor, 'USD')}</td></tr>
 <tr class="total"><th scope="row">Your split of it</th><td></td><td></td><td></td><td></td><td></td><td></td><td class="num" data-label="Your %">${percent(`${cp}/memberPercent`, c.memberPercent)}</td><td class="num" data-label="Yours">${money(`${cp}/memberShareMinor`, c.memberShareMinor, 'USD')}</td></tr></tfoot>
 </table></div>`);
   });
   if (parts.length === 0) parts.push(html`<p class="note">No sales or refunds of your packs this month.</p>`);
-  parts.push(html`<p class="note">Gross, fees, tax and net are in each sale’s currency; each transaction is converted to USD once at the month’s rate. Your share is rounded once per owner, from the USD net.</p>`);
+  const hasSubscriptions = (s.own?.subscriptionLines ?? []).length > 0 || s.collaborations.some((c) => (c.subscriptionLines ?? []).length > 0);
+  parts.push(
+    html`<p class="note">Gross, fees, tax and net are in each sale’s currency; each transaction is converted to USD once at the month’s rate. Your share is rounded once per owner, from the USD net.${
+      hasSubscriptions ? ' Subscription lines are what subscribing families’ use of your packs earned: each family’s subscription money follows its own use (active days); subscription use is not a sale and never counts as units.' : ''
+    }</p>`,
+  );
   return html`${parts}`;
 }
 

@@ -45,7 +45,7 @@ function totalsBlock(doc: PagesDoc): Raw {
     html`<tr><th scope="row">${label}</th><td class="num">${isMoney ? usd(`/totals/${key}`, t[key]) : figure(`/totals/${key}`, t[key])}</td></tr>\n`;
   return html`<div class="scroll"><table class="data">
 <tbody>
-${row('Transactions', 'transactions', false)}${row('Net (after store fees and tax)', 'netMinor')}${row('Creator shares', 'creatorShareMinor')}${row('Platform share', 'platformShareMinor')}${row('Bonuses', 'bonusMinor')}${row('Carried in', 'carriedInMinor')}${row('Payouts', 'payoutMinor')}${row('Carried out', 'carriedOutMinor')}</tbody>
+${row('Transactions', 'transactions', false)}${row('Net (after store fees and tax)', 'netMinor')}${row('of which subscription nets (§14)', 'subscriptionNetMinor')}${row('Creator shares', 'creatorShareMinor')}${row('Platform share', 'platformShareMinor')}${row('Bonuses', 'bonusMinor')}${row('Carried in', 'carriedInMinor')}${row('Payouts', 'payoutMinor')}${row('Carried out', 'carriedOutMinor')}</tbody>
 </table></div>`;
 }
 
@@ -68,7 +68,33 @@ ${doc.currencies.map((c, i) => {
   return html`<tr><th scope="row">${c.currency}</th><td class="num">${figure(`${p}/rate`, c.rate)}</td><td class="num">${figure(`${p}/transactions`, c.transactions)}</td><td class="num">${money(`${p}/grossMinor`, c.grossMinor, c.currency)}</td><td class="num">${money(`${p}/feesMinor`, c.feesMinor, c.currency)}</td><td class="num">${money(`${p}/taxMinor`, c.taxMinor, c.currency)}</td><td class="num">${money(`${p}/netMinor`, c.netMinor, c.currency)}</td><td class="num">${usd(`${p}/netUsdMinor`, c.netUsdMinor)}</td></tr>\n`;
 })}</tbody>
 </table></div>
-<p class="note">Sales count as they are, refunds subtract; each transaction is converted to USD once, at its month’s rate.</p>`;
+<p class="note">Every sale and refund dated in the month, subscription plans at their charge; refunds subtract; each transaction is converted to USD once, at its month’s rate.</p>`;
+}
+
+/** §14: the month's subscription money, its tie-out as an equation, and where it went. */
+function subscriptionsBlock(doc: PagesDoc): Raw {
+  const sub = doc.subscriptions;
+  if (sub === undefined || sub === null) return html``;
+  const empty = sub.recognisedMinor === 0 && sub.transactions.sales === 0 && sub.transactions.refunds === 0 && sub.families.subscribed === 0;
+  if (empty) return section('subscriptions', 'Subscriptions', html`<p class="note">No subscription money this month.</p>`);
+  const eq = html`<p class="equation" aria-label="Recognised equals pack subscription nets plus unallocated">${term('Σ recognised', usd('/subscriptions/tieOut/recognisedMinor', sub.tieOut.recognisedMinor))}<span class="op">=</span>${term('Σ pack subscription nets', usd('/subscriptions/tieOut/packNetsMinor', sub.tieOut.packNetsMinor))}<span class="op">+</span>${term('unallocated', usd('/subscriptions/tieOut/unallocatedMinor', sub.tieOut.unallocatedMinor))}<span class="verdict">✓ balances</span></p>`;
+  const rows: Array<[string, Raw]> = [
+    ['Recognised this month', usd('/subscriptions/recognisedMinor', sub.recognisedMinor)],
+    ['Allocated by each family’s own use', usd('/subscriptions/allocatedByUseMinor', sub.allocatedByUseMinor)],
+    ['Idle families’ money, pooled by active days', usd('/subscriptions/idlePooledMinor', sub.idlePooledMinor)],
+    ['Allocated to packs', usd('/subscriptions/allocatedMinor', sub.allocatedMinor)],
+    ['Unallocated (nobody used a pack: the platform’s)', usd('/subscriptions/unallocatedMinor', sub.unallocatedMinor)],
+    ['Families subscribed / active / idle', html`${figure('/subscriptions/families/subscribed', sub.families.subscribed)} / ${figure('/subscriptions/families/active', sub.families.active)} / ${figure('/subscriptions/families/idle', sub.families.idle)}`],
+    ['Active days', figure('/subscriptions/activeDays', sub.activeDays)],
+    ['Plan sales / refunds', html`${figure('/subscriptions/transactions/sales', sub.transactions.sales)} / ${figure('/subscriptions/transactions/refunds', sub.transactions.refunds)}`],
+  ];
+  return section(
+    'subscriptions',
+    'Subscriptions',
+    html`${eq}<div class="scroll"><table class="data"><tbody>
+${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td class="num">${v}</td></tr>\n`)}</tbody></table></div>
+<p class="note">Subscription nets join each pack owner’s net, so shares, splits and the tie-out above include them (§14).</p>`,
+  );
 }
 
 function nameOf(doc: PagesDoc, i: number): Raw {
@@ -162,7 +188,6 @@ export function renderSummaryPage(doc: PagesDoc): string {
     ['Issued', doc.issued],
     ['Statements', String(doc.statements.length)],
   ]);
-  const extra = doc as PagesDoc & { subscriptions?: unknown };
   const body = html`<div class="wrap">
 ${header}
 <main>
@@ -174,7 +199,7 @@ ${section('stores', 'Per store', storesBlock(doc))}
 ${section('platform', 'Platform share and bonuses', bonusesBlock(doc))}
 </div>
 ${section('currencies', 'Per currency', currenciesBlock(doc))}
-${extra.subscriptions !== undefined && extra.subscriptions !== null ? section('subscriptions', 'Subscriptions', genericBlock(extra.subscriptions, '/subscriptions')) : html``}
+${subscriptionsBlock(doc)}
 ${section('payouts', 'Payouts to make', payoutsBlock(doc))}
 ${section('carried', 'Balances carried', carriedBlock(doc))}
 ${section('history', 'The last 12 months', chartBlock(doc))}

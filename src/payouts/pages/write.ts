@@ -68,6 +68,8 @@ export interface WriteOptions {
   format: 'html' | 'pdf';
   out: string;
   paper: Paper;
+  /** Base of the paths shown in messages. */
+  cwd?: string;
   env?: NodeJS.ProcessEnv;
   onProgress?: (done: number, total: number) => void;
 }
@@ -78,35 +80,20 @@ export interface WrittenPages {
   statements: Array<{ creator: string; number: string; sha256: string }>;
 }
 
-function unwritable(dir: string, err: unknown): unknown {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
-  return inputError('OUTPUT_UNWRITABLE', `Cannot write the statements into ${dir} (${code}).`, {
-    hint: 'Pass --out a folder that can be created and written (not an existing file).',
-    details: { out: dir, errno: code },
-    cause: err,
-  });
-}
-
 export async function writePages(doc: PagesDoc, options: WriteOptions): Promise<WrittenPages> {
   const dir = join(options.out, doc.period);
   const pages = renderPages(doc);
   const htmlFiles = pages.map((p) => ({ path: join(dir, `${p.name}.html`), data: p.html }));
-  try {
-    await writeFilesAtomic(htmlFiles);
-  } catch (err) {
-    throw unwritable(dir, err);
-  }
+  // The shared writer: no link below --out is followed, nothing special is replaced, and a
+  // folder that cannot be written is OUTPUT_UNWRITABLE (exit 3) with nothing left behind.
+  const place = { base: options.out, cwd: options.cwd };
+  await writeFilesAtomic(htmlFiles, place);
   const files = htmlFiles.map((f) => f.path);
   if (options.format === 'pdf') {
     const executable = findChromium(options.env ?? process.env);
     const pdfs = await printPdfs(pages, { executable, paper: options.paper, onPage: options.onProgress });
     const pdfFiles = pages.map((p, i) => ({ path: join(dir, `${p.name}.pdf`), data: pdfs[i]! }));
-    try {
-      await writeFilesAtomic(pdfFiles);
-    } catch (err) {
-      throw unwritable(dir, err);
-    }
+    await writeFilesAtomic(pdfFiles, place);
     files.push(...pdfFiles.map((f) => f.path));
   }
   return {

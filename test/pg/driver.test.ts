@@ -1,0 +1,82 @@
+// PostgreSQL driver: BIGINT money read back exactly (and refused past 2^53, never rounded),
+// columns typed BIGINT / TEXT COLLATE "C" by the shared migrations, and the command runner
+// retrying a serialization failure or deadlock before giving up with LEDGER_BUSY.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLedger, type Ledger } from '../../src/ledger/db.js';
+import { withLedger } from '../../src/cli/commands/ledger.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { freshPgDatabase, rawQuery } from '../helpers/ledgers.js';
+import { addToLedger, STORY, writeLedger } from '../payouts/ledger-fixture.js';
+
+let db: string;
+let ledger: Ledger;
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  tmp = tempDir('packops-pg-driver-');
+  db = await freshPgDatabase('driver');
+  ledger = await writeLedger(db, STORY);
+});
+afterAll(async () => {
+  await ledger?.close();
+  tmp.cleanup();
+});
+
+describe('PostgreSQL driver', () => {
+  it('stores money as BIGINT and text with the C collation, through the same migrations', async () => {
+    const cols = await rawQuery<{ table_name: string; column_name: string; data_type: string; collation_name: string | null }>(
+      db,
+      "SELECT table_name, column_name, data_type, collation_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('sales', 'statements', 'packs')",
+    );
+    const type = (t: string, c: string) => cols.find((x) => x.table_name === t && x.column_name === c);
+    expect(type('sales', 'gross_minor')).toMatchObject({ data_type: 'bigint' });
+    expect(type('statements', 'payout_minor')).toMatchObject({ data_type: 'bigint' });
+    expect(type('packs', 'price_minor')).toMatchObject({ data_type: 'bigint' });
+    expect(type('sales', 'transaction_id')).toMatchObject({ data_type: 'text', collation_name: 'C' });
+  });
+
+  it('reads 2^53 − 1 back exactly; a larger stored value is an error, never a rounded number', async () => {
+    await addToLedger(ledger, { sales: [{ id: 'big-1', at: '2026-12-01T00:00:00Z', product: 'forest-scenes', gross: Number.MAX_SAFE_INTEGER }] });
+    const row = await ledger.db.selectFrom('sales').select('gross_minor').where('transaction_id', '=', 'big-1').executeTakeFirstOrThrow();
+    expect(row.gross_minor).toBe(9007199254740991);
+    expect(typeof row.gross_minor).toBe('number');
+    const n = await ledger.db.selectFrom('sales').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(typeof n.n).toBe('number');
+
+    await rawQuery(db, "UPDATE sales SET gross_minor = 9007199254740993 WHERE transaction_id = 'big-1'");
+    await expect(ledger.db.selectFrom('sales').select('gross_minor').where('transaction_id', '=', 'big-1').execute()).rejects.toThrow(/9007199254740993/);
+    const r = await runCli(['payouts', 'report', '--period', '2026-12', '--db', db, '--json'], { cwd: tmp.dir });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.json().error.code).toBe('LEDGER_UNREADABLE');
+    await rawQuery(db, "DELETE FROM sales WHERE transaction_id = 'big-1'");
+  });
+
+  it('runs a command again after a serialization failure or deadlock, then gives up with LEDGER_BUSY (exit 4)', async () => {
+    const ctx = { global: { db }, cwd: tmp.dir } as unknown as CliContext;
+    const fail = (code: string) => Object.assign(new Error(code === '40001' ? 'could not serialize access due to concurrent update' : 'deadlock detected'), { code });
+    let calls = 0;
+    const value = await withLedger(ctx, async (l) => {
+      calls++;
+      if (calls < 3) throw fail(calls === 1 ? '40001' : '40P01');
+      return (await l.db.selectFrom('creators').select('id').execute()).length;
+    });
+    expect(value).toBe(3);
+    expect(calls).toBe(3);
+
+    calls = 0;
+    const err = await withLedger(ctx, async () => {
+      calls++;
+      throw fail('40P01');
+    }).catch((e: unknown) => e);
+    expect(calls).toBe(3);
+    expect(err).toMatchObject({ code: 'LEDGER_BUSY', exitCode: 4 });
+  });
+
+  it('a second opener of a new database waits for the first one\'s migrations', async () => {
+    const fresh = await freshPgDatabase('twice');
+    const both = await Promise.all([openLedger(fresh), openLedger(fresh), openLedger(fresh)]);
+    expect(both.map((l) => l.migrated.length).sort()).toEqual([0, 0, both.find((l) => l.migrated.length > 0)!.migrated.length]);
+    for (const l of both) await l.close();
+    expect(await rawQuery(fresh, 'SELECT count(*) AS n FROM creator_tiers')).toEqual([{ n: 4 }]);
+  });
+});
