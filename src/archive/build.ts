@@ -41,10 +41,11 @@ export interface ArchiveEntry {
   sha256: string;
 }
 
-/** A file to place in the archive: its entry path and where it is on disk. */
+/** A file to place in the archive: its entry path and where its bytes are (on disk, or in memory). */
 export interface VariantFile {
   path: string;
-  file: string;
+  file?: string;
+  data?: Buffer;
   bytes: number;
   sha256: string;
 }
@@ -106,7 +107,11 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
     { name: INTEGRITY_SIG, data: Buffer.from(integritySig, 'utf8'), method: 'deflate' } satisfies ZipEntryInput,
     { name: PACK_JSON, data: opts.packJson, method: 'deflate' } satisfies ZipEntryInput,
     // Variants are streamed from disk and stored; only image formats are variants.
-    ...opts.variants.map((v): ZipEntryInput => ({ name: v.path, file: v.file, method: 'store', expect: { size: v.bytes, sha256: v.sha256 } })),
+    ...opts.variants.map((v): ZipEntryInput =>
+      v.file !== undefined
+        ? { name: v.path, file: v.file, method: 'store', expect: { size: v.bytes, sha256: v.sha256 } }
+        : { name: v.path, data: v.data!, method: 'store' },
+    ),
   ].sort((a: ZipEntryInput, b: ZipEntryInput) => byPath({ path: a.name }, { path: b.name }));
 
   const total = opts.variants.reduce((s, v) => s + v.bytes, 0);
@@ -177,7 +182,7 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** Asset pipeline output folder (default `<pack>/.packops/out`). */
   assetsOut?: string;
-  /** Asset pipeline cache folder, and whether to use it (default: the pack's, on). */
+  /** Asset pipeline cache folder, and whether to use it (default: the per-user cache, on). */
   cacheDir?: string;
   cache?: boolean;
   onProgress?: (phase: 'validate' | 'assets' | 'archive', done: number, total: number) => void;
@@ -222,6 +227,7 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
     ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    env,
     onProgress: (done, total) => options.onProgress?.('assets', done, total),
   });
   if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
@@ -234,7 +240,7 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
  */
 export async function writeCheckedArchive(
   source: PackManifest,
-  optimised: Pick<OptimiseResult, 'lock' | 'outDir'>,
+  optimised: Pick<OptimiseResult, 'lock' | 'sources'>,
   options: Pick<BuildOptions, 'secretKey' | 'outDir' | 'cwd' | 'env' | 'sourceDateEpoch' | 'onProgress'>,
 ): Promise<BuildResult> {
   const cwd = options.cwd ?? process.cwd();
@@ -266,7 +272,13 @@ export async function writeCheckedArchive(
     slug: source.slug,
     version: source.version,
     packJson: Buffer.from(stableJson(manifest), 'utf8'),
-    variants: variants.map((v) => ({ path: v.path, file: join(optimised.outDir, v.path), bytes: v.bytes, sha256: v.sha256 })),
+    // The variants come from packops's own cache (or memory), never from the output folder
+    // in the pack: that folder is an output, and anything in a pack is creator input.
+    variants: variants.map((v) => {
+      const source = optimised.sources.get(v.path);
+      if (source === undefined) throw new RangeError(`no trusted bytes for ${v.path}`);
+      return { path: v.path, ...source, bytes: v.bytes, sha256: v.sha256 };
+    }),
     secretKey: options.secretKey,
     ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     onProgress: (done, total) => options.onProgress?.('archive', done, total),

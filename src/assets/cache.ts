@@ -1,20 +1,39 @@
 /**
- * The variant cache of `packops assets`. An entry holds every variant of one source, keyed
- * by SHA-256 of (source bytes' SHA-256, the variant settings, sharp/libvips versions). A
- * size+mtime+inode index stands in for re-hashing unchanged sources, so a warm run reads
- * no image and decodes nothing. Entries are checked against their recorded SHA-256 when
- * restored: a damaged entry is a miss, never a wrong output.
+ * The variant cache of `packops assets` (and of `build` and `release`, which run it).
  *
- * The per-asset file work (hashing a source, reading and writing entries) is synchronous on
- * purpose: sharp's encodes occupy libuv's thread pool, and async fs calls would queue
- * behind whole encodes, leaving the CPU idle between images.
+ * Trust: the cache is packops's own, in a folder packops wrote itself, outside any pack
+ * (`defaultCacheDir`: `$PACKOPS_CACHE_DIR`, else `$XDG_CACHE_HOME/packops`, else
+ * `~/.cache/packops`; `--cache-dir` moves it). A pack folder is a creator's input and
+ * anything in it, a `.packops/cache` included, is never read as a cache.
+ *
+ * Layout under `<dir>/v1/`:
+ * - `objects/<k[0..2]>/<key>/`: one entry per source and settings, keyed by SHA-256 of
+ *   (the source's SHA-256, every variant's settings, sharp/libvips versions). It holds the
+ *   variant files and `meta.json`, which records each variant's size and SHA-256 and its own
+ *   SHA-256 (`sum`). An entry is staged in `tmp/` and renamed into place whole: readers
+ *   never see half an entry, and two processes storing the same key keep one (the first
+ *   rename wins, the other's copy is dropped). A damaged entry (any byte off) is a miss: it
+ *   is moved aside and made again.
+ * - `sources/<h[0..2]>/<h>.json`, h = SHA-256 of a source's real path: the source's size,
+ *   mtime, inode and device with its SHA-256, so an unchanged source is not read again. This
+ *   index is trusted only because it lives here; nothing in a pack stands in for it.
+ *
+ * A hit costs a stat of the source, one small index read, and reading the entry's variant
+ * bytes (each checked against its SHA-256): never a decode. Entry use is recorded in the
+ * mtime of its `meta.json`, which `prune` reads.
+ *
+ * The per-asset file work is synchronous on purpose: sharp's encodes occupy libuv's thread
+ * pool, and async fs calls would queue behind whole encodes, leaving the CPU idle.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from '../shared/atomic.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { errnoCode } from '../shared/errors.js';
 import type { ImageFormat } from './rules.js';
+
+/** Bump when the layout changes: an old layout is left alone (prune can remove it). */
+export const CACHE_LAYOUT = 'v1';
 
 export interface CachedVariantMeta {
   name: string;
@@ -38,18 +57,17 @@ export interface CacheEntry {
   meta: CacheEntryMeta;
   /** Variant bytes by variant name, each verified against its SHA-256. */
   data: Map<string, Buffer>;
+  /** Where each variant's bytes are in the cache, by variant name (for build to stream). */
+  files: Map<string, string>;
 }
 
-interface IndexRecord {
+interface SourceRecord {
+  path: string;
   size: number;
   mtimeNs: string;
-  ino: number;
+  ino: string;
+  dev: string;
   sha256: string;
-}
-
-interface IndexFile {
-  version: 1;
-  sources: Record<string, IndexRecord>;
 }
 
 export function sha256Hex(data: string | Uint8Array): string {
@@ -72,96 +90,190 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The per-user cache folder: `$PACKOPS_CACHE_DIR`, else `$XDG_CACHE_HOME/packops` (when it
+ * is an absolute path, as the XDG spec requires), else `~/.cache/packops`.
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  if (env.PACKOPS_CACHE_DIR) return resolve(env.PACKOPS_CACHE_DIR);
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'packops');
+  return join(home, '.cache', 'packops');
+}
+
 export interface AssetCacheOptions {
   /** Look entries and the source index up (false for --no-cache: work is forced, results still stored). */
   read: boolean;
 }
 
+const KEY = /^[0-9a-f]{64}$/;
+const ENTRY_FILE = /^[a-z0-9][a-z0-9_-]*\.(png|jpeg|webp|avif)$/;
+
+/** meta.json: the entry's description and the SHA-256 of that description. */
+function serializeMeta(meta: CacheEntryMeta): string {
+  const body = canonicalJson(meta);
+  return `{"sum":"${sha256Hex(body)}","meta":${body}}\n`;
+}
+
+function parseMeta(text: string, key: string): CacheEntryMeta | undefined {
+  const parsed = JSON.parse(text) as { sum?: unknown; meta?: CacheEntryMeta };
+  const meta = parsed?.meta;
+  if (typeof parsed?.sum !== 'string' || meta === undefined || parsed.sum !== sha256Hex(canonicalJson(meta))) return undefined;
+  if (meta.version !== 1 || meta.key !== key || !Array.isArray(meta.variants)) return undefined;
+  for (const v of meta.variants) if (typeof v.file !== 'string' || !ENTRY_FILE.test(v.file)) return undefined;
+  return meta;
+}
+
 export class AssetCache {
-  private index: IndexFile = { version: 1, sources: {} };
-  private indexChanged = false;
+  readonly root: string;
+
+  /** Why the cache folder cannot be used (then every lookup misses and nothing is stored). */
+  readonly problem: string | undefined;
 
   private constructor(
     readonly dir: string,
     private readonly options: AssetCacheOptions,
-  ) {}
-
-  static async open(dir: string, options: AssetCacheOptions): Promise<AssetCache> {
-    const cache = new AssetCache(dir, options);
-    // Loaded even under --no-cache (which only stops trusting it), so that saving it
-    // keeps the records of other packs sharing the cache folder.
-    try {
-      const parsed = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as IndexFile;
-      if (parsed?.version === 1 && typeof parsed.sources === 'object' && parsed.sources !== null) cache.index = parsed;
-    } catch {
-      // No index yet, or an unreadable one: every source is hashed again.
-    }
-    return cache;
+    problem?: string,
+  ) {
+    this.root = join(dir, CACHE_LAYOUT);
+    this.problem = problem;
   }
 
   /**
-   * SHA-256 of a source file: from the index when size, mtime and inode are unchanged
-   * (and the cache is read), otherwise by reading the file.
+   * Opens (and creates) the cache folder. One that cannot be made or written leaves the
+   * cache off for this run (`problem` says why): the work is done, nothing is stored.
+   */
+  static async open(dir: string, options: AssetCacheOptions): Promise<AssetCache> {
+    const root = resolve(dir);
+    try {
+      mkdirSync(join(root, CACHE_LAYOUT, 'tmp'), { recursive: true, mode: 0o700 });
+      return new AssetCache(root, options);
+    } catch (err) {
+      return new AssetCache(root, { read: false }, errnoCode(err) ?? (err as Error).message);
+    }
+  }
+
+  private sourceRecordPath(path: string): string {
+    const h = sha256Hex(path);
+    return join(this.root, 'sources', h.slice(0, 2), `${h}.json`);
+  }
+
+  /**
+   * SHA-256 of a source file: from the index when its size, mtime, inode and device are
+   * unchanged (and the cache is read), otherwise by reading the file (and recording it).
    */
   async sourceDigest(path: string): Promise<{ sha256: string; bytes: number }> {
     const st = statSync(path, { bigint: true });
-    const record = this.index.sources[path];
-    const mtimeNs = st.mtimeNs.toString();
-    if (
-      this.options.read &&
-      record !== undefined &&
-      record.size === Number(st.size) &&
-      record.mtimeNs === mtimeNs &&
-      record.ino === Number(st.ino)
-    ) {
-      return { sha256: record.sha256, bytes: record.size };
+    const now = { path, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), dev: st.dev.toString() };
+    const recordPath = this.sourceRecordPath(path);
+    if (this.options.read) {
+      try {
+        const r = JSON.parse(readFileSync(recordPath, 'utf8')) as SourceRecord;
+        if (r.path === now.path && r.size === now.size && r.mtimeNs === now.mtimeNs && r.ino === now.ino && r.dev === now.dev && KEY.test(r.sha256)) {
+          return { sha256: r.sha256, bytes: r.size };
+        }
+      } catch {
+        // No record, or a damaged one: hash the file.
+      }
     }
     const sha256 = sha256Hex(readFileSync(path));
-    this.index.sources[path] = { size: Number(st.size), mtimeNs, ino: Number(st.ino), sha256 };
-    this.indexChanged = true;
-    return { sha256, bytes: Number(st.size) };
+    // The cache is an accelerator: a record that cannot be written costs the next run a hash.
+    if (this.problem === undefined) this.writeAtomic(recordPath, `${JSON.stringify({ ...now, sha256 })}\n`);
+    return { sha256, bytes: now.size };
   }
 
-  private entryDir(key: string): string {
-    return join(this.dir, 'objects', key.slice(0, 2), key);
+  entryDir(key: string): string {
+    if (!KEY.test(key)) throw new RangeError(`not a cache key: ${key}`);
+    return join(this.root, 'objects', key.slice(0, 2), key);
   }
 
   /** The entry for `key` with every variant's bytes verified, or undefined (a miss). */
   async get(key: string): Promise<CacheEntry | undefined> {
     if (!this.options.read) return undefined;
     const dir = this.entryDir(key);
+    let meta: CacheEntryMeta | undefined;
     try {
-      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as CacheEntryMeta;
-      if (meta.version !== 1 || meta.key !== key || !Array.isArray(meta.variants)) return undefined;
-      const data = new Map<string, Buffer>();
+      meta = parseMeta(readFileSync(join(dir, 'meta.json'), 'utf8'), key);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+    }
+    const data = new Map<string, Buffer>();
+    const files = new Map<string, string>();
+    try {
+      if (meta === undefined) throw new Error('damaged meta.json');
       for (const v of meta.variants) {
-        const bytes = readFileSync(join(dir, v.file));
-        if (bytes.length !== v.bytes || sha256Hex(bytes) !== v.sha256) return undefined;
+        const file = join(dir, v.file);
+        const bytes = readFileSync(file);
+        if (bytes.length !== v.bytes || sha256Hex(bytes) !== v.sha256) throw new Error(`damaged ${v.file}`);
         data.set(v.name, bytes);
+        files.set(v.name, file);
       }
-      return { meta, data };
     } catch {
+      this.discard(dir);
+      return undefined;
+    }
+    const stamp = new Date();
+    try {
+      utimesSync(join(dir, 'meta.json'), stamp, stamp); // last use, for prune
+    } catch {
+      // Pruned meanwhile: the bytes are already read and verified.
+    }
+    return { meta, data, files };
+  }
+
+  /**
+   * Stores an entry whole: staged in tmp/, then one rename. Returns where each variant's
+   * bytes now are (by variant name), or undefined when the entry could not be stored.
+   */
+  async put(meta: CacheEntryMeta, data: ReadonlyMap<string, Uint8Array>): Promise<Map<string, string> | undefined> {
+    if (this.problem !== undefined) return undefined;
+    const dir = this.entryDir(meta.key);
+    const stage = join(this.root, 'tmp', `${meta.key.slice(0, 16)}.${process.pid}.${randomBytes(6).toString('hex')}`);
+    try {
+      mkdirSync(stage, { recursive: true });
+      for (const v of meta.variants) {
+        const bytes = data.get(v.name);
+        if (bytes === undefined || !ENTRY_FILE.test(v.file)) throw new Error(`cache entry ${meta.key} lacks variant ${v.name}`);
+        writeFileSync(join(stage, v.file), bytes, { flag: 'wx' });
+      }
+      writeFileSync(join(stage, 'meta.json'), serializeMeta(meta), { flag: 'wx' });
+      mkdirSync(join(dir, '..'), { recursive: true });
+      try {
+        renameSync(stage, dir);
+      } catch (err) {
+        // Another process stored this key first (entries are immutable): keep theirs.
+        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+        rmSync(stage, { recursive: true, force: true });
+      }
+      return new Map(meta.variants.map((v) => [v.name, join(dir, v.file)]));
+    } catch {
+      rmSync(stage, { recursive: true, force: true });
       return undefined;
     }
   }
 
-  /** Stores an entry: the variant files first, meta.json last (its presence marks a whole entry). */
-  async put(meta: CacheEntryMeta, data: ReadonlyMap<string, Uint8Array>): Promise<void> {
-    const dir = this.entryDir(meta.key);
-    for (const v of meta.variants) {
-      const bytes = data.get(v.name);
-      if (bytes === undefined) throw new Error(`cache entry ${meta.key} lacks variant ${v.name}`);
-      // No fsync: an entry is verified against its SHA-256 whenever it is read.
-      writeFileAtomicSync(join(dir, v.file), bytes, { sync: false });
+  /** Moves a damaged entry out of the way (one rename), then removes it. */
+  private discard(dir: string): void {
+    const trash = join(this.root, 'tmp', `discard.${process.pid}.${randomBytes(6).toString('hex')}`);
+    try {
+      renameSync(dir, trash);
+      rmSync(trash, { recursive: true, force: true });
+    } catch {
+      // Gone already (another process discarded or pruned it).
     }
-    writeFileAtomicSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, { sync: false });
   }
 
-  /** Writes the source index if it changed. */
-  async save(): Promise<void> {
-    if (!this.indexChanged) return;
-    const sorted = Object.fromEntries(Object.entries(this.index.sources).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify({ version: 1, sources: sorted }, null, 2)}\n`);
-    this.indexChanged = false;
+  private writeAtomic(path: string, text: string): void {
+    const tmp = join(this.root, 'tmp', `w.${process.pid}.${randomBytes(6).toString('hex')}`);
+    try {
+      writeFileSync(tmp, text, { flag: 'wx' });
+      mkdirSync(join(path, '..'), { recursive: true });
+      renameSync(tmp, path);
+    } catch {
+      rmSync(tmp, { force: true });
+    }
   }
+
+  /** Kept for callers of the earlier index file; records are written as they are made. */
+  async save(): Promise<void> {}
 }

@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { realpath, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { ensureOutputDir } from '../shared/atomic.js';
 import pLimit from 'p-limit';
 import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
@@ -17,7 +18,7 @@ import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../ma
 import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
-import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from './cache.js';
+import { AssetCache, cacheKey, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
 import { assetTypeRule, loadAssetRules, type VariantRule } from './rules.js';
 import { probeImage } from './probe.js';
@@ -26,8 +27,13 @@ import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.
 export interface OptimiseOptions {
   /** Output folder (default `<pack>/.packops/out`). */
   out?: string;
-  /** Cache folder (default `<pack>/.packops/cache`). */
+  /**
+   * Cache folder (default: the per-user one, `defaultCacheDir(env)`). Never inside the pack:
+   * a pack's own `.packops/` is creator input and is not read as a cache.
+   */
   cacheDir?: string;
+  /** Environment for the default cache folder (default: process.env). */
+  env?: NodeJS.ProcessEnv;
   /** false: do the image work even when the cache has it (results are still stored). */
   cache?: boolean;
   /** Images in flight at once (default: the number of CPUs). */
@@ -49,16 +55,27 @@ export interface OptimiseStats {
   ms: number;
 }
 
+/** Where build reads a variant's bytes from: a file in the trusted cache, or memory. */
+export type VariantSource = { file: string } | { data: Buffer };
+
 export interface OptimiseResult {
   result: CheckResult & { variants: LockVariant[] };
   lock: AssetsLock;
   outDir: string;
   lockPath: string;
   stats: OptimiseStats;
+  /**
+   * Each variant's bytes by lock path, from packops's own cache (or memory when the cache
+   * could not store them). Build reads these, never the output folder, which lives in the
+   * pack and is an output only.
+   */
+  sources: ReadonlyMap<string, VariantSource>;
+  /** The cache folder used, and why it was off if it was. */
+  cache: { dir: string; problem?: string };
 }
 
 type AssetOutcome =
-  | { ok: true; entry: AssetsLock['assets'][number]; bytesIn: number; cached: boolean; findings: Finding[] }
+  | { ok: true; entry: AssetsLock['assets'][number]; bytesIn: number; cached: boolean; findings: Finding[]; sources: Array<[string, VariantSource]> }
   | { ok: false; findings: Finding[] };
 
 interface AssetJob {
@@ -75,12 +92,15 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const outDir = resolve(cwd, options.out ?? join(packDir, '.packops', 'out'));
   const lockPath = join(outDir, 'assets.lock.json');
   const stats: OptimiseStats = { assets: 0, variants: 0, bytesIn: 0, bytesOut: 0, cached: 0, encoded: 0, ms: 0 };
+  const cacheDir = resolve(cwd, options.cacheDir ?? defaultCacheDir(options.env ?? process.env));
   const refuse = (findings: Finding[]): OptimiseResult => ({
     result: { target: display(packDir), ok: false, findings, variants: [] },
     lock: { version: 1, assets: [] },
     outDir,
     lockPath,
     stats: { ...stats, ms: Math.round(performance.now() - started) },
+    sources: new Map(),
+    cache: { dir: cacheDir },
   });
 
   if (!loaded.ok) return refuse(loaded.findings);
@@ -95,11 +115,14 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     });
   }
 
+  // Nothing packops writes may pass through a link inside the pack (a `.packops` linked
+  // to ~/.ssh) or inside the --out folder the user named.
+  const outBase = options.out === undefined ? packDir : outDir;
+  ensureOutputDir(outDir, { base: outBase, cwd });
+
   const rules = loadAssetRules();
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  const cache = await AssetCache.open(resolve(cwd, options.cacheDir ?? join(packDir, '.packops', 'cache')), {
-    read: options.cache !== false,
-  });
+  const cache = await AssetCache.open(cacheDir, { read: options.cache !== false });
   const encoderModule = await import('./encode.js');
   encoderModule.configureSharp(concurrency, availableParallelism());
   const fingerprint = encoderModule.encoderFingerprint();
@@ -138,10 +161,12 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
 
     let meta: CacheEntryMeta;
     let data: Map<string, Buffer>;
+    let files: Map<string, string> | undefined;
     const hit = await cache.get(key);
     if (hit) {
       meta = hit.meta;
       data = hit.data;
+      files = hit.files;
     } else {
       const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
       if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
@@ -175,15 +200,19 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
           file: `${v.rule.name}.${v.format}`,
         })),
       };
-      // The cache is an accelerator: failing to store an entry costs the next run time only.
-      await cache.put(meta, data).catch(() => undefined);
+      // The cache is an accelerator: failing to store an entry costs the next run time only
+      // (build then takes this run's bytes from memory).
+      files = await cache.put(meta, data);
     }
 
     const findings: Finding[] = [];
     const variants: LockVariant[] = [];
+    const sources: Array<[string, VariantSource]> = [];
     for (const v of meta.variants) {
       const path = variantPath(asset.id, v.name, v.format);
-      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false, base: outDir }).catch(unwritable(join(outDir, path)));
+      const cached = files?.get(v.name);
+      sources.push([path, cached !== undefined ? { file: cached } : { data: data.get(v.name)! }]);
+      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false, base: outBase }).catch(unwritable(join(outDir, path)));
       variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
       const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
       if (budget !== undefined && v.bytes > budget) {
@@ -203,6 +232,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       bytesIn: digest.bytes,
       cached: hit !== undefined,
       findings,
+      sources,
     };
   };
 
@@ -219,10 +249,12 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
 
   const findings: Finding[] = [];
   const entries: AssetsLock['assets'] = [];
+  const sources = new Map<string, VariantSource>();
   for (const outcome of outcomes) {
     findings.push(...outcome.findings);
     if (!outcome.ok) continue;
     entries.push(outcome.entry);
+    for (const [path, source] of outcome.sources) sources.set(path, source);
     stats.assets += 1;
     stats.bytesIn += outcome.bytesIn;
     for (const v of outcome.entry.variants) {
@@ -234,7 +266,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   }
   locateFindings(loaded.text, findings);
   const lock = sortLock({ version: 1, assets: entries });
-  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)), undefined, { base: outDir }).catch(unwritable(lockPath));
+  await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)), undefined, { base: outBase }).catch(unwritable(lockPath));
   await pruneStale(outDir, previous, lock);
   await cache.save().catch(() => undefined);
 
@@ -246,6 +278,8 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     outDir,
     lockPath,
     stats,
+    sources,
+    cache: { dir: cache.dir, ...(cache.problem !== undefined ? { problem: cache.problem } : {}) },
   };
 }
 

@@ -8,7 +8,7 @@ import type { AssetType, Category, LockVariant, PackManifest } from '../manifest
 import { inputError } from '../shared/errors.js';
 import { compareCodePoints, savingsPercent } from '../shared/money.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
-import { compareVersions, isSemver } from './version.js';
+import { compareVersions, isPrerelease, isSemver } from './version.js';
 import { own, setOwn } from '../shared/lookup.js';
 
 export const CATALOG_VERSION = 1;
@@ -117,7 +117,7 @@ export interface FeedInput {
   baseUrl?: string;
 }
 
-export type ExclusionReason = 'not-yet-available' | 'expired' | 'pack-not-in-feed';
+export type ExclusionReason = 'not-yet-available' | 'expired' | 'pack-not-in-feed' | 'not-yet-published' | 'pre-release';
 
 export interface Exclusion {
   kind: 'pack' | 'bundle';
@@ -236,6 +236,26 @@ function redactUserInfo(raw: string): string {
   return `${raw.slice(0, Math.min(start, at))}***${raw.slice(at)}`;
 }
 
+/**
+ * The live version of each slug on `day` (YYYY-MM-DD, UTC): the highest semver precedence
+ * among its versions published by the end of that day that are not pre-releases. A later
+ * `published_at` (a scheduled release) or a pre-release (1.10.0-beta.1) never replaces the
+ * live version. Slugs with no live version are returned apart, with why.
+ */
+export function liveVersions<T extends { manifest: { slug: string; version: string }; publishedAt: string }>(
+  packs: readonly T[],
+  day: string,
+): { live: T[]; notLive: Array<{ slug: string; version: string; reason: 'not-yet-published' | 'pre-release' }> } {
+  const eligible = packs.filter((p) => p.publishedAt.slice(0, 10) <= day && !isPrerelease(p.manifest.version));
+  const live = latestPerSlug(eligible);
+  const liveSlugs = new Set(live.map((p) => p.manifest.slug));
+  const notLive = latestPerSlug(packs.filter((p) => !liveSlugs.has(p.manifest.slug))).map((p) => {
+    const published = packs.some((q) => q.manifest.slug === p.manifest.slug && q.publishedAt.slice(0, 10) <= day);
+    return { slug: p.manifest.slug, version: p.manifest.version, reason: published ? ('pre-release' as const) : ('not-yet-published' as const) };
+  });
+  return { live, notLive };
+}
+
 /** The latest version of each slug, sorted by slug. */
 export function latestPerSlug<T extends { manifest: { slug: string; version: string } }>(packs: readonly T[]): T[] {
   const best = new Map<string, T>();
@@ -264,7 +284,9 @@ export function buildFeed(input: FeedInput): FeedBuild {
   const files: SiteFile[] = [];
   const packs: FeedPack[] = [];
 
-  for (const reg of latestPerSlug(input.packs)) {
+  const { live, notLive } = liveVersions(input.packs, day);
+  for (const n of notLive) excluded.push({ kind: 'pack', slug: n.slug, version: n.version, reason: n.reason });
+  for (const reg of live) {
     const m = reg.manifest;
     if (!isSemver(m.version)) {
       throw inputError('CATALOG_DATA_INVALID', `Pack ${m.slug} is registered with a version that is not semver: ${JSON.stringify(m.version)}.`);

@@ -5,6 +5,7 @@
 import { formatMinor } from '../shared/money.js';
 import { LIST_PRICE, type CatalogDiff, type DiffMoney } from './diff.js';
 import type { CatalogReport } from './report.js';
+import { markdownText } from '../shared/markdown.js';
 
 export type TextFormat = 'table' | 'md';
 
@@ -23,9 +24,8 @@ export function textTable(headers: string[], rows: string[][], rightAlign: Reado
   return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-function mdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+/** A table cell or heading from data: text only (no HTML, links, images or autolinks). */
+const mdCell = markdownText;
 
 export function mdTable(headers: string[], rows: string[][], rightAlign: ReadonlySet<number> = new Set()): string {
   return [

@@ -6,6 +6,7 @@
 import type { Ledger } from '../ledger/db.js';
 import type { PackManifest } from '../manifest/types.js';
 import { inputError } from '../shared/errors.js';
+import { storedInstant, storedInteger } from '../ledger/stored.js';
 import type { RegisteredBundle, RegisteredPack } from './feed.js';
 
 export interface StoredPack extends RegisteredPack {
@@ -24,6 +25,8 @@ function parseManifest(text: string, slug: string, version: string): PackManifes
   throw inputError('CATALOG_DATA_INVALID', `The ledger's manifest of ${slug} ${version} is not a JSON object.`);
 }
 
+const packAt = (r: { slug: string; version: string }, column: string) => ({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column });
+
 export async function loadStoredPacks(ledger: Ledger): Promise<StoredPack[]> {
   const rows = await ledger.db
     .selectFrom('packs')
@@ -39,13 +42,15 @@ export async function loadStoredPacks(ledger: Ledger): Promise<StoredPack[]> {
     return {
       manifest,
       sha256: r.archive_sha256,
-      bytes: Number(r.archive_bytes),
-      publishedAt: r.published_at,
+      bytes: storedInteger(packAt(r, 'archive_bytes'), r.archive_bytes),
+      publishedAt: storedInstant(packAt(r, 'published_at'), r.published_at),
       archivePath: r.archive_path,
       ownerKind: r.owner_kind,
     };
   });
 }
+
+const bundleAt = (b: { slug: string }, column: string) => ({ table: 'bundles', row: `slug=${b.slug}`, column });
 
 export async function loadStoredBundles(ledger: Ledger): Promise<RegisteredBundle[]> {
   const bundles = await ledger.db.selectFrom('bundles').selectAll().orderBy('slug').execute();
@@ -54,8 +59,8 @@ export async function loadStoredBundles(ledger: Ledger): Promise<RegisteredBundl
     slug: b.slug,
     name: b.name,
     packs: items.filter((i) => i.bundle_slug === b.slug).map((i) => i.pack_slug),
-    priceMinor: Number(b.price_minor),
-    individualTotalMinor: Number(b.individual_total_minor),
+    priceMinor: storedInteger(bundleAt(b, 'price_minor'), b.price_minor),
+    individualTotalMinor: storedInteger(bundleAt(b, 'individual_total_minor'), b.individual_total_minor),
     currency: b.currency,
     savingsPercent: b.savings_percent,
     availableFrom: b.available_from,
@@ -70,6 +75,10 @@ export interface StoredReview {
 }
 
 export async function loadReviews(ledger: Ledger): Promise<StoredReview[]> {
-  const rows = await ledger.db.selectFrom('reviews').select(['pack_slug', 'rating', 'reviewed_at']).orderBy('review_id').execute();
-  return rows.map((r) => ({ pack: r.pack_slug, rating: Number(r.rating), reviewedAt: r.reviewed_at }));
+  const rows = await ledger.db.selectFrom('reviews').select(['review_id', 'pack_slug', 'rating', 'reviewed_at']).orderBy('review_id').execute();
+  return rows.map((r) => ({
+    pack: r.pack_slug,
+    rating: storedInteger({ table: 'reviews', row: `review_id=${r.review_id}`, column: 'rating' }, r.rating, 1, 5),
+    reviewedAt: r.reviewed_at,
+  }));
 }

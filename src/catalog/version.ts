@@ -23,6 +23,11 @@ export function isSemver(version: string): boolean {
   return SEMVER.test(version);
 }
 
+/** A semver pre-release (1.10.0-beta.1): never the live version of a pack. */
+export function isPrerelease(version: string): boolean {
+  return (parse(version)?.pre.length ?? 0) > 0;
+}
+
 function compareIdentifiers(a: string, b: string): number {
   const an = /^\d+$/.test(a);
   const bn = /^\d+$/.test(b);

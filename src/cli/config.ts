@@ -16,7 +16,7 @@ export interface PackopsConfig {
   db?: string;
   payouts?: { minimumMinor?: number };
   validate?: { profile?: string; strict?: boolean };
-  assets?: { concurrency?: number };
+  assets?: { concurrency?: number; cacheDir?: string };
   build?: { out?: string };
   [section: string]: unknown;
 }

@@ -8,8 +8,11 @@
 import { compareVersions } from '../catalog/version.js';
 import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
+import { publishedAtInstant } from '../shared/timestamp.js';
+import { closedMonths } from './import/closed.js';
+import { storedInteger } from './stored.js';
+import { assertProductNamesFree } from './products.js';
 import type { Ledger } from './db.js';
-import { describeClaim, productNameClaims } from './product-ids.js';
 import type { Transaction } from 'kysely';
 import type { LedgerDB, OwnerKind, PacksTable } from './schema.js';
 
@@ -30,12 +33,6 @@ export interface RegisterPackResult {
   publishedAt: string;
 }
 
-const STORE_COLUMNS = {
-  appstore: 'appstore_product_id',
-  googleplay: 'googleplay_product_id',
-  web: 'web_product_id',
-} as const;
-
 export async function registerPack(ledger: Ledger, input: RegisterPackInput): Promise<RegisterPackResult> {
   const [result] = await registerPacks(ledger, [input]);
   return result!;
@@ -52,13 +49,8 @@ export async function registerPacks(ledger: Ledger, inputs: readonly RegisterPac
 
 async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput): Promise<RegisterPackResult> {
   const m = input.manifest;
-  const publishedMs = Date.parse(input.publishedAt);
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(input.publishedAt) || Number.isNaN(publishedMs)) {
-    throw inputError('PUBLISHED_AT_INVALID', `published-at "${input.publishedAt}" is not an ISO 8601 instant with a zone.`, {
-      hint: 'For example 2026-10-01T09:00:00Z.',
-    });
-  }
-  const publishedAt = new Date(publishedMs).toISOString();
+  const published = publishedAtInstant(input.publishedAt);
+  const publishedAt = published.iso;
   const existing = await trx
     .selectFrom('packs')
     .select(['archive_sha256', 'owner_id', 'owner_kind', 'published_at'])
@@ -80,6 +72,14 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
       details: { slug: m.slug, version: m.version, registeredSha256: existing.archive_sha256, sha256: input.sha256 },
     });
   }
+  // Publication counts towards a month's tiers: a closed month's figures are final.
+  const closed = await closedMonths(trx);
+  if (closed.has(published.month)) {
+    throw conflictError('PERIOD_CLOSED', `${m.slug} ${m.version}: published-at ${publishedAt} falls in a closed month: ${closed.describe(published.month)}.`, {
+      hint: 'A closed month is immutable; publish with a --published-at in an open month (the default, now, usually is).',
+      details: { slug: m.slug, version: m.version, publishedAt, month: published.month },
+    });
+  }
   const creator = await trx.selectFrom('creators').select('id').where('id', '=', m.creator).executeTakeFirst();
   const collaboration = creator
     ? undefined
@@ -90,25 +90,7 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
       details: { slug: m.slug, creator: m.creator },
     });
   }
-  for (const [store, column] of Object.entries(STORE_COLUMNS) as Array<[keyof typeof STORE_COLUMNS, (typeof STORE_COLUMNS)[keyof typeof STORE_COLUMNS]]>) {
-    const id = m.storeProductIds?.[store];
-    if (!id) continue;
-    const other = await trx.selectFrom('packs').select('slug').where(column, '=', id).where('slug', '<>', m.slug).executeTakeFirst();
-    if (other) {
-      throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: the ${store} product id "${id}" already belongs to ${other.slug}.`, {
-        details: { slug: m.slug, store, productId: id, owner: other.slug },
-      });
-    }
-  }
-  // Subscription plans answer to their ids and store product ids too (§14): one name, one product.
-  for (const name of [m.slug, ...Object.values(m.storeProductIds ?? {})]) {
-    const plan = typeof name === 'string' ? (await productNameClaims(trx, name)).find((c) => c.kind === 'plan') : undefined;
-    if (plan) {
-      throw conflictError('PRODUCT_ID_CONFLICT', `${m.slug}: "${name}" is already ${describeClaim(plan)}.`, {
-        details: { slug: m.slug, productId: name, claimedBy: [plan] },
-      });
-    }
-  }
+  await assertProductNamesFree(trx, { kind: 'pack', slug: m.slug, storeIds: m.storeProductIds ?? {} });
   const row: PacksTable = {
     slug: m.slug,
     version: m.version,
@@ -144,6 +126,7 @@ export async function latestPacks(ledger: Ledger): Promise<Array<Pick<PacksTable
     .execute();
   const latest = new Map<string, (typeof rows)[number]>();
   for (const r of rows) {
+    r.price_minor = storedInteger({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column: 'price_minor' }, r.price_minor);
     const cur = latest.get(r.slug);
     if (!cur || compareVersions(r.version, cur.version) > 0) latest.set(r.slug, r);
   }

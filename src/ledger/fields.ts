@@ -4,6 +4,7 @@
  */
 import { isCurrencyCode, minorUnitExponent } from '../shared/money.js';
 import { isCountryCode } from '../shared/countries.js';
+import { parseInstant, type Instant } from '../shared/timestamp.js';
 
 export interface RowProblem {
   column: string;
@@ -50,73 +51,27 @@ export function oneOf<T extends string>(column: string, value: unknown, allowed:
   return bad(column, 'ROW_INVALID', `${column} is "${text}"; expected ${allowed.map((a) => `"${a}"`).join(' or ')}.`);
 }
 
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+export type { Instant } from '../shared/timestamp.js';
 
-export interface Instant {
-  /** UTC, ISO 8601 with milliseconds: 2026-10-03T14:05:00.000Z. */
-  iso: string;
-  /** YYYY-MM in UTC. */
-  month: string;
-  ms: number;
-}
-
-/** ISO 8601 date-time with Z or an offset; a timestamp without a zone is its own code. */
-const FAST_UTC = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)Z$/;
-const validDates = new Map<string, boolean>();
-
-function realDate(y: number, m: number, d: number): boolean {
-  const t = new Date(Date.UTC(y, m - 1, d));
-  return m >= 1 && m <= 12 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
-}
-
+/**
+ * A timestamp cell: the strict form of src/shared/timestamp.ts (the one parser of every
+ * instant packops reads). A date or time without a zone is ROW_TIMEZONE_MISSING; anything
+ * else that is not the form, not a real date and time, or an offset outside −12:00…+14:00
+ * is ROW_INVALID.
+ */
 export function timestamp(column: string, value: unknown): Parsed<Instant> {
-  // Fast path for the common form 2026-10-03T14:05:00Z (the date part's validity is cached).
-  if (typeof value === 'string' && value.length === 20 && FAST_UTC.test(value)) {
-    const day = value.slice(0, 10);
-    let valid = validDates.get(day);
-    if (valid === undefined) {
-      valid = realDate(Number(value.slice(0, 4)), Number(value.slice(5, 7)), Number(value.slice(8, 10)));
-      validDates.set(day, valid);
-    }
-    if (valid) {
-      const iso = `${value.slice(0, 19)}.000Z`;
-      return { ok: true, value: { iso, month: value.slice(0, 7), ms: Date.parse(iso) } };
-    }
+  if (typeof value === 'string' && value.length === 20) {
+    const fast = parseInstant(value);
+    if (fast.ok) return fast;
+  }
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    return bad(column, 'ROW_INVALID', `${column} must be text (a timestamp such as 2026-10-03T14:05:00Z).`);
   }
   const text = cellText(value).trim();
   if (text === '') return bad(column, 'ROW_INVALID', `${column} is empty.`);
-  const m = TIMESTAMP.exec(text);
-  if (!m) {
-    if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-      return bad(column, 'ROW_TIMEZONE_MISSING', `${column} "${text}" is a date without a time and zone; give e.g. ${text}T00:00:00Z.`);
-    }
-    return bad(column, 'ROW_INVALID', `${column} "${text}" is not an ISO 8601 date-time (e.g. 2026-10-03T14:05:00Z).`);
-  }
-  if (m[8] === undefined && m[9] === undefined) {
-    return bad(column, 'ROW_TIMEZONE_MISSING', `${column} "${text}" has no time zone; add Z (UTC) or an offset such as +01:00.`);
-  }
-  const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
-  const s = m[6] === undefined ? 0 : Number(m[6]);
-  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const check = new Date(local);
-  if (
-    mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59 ||
-    check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d
-  ) {
-    return bad(column, 'ROW_INVALID', `${column} "${text}" is not a real date and time.`);
-  }
-  let offsetMin = 0;
-  if (m[9] !== undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) return bad(column, 'ROW_INVALID', `${column} "${text}" has an invalid offset.`);
-    offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  const utc = local - offsetMin * 60_000;
-  const iso = new Date(utc).toISOString();
-  return ok({ iso, month: iso.slice(0, 7), ms: utc });
+  const parsed = parseInstant(text);
+  if (parsed.ok) return parsed;
+  return bad(column, parsed.problem.kind === 'zone' ? 'ROW_TIMEZONE_MISSING' : 'ROW_INVALID', `${column} ${parsed.problem.message}`);
 }
 
 const countryCache = new Map<string, boolean>();

@@ -8,6 +8,14 @@
 import type { Kysely } from 'kysely';
 import type { LedgerDB, SalesTable } from '../ledger/schema.js';
 import { compareCodePoints } from '../shared/money.js';
+import {
+  ledgerCorrupt,
+  storedDecimal,
+  storedInstant,
+  storedInteger,
+  storedMinor,
+  type StoredAt,
+} from '../ledger/stored.js';
 import { monthsBetweenInclusive, nextPeriodStart } from '../shared/period.js';
 import { loadSubscriptionMonth, type SubscriptionMonth } from './subscriptions.js';
 import type {
@@ -32,16 +40,19 @@ export interface LedgerSnapshot {
 /** The month-independent part of the ledger the engine needs (catalog, creators, tiers). */
 export async function loadSnapshot(db: Kysely<LedgerDB>): Promise<LedgerSnapshot> {
   const tierRows = await db.selectFrom('creator_tiers').selectAll().orderBy('rank').execute();
-  const tiers: TierDef[] = tierRows.map((t) => ({
-    name: t.name,
-    minPacks: Number(t.minimum_packs_published),
-    minRating: t.minimum_average_rating,
-    minUnits: Number(t.minimum_monthly_sales),
-    minMonths: Number(t.minimum_months_active),
-    sharePercent: t.revenue_share_percent,
-    bonusThreshold: t.monthly_bonus_threshold === null ? null : Number(t.monthly_bonus_threshold),
-    bonusMinor: t.monthly_bonus_minor === null ? null : BigInt(t.monthly_bonus_minor),
-  }));
+  const tiers: TierDef[] = tierRows.map((t) => {
+    const at = (column: string) => ({ table: 'creator_tiers', row: `name=${t.name}`, column });
+    return {
+      name: t.name,
+      minPacks: storedInteger(at('minimum_packs_published'), t.minimum_packs_published),
+      minRating: storedDecimal(at('minimum_average_rating'), t.minimum_average_rating).text,
+      minUnits: storedInteger(at('minimum_monthly_sales'), t.minimum_monthly_sales),
+      minMonths: storedInteger(at('minimum_months_active'), t.minimum_months_active),
+      sharePercent: storedDecimal(at('revenue_share_percent'), t.revenue_share_percent).text,
+      bonusThreshold: t.monthly_bonus_threshold === null ? null : storedInteger(at('monthly_bonus_threshold'), t.monthly_bonus_threshold),
+      bonusMinor: t.monthly_bonus_minor === null ? null : storedMinor(at('monthly_bonus_minor'), t.monthly_bonus_minor),
+    };
+  });
   const creators = new Map<string, { name?: string }>();
   for (const c of await db.selectFrom('creators').select(['id', 'name']).execute()) creators.set(c.id, { name: c.name });
   const collaborations = new Map<string, CollaborationDef>();
@@ -54,7 +65,10 @@ export async function loadSnapshot(db: Kysely<LedgerDB>): Promise<LedgerSnapshot
     .orderBy('collaboration_id')
     .orderBy('creator_id')
     .execute();
-  for (const m of members) collaborations.get(m.collaboration_id)?.members.push({ creator: m.creator_id, bps: Number(m.share_bp) });
+  for (const m of members) {
+    const at = { table: 'collaboration_members', row: `collaboration_id=${m.collaboration_id} creator_id=${m.creator_id}`, column: 'share_bp' };
+    collaborations.get(m.collaboration_id)?.members.push({ creator: m.creator_id, bps: storedInteger(at, m.share_bp, 0, 10_000) });
+  }
   const bundles = new Map<string, BundleDef>();
   const items = await db
     .selectFrom('bundle_items')
@@ -65,17 +79,18 @@ export async function loadSnapshot(db: Kysely<LedgerDB>): Promise<LedgerSnapshot
   for (const i of items) {
     let b = bundles.get(i.bundle_slug);
     if (!b) bundles.set(i.bundle_slug, (b = { items: [] }));
-    b.items.push({ pack: i.pack_slug, priceMinor: BigInt(i.price_minor) });
+    const at = { table: 'bundle_items', row: `bundle_slug=${i.bundle_slug} pack_slug=${i.pack_slug}`, column: 'price_minor' };
+    b.items.push({ pack: i.pack_slug, priceMinor: storedMinor(at, i.price_minor) });
   }
   const packVersions = (
     await db.selectFrom('packs').select(['slug', 'version', 'owner_id', 'published_at']).execute()
-  ).map((p) => ({ slug: p.slug, version: p.version, owner: p.owner_id, publishedAt: toIso(p.published_at) }));
+  ).map((p) => ({
+    slug: p.slug,
+    version: p.version,
+    owner: p.owner_id,
+    publishedAt: storedInstant({ table: 'packs', row: `slug=${p.slug} version=${p.version}`, column: 'published_at' }, p.published_at),
+  }));
   return { tiers, creators, collaborations, bundles, packVersions };
-}
-
-function toIso(text: string): string {
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? text : new Date(t).toISOString();
 }
 
 /**
@@ -114,6 +129,15 @@ async function loadActivity(
     .where('month', '<=', period)
     .groupBy('pack_slug')
     .execute();
+  // SUM would read a damaged rating as 0 and count it: look for one first.
+  const badRating = await db
+    .selectFrom('reviews')
+    .select(['review_id', 'rating'])
+    .where('month', '<=', period)
+    .where('rating', 'not in', [1, 2, 3, 4, 5])
+    .limit(1)
+    .executeTakeFirst();
+  if (badRating) throw ledgerCorrupt({ table: 'reviews', row: `review_id=${badRating.review_id}`, column: 'rating' }, badRating.rating, 'a rating from 1 to 5');
   const ratings = new Map(ratingRows.map((r) => [r.pack_slug, { sum: Number(r.sum), n: Number(r.n) }]));
   const creatorsOf = (owner: string): string[] => {
     const collab = snapshot.collaborations.get(owner);
@@ -167,16 +191,18 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     .where('product_kind', 'in', ['pack', 'bundle'])
     .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
     .execute();
+  // A row of another kind would be in neither query: a damaged kind is refused, not dropped.
+  const odd = await db
+    .selectFrom('sales')
+    .select(['store', 'transaction_id', 'kind'])
+    .where('month', '=', period)
+    .where('kind', 'not in', ['sale', 'refund'])
+    .limit(1)
+    .executeTakeFirst();
+  if (odd) throw ledgerCorrupt({ table: 'sales', row: `store=${odd.store} transaction_id=${odd.transaction_id}`, column: 'kind' }, odd.kind, 'sale or refund');
   for (const r of saleRows) {
-    groups.push({
-      kind: 'sale',
-      product: productOf(r),
-      currency: r.currency,
-      grossMinor: BigInt(r.gross_minor),
-      feeMinor: BigInt(r.store_fee_minor),
-      taxMinor: BigInt(r.tax_minor),
-      count: Number(r.n),
-    });
+    const amounts = await groupAmounts(db, period, r);
+    groups.push({ kind: 'sale', product: productOf(r), currency: r.currency, ...amounts, count: Number(r.n) });
   }
 
   const refunds = await db
@@ -201,9 +227,12 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     .execute();
   for (const r of allRefunds) {
     const key = saleKey(r.store, r.refund_of);
-    if (!wanted.has(key) || r.occurred_at >= end) continue;
+    if (!wanted.has(key)) continue;
+    const at = saleAt(r, 'occurred_at');
+    const occurredAt = storedInstant(at, r.occurred_at);
+    if (occurredAt >= end) continue;
     const list = history.get(key) ?? [];
-    list.push({ at: r.occurred_at, id: r.transaction_id, gross: BigInt(r.gross_minor) });
+    list.push({ at: occurredAt, id: r.transaction_id, gross: storedMinor({ ...at, column: 'gross_minor' }, r.gross_minor) });
     history.set(key, list);
   }
   const saleGross = new Map<string, bigint>();
@@ -220,7 +249,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
         .where('transaction_id', 'in', list.slice(i, i + 500))
         .where('kind', '=', 'sale')
         .execute();
-      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), BigInt(s.gross_minor));
+      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), storedMinor(saleAt(s, 'gross_minor'), s.gross_minor));
     }
   }
   const grouped = new Map<string, TxGroup>();
@@ -233,7 +262,10 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
       if (h.id === r.transaction_id) break;
       before += h.gross;
     }
-    const after = before + BigInt(r.gross_minor);
+    const grossMinor = storedMinor(saleAt(r, 'gross_minor'), r.gross_minor);
+    const feeMinor = storedMinor(saleAt(r, 'store_fee_minor'), r.store_fee_minor);
+    const taxMinor = storedMinor(saleAt(r, 'tax_minor'), r.tax_minor);
+    const after = before + grossMinor;
     // A partial refund counts as a unit only when it completes the refund of its sale.
     const completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;
     const product = productOf(r);
@@ -245,9 +277,9 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
         kind: 'refund',
         product,
         currency: r.currency,
-        grossMinor: BigInt(r.gross_minor),
-        feeMinor: BigInt(r.store_fee_minor),
-        taxMinor: BigInt(r.tax_minor),
+        grossMinor,
+        feeMinor,
+        taxMinor,
         count: 1,
         completes,
       });
@@ -255,6 +287,40 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
   }
   groups.push(...grouped.values());
   return groups;
+}
+
+function saleAt(r: { store: string; transaction_id: string }, column: string): StoredAt {
+  return { table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column };
+}
+
+type AmountColumn = 'gross_minor' | 'store_fee_minor' | 'tax_minor';
+
+/**
+ * The three amounts of a GROUP BY row of sales. A damaged amount is reported with one of the
+ * rows that hold it (looked up only then).
+ */
+async function groupAmounts(
+  db: Kysely<LedgerDB>,
+  period: Period,
+  r: Record<AmountColumn, unknown>,
+): Promise<{ grossMinor: bigint; feeMinor: bigint; taxMinor: bigint }> {
+  const out: bigint[] = [];
+  for (const column of ['gross_minor', 'store_fee_minor', 'tax_minor'] as const) {
+    const value = r[column];
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+      out.push(BigInt(value));
+      continue;
+    }
+    const row = await db
+      .selectFrom('sales')
+      .select(['store', 'transaction_id'])
+      .where('month', '=', period)
+      .where(column, value === null ? 'is' : '=', value as number)
+      .limit(1)
+      .executeTakeFirst();
+    throw ledgerCorrupt(row ? saleAt(row, column) : { table: 'sales', row: `month=${period}`, column }, value, 'a whole number ≥ 0');
+  }
+  return { grossMinor: out[0]!, feeMinor: out[1]!, taxMinor: out[2]! };
 }
 
 function productOf(r: { product_kind: string; pack_slug: string | null; bundle_slug: string | null }): TxGroup['product'] {
@@ -276,7 +342,9 @@ export async function loadMonth(
   return {
     period,
     transactions,
-    rates: new Map(rateRows.map((r) => [r.currency, r.usd_per_unit])),
+    rates: new Map(
+      rateRows.map((r) => [r.currency, storedDecimal({ table: 'fx_rates', row: `currency=${r.currency} month=${period}`, column: 'usd_per_unit' }, r.usd_per_unit).text]),
+    ),
     bundles: snapshot.bundles,
     packs: new Map([...owners].map(([slug, p]) => [slug, { owner: p.owner }])),
     collaborations: snapshot.collaborations,

@@ -5,6 +5,7 @@
  */
 import { formatMinor } from '../shared/money.js';
 import type { PayoutReport, StatementDoc, TiersReport } from './report.js';
+import { markdownText } from '../shared/markdown.js';
 
 type PackLineDoc = StatementDoc['collaborations'][number]['lines'][number];
 type SubscriptionLineDoc = StatementDoc['collaborations'][number]['subscriptionLines'][number];
@@ -201,12 +202,14 @@ export function renderReportTable(report: PayoutReport): string {
   );
   out.push(subscriptionsLine(report));
   out.push(tieOutLine(report));
+  if (report.quarantine.length > 0) {
+    out.push('', 'Not in any statement (rows kept out by an import)', alignTable(QUARANTINE_HEADERS, quarantineRows(report), '  '));
+  }
   return `${out.join('\n')}\n`;
 }
 
-function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+/** A table cell or heading from data: text only (no HTML, links, images or autolinks). */
+const mdCell = markdownText;
 
 export function markdownTable(headers: readonly string[], rows: readonly string[][]): string {
   const line = (cells: readonly string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
@@ -232,6 +235,9 @@ export function renderReportMarkdown(report: PayoutReport): string {
     '',
     tieOutLine(report),
   );
+  if (report.quarantine.length > 0) {
+    out.push('', '## Not in any statement', '', 'Rows kept out by an import (quarantined or held), by month and reason:', '', markdownTable(QUARANTINE_HEADERS, quarantineRows(report)));
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -257,7 +263,33 @@ export function renderReportCsvFiles(report: PayoutReport): Map<string, string> 
   for (const s of report.statements) {
     files.set(`payouts-${report.period}-${s.creator}.csv`, toCsv(LINE_HEADERS, statementRows(s)));
   }
+  // Only when rows were kept out (a dot: no creator id can make this name).
+  if (report.quarantine.length > 0) files.set(`payouts-${report.period}.quarantine.csv`, toCsv(QUARANTINE_HEADERS, quarantineRows(report)));
   return files;
+}
+
+export const QUARANTINE_HEADERS = ['month', 'reason', 'label', 'rows', 'currency', 'amount', 'rows_without_amount'] as const;
+
+/** One row per reason and currency (amounts in the currency's major units, exactly). */
+export function quarantineRows(report: Pick<PayoutReport, 'quarantine'>): string[][] {
+  const rows: string[][] = [];
+  for (const q of report.quarantine) {
+    const base = [q.month ?? 'undated', q.reason, q.label];
+    if (q.amounts.length === 0) rows.push([...base, String(q.rows), '', '', String(q.rowsWithoutAmount)]);
+    q.amounts.forEach((a, i) =>
+      rows.push([...base, i === 0 ? String(q.rows) : '', a.currency, formatMinor(a.amountMinor, a.currency), i === 0 ? String(q.rowsWithoutAmount) : '']),
+    );
+  }
+  return rows;
+}
+
+/** One line per reason, for warnings: "2026-10 quarantined: unknown product: 3 row(s), EUR 14.97". */
+export function quarantineLines(report: Pick<PayoutReport, 'quarantine'>): string[] {
+  return report.quarantine.map((q) => {
+    const amounts = q.amounts.map((a) => `${a.currency} ${formatMinor(a.amountMinor, a.currency)}`);
+    if (q.rowsWithoutAmount > 0) amounts.push(`${q.rowsWithoutAmount} row(s) without a readable amount`);
+    return `${q.month ?? 'undated'} ${q.label}: ${q.rows} row(s)${amounts.length ? `, ${amounts.join(', ')}` : ''}`;
+  });
 }
 
 export const TIER_HEADERS = ['creator', 'name', 'packs', 'rating', 'reviews', 'units', 'months', 'tier', 'share_percent', 'bonus_usd', 'next_tier', 'unmet'] as const;

@@ -9,12 +9,14 @@ import { conflictError, inputError, usageError } from '../shared/errors.js';
 import { compareCodePoints } from '../shared/money.js';
 import { isPeriod } from '../shared/period.js';
 import { computePayouts } from './engine.js';
-import { assessTiers, orderTiers } from './tiers.js';
+import { assessTier, assessTiers, orderTiers } from './tiers.js';
 import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
 import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment, TierDef } from './types.js';
 import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
 import { subscriptionMonthsBetween } from './subscriptions.js';
+import { quarantineFor, type QuarantineEntry } from './quarantine.js';
 import { inCloseTransaction } from '../ledger/close-lock.js';
+import { ledgerCorrupt, storedJson, storedSignedMinor } from '../ledger/stored.js';
 
 /** A value with every bigint turned into a JSON number (what is printed and stored). */
 export type Plain<T> = T extends bigint
@@ -65,6 +67,11 @@ export interface PayoutReport {
   subscriptions: Plain<EngineResult['subscriptions']>;
   owners: OwnerDoc[];
   statements: StatementDoc[];
+  /**
+   * Rows dated in this month (or undated) that are in no statement: quarantined by an
+   * import, per reason, with their amounts per currency. Stored with a closed month.
+   */
+  quarantine: QuarantineEntry[];
 }
 
 export interface TiersReport {
@@ -125,7 +132,13 @@ async function storedCarriedOut(db: Kysely<LedgerDB>, month: Period): Promise<Ma
     .select(['creator_id', 'carried_out_minor'])
     .where('month', '=', month)
     .execute();
-  return new Map(rows.filter((r) => Number(r.carried_out_minor) !== 0).map((r) => [r.creator_id, BigInt(r.carried_out_minor)]));
+  const carried = new Map<string, bigint>();
+  for (const r of rows) {
+    const at = { table: 'statements', row: `month=${month} creator_id=${r.creator_id}`, column: 'carried_out_minor' };
+    const minor = storedSignedMinor(at, r.carried_out_minor);
+    if (minor !== 0n) carried.set(r.creator_id, minor);
+  }
+  return carried;
 }
 
 function carriedOutOf(result: EngineResult): Map<string, bigint> {
@@ -155,7 +168,7 @@ async function balancesInto(
 
 function toReport(
   result: EngineResult,
-  meta: { status: 'open' | 'closed'; provisionalMonths: Period[]; closedAt: string | null },
+  meta: { status: 'open' | 'closed'; provisionalMonths: Period[]; closedAt: string | null; quarantine: QuarantineEntry[] },
 ): PayoutReport {
   return {
     ok: true,
@@ -171,6 +184,7 @@ function toReport(
     subscriptions: toPlain(result.subscriptions),
     owners: toPlain(result.owners),
     statements: toPlain(result.statements),
+    quarantine: meta.quarantine,
   };
 }
 
@@ -179,20 +193,40 @@ async function computeOpen(
   period: Period,
   closed: Map<Period, string>,
   options: PayoutOptions,
-): Promise<PayoutReport> {
+): Promise<{ report: PayoutReport; tiers: TiersReport }> {
   const snapshot = await loadSnapshot(db);
   const { carriedIn, provisionalMonths } = await balancesInto(db, snapshot, period, closed, options);
   const input = await loadMonth(db, snapshot, period, { minimumMinor: options.minimumMinor, carriedIn });
-  const report = toReport(computePayouts(input), { status: 'open', provisionalMonths, closedAt: null });
+  const result = computePayouts(input);
+  const report = toReport(result, { status: 'open', provisionalMonths, closedAt: null, quarantine: await quarantineFor(db, period) });
   const stranded = await strandedMonths(db, closed);
   if (stranded.length > 0) report.strandedMonths = stranded;
-  return report;
+  return { report, tiers: tiersReport(period, snapshot.tiers, result.tiers) };
 }
 
-/** What closed_periods.totals holds: the report without its statements (those are rows). */
-type StoredHeader = Omit<PayoutReport, 'statements' | 'status' | 'closedAt'> & { version: 1 };
+function tiersReport(period: Period, defs: readonly TierDef[], creators: readonly TierAssessment[]): TiersReport {
+  return { ok: true, period, tiers: tierTable(defs), creators: toPlain(creators) };
+}
 
-async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutReport> {
+/**
+ * What closed_periods.totals holds: the report without its statements (those are rows),
+ * and the month's tier table as it stood at the close. Months closed by an earlier packops
+ * have neither `quarantine` nor `tiers`.
+ */
+type StoredHeader = Omit<PayoutReport, 'statements' | 'status' | 'closedAt' | 'quarantine'> & {
+  version: 1;
+  quarantine?: QuarantineEntry[];
+  tiers?: Omit<TiersReport, 'ok' | 'period'>;
+};
+
+interface ClosedMonth {
+  header: StoredHeader;
+  closedAt: string;
+  statements: StatementDoc[];
+}
+
+/** A closed month's stored header and statements, checked as they are read (LEDGER_CORRUPT). */
+async function readStored(db: Kysely<LedgerDB>, period: Period): Promise<ClosedMonth> {
   const row = await db.selectFrom('closed_periods').selectAll().where('month', '=', period).executeTakeFirstOrThrow();
   const statementRows = await db.selectFrom('statements').select(['creator_id', 'detail']).where('month', '=', period).execute();
   if (row.totals === null) {
@@ -200,19 +234,38 @@ async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutR
       hint: 'The month was closed by another tool; its statements cannot be shown.',
     });
   }
-  const header = JSON.parse(row.totals) as StoredHeader;
+  const headerAt = { table: 'closed_periods', row: `month=${period}`, column: 'totals' };
+  const header = storedJson(headerAt, row.totals, true);
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(header.totals) || !isObject(header.tieOut) || !Array.isArray(header.owners) || header.period !== period) {
+    throw ledgerCorrupt(headerAt, row.totals.slice(0, 60), `the stored report of ${period}`);
+  }
   const statements = statementRows
     .sort((a, b) => compareCodePoints(a.creator_id, b.creator_id))
-    .map((r) => withSubscriptionLines(JSON.parse(r.detail) as StatementDoc));
-  const { version: _version, ...rest } = header;
+    .map((r) => {
+      const at = { table: 'statements', row: `month=${period} creator_id=${r.creator_id}`, column: 'detail' };
+      const detail = storedJson(at, r.detail, true);
+      if (detail.creator !== r.creator_id || typeof detail.payoutMinor !== 'number' || !Array.isArray(detail.collaborations)) {
+        throw ledgerCorrupt(at, r.detail, `the stored statement of ${r.creator_id}`);
+      }
+      return withSubscriptionLines(detail as unknown as StatementDoc);
+    });
+  return { header: header as unknown as StoredHeader, closedAt: row.closed_at, statements };
+}
+
+async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutReport> {
+  const { header, closedAt, statements } = await readStored(db, period);
+  const { version: _version, tiers: _tiers, quarantine, ...rest } = header;
   return {
     ...rest,
     // A month closed before subscriptions existed had none: its figures are zeros.
     subscriptions: rest.subscriptions ?? toPlain(checkSubscriptions(NO_SUBSCRIPTIONS, { subscriptionNetMinor: 0n } as PayoutTotals)),
     owners: rest.owners.map((o) => ({ ...o, subscriptionLines: o.subscriptionLines ?? [] })),
     status: 'closed',
-    closedAt: row.closed_at,
+    closedAt,
     statements,
+    // Closed before the block existed: no row of a closed month can be quarantined since.
+    quarantine: quarantine ?? (await quarantineFor(db, period)),
   };
 }
 
@@ -230,21 +283,45 @@ export async function payoutReport(db: Kysely<LedgerDB>, period: Period, options
   requirePeriod(period);
   const closed = await closedMonths(db);
   if (closed.has(period)) return readClosed(db, period);
-  return computeOpen(db, period, closed, options);
+  return (await computeOpen(db, period, closed, options)).report;
 }
 
-/** `creators tiers`: each creator's four figures, the tier reached and what the next one misses. */
+/**
+ * `creators tiers`: each creator's four figures, the tier reached and what the next one
+ * misses. A closed month reads what its close stored, like `payouts report`: later catalog
+ * or review changes never move a closed month's tiers.
+ */
 export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersReport> {
   requirePeriod(period);
+  const closed = await closedMonths(db);
+  if (closed.has(period)) return storedTiers(db, period);
   const snapshot = await loadSnapshot(db);
   const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map(), subscriptions: false });
-  const creators = assessTiers(input);
-  return {
-    ok: true,
-    period,
-    tiers: tierTable(snapshot.tiers),
-    creators: toPlain(creators),
-  };
+  return tiersReport(period, snapshot.tiers, assessTiers(input));
+}
+
+async function storedTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersReport> {
+  const { header, statements } = await readStored(db, period);
+  if (header.tiers && Array.isArray(header.tiers.tiers) && Array.isArray(header.tiers.creators)) {
+    return { ok: true, period, tiers: header.tiers.tiers, creators: header.tiers.creators };
+  }
+  // Closed by an earlier packops, which stored no tier table: the tiers and figures of the
+  // stored statements (creators with a statement), with what the next tier misses worked
+  // out from those figures and today's tier definitions.
+  const defs = (await loadSnapshot(db)).tiers;
+  const creators = statements.map((s) => {
+    const f = s.figures;
+    const activity = {
+      packsPublished: f.packsPublished,
+      ratingCount: f.ratingCount,
+      // The stored average has two decimals: exact for fewer than 100 reviews.
+      ratingSum: f.averageRating === null ? 0 : Math.round(Number(f.averageRating) * f.ratingCount),
+      monthsActive: f.monthsActive,
+    };
+    const assessed = toPlain(assessTier(s.creator, s.name, activity, f.units, defs));
+    return { ...assessed, figures: f, tier: s.tier, sharePercent: s.sharePercent, bonusMinor: s.bonusMinor };
+  });
+  return { ...tiersReport(period, defs, []), creators };
 }
 
 /** The tier definitions as reports print them, lowest first. */
@@ -301,7 +378,7 @@ export async function closePeriod(
           details: { period, open },
         });
       }
-      const report = await computeOpen(trx, period, closed, options);
+      const { report, tiers } = await computeOpen(trx, period, closed, options);
       stranded = report.strandedMonths;
       const known = new Set((await trx.selectFrom('creators').select('id').execute()).map((r) => r.id));
       const unknown = report.statements.map((s) => s.creator).filter((id) => !known.has(id));
@@ -313,7 +390,7 @@ export async function closePeriod(
       }
       const closedAt = (options.now ?? (() => new Date()))().toISOString();
       const { statements, status: _s, closedAt: _c, strandedMonths: _stranded, ...rest } = report;
-      const header: StoredHeader = { version: 1, ...rest };
+      const header: StoredHeader = { version: 1, ...rest, tiers: { tiers: tiers.tiers, creators: tiers.creators } };
       await trx.insertInto('closed_periods').values({ month: period, closed_at: closedAt, totals: JSON.stringify(header) }).execute();
       for (let i = 0; i < statements.length; i += 100) {
         await trx

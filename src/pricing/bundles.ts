@@ -7,8 +7,8 @@
 import { conflictError, inputError } from '../shared/errors.js';
 import { parseDecimal, roundHalfAwayFromZero, savingsPercent, type Rational } from '../shared/money.js';
 import { latestPacks } from '../ledger/catalog.js';
+import { assertProductNamesFree } from '../ledger/products.js';
 import type { Ledger } from '../ledger/db.js';
-import { describeClaim, productNameClaims } from '../ledger/product-ids.js';
 import type { BundleKind } from '../ledger/schema.js';
 
 export const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -90,16 +90,7 @@ async function currentPacks(ledger: Ledger) {
 
 async function store(ledger: Ledger, b: Bundle): Promise<CreateResult> {
   return ledger.db.transaction().execute(async (trx) => {
-    const pack = await trx.selectFrom('packs').select('slug').where('slug', '=', b.slug).executeTakeFirst();
-    if (pack) {
-      throw conflictError('BUNDLE_SLUG_TAKEN', `"${b.slug}" is a pack's slug; a bundle needs a slug of its own (sales name products by slug).`);
-    }
-    const plan = (await productNameClaims(trx, b.slug)).find((c) => c.kind === 'plan');
-    if (plan) {
-      throw conflictError('PRODUCT_ID_CONFLICT', `"${b.slug}" is already ${describeClaim(plan)}; a bundle needs a slug of its own (sales name products by it).`, {
-        details: { slug: b.slug, claimedBy: [plan] },
-      });
-    }
+    await assertProductNamesFree(trx, { kind: 'bundle', slug: b.slug });
     const existing = await trx.selectFrom('bundles').selectAll().where('slug', '=', b.slug).executeTakeFirst();
     if (existing) {
       const items = await trx.selectFrom('bundle_items').select(['pack_slug', 'price_minor']).where('bundle_slug', '=', b.slug).orderBy('position').execute();

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Ledger } from '../ledger/db.js';
 import type { PackManifest } from '../manifest/types.js';
 import { errnoCode, inputError, isPackopsError, PackopsError } from '../shared/errors.js';
+import { publishedAtInstant } from '../shared/timestamp.js';
 import { isOk, type Finding } from '../shared/findings.js';
 import type { PublicKey, SecretKey } from '../signing/keys.js';
 import type { PublishResult } from '../catalog/publish.js';
@@ -40,6 +41,8 @@ export interface ReleaseOptions {
   env: NodeJS.ProcessEnv;
   /** false: redo image work even when the assets cache has it. */
   cache?: boolean;
+  /** The assets cache folder (default: the per-user cache). */
+  cacheDir?: string;
   publish?: { out: string; baseUrl?: string; market?: string; now: Date };
   onEvent?: (event: ReleaseEvent) => void;
 }
@@ -128,7 +131,12 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
 
   emit('assets', 'start');
   const { optimisePack } = await import('../assets/pipeline.js');
-  const optimised = await optimisePack(target, { cwd: options.cwd, ...(options.cache === false ? { cache: false } : {}) });
+  const optimised = await optimisePack(target, {
+    cwd: options.cwd,
+    env: options.env,
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.cache === false ? { cache: false } : {}),
+  });
   if (!optimised.result.ok || !isOk(optimised.result.findings)) return fail('assets', optimised.result.findings);
   warnings(optimised.result.findings);
   out.assets = { variants: optimised.stats.variants, encoded: optimised.stats.encoded, cached: optimised.stats.cached, outDir: optimised.outDir };
@@ -190,11 +198,7 @@ export async function release(targets: readonly string[], options: ReleaseOption
   await assertTargetsExist(targets);
   checkKeyPair(options.secretKey, options.publicKey);
   // Refused before any work rather than after the first pack's build.
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(options.publishedAt) || Number.isNaN(Date.parse(options.publishedAt))) {
-    throw inputError('PUBLISHED_AT_INVALID', `published-at "${options.publishedAt}" is not an ISO 8601 instant with a zone.`, {
-      hint: 'For example 2026-10-01T09:00:00Z.',
-    });
-  }
+  publishedAtInstant(options.publishedAt);
   const packs: PackRelease[] = [];
   for (const [i, target] of targets.entries()) {
     let one: PackRelease;

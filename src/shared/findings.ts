@@ -102,6 +102,8 @@ export const CODES = {
   LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
+  PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
   // subscriptions (§14)
   PLAN_INVALID: 'A subscription plan has an invalid id, name, length, price or store product id',
   PLAN_EXISTS: 'A different subscription plan already has this id',

@@ -1,4 +1,4 @@
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AssetCache, cacheKey, sha256Hex, type CacheEntryMeta } from '../../src/assets/cache.js';
@@ -41,8 +41,48 @@ describe('AssetCache', () => {
     const hit = await cache.get(key);
     expect(hit?.data.get('512')?.equals(bytes)).toBe(true);
 
-    writeFileSync(join(tmp.dir, 'cache', 'objects', 'ab', key, '512.webp'), 'webp bytez');
+    const entryDir = join(tmp.dir, 'cache', 'v1', 'objects', 'ab', key);
+    writeFileSync(join(entryDir, '512.webp'), 'webp bytez');
     expect(await cache.get(key)).toBeUndefined();
+    // The damaged entry was moved aside, so the next store makes it again.
+    expect(existsSync(entryDir)).toBe(false);
+    expect(await cache.put(entry(key, bytes), new Map([['512', bytes]]))).toEqual(new Map([['512', join(entryDir, '512.webp')]]));
+    expect((await cache.get(key))?.data.get('512')?.equals(bytes)).toBe(true);
+  });
+
+  it('detects a meta.json edited to match other bytes (its own SHA-256 is recorded)', async () => {
+    const bytes = Buffer.from('honest');
+    const key = 'ef'.repeat(32);
+    const cache = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
+    await cache.put(entry(key, bytes), new Map([['512', bytes]]));
+    const metaPath = join(tmp.dir, 'cache', 'v1', 'objects', 'ef', key, 'meta.json');
+    const doc = JSON.parse(readFileSync(metaPath, 'utf8'));
+    const evil = Buffer.from('unreviewed');
+    doc.meta.variants[0] = { ...doc.meta.variants[0], bytes: evil.length, sha256: sha256Hex(evil) };
+    writeFileSync(metaPath, JSON.stringify(doc));
+    writeFileSync(join(tmp.dir, 'cache', 'v1', 'objects', 'ef', key, '512.webp'), evil);
+    expect(await cache.get(key)).toBeUndefined();
+  });
+
+  it('keeps the first of two stores of one key whole (entries are immutable)', async () => {
+    const key = '12'.repeat(32);
+    const a = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
+    const b = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
+    const one = Buffer.from('one');
+    const two = Buffer.from('two!');
+    await Promise.all([a.put(entry(key, one), new Map([['512', one]])), b.put(entry(key, two), new Map([['512', two]]))]);
+    const hit = await a.get(key);
+    expect(hit?.data.get('512')?.equals(one)).toBe(true);
+    expect(readdirSync(join(tmp.dir, 'cache', 'v1', 'tmp'))).toEqual([]);
+  });
+
+  it('is off, not fatal, when its folder cannot be made', async () => {
+    writeFileSync(join(tmp.dir, 'a-file'), 'x');
+    const cache = await AssetCache.open(join(tmp.dir, 'a-file', 'cache'), { read: true });
+    expect(cache.problem).toBe('ENOTDIR');
+    const bytes = Buffer.from('x');
+    expect(await cache.put(entry('34'.repeat(32), bytes), new Map([['512', bytes]]))).toBeUndefined();
+    expect(await cache.get('34'.repeat(32))).toBeUndefined();
   });
 
   it('does not read entries under --no-cache', async () => {
@@ -58,11 +98,12 @@ describe('AssetCache', () => {
     writeFileSync(src, 'one');
     const first = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
     expect((await first.sourceDigest(src)).sha256).toBe(sha256Hex('one'));
-    await first.save();
-    const index = JSON.parse(readFileSync(join(tmp.dir, 'cache', 'index.json'), 'utf8'));
-    // Tamper with the recorded hash: a warm run trusts the index (it does not re-read the file).
-    index.sources[src].sha256 = 'f'.repeat(64);
-    writeFileSync(join(tmp.dir, 'cache', 'index.json'), JSON.stringify(index));
+    const h = sha256Hex(src);
+    const recordPath = join(tmp.dir, 'cache', 'v1', 'sources', h.slice(0, 2), `${h}.json`);
+    const record = JSON.parse(readFileSync(recordPath, 'utf8'));
+    // Tamper with the recorded hash: a warm run trusts its own index (it does not re-read the file).
+    record.sha256 = 'f'.repeat(64);
+    writeFileSync(recordPath, JSON.stringify(record));
     const second = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
     expect((await second.sourceDigest(src)).sha256).toBe('f'.repeat(64));
     // --no-cache hashes again.

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeLock } from '../../src/assets/lock.js';
@@ -41,10 +41,15 @@ describe('optimisePack', () => {
     expect(second.lock).toEqual(first.lock);
   });
 
-  it('uses <pack>/.packops/out and <pack>/.packops/cache by default', async () => {
-    const r = await optimisePack(join(pack, 'pack.json'), { cache: false, concurrency: 1 });
+  it('writes <pack>/.packops/out by default, and caches in the per-user folder, never in the pack', async () => {
+    const xdg = join(tmp.dir, 'xdg');
+    const r = await optimisePack(join(pack, 'pack.json'), { cache: false, concurrency: 1, env: { XDG_CACHE_HOME: xdg } });
     expect(r.outDir).toBe(join(pack, '.packops', 'out'));
-    expect(readFileSync(join(pack, '.packops', 'cache', 'index.json'), 'utf8')).toContain('a.png');
+    expect(r.cache.dir).toBe(join(xdg, 'packops'));
+    expect(readdirSync(join(xdg, 'packops', 'v1', 'objects')).length).toBeGreaterThan(0);
+    expect(existsSync(join(pack, '.packops', 'cache'))).toBe(false);
     expect(r.stats.encoded).toBe(9);
+    // Every variant build would read comes from that cache, not from the output folder.
+    for (const v of r.result.variants) expect(r.sources.get(v.path)).toEqual({ file: expect.stringContaining(join(xdg, 'packops', 'v1', 'objects')) });
   });
 });

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, testCache } from '../helpers/cli.js';
 import { cardStates, loadAllImages, openFilePage } from '../catalog/browser.js';
 
 describe('npm run demo', () => {
   it('runs every step and prints the archives, the statements and the page to open', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', PACKOPS_CACHE_DIR: testCache() };
     delete env.PACKOPS_DB;
     const listing = () => readdirSync(join(ROOT, 'fixtures', 'packs'), { recursive: true }).map(String).sort();
     const before = listing();

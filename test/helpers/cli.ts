@@ -27,9 +27,25 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+let testCacheDir: string | undefined;
+
+/**
+ * The assets cache the spawned CLI uses unless a test sets PACKOPS_CACHE_DIR itself: one
+ * fresh folder per test process (vitest runs each test file in its own), removed at exit,
+ * so that tests never touch the user's ~/.cache/packops and start cold.
+ */
+export function testCache(): string {
+  if (testCacheDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'packops-test-cache-'));
+    testCacheDir = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return testCacheDir;
+}
+
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', CI: 'true', ...options.env };
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', CI: 'true', PACKOPS_CACHE_DIR: testCache(), ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, FIXTURES, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { BIN, FIXTURES, ROOT, runCli, tempDir, testCache } from '../helpers/cli.js';
 
 interface Job {
   env: Record<string, string>;
@@ -52,7 +52,7 @@ function bash(command: string, cwd: string, env: Record<string, string>): Promis
   // `npx packops` on a runner is the installed bin; here it is this checkout's built CLI.
   const script = `set -euo pipefail\npackops() { node ${JSON.stringify(BIN)} "$@"; }\n${command.replace(/\bnpx packops\b/g, 'packops')}\n`;
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true', GITHUB_ACTIONS: 'true', ...env } });
+    const child = spawn('bash', ['-c', script], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true', GITHUB_ACTIONS: 'true', PACKOPS_CACHE_DIR: testCache(), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -88,6 +88,8 @@ Examples:
     .argument('<pack>', 'pack folder (or its pack.json)')
     .option('--key <file>', 'minisign secret key (or PACKOPS_SECRET_KEY with the key file contents)')
     .option('--out <dir>', 'folder for the archive and its .minisig (default: dist/)')
+    .option('--cache-dir <dir>', 'assets cache folder (default: PACKOPS_CACHE_DIR, config assets.cacheDir, else ~/.cache/packops)')
+    .option('--no-cache', 'redo the image work even when the assets cache has it')
     .addHelpText(
       'after',
       `
@@ -102,8 +104,10 @@ Examples:
   $ PACKOPS_SECRET_KEY="$(cat ci.key)" SOURCE_DATE_EPOCH=1767225600 packops build packs/ocean --out dist/ --json`,
     )
     .action(
-      action<[string], { key?: string; out?: string }>(async (ctx, [pack], opts) => {
+      action<[string], { key?: string; out?: string; cache: boolean }>(async (ctx, [pack], opts, command) => {
         const { loadSecretKey } = await import('../../signing/keys.js');
+        const { resolveCacheDir } = await import('../cache-dir.js');
+        const cacheDir = await resolveCacheDir(ctx, command);
         const { buildArchive, BuildRefusedError } = await import('../../archive/build.js');
         const { displayPath } = await import('../../shared/paths.js');
         const ask = passwordPrompt(ctx, false);
@@ -121,6 +125,8 @@ Examples:
             secretKey,
             cwd: ctx.cwd,
             env: ctx.env,
+            cacheDir,
+            cache: opts.cache,
             ...(outDir !== undefined ? { outDir: ctx.path(outDir) } : {}),
             onProgress: (phase, done, total) =>
               progress.update(

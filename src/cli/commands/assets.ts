@@ -3,7 +3,8 @@
  * (contact sheet). sharp and the pipeline are imported inside the actions.
  */
 import { displayPath } from '../../shared/paths.js';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { usageError } from '../../shared/errors.js';
 import { action, intOption } from '../action.js';
 import type { CommandGroups } from './index.js';
 
@@ -27,12 +28,12 @@ function formatBytes(n: number): string {
 }
 
 export function register(program: Command, _groups: CommandGroups): void {
-  program
+  const assets = program
     .command('assets')
     .description('optimise every asset of a pack into the variants its type needs (sharp), with a lock file and a cache')
     .argument('<pack>', 'pack folder or its pack.json')
     .option('-o, --out <dir>', 'output folder (default: <pack>/.packops/out)')
-    .option('--cache-dir <dir>', 'cache folder (default: <pack>/.packops/cache)')
+    .option('--cache-dir <dir>', 'cache folder (default: PACKOPS_CACHE_DIR, config assets.cacheDir, else $XDG_CACHE_HOME/packops or ~/.cache/packops)')
     .option('--no-cache', 'do the image work even when the cache has the result')
     .option('--concurrency <n>', 'images processed at once (default: CPU count; config assets.concurrency)', intOption('--concurrency', 1, 256))
     .addHelpText(
@@ -43,7 +44,10 @@ for the asset's type, and <out>/assets.lock.json (path, format, size, bytes, SHA
 ThumbHash placeholder per variant). Outputs are sRGB, auto-oriented, and carry no metadata.
 
 A second run with nothing changed restores every variant from the cache and decodes
-nothing; a bad file is reported by its code and never stops the others.
+nothing; a bad file is reported by its code and never stops the others. The cache is
+packops's own, outside the pack (a .packops/ folder that comes with a pack is never read
+as a cache): --cache-dir, else PACKOPS_CACHE_DIR, else the config's assets.cacheDir, else
+$XDG_CACHE_HOME/packops or ~/.cache/packops. \`packops assets cache prune\` trims it.
 
 Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_FORMAT,
 ASSET_MISSING, PATH_UNSAFE, or a manifest that cannot be read) · 2 usage · 3 pack path not
@@ -67,7 +71,7 @@ Examples:
         try {
           outcome = await optimisePack(ctx.path(pack), {
             out: opts.out === undefined ? undefined : ctx.path(opts.out),
-            cacheDir: opts.cacheDir === undefined ? undefined : ctx.path(opts.cacheDir),
+            cacheDir: await (await import('../cache-dir.js')).resolveCacheDir(ctx, command),
             cache: opts.cache,
             concurrency,
             cwd: ctx.cwd,
@@ -89,6 +93,8 @@ Examples:
         if (!result.ok) ctx.setExitCode(1);
       }),
     );
+
+  registerCachePrune(assets);
 
   program
     .command('preview')
@@ -130,6 +136,62 @@ Examples:
           return [head, findings].filter(Boolean).join('\n');
         });
         if (!preview.ok) ctx.setExitCode(1);
+      }),
+    );
+}
+
+function parseNonNegative(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} takes a number ≥ 0, not "${value}"`);
+    return n;
+  };
+}
+
+/** `packops assets cache prune`: the cache only grows otherwise. */
+function registerCachePrune(assets: Command): void {
+  assets
+    .command('cache')
+    .description("manage packops's own variant cache (outside every pack)")
+    .command('prune')
+    .description('remove cache entries not used for a while, or the least recently used beyond a size')
+    .option('--older-than <days>', 'remove entries last used more than this many days ago', parseNonNegative('--older-than'))
+    .option('--max-size <MB>', 'then remove the least recently used entries until the cache holds at most this many MB (10^6 bytes)', parseNonNegative('--max-size'))
+    .option('--cache-dir <dir>', 'cache folder (default: PACKOPS_CACHE_DIR, config assets.cacheDir, else $XDG_CACHE_HOME/packops or ~/.cache/packops)')
+    .addHelpText(
+      'after',
+      `
+An entry holds every variant of one source at one set of settings; its last use is the
+last run that took it from the cache. Removing entries is safe while other packops
+processes run: an entry disappears whole, and a run that wanted it encodes it again.
+
+Output (--json): {"ok": true, "cacheDir": "...", "removed": {"entries": n, "bytes": n},
+"kept": {"entries": n, "bytes": n}, "sourceRecordsRemoved": n}
+
+Exit codes: 0 ok · 2 usage (neither --older-than nor --max-size)
+
+Examples:
+  $ packops assets cache prune --older-than 30
+  $ packops assets cache prune --max-size 2000 --json`,
+    )
+    .action(
+      action<[], { olderThan?: number; maxSize?: number }>(async (ctx, _args, opts, command) => {
+        if (opts.olderThan === undefined && opts.maxSize === undefined) {
+          throw usageError('Give --older-than <days>, --max-size <MB>, or both.');
+        }
+        const { resolveCacheDir } = await import('../cache-dir.js');
+        const { pruneCache } = await import('../../assets/prune.js');
+        const cacheDir = await resolveCacheDir(ctx, command);
+        const result = pruneCache(cacheDir, {
+          ...(opts.olderThan !== undefined ? { olderThanDays: opts.olderThan } : {}),
+          ...(opts.maxSize !== undefined ? { maxBytes: Math.floor(opts.maxSize * 1_000_000) } : {}),
+        });
+        ctx.out.result(
+          { ok: true, ...result },
+          () =>
+            `${displayPath(cacheDir, ctx.cwd)}: removed ${result.removed.entries} entries (${formatBytes(result.removed.bytes)}), ` +
+            `kept ${result.kept.entries} (${formatBytes(result.kept.bytes)})`,
+        );
       }),
     );
 }

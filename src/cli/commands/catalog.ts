@@ -89,6 +89,10 @@ Examples:
           const why =
             e.reason === 'pack-not-in-feed'
               ? `its packs ${e.missingPacks?.join(', ')} are not in the feed`
+              : e.reason === 'not-yet-published'
+                ? `no version of it is published by ${result.feed.publishDate}`
+                : e.reason === 'pre-release'
+                  ? 'its only versions published so far are pre-releases'
               : e.reason === 'expired'
                 ? `its availability ended before ${result.feed.publishDate}${window}`
                 : `it is not available yet on ${result.feed.publishDate}${window}`;
@@ -193,6 +197,7 @@ Examples:
     .option('--published-at <iso>', 'registration time of new packs (default: SOURCE_DATE_EPOCH, else now)')
     .addOption(new Option('--format <format>', 'how findings of a failing pack are printed').choices(['pretty', 'github', 'junit', 'sarif']).default('pretty'))
     .option('--no-cache', 'redo the image work even when the assets cache has it')
+    .option('--cache-dir <dir>', 'assets cache folder (default: PACKOPS_CACHE_DIR, config assets.cacheDir, else ~/.cache/packops)')
     .addHelpText(
       'after',
       `
@@ -220,6 +225,8 @@ Examples:
         }
         // Refused before anything is built, signed or registered.
         if (opts.baseUrl !== undefined) normaliseBaseUrl(opts.baseUrl);
+        const { resolveCacheDir } = await import('../cache-dir.js');
+        const cacheDir = await resolveCacheDir(ctx, command);
         const secretKey = await loadSecretKey({ ...(opts.key !== undefined ? { keyPath: opts.key } : {}), env: ctx.env, cwd: ctx.cwd });
         const publicKey =
           opts.pubkey !== undefined ? (await loadTrustedKeys({ pubkey: opts.pubkey, cwd: ctx.cwd }))[0]! : secretKey.toPublicKey('the signing key');
@@ -239,6 +246,7 @@ Examples:
               cwd: ctx.cwd,
               env: ctx.env,
               cache: opts.cache,
+              cacheDir,
               ...(opts.publish !== undefined
                 ? { publish: { out: ctx.path(opts.publish), baseUrl: opts.baseUrl, market: opts.market, now } }
                 : {}),

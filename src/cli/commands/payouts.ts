@@ -211,6 +211,7 @@ async function emitReport(
     ctx.out.warn(`${report.period} is provisional: carried-in balances use open month(s) ${report.provisionalMonths.join(', ')}.`);
   }
   warnStranded(ctx, report);
+  for (const line of render.quarantineLines(report)) ctx.out.warn(`${line} (in no statement).`);
   if (out !== undefined) {
     const { writeFilesAtomic } = await import('../../shared/atomic.js');
     const dir = ctx.path(out);

@@ -4,10 +4,20 @@
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
 import { codeTitle, type CheckReport, type Finding } from '../../shared/findings.js';
+import { markdownCode, markdownLines } from '../../shared/markdown.js';
+import { visible } from './pretty.js';
 
-/** Escapes the message part of a workflow command. */
+/**
+ * Escapes the message part of a workflow command: `%`, CR and LF as GitHub decodes them,
+ * and every other control character (ESC of an ANSI sequence, NUL, C1, bidi overrides)
+ * as its visible stand-in, so data can neither start a second command nor colour the log.
+ */
 export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return visibleExceptNewlines(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function visibleExceptNewlines(s: string): string {
+  return s.split(/(\r|\n)/).map((part) => (part === '\r' || part === '\n' ? part : visible(part))).join('');
 }
 
 /** Escapes a property value (file, title...): also `:` and `,`. */
@@ -30,11 +40,9 @@ export function renderGithub(report: CheckReport): string {
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
+/** Data in a table cell: text only (no HTML, links or images), lines joined with <br>. */
 function cell(s: string | number | undefined): string {
-  return String(s ?? '')
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, '<br>');
+  return markdownLines(String(s ?? ''));
 }
 
 /** Markdown for $GITHUB_STEP_SUMMARY: a heading, the counts and a table of every finding. */
@@ -51,12 +59,12 @@ export function renderSummary(report: CheckReport, options: { tool: string }): s
     lines.push('| target | severity | code | file | line | pointer | message |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const { r, f } of findings) {
       lines.push(
-        `| ${cell(r.target)} | ${f.severity} | \`${cell(f.code)}\` | ${cell(f.file)} | ${cell(f.line !== undefined ? `${f.line}:${f.column ?? 1}` : '')} | ${cell(f.pointer !== undefined ? `\`${f.pointer}\`` : '')} | ${cell(f.message)}${f.hint ? ` <br>_${cell(f.hint)}_` : ''} |`,
+        `| ${cell(r.target)} | ${f.severity} | ${markdownCode(f.code)} | ${cell(f.file)} | ${cell(f.line !== undefined ? `${f.line}:${f.column ?? 1}` : '')} | ${f.pointer !== undefined ? markdownCode(f.pointer || '/') : ''} | ${cell(f.message)}${f.hint ? ` <br>_${cell(f.hint)}_` : ''} |`,
       );
     }
     lines.push('');
     const codes = [...new Set(findings.map(({ f }) => f.code))].sort();
-    lines.push('<details><summary>Codes</summary>', '', ...codes.map((c) => `- \`${c}\`: ${cell(codeTitle(c))}`), '', '</details>', '');
+    lines.push('<details><summary>Codes</summary>', '', ...codes.map((c) => `- ${markdownCode(c)}: ${cell(codeTitle(c))}`), '', '</details>', '');
   }
   return `${lines.join('\n')}\n`;
 }
