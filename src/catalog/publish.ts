@@ -7,13 +7,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Ledger } from '../ledger/db.js';
 import { ensureOutputDir } from '../shared/atomic.js';
-import { conflictError, errnoCode, inputError } from '../shared/errors.js';
+import { conflictError, errnoCode, inputError, isPackopsError } from '../shared/errors.js';
+import { readInputSync } from '../shared/input.js';
 import { archiveSitePath, buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
 import { renderCatalogPage } from './html.js';
 import { loadStoredBundles, loadStoredPacks, type StoredPack } from './source.js';
@@ -179,22 +180,75 @@ export async function checkFeedSchema(feed: CatalogFeed): Promise<string[]> {
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
 }
 
+/**
+ * The marker publish writes into every site it makes, listing every file it wrote. A folder
+ * is replaced only when it holds this marker and nothing the marker does not list: publish
+ * never deletes a file it did not write (a stray catalog.json does not make a folder a site).
+ */
+export const SITE_MARKER = '.packops-site.json';
+const MAX_MARKER_BYTES = 16 * 1024 * 1024;
+
+interface SiteMarker {
+  version: 1;
+  files: string[];
+}
+
+function siteMarker(files: string[]): string {
+  const sorted = [...new Set(files)].sort();
+  return `${JSON.stringify({ version: 1, files: sorted } satisfies SiteMarker, null, 2)}\n`;
+}
+
+function readSiteMarker(outDir: string): Set<string> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(readInputSync(join(outDir, SITE_MARKER), { what: 'site marker', maxBytes: MAX_MARKER_BYTES }).toString('utf8'));
+  } catch (err) {
+    if (isPackopsError(err) && err.code === 'PATH_NOT_FOUND') return undefined;
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  const marker = value as Partial<SiteMarker> | null;
+  if (marker?.version !== 1 || !Array.isArray(marker.files) || !marker.files.every((f) => typeof f === 'string')) return undefined;
+  return new Set(marker.files);
+}
+
+/** Every file (and link, FIFO...) below `dir`, as POSIX paths relative to it; folders are walked, links never followed. */
+async function siteFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await siteFiles(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
 async function prepareTarget(outDir: string): Promise<'new' | 'replace'> {
   let info;
   try {
-    info = await stat(outDir);
+    info = await lstat(outDir);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return 'new';
     throw err;
   }
-  if (!info.isDirectory()) throw inputError('OUTPUT_NOT_DIRECTORY', `${outDir} exists and is not a folder.`);
+  if (!info.isDirectory()) throw inputError('OUTPUT_NOT_DIRECTORY', `${outDir} exists and is not a folder (a file or a link).`);
   const entries = await readdir(outDir);
-  if (entries.length > 0 && !entries.includes('catalog.json')) {
-    throw conflictError('OUTPUT_NOT_EMPTY', `${outDir} is not empty and holds no catalog.json: refusing to replace it.`, {
-      hint: 'catalog publish replaces its output folder as a whole; point --out at a new folder or an earlier site.',
+  if (entries.length === 0) return 'new';
+  const listed = readSiteMarker(outDir);
+  if (listed === undefined) {
+    throw conflictError('OUTPUT_NOT_EMPTY', `${outDir} is not empty and is not a site catalog publish made (no ${SITE_MARKER}): refusing to replace it.`, {
+      hint: 'catalog publish replaces its output folder as a whole; point --out at a new or empty folder, or at a site it published.',
+      details: { path: outDir },
     });
   }
-  return entries.length === 0 ? 'new' : 'replace';
+  const foreign = (await siteFiles(outDir)).filter((f) => f !== SITE_MARKER && !listed.has(f));
+  if (foreign.length > 0) {
+    throw conflictError('OUTPUT_NOT_EMPTY', `${outDir} holds ${foreign.length} file(s) catalog publish did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}): refusing to replace it.`, {
+      hint: 'Move those files out of the site folder, or publish into another folder.',
+      details: { path: outDir, foreign: foreign.slice(0, 100) },
+    });
+  }
+  return 'replace';
 }
 
 export async function publishCatalog(ledger: Ledger, options: PublishOptions): Promise<PublishResult> {
@@ -238,6 +292,8 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
     }
     await writeFile(join(stage, 'index.html'), html, { flag: 'wx' });
     await writeFile(join(stage, 'catalog.json'), text, { flag: 'wx' });
+    // Last: the list of everything this publish wrote, so that the next one knows the folder.
+    await writeFile(join(stage, SITE_MARKER), siteMarker(await siteFiles(stage)), { flag: 'wx' });
     if (mode === 'replace') {
       await rename(outDir, old);
       try {
@@ -248,7 +304,9 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
       }
       await rm(old, { recursive: true, force: true });
     } else {
-      await rm(outDir, { recursive: true, force: true }); // an empty folder
+      await rmdir(outDir).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') throw err; // never anything but an empty folder
+      });
       await rename(stage, outDir);
     }
   } catch (err) {

@@ -4,7 +4,7 @@
  * whose applied migrations include one this packops does not know (LEDGER_TOO_NEW).
  * WAL, foreign keys and a busy timeout let two processes share one file.
  */
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { fileKind } from '../shared/input.js';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -121,6 +121,15 @@ async function openSqlite(file: string, where: LedgerLocation, options: OpenLedg
     }
     if (options.readonly && !existsSync(file)) {
       throw inputError('PATH_NOT_FOUND', `There is no ledger at ${file}.`, { hint: 'Run `packops ledger migrate` first.' });
+    }
+    if (!options.readonly && info === undefined) {
+      // A new ledger holds the family HMAC secret: owner-only (0600) from its first byte.
+      // SQLite gives its -wal and -shm files the database file's permissions.
+      try {
+        closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600));
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw mapLedgerError(err, file);
+      }
     }
   }
   let raw: BetterSqlite3.Database;

@@ -4,6 +4,7 @@
  */
 import { isCurrencyCode, minorUnitExponent } from '../shared/money.js';
 import { isCountryCode } from '../shared/countries.js';
+import { previewValue } from '../shared/format.js';
 import { parseInstant, type Instant } from '../shared/timestamp.js';
 
 export interface RowProblem {
@@ -17,12 +18,16 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: RowProble
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = (column: string, code: string, message: string): Parsed<never> => ({ ok: false, problem: { column, code, message } });
 
-/** A cell as text: strings as they are, JSON numbers and booleans as their text, null/absent as "". */
+/**
+ * A cell as text: strings as they are, JSON numbers and booleans as their text, null/absent
+ * as "". An array or object (never valid where text is expected) becomes its bounded
+ * preview: a cell nested 100,000 deep must not overflow the stack of the message about it.
+ */
 export function cellText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+  return previewValue(value);
 }
 
 export function requiredText(column: string, value: unknown, maxLength = 200): Parsed<string> {

@@ -3,6 +3,8 @@
  * encoding, syntax), check it (schema, semantic rules, profile), then check its asset
  * files unless `files: false`. Every finding about pack.json carries its line and column.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AssetRules } from '../assets/rules.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import { checkManifest } from './check.js';
@@ -45,6 +47,17 @@ export async function validatePack(target: string, options: ValidateOptions = {}
   const file = displayPath(loaded.manifestPath, cwd);
   const checked = checkManifest(loaded.manifest, { profile: options.profile });
   const findings: Finding[] = [...checked.findings];
+  if (options.files !== false && existsSync(join(loaded.packDir, 'locales'))) {
+    // PRODUCT.md §4 describes locales/<lang>.json; packops does not check or ship them yet.
+    // Say so rather than pass a pack whose translations were never looked at.
+    findings.push({
+      code: 'LOCALES_UNSUPPORTED',
+      severity: 'warning',
+      file: displayPath(join(loaded.packDir, 'locales'), cwd),
+      message: 'The pack has a locales/ folder; packops does not validate locale files yet, and build does not put them in the archive.',
+      hint: 'Keep the texts in pack.json for now; locales/ is ignored by validate, assets and build.',
+    });
+  }
   if (options.files !== false) {
     const { checkAssetFiles } = await import('./files.js');
     findings.push(

@@ -109,6 +109,7 @@ export const CODES = {
   PLAN_EXISTS: 'A different subscription plan already has this id',
   PRODUCT_ID_CONFLICT: 'A product name (slug, plan id or store product id) already names another pack, bundle or plan',
   // files in and out (PRODUCT.md §3)
+  LOCALES_UNSUPPORTED: 'The pack has a locales/ folder; locale files are not validated or shipped yet',
   INPUT_NOT_REGULAR: 'An input path is a FIFO, device, socket, folder or a file whose size cannot be trusted, not a regular file',
   INPUT_TOO_LARGE: 'An input file (or one line or record of it) is larger than packops reads',
   OUTPUT_NOT_REGULAR: 'An output path names an existing device node, FIFO or socket, which packops never replaces',

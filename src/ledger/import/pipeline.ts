@@ -37,6 +37,7 @@ import { fileSize, hashFile, makeInput, type ImportInput } from './inputs.js';
 import type { Tx } from './types.js';
 import { rowWriterFor, type RowWriterFactory } from './writer.js';
 import { setOwn } from '../../shared/lookup.js';
+import { boundedJson } from '../../shared/format.js';
 
 /** Rows checked together (one lookup query per chunk). */
 export const CHUNK = 1000;
@@ -291,7 +292,7 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
             kind,
             code: item.problems[0]!.code,
             reasons: JSON.stringify(item.problems),
-            raw: JSON.stringify(redact(columns, item.rec.cells)),
+            raw: boundedJson(redact(columns, item.rec.cells)),
             created_at: createdAt,
             row_key: rowKey(secret!, kind, item.rec),
             ...importer.quarantineRow?.(item),
