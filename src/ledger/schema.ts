@@ -147,9 +147,12 @@ export interface SalesTable {
   plan_id: string | null;
   country: string;
   currency: string;
-  gross_minor: number;
-  store_fee_minor: number;
-  tax_minor: number;
+  /** Null when the store does not report it (App Store lines: proceeds only; net_minor holds the net). */
+  gross_minor: number | null;
+  store_fee_minor: number | null;
+  tax_minor: number | null;
+  /** The net as the store reported it when gross, fee and tax are unknown; else null (net = gross − fee − tax). */
+  net_minor: number | null;
   consent_ref: string | null;
   /** HMAC-SHA256 (hex) of family_ref with the ledger's secret; never the raw value. */
   family_hmac: string | null;
@@ -203,7 +206,7 @@ export interface FxRatesTable {
   batch_id: string;
 }
 
-export type ImportKind = 'sales' | 'reviews' | 'rates' | 'usage';
+export type ImportKind = 'sales' | 'reviews' | 'rates' | 'usage' | 'purchases' | 'googleplay' | 'appstore';
 
 export interface ImportBatchesTable {
   id: string;
@@ -232,6 +235,18 @@ export interface QuarantineTable {
   created_at: string;
   /** The row's identity (HMAC of kind and content, or the importer's key): one quarantine record per row (0200). */
   row_key: string | null;
+  /** Store reports (§15): held money, shown by reports and released by a later import. Null otherwise. */
+  store: Store | null;
+  report_key: string | null;
+  hold_key: string | null;
+  /** The report line (row_number may be a unit's ordinal when one line holds several units). */
+  line: number | null;
+  month: string | null;
+  currency: string | null;
+  /** Signed minor units of `currency` (negative for a refund). */
+  amount_minor: number | null;
+  /** The batch whose import matched the row to a purchase record and wrote it to the ledger. */
+  released_batch: string | null;
 }
 
 export interface ClosedPeriodsTable {
@@ -256,6 +271,34 @@ export interface StatementsTable {
   created_at: string;
 }
 
+/** The app server's purchase log (§15): what store sales are matched to for consent. */
+export interface PurchasesTable {
+  store: Store;
+  transaction_id: string;
+  kind: SaleKind;
+  /** UTC, ISO 8601 with milliseconds and Z. */
+  occurred_at: string;
+  product: string;
+  country: string;
+  consent_ref: string | null;
+  family_hmac: string;
+  refund_of: string | null;
+  batch_id: string;
+}
+
+/** One imported store file (§15). */
+export interface StoreReportsTable {
+  batch_id: string;
+  store: Store;
+  /** Which report the file is (store, period, currency, region): a corrected file has the same key. */
+  report_key: string;
+  file_sha256: string;
+  file_name: string;
+  /** JSON: the report's totals next to the ledger's. */
+  summary: string;
+  created_at: string;
+}
+
 export interface LedgerDB {
   meta: MetaTable;
   creators: CreatorsTable;
@@ -274,6 +317,8 @@ export interface LedgerDB {
   quarantine: QuarantineTable;
   closed_periods: ClosedPeriodsTable;
   statements: StatementsTable;
+  purchases: PurchasesTable;
+  store_reports: StoreReportsTable;
 }
 
 export type PackRow = Selectable<PacksTable>;

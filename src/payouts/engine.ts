@@ -91,7 +91,7 @@ export function computePayouts(input: EngineInput): EngineResult {
     const rate = rateFor(input, g.currency);
     const sign = g.kind === 'refund' ? -1n : 1n;
     const count = BigInt(g.count);
-    const netOne = sign * (g.grossMinor - g.feeMinor - g.taxMinor);
+    const netOne = sign * (g.netMinor ?? g.grossMinor - g.feeMinor - g.taxMinor);
     const centsOne = convertToUsdCents(netOne, g.currency, rate.value);
     totalNet += centsOne * count;
     transactions += g.count;
@@ -125,9 +125,12 @@ export function computePayouts(input: EngineInput): EngineResult {
       if (g.kind === 'sale') line.sales += g.count;
       else line.refunds += g.count;
       line.units += units;
-      line.grossMinor += sign * g.grossMinor * count;
-      line.feesMinor += sign * g.feeMinor * count;
-      line.taxMinor += sign * g.taxMinor * count;
+      if (g.netMinor !== undefined) line.amountsUnknown = true;
+      else {
+        line.grossMinor += sign * g.grossMinor * count;
+        line.feesMinor += sign * g.feeMinor * count;
+        line.taxMinor += sign * g.taxMinor * count;
+      }
       line.netMinor += netOne * count;
       line.netUsdMinor += part.cents * count;
     }

@@ -183,13 +183,14 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
       'gross_minor',
       'store_fee_minor',
       'tax_minor',
+      'net_minor',
       eb.fn.countAll<number>().as('n'),
     ])
     .where('month', '=', period)
     .where('kind', '=', 'sale')
     // Plan rows (§14) reach packs through recognition and usage, not as sales.
     .where('product_kind', 'in', ['pack', 'bundle'])
-    .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .execute();
   // A row of another kind would be in neither query: a damaged kind is refused, not dropped.
   const odd = await db
@@ -201,13 +202,14 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     .executeTakeFirst();
   if (odd) throw ledgerCorrupt({ table: 'sales', row: `store=${odd.store} transaction_id=${odd.transaction_id}`, column: 'kind' }, odd.kind, 'sale or refund');
   for (const r of saleRows) {
-    const amounts = await groupAmounts(db, period, r);
+    // App Store rows know their net only (gross, fee and tax NULL); the rest are checked.
+    const amounts = r.gross_minor === null ? amountsOf(r) : await groupAmounts(db, period, r);
     groups.push({ kind: 'sale', product: productOf(r), currency: r.currency, ...amounts, count: Number(r.n) });
   }
 
   const refunds = await db
     .selectFrom('sales')
-    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .where('month', '=', period)
     .where('kind', '=', 'refund')
     .where('product_kind', 'in', ['pack', 'bundle'])
@@ -221,7 +223,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
   const history = new Map<string, Array<{ at: string; id: string; gross: bigint }>>();
   const allRefunds = await db
     .selectFrom('sales')
-    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'gross_minor'])
+    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'gross_minor', 'net_minor'])
     .where('kind', '=', 'refund')
     .where('month', '<=', period)
     .execute();
@@ -232,7 +234,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     const occurredAt = storedInstant(at, r.occurred_at);
     if (occurredAt >= end) continue;
     const list = history.get(key) ?? [];
-    list.push({ at: occurredAt, id: r.transaction_id, gross: storedMinor({ ...at, column: 'gross_minor' }, r.gross_minor) });
+    list.push({ at: occurredAt, id: r.transaction_id, gross: r.gross_minor === null ? refundBasis(r) : storedMinor({ ...at, column: 'gross_minor' }, r.gross_minor) });
     history.set(key, list);
   }
   const saleGross = new Map<string, bigint>();
@@ -244,12 +246,12 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
     for (let i = 0; i < list.length; i += 500) {
       const rows = await db
         .selectFrom('sales')
-        .select(['store', 'transaction_id', 'gross_minor'])
+        .select(['store', 'transaction_id', 'gross_minor', 'net_minor'])
         .where('store', '=', store as SalesTable['store'])
         .where('transaction_id', 'in', list.slice(i, i + 500))
         .where('kind', '=', 'sale')
         .execute();
-      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), storedMinor(saleAt(s, 'gross_minor'), s.gross_minor));
+      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), s.gross_minor === null ? refundBasis(s) : storedMinor(saleAt(s, 'gross_minor'), s.gross_minor));
     }
   }
   const grouped = new Map<string, TxGroup>();
@@ -262,14 +264,19 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
       if (h.id === r.transaction_id) break;
       before += h.gross;
     }
-    const grossMinor = storedMinor(saleAt(r, 'gross_minor'), r.gross_minor);
-    const feeMinor = storedMinor(saleAt(r, 'store_fee_minor'), r.store_fee_minor);
-    const taxMinor = storedMinor(saleAt(r, 'tax_minor'), r.tax_minor);
-    const after = before + grossMinor;
+    const amounts =
+      r.gross_minor === null
+        ? amountsOf(r)
+        : {
+            grossMinor: storedMinor(saleAt(r, 'gross_minor'), r.gross_minor),
+            feeMinor: storedMinor(saleAt(r, 'store_fee_minor'), r.store_fee_minor),
+            taxMinor: storedMinor(saleAt(r, 'tax_minor'), r.tax_minor),
+          };
+    const after = before + (r.gross_minor === null ? refundBasis(r) : amounts.grossMinor);
     // A partial refund counts as a unit only when it completes the refund of its sale.
     const completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;
     const product = productOf(r);
-    const gk = [product.kind, product.slug, r.currency, r.gross_minor, r.store_fee_minor, r.tax_minor, completes].join('\u0000');
+    const gk = [product.kind, product.slug, r.currency, r.gross_minor, r.store_fee_minor, r.tax_minor, r.net_minor, completes].join('\u0000');
     const g = grouped.get(gk);
     if (g) g.count += 1;
     else {
@@ -277,9 +284,7 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
         kind: 'refund',
         product,
         currency: r.currency,
-        grossMinor,
-        feeMinor,
-        taxMinor,
+        ...amounts,
         count: 1,
         completes,
       });
@@ -287,6 +292,22 @@ async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<T
   }
   groups.push(...grouped.values());
   return groups;
+}
+
+/**
+ * A row's amounts for the engine: gross, fee and tax, or, when the store reported only the
+ * net (App Store: gross, fee and tax NULL), that net.
+ */
+function amountsOf(r: { gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null; net_minor: number | null }): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
+  if (r.gross_minor === null || r.store_fee_minor === null || r.tax_minor === null) {
+    return { grossMinor: 0n, feeMinor: 0n, taxMinor: 0n, netMinor: BigInt(r.net_minor ?? 0) };
+  }
+  return { grossMinor: BigInt(r.gross_minor), feeMinor: BigInt(r.store_fee_minor), taxMinor: BigInt(r.tax_minor) };
+}
+
+/** What a refund is measured against its sale by: the gross, or the net where only the net is known. */
+function refundBasis(r: { gross_minor: number | null; net_minor: number | null }): bigint {
+  return BigInt(r.gross_minor ?? r.net_minor ?? 0);
 }
 
 function saleAt(r: { store: string; transaction_id: string }, column: string): StoredAt {

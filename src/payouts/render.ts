@@ -50,9 +50,10 @@ export function statementRows(s: StatementDoc): string[][] {
     String(l.sales),
     String(l.refunds),
     String(l.units),
-    formatMinor(l.grossMinor, l.currency),
-    formatMinor(l.feesMinor, l.currency),
-    formatMinor(l.taxMinor, l.currency),
+    // A store that reports proceeds only (App Store) leaves gross, fees and tax unknown.
+    l.amountsUnknown ? '—' : formatMinor(l.grossMinor, l.currency),
+    l.amountsUnknown ? '—' : formatMinor(l.feesMinor, l.currency),
+    l.amountsUnknown ? '—' : formatMinor(l.taxMinor, l.currency),
     formatMinor(l.netMinor, l.currency),
     usd(l.netUsdMinor),
     pct,

@@ -68,8 +68,10 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
   const annual = plans.filter((p) => Number(p.months) === 12).map((p) => p.id);
   const rateRows = await db.selectFrom('fx_rates').select(['currency', 'month', 'usd_per_unit']).where('month', '>=', first).where('month', '<=', period).execute();
   const usd = converter(new Map(rateRows.map((r) => [`${r.currency} ${r.month}`, r.usd_per_unit])));
-  const net = (r: { gross_minor: number; store_fee_minor: number; tax_minor: number }) =>
-    BigInt(r.gross_minor) - BigInt(r.store_fee_minor) - BigInt(r.tax_minor);
+  // Plan rows come from `ledger import sales`, always with their three amounts (only App
+  // Store report lines leave them unknown, and those are packs, never plans).
+  const net = (r: { gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null }) =>
+    BigInt(r.gross_minor ?? 0) - BigInt(r.store_fee_minor ?? 0) - BigInt(r.tax_minor ?? 0);
 
   // Refunds that can touch the month: dated from the window's first month up to the month.
   const refundRows = await db

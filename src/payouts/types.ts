@@ -29,6 +29,11 @@ export interface TxGroup {
   grossMinor: bigint;
   feeMinor: bigint;
   taxMinor: bigint;
+  /**
+   * The net of ONE row as the store reported it, when gross, fee and tax are unknown (App
+   * Store lines report proceeds only; the three amounts above are then 0 and ignored).
+   */
+  netMinor?: bigint;
   /** How many rows share these values. */
   count: number;
   /** Refunds only: whether each of these rows completes the refund of its sale (counts as a unit). */
@@ -130,6 +135,8 @@ export interface PackLine {
   feesMinor: bigint;
   taxMinor: bigint;
   netMinor: bigint;
+  /** Some of the line's transactions came with their net only (App Store): gross, fees and tax are then unknown (shown as —). */
+  amountsUnknown?: boolean;
   /** This pack's USD net in cents (per-transaction conversion; bundle share by largest remainder). */
   netUsdMinor: bigint;
 }

@@ -120,6 +120,11 @@ export const CODES = {
   // statements (pages)
   CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
   STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
+  // store reports
+  CONSENT_MISSING: 'A store sale that no purchase record (with parental consent) accounts for',
+  REPORT_FORMAT_UNKNOWN: "A file is not the store report the command reads (another store's, or an unknown layout)",
+  REPORT_TOTALS_MISMATCH: "A store report's own totals disagree with its lines",
+  REPORT_TRUNCATED: 'A store report ends before its end (no trailer, an unclosed quote, a cut-off archive)',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;

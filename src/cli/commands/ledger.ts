@@ -8,6 +8,7 @@ import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 import type { Ledger } from '../../ledger/db.js';
+import { usageError } from '../../shared/errors.js';
 
 /** How many times a command whose transaction lost a serialization race or a deadlock is run again. */
 const RETRIES = 3;
@@ -53,16 +54,105 @@ function printBadRows(ctx: CliContext, file: string, err: unknown): void {
   const rows = (err as { details?: { rows?: unknown } }).details?.rows;
   if (!Array.isArray(rows)) return;
   const c = ctx.out.color;
-  for (const r of rows as Array<{ row: number; column: string; code: string; message: string }>) {
-    ctx.out.error(`${file}:${r.row} ${c.dim(r.column)} ${c.red(r.code)} ${r.message}`);
+  for (const r of rows as Array<{ row: number; column: string; code: string; message: string; file?: string }>) {
+    ctx.out.error(`${r.file ?? file}:${r.row} ${c.dim(r.column)} ${c.red(r.code)} ${r.message}`);
   }
 }
 
 /** How long an import waits for another process's write transaction (a large file takes a while). */
 const IMPORT_BUSY_TIMEOUT_MS = 120_000;
 
-const IMPORT_KINDS = ['sales', 'reviews', 'rates', 'usage'] as const;
+const IMPORT_KINDS = ['sales', 'reviews', 'rates', 'usage', 'purchases', 'googleplay', 'appstore'] as const;
 type ImportKindArg = (typeof IMPORT_KINDS)[number];
+
+function oneFile(kind: string, files: string[]): string {
+  if (files.length !== 1) throw usageError(`ledger import ${kind} takes one file; ${files.length} were given.`);
+  return files[0]!;
+}
+
+function amountsText(amounts: Record<string, number>): string {
+  const parts = Object.entries(amounts).map(([c, a]) => `${a} ${c}`);
+  return parts.length ? ` (${parts.join(', ')} minor units)` : '';
+}
+
+interface ReportJson {
+  file: string;
+  status: 'new' | 'again' | 'corrected';
+  lines: number;
+  transactions: number;
+  imported: number;
+  skipped: number;
+  released: number;
+  replaced: number;
+  held: { count: number; newly: number; amounts: Record<string, number> };
+  otherApps: { rows: number; amounts: Record<string, number> };
+  totals: { report: Record<string, number>; ledger: Record<string, number> };
+}
+
+/** `ledger import googleplay|appstore <file…>`: all files in one transaction, a summary per report. */
+async function importStoreReports(
+  ctx: CliContext,
+  store: 'googleplay' | 'appstore',
+  fileArgs: string[],
+  opts: { quarantine?: boolean; package?: string },
+): Promise<void> {
+  const files = fileArgs.map((f) => ctx.path(f));
+  const section = ctx.config.googleplay;
+  const configured = typeof section === 'object' && section !== null ? (section as { package?: unknown }).package : undefined;
+  const pkg = opts.package ?? (typeof configured === 'string' ? configured : undefined);
+  const { importFiles } = await import('../../ledger/import/index.js');
+  const progress = await ctx.out.progress(`Importing ${store} reports…`);
+  let result;
+  try {
+    result = await withLedger(
+      ctx,
+      (l) =>
+        importFiles(l, store, files, {
+          quarantine: opts.quarantine ?? false,
+          ...(store === 'googleplay' && pkg !== undefined ? { package: pkg } : {}),
+          onProgress: ({ rows }) => progress.update(`Importing ${store}: ${rows.toLocaleString('en')} transactions`),
+        }),
+      { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS },
+    );
+  } catch (err) {
+    progress.fail(`Import refused; nothing was written.`);
+    if (!ctx.global.json) printBadRows(ctx, fileArgs.length === 1 ? fileArgs[0]! : store, err);
+    throw err;
+  }
+  progress.succeed(`Imported ${fileArgs.length} ${store} file(s).`);
+  const extra = result.extra as { released: number; held: { count: number; amounts: Record<string, number> }; otherApps: { rows: number; amounts: Record<string, number> }; reports: ReportJson[] };
+  const json = {
+    ok: true as const,
+    kind: store,
+    files: result.files.map((f, i) => ({ ...f, file: fileArgs[i]! })),
+    rows: result.rows,
+    imported: result.imported,
+    skipped: result.skipped,
+    quarantined: result.quarantined,
+    released: extra.released,
+    held: extra.held,
+    otherApps: extra.otherApps,
+    reports: extra.reports,
+  };
+  ctx.out.result(json, () =>
+    [
+      ...extra.reports.map((f) =>
+        [
+          `${store}: ${f.file} (${f.status === 'new' ? 'new report' : f.status === 'again' ? 'imported before' : 'corrects an earlier file'})`,
+          `  ${store === 'googleplay' ? 'orders    ' : 'units     '}   ${f.transactions} (${f.lines} line(s) read)`,
+          `  imported     ${f.imported}`,
+          `  skipped      ${f.skipped} (already in the ledger)`,
+          ...(f.released ? [`  released     ${f.released} (consent now on record)`] : []),
+          `  held         ${f.held.count}${amountsText(f.held.amounts)}: consent missing${f.held.newly ? ` (${f.held.newly} new)` : ''}`,
+          ...(store === 'googleplay' ? [`  other apps   ${f.otherApps.rows} row(s) skipped${amountsText(f.otherApps.amounts)}`] : []),
+          ...(f.replaced ? [`  replaced     ${f.replaced} ledger row(s) of the earlier file`] : []),
+          `  report total${amountsText(f.totals.report)}; in the ledger${amountsText(f.totals.ledger)}`,
+        ].join('\n'),
+      ),
+      `  batch        ${result.files.map((f) => f.batch).join(', ')}`,
+    ].join('\n'),
+  );
+}
 
 export function register(program: Command, groups: CommandGroups): void {
   const ledger = program
@@ -103,8 +193,9 @@ Examples:
     .command('import')
     .description('import a CSV or JSON Lines file of sales (and refunds), reviews, FX rates or subscription usage, in one transaction')
     .addArgument(new Argument('<kind>', 'what the file holds').choices(IMPORT_KINDS))
-    .argument('<file>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed)')
-    .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table')
+    .argument('<file...>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed); googleplay and appstore take several store reports')
+    .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table; for store reports, hold sales without a purchase record instead of refusing the file')
+    .option('--package <name>', 'googleplay: the app\'s package name; rows of other apps are skipped and counted (config: googleplay.package)')
     .addHelpText(
       'after',
       `
@@ -118,6 +209,16 @@ Columns:
 
 A sales row whose product is a subscription plan (packops subscriptions create) needs
 family_ref, as every usage row does; both are stored only as an HMAC, never raw.
+  purchases  store,transaction_id,kind,occurred_at,product,country,family_ref[,consent_ref,refund_of]
+             (the app server's purchase log: who bought, with whose consent)
+  googleplay <earnings.csv|.zip…>  the Google Play earnings report, as downloaded
+  appstore   <report.txt|.txt.gz|.zip…>  App Store Connect financial reports, as downloaded
+
+Store reports are matched to the purchase log: a sale no purchase record accounts for is
+refused (CONSENT_MISSING, exit 3, every one listed), or held with --quarantine and released
+when the purchase log and the same report are imported again. A wrong store's file or an
+unknown layout is REPORT_FORMAT_UNKNOWN; an App Store trailer that disagrees with the lines
+is REPORT_TOTALS_MISMATCH; a file cut short is REPORT_TRUNCATED (all exit 3, nothing written).
 
 One transaction per file: any bad row and nothing is written (exit 3, ROWS_INVALID, every
 bad row listed with its row, column and code), unless --quarantine. Rows already in the
@@ -128,10 +229,18 @@ Examples:
   $ packops ledger import sales fixtures/ledger/sales-2026-10.csv
   $ packops ledger import sales appstore-2026-10.jsonl --quarantine --json
   $ packops ledger import rates fixtures/ledger/rates.csv
-  $ packops ledger import usage usage-2026-10.csv`,
+  $ packops ledger import usage usage-2026-10.csv
+  $ packops ledger import purchases purchases-2026-10.csv
+  $ packops ledger import googleplay earnings_202610.zip --package com.wondernest.app --json
+  $ packops ledger import appstore 80012345_1026_US.txt 80012345_1026_EU.txt.gz --quarantine`,
     )
     .action(
-      action<[ImportKindArg, string], { quarantine?: boolean }>(async (ctx, [kind, fileArg], opts) => {
+      action<[ImportKindArg, string[]], { quarantine?: boolean; package?: string }>(async (ctx, [kind, fileArgs], opts) => {
+        if (kind === 'googleplay' || kind === 'appstore') {
+          await importStoreReports(ctx, kind, fileArgs, opts);
+          return;
+        }
+        const fileArg = oneFile(kind, fileArgs);
         const file = ctx.path(fileArg);
         const { importFile } = await import('../../ledger/import/index.js');
         const progress = await ctx.out.progress(`Importing ${kind} from ${fileArg}…`);

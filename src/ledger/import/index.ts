@@ -6,6 +6,9 @@ import type { Ledger } from '../db.js';
 import type { FileFormat } from '../records.js';
 import type { ImportKind } from '../schema.js';
 import { runImport, type Importer, type ImportResult, type RunOptions } from './pipeline.js';
+import { appStoreImporter } from './appstore.js';
+import { googlePlayImporter } from './googleplay.js';
+import { purchasesImporter } from './purchases.js';
 import { ratesImporter } from './rates.js';
 import { reviewsImporter } from './reviews.js';
 import { salesImporter } from './sales.js';
@@ -22,6 +25,9 @@ export const IMPORTERS: { readonly [K in ImportKind]: (ledger: Ledger) => Promis
   reviews: async () => reviewsImporter(),
   rates: async () => ratesImporter(),
   usage: async (ledger) => usageImporter(await ledger.familySecret()),
+  purchases: async (ledger) => purchasesImporter(await ledger.familySecret()),
+  googleplay: async (ledger) => (await ledger.familySecret(), googlePlayImporter()),
+  appstore: async (ledger) => (await ledger.familySecret(), appStoreImporter()),
 };
 
 export type ImportOptions = RunOptions;
@@ -43,8 +49,18 @@ export interface ImportSummary {
 }
 
 /** Imports several files of one kind in one transaction (one batch each). */
-export async function importFiles(ledger: Ledger, kind: ImportKind, files: readonly string[], options: RunOptions = {}): Promise<ImportResult> {
-  return runImport(ledger, await IMPORTERS[kind](ledger), files, options);
+export async function importFiles(
+  ledger: Ledger,
+  kind: ImportKind,
+  files: readonly string[],
+  options: RunOptions & { package?: string } = {},
+): Promise<ImportResult> {
+  // Google's earnings report covers every app of the account: the package picks ours.
+  // The family secret is read before the write transaction (the pipeline keys quarantined
+  // rows with it, and the ledger's one connection is the transaction's until the commit).
+  await ledger.familySecret();
+  const importer = kind === 'googleplay' ? googlePlayImporter({ package: options.package }) : await IMPORTERS[kind](ledger);
+  return runImport(ledger, importer, files, options);
 }
 
 /** Imports one file; throws ROWS_INVALID (exit 3) or PERIOD_CLOSED (exit 4) and writes nothing on failure. */

@@ -190,14 +190,16 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
         for (const [st, ids] of groupByStore(lookup)) {
           const rows = await trx
             .selectFrom('sales')
-            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'plan_id', 'gross_minor', 'store_fee_minor', 'tax_minor', 'batch_id', 'family_hmac'])
+            .select(['transaction_id', 'kind', 'occurred_at', 'currency', 'pack_slug', 'bundle_slug', 'plan_id', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor', 'batch_id', 'family_hmac'])
             .where('store', '=', st)
             .where('transaction_id', 'in', ids)
             .execute();
           for (const r of rows) {
             found.set(saleKey(st, r.transaction_id), {
               kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
-              gross: r.gross_minor, fee: r.store_fee_minor, tax: r.tax_minor, refGross: 0, refFee: 0, refTax: 0, batch: r.batch_id,
+              // An App Store sale knows its net only: refunds of it are bounded by that net.
+              gross: r.gross_minor ?? Number(r.net_minor ?? 0), fee: r.store_fee_minor ?? 0, tax: r.tax_minor ?? 0,
+              refGross: 0, refFee: 0, refTax: 0, batch: r.batch_id,
               family: r.family_hmac,
             });
           }

@@ -10,6 +10,7 @@ import * as m0001 from './0001_initial.js';
 import * as m0100 from './0100_payouts_sales_index.js';
 import * as m0101 from './0101_sales_refunds_index.js';
 import * as m0200 from './0200_quarantine_row_key.js';
+import * as m0210 from './0210_store_reports.js';
 import * as m0300 from './0300_subscriptions.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -17,5 +18,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0100_payouts_sales_index': m0100,
   '0101_sales_refunds_index': m0101,
   '0200_quarantine_row_key': m0200,
+  '0210_store_reports': m0210,
   '0300_subscriptions': m0300,
 };

@@ -1,0 +1,298 @@
+/**
+ * `ledger import googleplay <file…>` (§15): the Google Play earnings report as Google
+ * delivers it (.csv or .zip, UTF-8 or UTF-16). Its rows are grouped by order id into one
+ * sale (and one refund per refund time) by src/stores/googleplay.ts; each is matched to
+ * the purchase log for consent (a renewal `..N` by the order it renews), then written,
+ * held (--quarantine) or refused (CONSENT_MISSING). Other apps' rows are skipped and counted.
+ */
+import { addRow, baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { decodeText, fileSha256, readRecords as readReport, reportParts } from '../../stores/source.js';
+import { usageError } from '../../shared/errors.js';
+import type { RowProblem } from '../fields.js';
+import type { SourceRecord } from '../records.js';
+import { CHUNK, type Importer } from './pipeline.js';
+import {
+  Amounts, badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
+  type HeldFields, type Resolved,
+} from './store-report.js';
+
+export const STORE_SALE_COLUMNS = [
+  'store', 'transaction_id', 'kind', 'occurred_at', 'month', 'product', 'product_kind', 'pack_slug', 'bundle_slug', 'country',
+  'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor', 'consent_ref', 'family_hmac', 'refund_of', 'batch_id',
+] as const;
+
+export interface GoogleParsed {
+  tx: GoogleTx;
+  month: string;
+  report: ReportTally;
+  holds: Map<string, unknown>;
+  resolved?: Resolved;
+  consent?: { consent_ref: string | null; family_hmac: string | null };
+  held?: HeldFields;
+}
+
+interface SaleAmounts {
+  gross: number;
+  fee: number;
+  tax: number;
+  refGross: number;
+  refFee: number;
+  refTax: number;
+}
+
+/** Reads and groups one earnings report; format errors refuse the file with every line listed. */
+async function readEarnings(file: string, pkgOption: string | undefined) {
+  const txs = new Map<string, GoogleTx>();
+  const packages = new Set<string>();
+  const months = new Set<string>();
+  const problems: Array<{ row: number; column: string; code: string; message: string }> = [];
+  let total = 0;
+  let parts = 0;
+  let t: ReportTally | undefined;
+  for await (const part of reportParts(file, (name) => /\.csv$/i.test(name))) {
+    if (++parts > 1) throw usageError(`${file} holds more than one CSV; import one earnings report per file.`);
+    t = new ReportTally(part.label);
+    let header: GoogleHeader | undefined;
+    for await (const batch of readReport(decodeText(part.chunks), { delimiter: ',', quote: true, label: part.label })) {
+      for (const rec of batch) {
+        if (!header) {
+          header = GoogleHeader.from(rec.cells, part.label);
+          continue;
+        }
+        t.lines++;
+        const row = parseGoogleRow(rec.line, rec.cells, header);
+        if (Array.isArray(row)) {
+          for (const p of row) if (total++ < 10_000) problems.push({ row: p.line, column: p.column, code: p.code, message: p.message });
+          continue;
+        }
+        t.report.add(row.currency, row.amount);
+        if (pkgOption !== undefined && row.pkg !== pkgOption) {
+          t.otherRows++;
+          t.other.add(row.currency, row.amount);
+          continue;
+        }
+        packages.add(row.pkg);
+        months.add(row.pacificMonth);
+        addRow(txs, row);
+      }
+    }
+    if (!header) throw usageError(`${part.label} is empty: an earnings report starts with its header line.`);
+  }
+  if (!t) throw usageError(`${file} holds no earnings report.`);
+  if (total) throw badLines(t.file, t.lines, problems, total);
+  if (pkgOption === undefined && packages.size > 1) {
+    throw usageError(`${t.file} holds rows of ${packages.size} apps (${[...packages].sort().join(', ')}); name yours with --package or the googleplay.package config key.`);
+  }
+  const sorted = [...months].sort();
+  const pkg = pkgOption ?? [...packages][0] ?? '';
+  t.key = `googleplay:${pkg}:${sorted.length ? `${sorted[0]}..${sorted.at(-1)}` : 'empty'}`;
+  t.transactions = txs.size;
+  return { report: t, txs };
+}
+
+export function googlePlayImporter(options: { package?: string } = {}): Importer<GoogleParsed> {
+  const tallies: ReportTally[] = [];
+  let resolve: (product: string) => Resolved | undefined = () => undefined;
+  /** Sales this import wrote (refunds later in it are checked against them), and those it held. */
+  const written = new Map<string, SaleAmounts>();
+  const heldSales = new Set<string>();
+
+  return {
+    kind: 'googleplay',
+    columns: { required: [], optional: [] },
+    table: 'sales',
+    insertColumns: STORE_SALE_COLUMNS,
+    async init({ trx }) {
+      resolve = await productResolver(trx, 'googleplay');
+    },
+
+    async *read(input, ctx) {
+      const sha256 = await fileSha256(input.file);
+      const { report, txs } = await readEarnings(input.file, options.package);
+      tallies.push(report);
+      input.format = 'googleplay-earnings';
+      await identifyReport(ctx, 'googleplay', report, sha256);
+      const holds = await openHolds(ctx.trx, 'googleplay', report.key);
+      // Sales first, then refunds: a refund may come before its sale in the file.
+      let chunk: SourceRecord[] = [];
+      for (const kind of ['sale', 'refund'] as const) {
+        for (const tx of txs.values()) {
+          if (tx.kind !== kind) continue;
+          chunk.push({ row: tx.firstLine, cells: [tx, report, holds] });
+          if (chunk.length >= CHUNK) {
+            yield chunk;
+            chunk = [];
+          }
+        }
+      }
+      if (chunk.length) yield chunk;
+    },
+
+    parse(rec) {
+      const [tx, report, holds] = rec.cells as [GoogleTx, ReportTally, Map<string, unknown>];
+      const parsed: GoogleParsed = { tx, report, holds, month: isoOf(tx.ms).slice(0, 7) };
+      const problem = checkTx(tx);
+      return { parsed, problems: problem ? [{ column: 'Description', code: 'ROW_INVALID', message: `${tx.order}: ${problem}.` }] : [] };
+    },
+
+    async check(ctx, items) {
+      const { trx } = ctx;
+      const txs = items.filter((i) => i.parsed).map((i) => i.parsed!.tx);
+      const ids = txs.map((t) => t.txid);
+      const orders = [...new Set(txs.filter((t) => t.kind === 'refund').map((t) => t.order))];
+      const purchaseIds = [...new Set(txs.filter((t) => t.kind === 'sale').flatMap((t) => [t.order, baseOrderId(t.order)]))];
+      const inLedger = new Set(ids.length ? (await trx.selectFrom('sales').select('transaction_id').where('store', '=', 'googleplay').where('transaction_id', 'in', ids).execute()).map((x) => x.transaction_id) : []);
+      const purchases = new Map<string, { consent_ref: string | null; family_hmac: string }>();
+      if (purchaseIds.length) {
+        const rows = await trx.selectFrom('purchases').select(['transaction_id', 'consent_ref', 'family_hmac']).where('store', '=', 'googleplay').where('kind', '=', 'sale').where('transaction_id', 'in', purchaseIds).execute();
+        for (const p of rows) purchases.set(p.transaction_id, p);
+      }
+      const sales = new Map<string, SaleAmounts>();
+      const heldElsewhere = new Set<string>();
+      if (orders.length) {
+        const rows = await trx.selectFrom('sales').select(['transaction_id', 'gross_minor', 'store_fee_minor', 'tax_minor']).where('store', '=', 'googleplay').where('kind', '=', 'sale').where('transaction_id', 'in', orders).execute();
+        for (const s of rows) sales.set(s.transaction_id, { gross: Number(s.gross_minor), fee: Number(s.store_fee_minor), tax: Number(s.tax_minor), refGross: 0, refFee: 0, refTax: 0 });
+        const sums = await trx
+          .selectFrom('sales')
+          .select((eb) => ['refund_of', eb.fn.sum<number>('gross_minor').as('g'), eb.fn.sum<number>('store_fee_minor').as('f'), eb.fn.sum<number>('tax_minor').as('t')])
+          .where('store', '=', 'googleplay').where('kind', '=', 'refund').where('refund_of', 'in', orders).groupBy('refund_of').execute();
+        for (const s of sums) {
+          const st = sales.get(s.refund_of!);
+          if (st) Object.assign(st, { refGross: Number(s.g), refFee: Number(s.f), refTax: Number(s.t) });
+        }
+        const held = await trx.selectFrom('quarantine').select('hold_key').where('store', '=', 'googleplay').where('code', '=', 'CONSENT_MISSING').where('hold_key', 'in', orders).where('released_batch', 'is', null).execute();
+        for (const h of held) heldElsewhere.add(h.hold_key!);
+      }
+      const releases = new Map<string, string[]>();
+
+      for (const it of items) {
+        const p = it.parsed;
+        if (!p || it.problems.length) continue;
+        const { tx, report: t } = p;
+        const problem = (column: string, code: string, message: string): void => {
+          it.problems.push({ column, code, message });
+        };
+        p.resolved = resolve(tx.sku);
+        if (!p.resolved) {
+          problem('Sku Id', 'ROW_PRODUCT_UNKNOWN', `No pack or bundle has the Google Play product id "${tx.sku}" (order ${tx.order}).`);
+          continue;
+        }
+        if (inLedger.has(tx.txid)) {
+          it.action = 'skip';
+          t.skipped++;
+          t.ledger.add(tx.currency, tx.net);
+          continue;
+        }
+        let holdReason: string | undefined;
+        if (tx.kind === 'sale') {
+          const c = purchases.get(tx.order) ?? purchases.get(baseOrderId(tx.order));
+          if (c) p.consent = c;
+          else holdReason = baseOrderId(tx.order) !== tx.order ? `no purchase record for ${tx.order} or the order it renews, ${baseOrderId(tx.order)}` : `no purchase record for ${tx.order}`;
+        } else {
+          const sale = written.get(tx.order) ?? sales.get(tx.order);
+          if (sale) {
+            if (sale.refGross + tx.gross > sale.gross || sale.refFee + tx.fee > sale.fee || sale.refTax + tx.tax > sale.tax) {
+              problem('Amount (Merchant Currency)', 'ROW_REFUND_EXCEEDS', `Refunds of ${tx.order} would exceed its sale (charge ${sale.refGross + tx.gross} of ${sale.gross}, fee ${sale.refFee + tx.fee} of ${sale.fee}, tax ${sale.refTax + tx.tax} of ${sale.tax}).`);
+              continue;
+            }
+            sale.refGross += tx.gross;
+            sale.refFee += tx.fee;
+            sale.refTax += tx.tax;
+            written.set(tx.order, sale);
+            p.consent = { consent_ref: null, family_hmac: null };
+          } else if (heldSales.has(tx.order) || heldElsewhere.has(tx.order)) {
+            holdReason = `its sale ${tx.order} is held for want of consent`;
+          } else {
+            problem('Description', 'ROW_REFUND_UNKNOWN', `The refund of ${tx.order} names no sale in the ledger or earlier in this import.`);
+            continue;
+          }
+        }
+        const wasHeld = p.holds.has(tx.txid);
+        if (holdReason !== undefined) {
+          if (tx.kind === 'sale') heldSales.add(tx.order);
+          t.heldCount++;
+          t.held.add(tx.currency, tx.net);
+          if (wasHeld) {
+            it.action = 'skip'; // held already: never quarantined twice
+            continue;
+          }
+          t.newlyHeld++;
+          p.held = { store: 'googleplay', report_key: t.key, hold_key: tx.txid, line: tx.firstLine, month: p.month, currency: tx.currency, amount_minor: tx.net };
+          problem('consent', 'CONSENT_MISSING', `${tx.txid}: ${holdReason} (${tx.net} ${tx.currency} minor units).`);
+          if (ctx.closed.has(p.month)) it.problems.push(ctx.closed.problem('Transaction Date', p.month));
+          continue;
+        }
+        if (wasHeld && ctx.closed.has(p.month)) {
+          // Money held in a month that has closed since stays held: a closed month never changes.
+          it.action = 'skip';
+          t.heldCount++;
+          t.held.add(tx.currency, tx.net);
+          continue;
+        }
+        if (tx.kind === 'sale') written.set(tx.order, { gross: tx.gross, fee: tx.fee, tax: tx.tax, refGross: 0, refFee: 0, refTax: 0 });
+        it.action = 'insert';
+        t.ledger.add(tx.currency, tx.net);
+        if (wasHeld) {
+          t.released++;
+          (releases.get(t.key) ?? releases.set(t.key, []).get(t.key)!).push(tx.txid);
+        } else t.imported++;
+      }
+      for (const [key, holdKeys] of releases) await releaseHolds(ctx, 'googleplay', key, holdKeys);
+    },
+
+    period(p) {
+      return { column: 'Transaction Date', month: p.month };
+    },
+
+    values(p, batch) {
+      const { tx, resolved: r } = p;
+      return [
+        'googleplay', tx.txid, tx.kind, isoOf(tx.ms), p.month, tx.sku, r!.kind, r!.kind === 'pack' ? r!.slug : null, r!.kind === 'bundle' ? r!.slug : null,
+        tx.country, tx.currency, tx.gross, tx.fee, tx.tax, null, p.consent?.consent_ref ?? null, p.consent?.family_hmac ?? null,
+        tx.kind === 'refund' ? tx.order : null, batch,
+      ];
+    },
+
+    quarantineRow(item) {
+      const p = item.parsed;
+      if (!p) return {};
+      const { tx } = p;
+      const held: HeldFields = p.held ?? { store: 'googleplay', report_key: p.report.key, hold_key: tx.txid, line: tx.firstLine, month: p.month, currency: tx.currency, amount_minor: tx.net };
+      return { ...held, row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`, raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
+    },
+
+    refuse: consentRefusal,
+
+    async finish(ctx) {
+      await saveTotals(ctx, tallies);
+    },
+
+    summary() {
+      return storeSummary(tallies);
+    },
+  };
+}
+
+/** The --json fields of a store import: per report, and the held and other-app money in all. */
+export function storeSummary(tallies: readonly ReportTally[]): Record<string, unknown> {
+  const held = new Amounts();
+  const other = new Amounts();
+  let heldCount = 0;
+  let otherRows = 0;
+  let released = 0;
+  for (const t of tallies) {
+    heldCount += t.heldCount;
+    otherRows += t.otherRows;
+    released += t.released;
+    for (const [c, a] of Object.entries(t.held.toJSON())) held.add(c, a);
+    for (const [c, a] of Object.entries(t.other.toJSON())) other.add(c, a);
+  }
+  return {
+    released,
+    held: { count: heldCount, amounts: held.toJSON() },
+    otherApps: { rows: otherRows, amounts: other.toJSON() },
+    reports: tallies.map((t) => t.toJSON()),
+  };
+}
+
+export type { RowProblem };

@@ -1,0 +1,201 @@
+/**
+ * What the two store-report importers (googleplay, appstore) share on top of the pipeline:
+ * which report a file is and how it relates to earlier files (the same file again, or a
+ * correction that replaces its predecessor's rows), the money held for want of consent
+ * (quarantine rows with code CONSENT_MISSING, released once a purchase record matches),
+ * products by store id, and the per-report summary with the report's totals next to the
+ * ledger's.
+ */
+import { basename } from 'node:path';
+import { conflictError, inputError, type PackopsError } from '../../shared/errors.js';
+import type { ProductKind } from '../schema.js';
+import type { ImportContext, Item, RefusalDetails } from './pipeline.js';
+import type { Tx } from './types.js';
+
+export type StoreName = 'googleplay' | 'appstore';
+export type Resolved = { kind: ProductKind; slug: string };
+
+/** Amounts per currency (minor units). */
+export class Amounts {
+  private readonly m = new Map<string, number>();
+  add(currency: string, minor: number): void {
+    this.m.set(currency, (this.m.get(currency) ?? 0) + minor);
+  }
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const k of [...this.m.keys()].sort()) out[k] = this.m.get(k)!;
+    return out;
+  }
+}
+
+/** One report's tallies, for the --json summary. */
+export class ReportTally {
+  status: 'new' | 'again' | 'corrected' = 'new';
+  /** Data lines read (not header, trailer or summary). */
+  lines = 0;
+  /** Google: orders and refunds of the app; Apple: units. */
+  transactions = 0;
+  imported = 0;
+  skipped = 0;
+  released = 0;
+  heldCount = 0;
+  newlyHeld = 0;
+  replaced = 0;
+  otherRows = 0;
+  readonly report = new Amounts();
+  readonly ledger = new Amounts();
+  readonly held = new Amounts();
+  readonly other = new Amounts();
+  /** The batch that read the report. */
+  batch = '';
+  constructor(
+    readonly file: string,
+    /** Which report the file is (store, app, period, currency, region): a corrected file has the same key. */
+    public key = '',
+  ) {}
+
+  toJSON(): Record<string, unknown> {
+    return {
+      file: this.file,
+      report: this.key,
+      status: this.status,
+      lines: this.lines,
+      transactions: this.transactions,
+      imported: this.imported,
+      skipped: this.skipped,
+      released: this.released,
+      held: { count: this.heldCount, newly: this.newlyHeld, amounts: this.held.toJSON() },
+      replaced: this.replaced,
+      otherApps: { rows: this.otherRows, amounts: this.other.toJSON() },
+      totals: { report: this.report.toJSON(), ledger: this.ledger.toJSON(), held: this.held.toJSON(), otherApps: this.other.toJSON() },
+    };
+  }
+}
+
+/** Store product id (or pack/bundle slug) → what it sells. */
+export async function productResolver(trx: Tx, store: StoreName): Promise<(product: string) => Resolved | undefined> {
+  const map = new Map<string, Resolved>();
+  for (const b of await trx.selectFrom('bundles').select('slug').execute()) map.set(b.slug, { kind: 'bundle', slug: b.slug });
+  const packs = await trx.selectFrom('packs').select(['slug', 'appstore_product_id', 'googleplay_product_id']).execute();
+  for (const p of packs) map.set(p.slug, { kind: 'pack', slug: p.slug });
+  for (const p of packs) {
+    const id = store === 'appstore' ? p.appstore_product_id : p.googleplay_product_id;
+    if (id) map.set(id, { kind: 'pack', slug: p.slug });
+  }
+  return (product) => map.get(product);
+}
+
+/**
+ * Records the report this input is and returns how it relates to earlier files: the very
+ * same file (by SHA-256, whatever its name) is `again`; another file of the same report
+ * is a correction, which first removes everything its predecessors wrote (their sales,
+ * their held rows), refusing with PERIOD_CLOSED when any of that is in a closed month.
+ */
+export async function identifyReport(ctx: ImportContext, store: StoreName, tally: ReportTally, sha256: string): Promise<void> {
+  const { trx } = ctx;
+  const rows = await trx.selectFrom('store_reports').select(['batch_id', 'file_sha256']).where('store', '=', store).where('report_key', '=', tally.key).execute();
+  const predecessors = [...new Set(rows.filter((r) => r.file_sha256 !== sha256).map((r) => r.batch_id))];
+  tally.status = rows.some((r) => r.file_sha256 === sha256) ? 'again' : predecessors.length ? 'corrected' : 'new';
+  if (predecessors.length) {
+    const months = new Set<string>();
+    for (const r of await trx.selectFrom('sales').select('month').distinct().where('store', '=', store).where('batch_id', 'in', predecessors).execute()) months.add(r.month);
+    for (const r of await trx.selectFrom('quarantine').select('month').distinct().where('store', '=', store).where('report_key', '=', tally.key).execute()) if (r.month) months.add(r.month);
+    const closed = [...months].filter((m) => ctx.closed.has(m)).sort();
+    if (closed.length) {
+      throw conflictError('PERIOD_CLOSED', `${tally.file} corrects an earlier file of the same report, whose rows are in ${closed.join(', ')}: ${closed.map((m) => ctx.closed.describe(m)).join('; ')}. Nothing was imported.`, {
+        hint: 'A closed month is immutable. Record corrections in an open month.',
+        details: { file: tally.file, months: closed },
+      });
+    }
+    const removed = await trx.deleteFrom('sales').where('store', '=', store).where('batch_id', 'in', predecessors).executeTakeFirst();
+    tally.replaced = Number(removed.numDeletedRows);
+    await trx.deleteFrom('quarantine').where('store', '=', store).where('report_key', '=', tally.key).execute();
+    await trx.deleteFrom('store_reports').where('store', '=', store).where('report_key', '=', tally.key).execute();
+  }
+  tally.batch = ctx.batch;
+  await trx
+    .insertInto('store_reports')
+    .values({ batch_id: ctx.batch, store, report_key: tally.key, file_sha256: sha256, file_name: basename(tally.file), summary: '{}', created_at: ctx.now().toISOString() })
+    .execute();
+}
+
+/** Held rows of a report still waiting for consent: hold key → its quarantine row. */
+export async function openHolds(trx: Tx, store: StoreName, reportKey: string): Promise<Map<string, { batch: string; row: number }>> {
+  const rows = await trx
+    .selectFrom('quarantine')
+    .select(['hold_key', 'batch_id', 'row_number'])
+    .where('store', '=', store)
+    .where('report_key', '=', reportKey)
+    .where('code', '=', 'CONSENT_MISSING')
+    .where('released_batch', 'is', null)
+    .execute();
+  return new Map(rows.map((r) => [r.hold_key!, { batch: r.batch_id, row: Number(r.row_number) }]));
+}
+
+/** Marks held rows as released by this batch (they are in the ledger now). */
+export async function releaseHolds(ctx: ImportContext, store: StoreName, reportKey: string, holdKeys: string[]): Promise<void> {
+  for (let i = 0; i < holdKeys.length; i += 500) {
+    await ctx.trx
+      .updateTable('quarantine')
+      .set({ released_batch: ctx.batch })
+      .where('store', '=', store)
+      .where('report_key', '=', reportKey)
+      .where('hold_key', 'in', holdKeys.slice(i, i + 500))
+      .where('released_batch', 'is', null)
+      .execute();
+  }
+}
+
+/** Saves each report's totals with its record (what `--json` printed, for later audits). */
+export async function saveTotals(ctx: ImportContext, tallies: readonly ReportTally[]): Promise<void> {
+  for (const t of tallies) {
+    await ctx.trx
+      .updateTable('store_reports')
+      .set({ summary: JSON.stringify(t.toJSON()) })
+      .where('batch_id', '=', t.batch)
+      .where('report_key', '=', t.key)
+      .execute();
+  }
+}
+
+/** The fields a held or bad store row carries into the quarantine table. */
+export interface HeldFields {
+  store: StoreName;
+  report_key: string;
+  hold_key: string;
+  line: number;
+  month: string;
+  currency: string;
+  amount_minor: number;
+}
+
+/**
+ * CONSENT_MISSING when every refused row is a sale without a purchase record (each listed
+ * with its line and amount); undefined (ROWS_INVALID) when any row is bad otherwise.
+ */
+export function consentRefusal<P extends { held?: HeldFields }>(bad: ReadonlyArray<Item<P>>, details: RefusalDetails): PackopsError | undefined {
+  if (!bad.every((b) => b.problems.every((p) => p.code === 'CONSENT_MISSING'))) return undefined;
+  const amounts = new Amounts();
+  for (const b of bad) if (b.parsed?.held) amounts.add(b.parsed.held.currency, b.parsed.held.amount_minor);
+  const money = Object.entries(amounts.toJSON()).map(([c, a]) => `${a} ${c}`).join(', ');
+  return inputError(
+    'CONSENT_MISSING',
+    `${details.file}: ${bad.length} store transaction(s) have no purchase record with parental consent (${money} minor units); nothing was imported.`,
+    {
+      hint: 'Import the app server\'s purchase log first (`ledger import purchases`), or import with --quarantine to hold this money (shown as "held: consent missing") until a purchase record matches.',
+      details: { ...details, amounts: amounts.toJSON() },
+    },
+  );
+}
+
+/** Format errors found while reading a report: ROWS_INVALID, every line listed, nothing written. */
+export function badLines(label: string, lines: number, rows: Array<{ row: number; column: string; code: string; message: string }>, total: number): PackopsError {
+  return inputError('ROWS_INVALID', `${label}: ${new Set(rows.map((r) => r.row)).size} bad line(s) of ${lines}; nothing was imported.`, {
+    hint: 'Each line is listed with its number and what is wrong. A store report is imported whole or not at all.',
+    details: { file: label, badRows: new Set(rows.map((r) => r.row)).size, problems: total, truncated: total > rows.length, rows },
+  });
+}
+
+export function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,242 @@
+/**
+ * The Google Play earnings report (platform-facts §2.2): one CSV row per money movement,
+ * grouped here into ledger transactions. The rows of an order share its `Description` (the
+ * order id) and become one sale: gross = Σ Charge, fee = −Σ Google fee, tax = −Σ Tax, in
+ * the merchant currency. Its `Charge refund` / `Google fee refund` / `Tax refund` rows
+ * become one refund per refund date and time. Times are Pacific (`PST`/`PDT`) and are
+ * converted to UTC. Pure: no database, no files.
+ */
+import { isCountryCode } from '../shared/countries.js';
+import { isCurrencyCode, minorUnitExponent } from '../shared/money.js';
+import { decimalToMinor } from './amounts.js';
+import { formatUnknown, matchHeader, requiredNames, type ColumnDef, type ColumnIndex } from './header.js';
+import { pacificToUtc } from './pacific.js';
+
+export interface StoreProblem {
+  line: number;
+  column: string;
+  code: string;
+  message: string;
+}
+
+type GoogleKey =
+  | 'description' | 'date' | 'time' | 'type' | 'refundType' | 'pkg' | 'sku' | 'country' | 'merchantCurrency' | 'merchantAmount';
+
+export const GOOGLE_COLUMNS: ReadonlyArray<ColumnDef<GoogleKey>> = [
+  { key: 'description', names: ['Description'], required: true },
+  { key: 'date', names: ['Transaction Date'], required: true },
+  { key: 'time', names: ['Transaction Time'], required: true },
+  { key: 'type', names: ['Transaction Type'], required: true },
+  { key: 'refundType', names: ['Refund Type'], required: false },
+  { key: 'pkg', names: ['Product id', 'Package ID', 'Package Name'], required: true },
+  { key: 'sku', names: ['Sku Id', 'SKU ID'], required: true },
+  { key: 'country', names: ['Buyer Country'], required: true },
+  { key: 'merchantCurrency', names: ['Merchant Currency'], required: true },
+  { key: 'merchantAmount', names: ['Amount (Merchant Currency)'], required: true },
+];
+
+export type GoogleRowType = 'charge' | 'fee' | 'tax' | 'chargeRefund' | 'feeRefund' | 'taxRefund';
+
+const TYPES: ReadonlyMap<string, GoogleRowType> = new Map([
+  ['charge', 'charge'],
+  ['google fee', 'fee'],
+  ['tax', 'tax'],
+  ['charge refund', 'chargeRefund'],
+  ['google fee refund', 'feeRefund'],
+  ['tax refund', 'taxRefund'],
+]);
+
+export interface GoogleRow {
+  line: number;
+  order: string;
+  /** UTC milliseconds of the row's Pacific date and time. */
+  ms: number;
+  type: GoogleRowType;
+  pkg: string;
+  sku: string;
+  country: string;
+  currency: string;
+  /** Signed minor units, as in the file. */
+  amount: number;
+  /** The Pacific month as written (YYYY-MM): which month's report the row belongs to. */
+  pacificMonth: string;
+}
+
+export class GoogleHeader {
+  private constructor(
+    readonly index: ColumnIndex<GoogleKey>,
+    readonly width: number,
+  ) {}
+
+  /** The header's columns, or REPORT_FORMAT_UNKNOWN naming the expected ones. */
+  static from(cells: readonly string[], label: string): GoogleHeader {
+    const index = matchHeader(cells, GOOGLE_COLUMNS);
+    if (!index) {
+      const apple = cells.length <= 2 && /\t/.test(cells[0] ?? '');
+      formatUnknown(
+        label,
+        'a Google Play earnings report',
+        requiredNames(GOOGLE_COLUMNS),
+        cells,
+        apple ? ' (it looks tab-separated, like an App Store report: use `ledger import appstore`)' : '',
+      );
+    }
+    return new GoogleHeader(index, cells.length);
+  }
+}
+
+const MONTHS: ReadonlyMap<string, number> = new Map(
+  ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((m, i) => [m, i + 1]),
+);
+const DATE = /^([A-Za-z]{3})[a-z]*\.? (\d{1,2}), (\d{4})$/;
+const TIME = /^(\d{1,2}):(\d{2}):(\d{2}) ?([AaPp][Mm]) ([A-Za-z]{3})$/;
+
+/** `Dec 23, 2024` + `1:20:34 PM PST` → UTC ms, or a message. */
+export function googleTime(date: string, time: string): { ok: true; ms: number; pacificMonth: string } | { ok: false; message: string } {
+  const d = DATE.exec(date);
+  const month = d ? MONTHS.get(d[1]!.toLowerCase()) : undefined;
+  if (!d || month === undefined) return { ok: false, message: `Transaction Date "${date}" is not a date like "Dec 23, 2024"` };
+  const t = TIME.exec(time);
+  if (!t) return { ok: false, message: `Transaction Time "${time}" is not a time like "1:20:34 PM PST"` };
+  const day = Number(d[2]);
+  const year = Number(d[3]);
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return { ok: false, message: `Transaction Date "${date}" is not a real date` };
+  let hour = Number(t[1]);
+  const minute = Number(t[2]);
+  const second = Number(t[3]);
+  if (hour < 1 || hour > 12 || minute > 59 || second > 59) return { ok: false, message: `Transaction Time "${time}" is not a real time` };
+  const pm = t[4]!.toLowerCase() === 'pm';
+  if (hour === 12) hour = pm ? 12 : 0;
+  else if (pm) hour += 12;
+  const r = pacificToUtc({ year, month, day, hour, minute, second }, t[5]!);
+  if (!r.ok) return { ok: false, message: `"${date} ${time}": ${r.message}` };
+  return { ok: true, ms: r.ms, pacificMonth: `${year}-${String(month).padStart(2, '0')}` };
+}
+
+/** One data record → a row or its problems (cells are trimmed here). */
+export function parseGoogleRow(line: number, raw: readonly string[], header: GoogleHeader): GoogleRow | StoreProblem[] {
+  if (raw.length !== header.width) {
+    return [{ line, column: '*', code: 'ROW_INVALID', message: `The row has ${raw.length} fields; the header has ${header.width} (a truncated or broken line).` }];
+  }
+  const ix = header.index;
+  const cell = (k: GoogleKey): string => (ix[k] < 0 ? '' : raw[ix[k]]!.trim());
+  const problems: StoreProblem[] = [];
+  const bad = (column: string, message: string, code = 'ROW_INVALID'): void => {
+    problems.push({ line, column, code, message });
+  };
+  const order = cell('description');
+  if (order === '') bad('Description', 'The order id (Description) is empty.');
+  else if (order.length > 200) bad('Description', 'The order id (Description) is longer than 200 characters.');
+  const typeText = cell('type');
+  const type = TYPES.get(typeText.toLowerCase());
+  if (!type) bad('Transaction Type', `Transaction Type "${typeText}" is not one packops imports (Charge, Google fee, Tax, Charge refund, Google fee refund, Tax refund); it is never guessed.`);
+  const when = googleTime(cell('date'), cell('time'));
+  if (!when.ok) bad('Transaction Date', `${when.message}.`);
+  const pkg = cell('pkg');
+  if (pkg === '') bad('Product id', 'The package name (Product id) is empty.');
+  const sku = cell('sku');
+  if (sku === '' || sku.length > 200) bad('Sku Id', sku === '' ? 'The Sku Id is empty.' : 'The Sku Id is longer than 200 characters.');
+  const country = cell('country');
+  if (!isCountryCode(country)) bad('Buyer Country', `Buyer Country "${country}" is not an ISO 3166-1 alpha-2 code.`);
+  const currency = cell('merchantCurrency');
+  const exponent = isCurrencyCode(currency) ? minorUnitExponent(currency) : undefined;
+  let amount = 0;
+  if (exponent === undefined) bad('Merchant Currency', `Merchant Currency "${currency}" is not an ISO 4217 code.`);
+  else {
+    const a = decimalToMinor(cell('merchantAmount'), exponent, currency);
+    if (a.ok) amount = a.minor;
+    else bad('Amount (Merchant Currency)', `Amount (Merchant Currency) ${a.message}.`);
+  }
+  if (problems.length) return problems;
+  return { line, order, ms: (when as { ms: number }).ms, type: type!, pkg, sku, country, currency, amount, pacificMonth: (when as { pacificMonth: string }).pacificMonth };
+}
+
+/** The renewal cycle suffix of a subscription order id: `GPA.1234-…-56789..3`. */
+const RENEWAL = /\.\.\d+$/;
+
+/** The order id of a renewal without its `..N` suffix (the purchase it renews), else the id. */
+export function baseOrderId(order: string): string {
+  return order.replace(RENEWAL, '');
+}
+
+export interface GoogleTx {
+  /** The ledger transaction id: the order id for the sale, `<order>/refund/<UTC time>` for a refund. */
+  txid: string;
+  kind: 'sale' | 'refund';
+  order: string;
+  ms: number;
+  sku: string;
+  country: string;
+  currency: string;
+  /** Non-negative when good: the amounts of the sale, or the amounts a refund reverses. */
+  gross: number;
+  fee: number;
+  tax: number;
+  /** Σ of the rows' signed merchant amounts: the money this transaction moves. */
+  net: number;
+  firstLine: number;
+  rows: number;
+  hasCharge: boolean;
+  problem?: string;
+}
+
+export function refundTxid(order: string, ms: number): string {
+  return `${order}/refund/${new Date(ms).toISOString().replace('.000Z', 'Z')}`;
+}
+
+/** Adds a row to its transaction (creating it), checking the rows of one order agree. */
+export function addRow(txs: Map<string, GoogleTx>, row: GoogleRow): void {
+  const refund = row.type === 'chargeRefund' || row.type === 'feeRefund' || row.type === 'taxRefund';
+  const txid = refund ? refundTxid(row.order, row.ms) : row.order;
+  let tx = txs.get(txid);
+  if (!tx) {
+    tx = {
+      txid, kind: refund ? 'refund' : 'sale', order: row.order, ms: row.ms, sku: row.sku, country: row.country,
+      currency: row.currency, gross: 0, fee: 0, tax: 0, net: 0, firstLine: row.line, rows: 0, hasCharge: false,
+    };
+    txs.set(txid, tx);
+  }
+  tx.rows++;
+  tx.net += row.amount;
+  if (tx.problem === undefined) {
+    if (row.currency !== tx.currency) tx.problem = `line ${row.line} is in ${row.currency}, line ${tx.firstLine} of the same order in ${tx.currency}`;
+    else if (row.sku !== tx.sku) tx.problem = `line ${row.line} is for ${row.sku}, line ${tx.firstLine} of the same order for ${tx.sku}`;
+    else if (row.country !== tx.country) tx.problem = `line ${row.line} is from ${row.country}, line ${tx.firstLine} of the same order from ${tx.country}`;
+  }
+  switch (row.type) {
+    case 'charge':
+      if (!tx.hasCharge || row.ms < tx.ms) tx.ms = row.ms;
+      tx.hasCharge = true;
+      tx.gross += row.amount;
+      break;
+    case 'fee':
+      tx.fee -= row.amount;
+      break;
+    case 'tax':
+      tx.tax -= row.amount;
+      break;
+    case 'chargeRefund':
+      tx.hasCharge = true;
+      tx.gross -= row.amount;
+      break;
+    case 'feeRefund':
+      tx.fee += row.amount;
+      break;
+    case 'taxRefund':
+      tx.tax += row.amount;
+      break;
+  }
+}
+
+/** The problem of a finished transaction (all its rows seen), if any. */
+export function checkTx(tx: GoogleTx): string | undefined {
+  if (tx.problem) return tx.problem;
+  const what = tx.kind === 'sale' ? 'order' : 'refund';
+  if (!tx.hasCharge) return `the ${what} has ${tx.kind === 'sale' ? 'Google fee or Tax' : 'fee or tax refund'} rows but no ${tx.kind === 'sale' ? 'Charge' : 'Charge refund'} row`;
+  if (tx.gross < 0) return `the ${what}'s charge rows sum to a ${tx.kind === 'sale' ? 'negative charge' : 'positive refund'} (${tx.gross})`;
+  if (tx.fee < 0) return `the ${what}'s Google fee rows ${tx.kind === 'sale' ? 'pay money in' : 'take money out'} (${tx.fee})`;
+  if (tx.tax < 0) return `the ${what}'s tax rows ${tx.kind === 'sale' ? 'pay money in' : 'take money out'} (${tx.tax})`;
+  if (tx.fee + tx.tax > tx.gross) return `the ${what}'s fee and tax (${tx.fee + tx.tax}) exceed its charge (${tx.gross})`;
+  return undefined;
+}
