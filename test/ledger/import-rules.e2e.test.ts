@@ -2,6 +2,7 @@
 // fee + tax within gross, one quarantine record per row, empty files, and the closed-month
 // gate every importer passes through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -207,4 +208,16 @@ describe('an empty file is an empty import, whatever its format', () => {
       expect(none.json().error.code).toBe('IMPORT_HEADER');
     });
   }
+});
+
+describe('inputs go through the shared input rules', () => {
+  it('a FIFO or a folder given as the file is INPUT_NOT_REGULAR (exit 3) without waiting for a writer', async () => {
+    const fifo = join(tmp.dir, 'sales.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const path of [fifo, tmp.dir]) {
+      const r = await runCli(['ledger', 'import', 'sales', path, '--db', freshDb(), '--json'], { timeoutMs: 20_000 });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.json().error.code).toBe('INPUT_NOT_REGULAR');
+    }
+  });
 });

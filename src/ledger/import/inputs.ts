@@ -1,12 +1,11 @@
 /**
- * The inputs of an import: each file checked (a regular file), opened once as a byte
+ * The inputs of an import: each file checked by the shared input rules (a regular file,
+ * never a FIFO or device, within a size cap), opened once as a byte
  * stream that hashes (the batch's SHA-256) and counts (progress) what its reader takes.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import { errnoCode, inputError } from '../../shared/errors.js';
+import { assertInput, inputStream, openInput } from '../../shared/input.js';
 
 /** One input file of an import. */
 export interface ImportInput {
@@ -24,15 +23,17 @@ export interface OpenedInput extends ImportInput {
   digest(): string | undefined;
 }
 
+/**
+ * Largest import file: far beyond a year of store reports (the reading streams in bounded
+ * memory), but a bound, so a /proc-style or endless file is refused before it is read.
+ */
+export const MAX_IMPORT_BYTES = 64 * 1024 ** 3;
+
+const INPUT = { maxBytes: MAX_IMPORT_BYTES, what: 'import file' } as const;
+
+/** Checks each input is a regular file within the cap (the shared input rules) and returns its size. */
 export async function fileSize(file: string): Promise<number> {
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) throw inputError('PATH_NOT_FOUND', `${file} is not a file.`);
-    return st.size;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw inputError('PATH_NOT_FOUND', `${file} does not exist.`);
-    throw err;
-  }
+  return assertInput(file, INPUT);
 }
 
 export function makeInput(file: string, size: number, onBytes: (n: number) => void): OpenedInput {
@@ -44,7 +45,7 @@ export function makeInput(file: string, size: number, onBytes: (n: number) => vo
       if (hash) throw new Error(`${file} was opened twice by its importer`);
       const h = createHash('sha256');
       hash = h;
-      const source = createReadStream(file, { highWaterMark: 1 << 20 });
+      const source = inputStream(openInput(file, INPUT), { highWaterMark: 1 << 20 });
       const tap = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           h.update(chunk);
@@ -61,6 +62,6 @@ export function makeInput(file: string, size: number, onBytes: (n: number) => vo
 
 export async function hashFile(file: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  for await (const chunk of inputStream(openInput(file, INPUT))) h.update(chunk as Buffer);
   return h.digest('hex');
 }

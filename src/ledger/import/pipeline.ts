@@ -206,11 +206,16 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
       for await (const records of source) {
         s.rows += records.length;
         rows += records.length;
-        const chunk: Array<Item<P>> = records.map((rec) =>
-          rec.shapeError
-            ? { rec, problems: [{ column: rec.shapeError.column, code: 'ROW_INVALID', message: rec.shapeError.message }] }
-            : { rec, ...importer.parse(rec) },
-        );
+        const chunk: Array<Item<P>> = new Array<Item<P>>(records.length);
+        for (let i = 0; i < records.length; i++) {
+          const rec = records[i]!;
+          if (rec.shapeError) {
+            chunk[i] = { rec, parsed: undefined, problems: [{ column: rec.shapeError.column, code: 'ROW_INVALID', message: rec.shapeError.message }] };
+          } else {
+            const r = importer.parse(rec);
+            chunk[i] = { rec, parsed: r.parsed, problems: r.problems }; // one object shape for every item
+          }
+        }
         // Rows accepted so far go in first, so this chunk's lookups see them. After a bad row
         // (without --quarantine) rows are still written: the transaction is rolled back at
         // the end, and later rows are checked against a true picture of the file.
