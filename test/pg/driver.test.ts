@@ -3,7 +3,7 @@
 // retrying a serialization failure or deadlock before giving up with LEDGER_BUSY.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger, type Ledger } from '../../src/ledger/db.js';
-import { withLedger } from '../../src/cli/commands/ledger.js';
+import { withLedger } from '../../src/cli/ledger.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { freshPgDatabase, rawQuery } from '../helpers/ledgers.js';

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
-import { withLedger } from './ledger.js';
+import { withLedger } from '../ledger.js';
 import type { CliContext } from '../context.js';
 import type { CommandGroups } from './index.js';
 

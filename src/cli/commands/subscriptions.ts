@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
 import type { CommandGroups } from './index.js';
-import { withLedger } from './ledger.js';
+import { withLedger } from '../ledger.js';
 import type { Plan } from '../../ledger/plans.js';
 
 const PLAN_HEADERS = ['id', 'name', 'months', 'price_usd', 'appstore', 'googleplay', 'web', 'created_at'] as const;
