@@ -8,7 +8,7 @@ import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import { REPORT_FORMATS, type ReportFormat } from '../reporters/index.js';
 import { inputError } from '../../shared/errors.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 
 /** Parses "512MiB", "1GiB", "100MB", "2048" into bytes. */
 export function parseSize(value: string): number {

@@ -6,7 +6,7 @@ import { displayPath } from '../../shared/paths.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { usageError } from '../../shared/errors.js';
 import { action, intOption } from '../action.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 
 interface AssetsOptions {
   out?: string;

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 import { withLedger } from '../ledger.js';
 import type { CliContext } from '../context.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 
 type TextOrJson = 'table' | 'md' | 'json';
 

@@ -4,6 +4,7 @@
  * domains (catalog, creators) are created here and handed to each registrar.
  */
 import type { Command } from 'commander';
+import type { CommandGroups } from '../command-groups.js';
 import { register as registerValidate } from './validate.js';
 import { register as registerInit } from './init.js';
 import { register as registerAssets } from './assets.js';
@@ -13,13 +14,6 @@ import { register as registerPricing } from './pricing.js';
 import { register as registerPayouts } from './payouts.js';
 import { register as registerCatalog } from './catalog.js';
 import { register as registerSubscriptions } from './subscriptions.js';
-
-export interface CommandGroups {
-  /** `packops catalog …`: add (ledger), publish, diff, report (catalog). */
-  catalog: Command;
-  /** `packops creators …`: import (ledger), tiers (payouts). */
-  creators: Command;
-}
 
 export function registerCommands(program: Command): void {
   const groups: CommandGroups = {

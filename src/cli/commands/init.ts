@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
 import type { InitAnswers } from '../../manifest/init.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 
 const CATEGORY_CHOICES = ['characters', 'environments', 'educational', 'creative_tools', 'seasonal'] as const;
 type Category = (typeof CATEGORY_CHOICES)[number];

@@ -6,7 +6,7 @@
 import { Argument, type Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 import { printBadRows, withLedger } from '../ledger.js';
 import { usageError } from '../../shared/errors.js';
 

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action } from '../action.js';
 import { withLedger } from '../ledger.js';
 import type { CliContext } from '../context.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 
 const FORMATS = ['table', 'csv', 'json', 'md', 'html', 'pdf'] as const;
 type Format = (typeof FORMATS)[number];

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
 import type { CliContext } from '../context.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 import { withLedger } from '../ledger.js';
 import type { Bundle, CreateResult } from '../../pricing/bundles.js';
 import type { InstitutionQuote } from '../../pricing/institution.js';

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 import { withLedger } from '../ledger.js';
 import type { Plan } from '../../ledger/plans.js';
 

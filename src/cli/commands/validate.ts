@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { action, intOption } from '../action.js';
-import type { CommandGroups } from './index.js';
+import type { CommandGroups } from '../command-groups.js';
 import { REPORT_FORMATS, type ReportFormat } from '../reporters/index.js';
 
 const PROFILE_CHOICES = ['first-party', 'creator', 'ugc'] as const;
