@@ -11,6 +11,7 @@ import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import type { SourceRecord } from '../records.js';
 import { CHUNK, type Importer } from './pipeline.js';
+import type { SaleState } from './sales-refunds.js';
 import {
   Amounts, badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
   type HeldFields, type Resolved,
@@ -31,14 +32,7 @@ export interface GoogleParsed {
   held?: HeldFields;
 }
 
-interface SaleAmounts {
-  gross: number;
-  fee: number;
-  tax: number;
-  refGross: number;
-  refFee: number;
-  refTax: number;
-}
+type SaleAmounts = Pick<SaleState, 'gross' | 'fee' | 'tax' | 'refGross' | 'refFee' | 'refTax'>;
 
 /** Reads and groups one earnings report; format errors refuse the file with every line listed. */
 async function readEarnings(file: string, pkgOption: string | undefined) {

@@ -16,6 +16,7 @@ import { usageImporter } from './usage.js';
 
 export { canonicalDecimal } from './rates.js';
 export { SALE_KINDS, STORES } from './sales.js';
+import type { FileSummary } from './pipeline.js';
 export type { FileSummary, ImportInput, ImportResult, Importer, Item, ReportedProblem, RunOptions } from './pipeline.js';
 export { runImport } from './pipeline.js';
 
@@ -33,19 +34,11 @@ export const IMPORTERS: { readonly [K in ImportKind]: (ledger: Ledger) => Promis
 export type ImportOptions = RunOptions;
 
 /** One file's import, as `ledger import sales|reviews|rates` reports it. */
-export interface ImportSummary {
+/** One file's import as `ledger import <kind> <file>` prints it: the pipeline's file summary, typed. */
+export interface ImportSummary extends Omit<FileSummary, 'format'> {
   ok: true;
   kind: ImportKind;
-  file: string;
   format: FileFormat;
-  batch: string;
-  sha256: string;
-  rows: number;
-  imported: number;
-  skipped: number;
-  quarantined: number;
-  /** Rates or usage rows whose stored value in an open month was replaced. */
-  updated: number;
 }
 
 /** Imports several files of one kind in one transaction (one batch each). */
