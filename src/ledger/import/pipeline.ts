@@ -34,8 +34,8 @@ import { detectFormat, readRecords, specColumns, type ColumnSpec, type FileForma
 import type { ImportKind, LedgerDB } from '../schema.js';
 import { closedMonths, type ClosedPeriods } from './closed.js';
 import { fileSize, hashFile, IMPORT_INPUT, makeInput, type ImportInput } from './inputs.js';
-import type { Tx } from './types.js';
-import { rowWriterFor, type RowWriterFactory } from './writer.js';
+import type { RowWriterFactory, Tx } from './types.js';
+import { rowWriterFor } from './writer.js';
 import { setOwn } from '../../shared/lookup.js';
 import { boundedJson } from '../../shared/format.js';
 
