@@ -9,7 +9,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
-import type { RowWriter, RowWriterFactory } from './import/writer.js';
+import type { RowWriter, RowWriterFactory } from './import/types.js';
 import type { PgSession } from './pg.js';
 
 const require = createRequire(import.meta.url);

@@ -36,9 +36,9 @@ import { cellText, type RowProblem } from '../fields.js';
 import { detectFormat, readRecords, specColumns, type ColumnSpec, type FileFormat, type SourceRecord } from '../records.js';
 import type { ImportKind, LedgerDB } from '../schema.js';
 import { closedMonths, type ClosedPeriods } from './closed.js';
-import { fileSize, hashFile, makeInput, type ImportInput } from './inputs.js';
-import type { Tx } from './types.js';
-import { rowWriterFor, type RowWriterFactory } from './writer.js';
+import { fileSize, hashFile, IMPORT_INPUT, makeInput, type ImportInput } from './inputs.js';
+import type { RowWriterFactory, Tx } from './types.js';
+import { rowWriterFor } from './writer.js';
 import { setOwn } from '../../shared/lookup.js';
 import { boundedJson } from '../../shared/format.js';
 
@@ -172,7 +172,7 @@ export interface ImportResult {
 
 /** The default reader: CSV with a header, or JSON Lines, by the importer's columns. */
 async function* defaultRead(columns: ColumnSpec, input: ImportInput, ctx: ImportContext): AsyncGenerator<SourceRecord[]> {
-  const format = ctx.format ?? (await detectFormat(input.file));
+  const format = ctx.format ?? (await detectFormat(input.file, IMPORT_INPUT));
   input.format = format;
   yield* readRecords(input.file, input.open(), { format, columns, chunkSize: CHUNK });
 }
