@@ -11,10 +11,12 @@
  * build and nothing is left behind.
  */
 import { createHash } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { closeSync, constants, fsyncSync, openSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { displayPath } from '../shared/paths.js';
-import { assertReplaceable, ensureOutputDir, tempPathFor } from '../shared/atomic.js';
+import { assertReplaceable, ensureOutputDir, removeStaleTemps, tempPathFor, trackTemp } from '../shared/atomic.js';
+import { installArchive } from './install.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { ExitCode, PackopsError, inputError, isPackopsError } from '../shared/errors.js';
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
@@ -33,7 +35,7 @@ import {
   trustedCommentFor,
   unsafeEntryName,
 } from './integrity.js';
-import { ZIP_EPOCH, ZipSourceMismatchError, hashFile, writeZip, type ZipEntryInput } from './zip-writer.js';
+import { ZIP_EPOCH, ZipSourceMismatchError, writeZip, type ZipEntryInput } from './zip-writer.js';
 
 export interface ArchiveEntry {
   path: string;
@@ -66,6 +68,8 @@ export interface WriteArchiveOptions {
   /** Entry timestamps, seconds since the epoch (default 1980-01-01). */
   sourceDateEpoch?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Environment (the install step's test hook reads it; default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface WriteArchiveResult {
@@ -118,19 +122,31 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
   const zipTmp = tempPathFor(opts.zipPath);
   const sigPath = opts.secretKey ? (opts.sigPath ?? `${opts.zipPath}.minisig`) : undefined;
   const sigTmp = sigPath ? tempPathFor(sigPath) : undefined;
+  // Removed on SIGINT/SIGTERM; after a SIGKILL, the next build here removes them.
+  const untrack = [trackTemp(zipTmp), ...(sigTmp ? [trackTemp(sigTmp)] : [])];
+  removeStaleTemps(dirname(opts.zipPath));
   try {
+    // The archive's bytes are hashed as they are written (the signature needs BLAKE2b-512 of
+    // the whole file): never read back.
+    const sha = createHash('sha256');
+    const b2 = createHash('blake2b512');
+    let bytes = 0;
     await writeZip(zipTmp, entries, {
       mtime: opts.sourceDateEpoch ?? ZIP_EPOCH,
       onBytes: (n) => opts.onProgress?.(n, total),
+      onData: (chunk) => {
+        sha.update(chunk);
+        b2.update(chunk);
+        bytes += chunk.length;
+      },
     });
-    const digest = await hashFile(zipTmp);
+    const digest = { sha256: sha.digest('hex'), bytes };
     if (opts.secretKey && sigPath && sigTmp) {
-      const sig = signMessage(opts.secretKey, digest.blake2b512, { trustedComment: comment });
-      await writeFile(sigTmp, sig, { flag: 'wx', mode: 0o644 });
-      await rename(zipTmp, opts.zipPath);
-      await rename(sigTmp, sigPath);
+      const sig = signMessage(opts.secretKey, b2.digest(), { trustedComment: comment });
+      writeFlushed(sigTmp, sig);
+      installArchive({ tmp: zipTmp, path: opts.zipPath }, { tmp: sigTmp, path: sigPath }, opts.env);
     } else {
-      await rename(zipTmp, opts.zipPath);
+      installArchive({ tmp: zipTmp, path: opts.zipPath }, undefined, opts.env);
     }
     return {
       zipPath: opts.zipPath,
@@ -145,10 +161,23 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
     if (err instanceof ZipSourceMismatchError) {
       throw inputError('VARIANT_CHANGED', `${err.file} changed after assets.lock.json was written (entry ${err.entry}).`, {
         hint: 'Run `packops assets <pack> --no-cache` to rewrite the variants, then build again.',
-        details: { entry: err.entry, expected: err.expected, actual: err.actual },
+        details: { entry: err.entry, file: err.file, expected: err.expected, actual: err.actual },
       });
     }
     throw err;
+  } finally {
+    for (const u of untrack) u();
+  }
+}
+
+/** A new file (O_EXCL), written and flushed. */
+function writeFlushed(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -280,6 +309,7 @@ export async function writeCheckedArchive(
       return { path: v.path, ...source, bytes: v.bytes, sha256: v.sha256 };
     }),
     secretKey: options.secretKey,
+    env: options.env ?? process.env,
     ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     onProgress: (done, total) => options.onProgress?.('archive', done, total),
   }).catch(unwritable);
