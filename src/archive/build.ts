@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { displayPath } from '../shared/paths.js';
 import { assertReplaceable, ensureOutputDir, removeStaleTemps, tempPathFor, trackTemp } from '../shared/atomic.js';
 import { installArchive } from './install.js';
+import { streamDigest } from './stream-digest.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { ExitCode, PackopsError, inputError, isPackopsError } from '../shared/errors.js';
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
@@ -125,24 +126,18 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
   // Removed on SIGINT/SIGTERM; after a SIGKILL, the next build here removes them.
   const untrack = [trackTemp(zipTmp), ...(sigTmp ? [trackTemp(sigTmp)] : [])];
   removeStaleTemps(dirname(opts.zipPath));
+  const hasher = streamDigest();
   try {
     // The archive's bytes are hashed as they are written (the signature needs BLAKE2b-512 of
-    // the whole file): never read back.
-    const sha = createHash('sha256');
-    const b2 = createHash('blake2b512');
-    let bytes = 0;
+    // the whole file), on a second thread: never read back.
     await writeZip(zipTmp, entries, {
       mtime: opts.sourceDateEpoch ?? ZIP_EPOCH,
       onBytes: (n) => opts.onProgress?.(n, total),
-      onData: (chunk) => {
-        sha.update(chunk);
-        b2.update(chunk);
-        bytes += chunk.length;
-      },
+      onData: (chunk) => hasher.update(chunk),
     });
-    const digest = { sha256: sha.digest('hex'), bytes };
+    const digest = await hasher.digest();
     if (opts.secretKey && sigPath && sigTmp) {
-      const sig = signMessage(opts.secretKey, b2.digest(), { trustedComment: comment });
+      const sig = signMessage(opts.secretKey, digest.blake2b512, { trustedComment: comment });
       writeFlushed(sigTmp, sig);
       installArchive({ tmp: zipTmp, path: opts.zipPath }, { tmp: sigTmp, path: sigPath }, opts.env);
     } else {
@@ -156,6 +151,7 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
       entries: files.sort(byPath),
     };
   } catch (err) {
+    hasher.close();
     await rm(zipTmp, { force: true });
     if (sigTmp) await rm(sigTmp, { force: true });
     if (err instanceof ZipSourceMismatchError) {
@@ -248,19 +244,39 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
   const sourceDateEpoch = options.sourceDateEpoch ?? sourceDateEpochFrom(env);
   const { validatePack } = await import('../manifest/validate.js');
   options.onProgress?.('validate', 0, 1);
-  const validation = await validatePack(target, { files: true, cwd });
+  // Every check but the full decode: the asset pipeline decodes what the cache does not
+  // vouch for (a cache entry exists only for source bytes that decoded), so an unchanged
+  // source costs a stat and a lookup, and a changed one is decoded once, not twice.
+  const validation = await validatePack(target, { files: true, cwd, decode: false });
   if (!validation.ok || validation.manifest === undefined) throw new BuildRefusedError(makeReport([validation]));
   const { optimisePack } = await import('../assets/pipeline.js');
-  const optimised = await optimisePack(target, {
-    cwd,
-    ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
-    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-    ...(options.cache !== undefined ? { cache: options.cache } : {}),
-    env,
-    onProgress: (done, total) => options.onProgress?.('assets', done, total),
-  });
-  if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
-  return writeCheckedArchive(validation.manifest, optimised, { ...options, sourceDateEpoch });
+  const optimise = () =>
+    optimisePack(target, {
+      cwd,
+      ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...(options.cache !== undefined ? { cache: options.cache } : {}),
+      env,
+      // Hits are not read here: each variant is read once, checked against the lock's
+      // SHA-256 on its way into the archive.
+      verifyHits: false,
+      onProgress: (done, total) => options.onProgress?.('assets', done, total),
+    });
+  for (let attempt = 1; ; attempt++) {
+    const optimised = await optimise();
+    if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
+    try {
+      return await writeCheckedArchive(validation.manifest, optimised, { ...options, sourceDateEpoch });
+    } catch (err) {
+      // A cache entry damaged since it was stored (a disk error, a hand edit) is found as the
+      // archive is written: discard it and build once more (the asset is made again).
+      const file = isPackopsError(err) && err.code === 'VARIANT_CHANGED' ? (err.details as { file?: unknown } | undefined)?.file : undefined;
+      if (attempt > 1 || typeof file !== 'string') throw err;
+      const { AssetCache } = await import('../assets/cache.js');
+      const cache = await AssetCache.open(optimised.cache.dir, { read: true });
+      if (!cache.discardEntryOf(file)) throw err;
+    }
+  }
 }
 
 /**

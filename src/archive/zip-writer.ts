@@ -47,8 +47,11 @@ export interface ZipWriteOptions {
   level?: number;
   /** Called with the bytes of source data written so far. */
   onBytes?: (bytes: number) => void;
-  /** Sees every byte of the archive exactly once, in file order, as it is written. */
-  onData?: (chunk: Uint8Array) => void;
+  /**
+   * Sees every byte of the archive exactly once, in file order, as it is written (the chunk
+   * may be reused once it returns; a returned promise holds the writer back until it settles).
+   */
+  onData?: (chunk: Uint8Array) => void | Promise<void>;
 }
 
 /** The source file changed, or differs from what the lock file recorded. */
@@ -148,11 +151,12 @@ class Writer {
   offset = 0;
   constructor(
     private readonly fh: FileHandle,
-    private readonly onData?: (chunk: Uint8Array) => void,
+    private readonly onData?: (chunk: Uint8Array) => void | Promise<void>,
   ) {}
   async write(buf: Uint8Array): Promise<void> {
     if (this.offset + buf.length > MAX32) throw tooLarge('the archive');
-    this.onData?.(buf);
+    const held = this.onData?.(buf);
+    if (held) await held;
     let done = 0;
     while (done < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, this.offset + done);
@@ -170,14 +174,34 @@ type Loaded = { data: Buffer } | { size: number; crc: number };
 
 class SourceChanged extends Error {}
 
+/**
+ * Two buffers used in turn: one holds the file being hashed and written while the next file
+ * is read into the other. They grow to the largest file read (at most MAX_BUFFERED + 1) and
+ * are reused, so reading a pack allocates nothing per file.
+ */
+class BufferPair {
+  private readonly bufs: Array<Buffer | undefined> = [undefined, undefined];
+  private turn = 0;
+  take(size: number): Buffer {
+    const i = this.turn;
+    this.turn ^= 1;
+    let buf = this.bufs[i];
+    if (buf === undefined || buf.length < size) {
+      buf = Buffer.allocUnsafeSlow(Math.max(size, 256 * 1024));
+      this.bufs[i] = buf;
+    }
+    return buf;
+  }
+}
+
 /** Reads a file whole (up to MAX_BUFFERED), or, when larger, its CRC-32 and size in one streamed read. */
-async function loadFile(path: string): Promise<Loaded> {
+async function loadFile(path: string, buffers: BufferPair): Promise<Loaded> {
   const src = await open(path, 'r');
   try {
     const { size } = await src.stat();
     if (size <= MAX_BUFFERED) {
       // One byte more than the size: a file that grew since the stat is noticed, not cut.
-      const buf = Buffer.allocUnsafe(size + 1);
+      const buf = buffers.take(size + 1).subarray(0, size + 1);
       let got = 0;
       for (;;) {
         const { bytesRead } = await src.read(buf, got, buf.length - got, got);
@@ -249,10 +273,11 @@ export async function writeZip(path: string, entries: readonly ZipEntryInput[], 
     options.onBytes?.(sourceBytes);
   };
   // The next file entry is read while the current one is hashed and written.
+  const buffers = new BufferPair();
   const load = (i: number): Promise<Loaded> | undefined => {
     const file = entries[i]?.file;
     if (file === undefined) return undefined;
-    const p = loadFile(file);
+    const p = loadFile(file, buffers);
     p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     return p;
   };
