@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { displayPath } from '../shared/paths.js';
 import { assertReplaceable, ensureOutputDir, removeStaleTemps, tempPathFor, trackTemp } from '../shared/atomic.js';
-import { installArchive } from './install.js';
+import { installArchive, pauseBeforeInstall } from './install.js';
 import { streamDigest } from './stream-digest.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { ExitCode, PackopsError, inputError, isPackopsError } from '../shared/errors.js';
@@ -139,6 +139,7 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
     if (opts.secretKey && sigPath && sigTmp) {
       const sig = signMessage(opts.secretKey, digest.blake2b512, { trustedComment: comment });
       writeFlushed(sigTmp, sig);
+      await pauseBeforeInstall(opts.env);
       installArchive({ tmp: zipTmp, path: opts.zipPath }, { tmp: sigTmp, path: sigPath }, opts.env);
     } else {
       installArchive({ tmp: zipTmp, path: opts.zipPath }, undefined, opts.env);

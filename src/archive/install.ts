@@ -20,8 +20,10 @@
  * same archive into one folder (two CI jobs) from interleaving those steps. A lock whose
  * owner is gone (SIGKILL during an install) is taken over.
  *
- * Test hook: PACKOPS_TEST_INSTALL_PAUSE_MS=<ms> sleeps that long before each step (tests kill
- * the process between steps); it does nothing else and is read only here.
+ * Test hook: PACKOPS_TEST_INSTALL_PAUSE_MS=<ms> waits that long once both temporary files
+ * are complete (asynchronously: a SIGTERM then removes them), and again before each of the
+ * three steps (synchronously, as the steps run), so that tests can kill the process at each
+ * point (test/archive/killed-build.e2e.test.ts). It does nothing else and is read only here.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +41,12 @@ function sleepSync(ms: number): void {
 function pauseForTests(env: NodeJS.ProcessEnv): void {
   const ms = Number(env.PACKOPS_TEST_INSTALL_PAUSE_MS);
   if (Number.isFinite(ms) && ms > 0) sleepSync(Math.min(ms, 10_000));
+}
+
+/** The test hook's wait before the install (see above); resolves at once without it. */
+export async function pauseBeforeInstall(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const ms = Number(env.PACKOPS_TEST_INSTALL_PAUSE_MS);
+  if (Number.isFinite(ms) && ms > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 10_000)));
 }
 
 function lockPathFor(zipPath: string): string {
