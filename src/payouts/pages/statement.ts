@@ -230,8 +230,8 @@ function paidBlock(doc: PagesDoc, i: number): Raw {
   return html`<div class="hero carried"><p class="label">Nothing paid this month</p><p class="amount">${money(`${p}/carriedOutMinor`, s.carriedOutMinor, 'USD')}</p><p>Carried forward: ${why}.</p></div>`;
 }
 
-/** The whole statement page of `doc.statements[i]`. */
-export function renderStatementPage(doc: PagesDoc, i: number): string {
+/** The whole statement page of `doc.statements[i]`; `digest` when the caller has it already. */
+export function renderStatementPage(doc: PagesDoc, i: number, digest = statementDigest(doc.period, doc.statements[i]!)): string {
   const s = doc.statements[i]!;
   const number = statementNumber(doc.period, s.creator);
   const title = html`Statement for ${s.name ?? s.creator} <span class="id">${s.creator}</span>`;
@@ -241,7 +241,6 @@ export function renderStatementPage(doc: PagesDoc, i: number): string {
     ['Issued', doc.issued],
     ['Status', statusText(doc)],
   ]);
-  const digest = statementDigest(doc.period, s);
   const body = html`<div class="wrap">
 ${header}
 <main>
