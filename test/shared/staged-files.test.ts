@@ -47,14 +47,14 @@ describe('stageFiles', () => {
   });
 
   it('checks every target before any work: a link below the base or a folder in the way is OUTPUT_UNWRITABLE', () => {
-    tmp = tempDir('packops-staged-');
+    const t = (tmp = tempDir('packops-staged-'));
     const elsewhere = join(tmp.dir, 'elsewhere');
     mkdirSync(elsewhere);
     mkdirSync(join(tmp.dir, 'out'));
     symlinkSync(elsewhere, join(tmp.dir, 'out', '2026-10'));
-    expect(() => stageFiles([join(tmp.dir, 'out', '2026-10', 'a.pdf')], { base: join(tmp.dir, 'out') })).toThrow(expect.objectContaining({ code: 'OUTPUT_UNWRITABLE' }));
+    expect(() => stageFiles([join(t.dir, 'out', '2026-10', 'a.pdf')], { base: join(t.dir, 'out') })).toThrow(expect.objectContaining({ code: 'OUTPUT_UNWRITABLE' }));
     mkdirSync(join(tmp.dir, 'dir.pdf'));
-    expect(() => stageFiles([join(tmp.dir, 'dir.pdf')], { base: tmp.dir })).toThrow(expect.objectContaining({ code: 'OUTPUT_UNWRITABLE' }));
+    expect(() => stageFiles([join(t.dir, 'dir.pdf')], { base: t.dir })).toThrow(expect.objectContaining({ code: 'OUTPUT_UNWRITABLE' }));
     expect(readdirSync(elsewhere)).toEqual([]);
   });
 
