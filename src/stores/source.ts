@@ -11,7 +11,7 @@ import { readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { CsvError, parse, type Options } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { inputError } from '../shared/errors.js';
 import { inputStream, openInput, type OpenedInput } from '../shared/input.js';
@@ -227,21 +227,23 @@ export interface TextRecord {
 /**
  * Records of delimited text, in batches: `,` with RFC 4180 quotes (Google) or tabs with no
  * quoting at all (Apple). Empty lines are skipped; the cell count is the caller's to check.
+ * Line numbers are counted here (each record is one line plus the line breaks quoted in its
+ * cells) rather than from csv-parse's per-record context object, which costs an allocation
+ * and two object spreads per record (measured: ~6% of a Google Play import).
  */
 export async function* readRecords(
   text: AsyncIterable<string>,
   options: { delimiter: ',' | '\t'; quote: boolean; label: string; maxRecord?: number },
 ): AsyncGenerator<TextRecord[]> {
-  const options_: Options<TextRecord, string[]> = {
+  const parser = parse({
     delimiter: options.delimiter,
     quote: options.quote ? '"' : false,
     relax_column_count: true,
     relax_quotes: false,
-    skip_empty_lines: true,
+    // Empty lines come through as [''] so every line is counted; they are dropped below.
+    skip_empty_lines: false,
     max_record_size: options.maxRecord ?? DEFAULT_REPORT_LIMITS.maxRecord,
-    on_record: (record: string[], context) => ({ line: context.lines - countBreaks(record), cells: record }),
-  };
-  const parser = parse(options_ as unknown as Options);
+  });
   const feed = (async () => {
     try {
       for await (const t of text) {
@@ -253,9 +255,13 @@ export async function* readRecords(
     }
   })();
   try {
+    let line = 1;
     let batch: TextRecord[] = [];
-    for await (const rec of parser as AsyncIterable<TextRecord>) {
-      batch.push(rec);
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      const at = line;
+      line += 1 + countBreaks(cells);
+      if (cells.length === 1 && cells[0] === '') continue;
+      batch.push({ line: at, cells });
       if (batch.length >= 1000) {
         yield batch;
         batch = [];
@@ -275,12 +281,15 @@ export async function* readRecords(
   }
 }
 
-/** Line breaks inside the record's cells (quoted), so the record's first line can be named. */
+/** Line breaks inside the record's cells (quoted): a CRLF, a lone LF or a lone CR each count once. */
 function countBreaks(record: string[]): number {
   let n = 0;
   for (const c of record) {
     if (c.length > 0 && (c.includes('\n') || c.includes('\r'))) {
-      for (let i = 0; i < c.length; i++) if (c.charCodeAt(i) === 10) n++;
+      for (let i = 0; i < c.length; i++) {
+        const ch = c.charCodeAt(i);
+        if (ch === 10 || (ch === 13 && c.charCodeAt(i + 1) !== 10)) n++;
+      }
     }
   }
   return n;
