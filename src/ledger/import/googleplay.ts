@@ -9,7 +9,6 @@ import { baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } fro
 import { decodeText, fileSha256, readRecords as readReport, reportParts } from '../../stores/source.js';
 import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
-import type { SourceRecord } from '../records.js';
 import { OrderGroups } from './googleplay-groups.js';
 import { CHUNK, type Importer } from './pipeline.js';
 import type { SaleState } from './sales-refunds.js';
