@@ -24,7 +24,9 @@ const rowArb = fc.record({
   ms: fc.integer({ min: 0, max: 10_000 }),
 });
 
-function toRows(gen: Array<fc.RecordValue<typeof rowArb extends fc.Arbitrary<infer T> ? T : never>>): GoogleRow[] {
+type Generated = typeof rowArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toRows(gen: Generated[]): GoogleRow[] {
   return gen.map((g, i) => {
     const refund = g.type === 'chargeRefund' || g.type === 'feeRefund' || g.type === 'taxRefund';
     return {
