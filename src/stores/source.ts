@@ -16,6 +16,7 @@ import iconv from 'iconv-lite';
 import { inputError } from '../shared/errors.js';
 import { splitLine } from './csv-lines.js';
 import { inputStream, openInput, type OpenedInput } from '../shared/input.js';
+import { csvRecordError, MAX_RECORD_CHARS } from '../shared/lines.js';
 
 export interface ReportLimits {
   /** Largest decompressed report (bytes). */
@@ -33,7 +34,7 @@ export const DEFAULT_REPORT_LIMITS: ReportLimits = {
   maxBytes: 4 * 1024 * 1024 * 1024,
   maxRatio: 100,
   maxEntries: 10_000,
-  maxRecord: 1 << 20,
+  maxRecord: MAX_RECORD_CHARS,
 };
 
 export interface ReportPart {
@@ -339,8 +340,7 @@ async function* csvParsed(
     try {
       for await (const t of text) {
         if (parser.destroyed) return; // it failed: the reader reports its error
-        // A parser that fails while full never drains: wait for either.
-        if (!parser.write(t)) await new Promise<void>((r) => parser.once('drain', r).once('close', r));
+        if (!parser.write(t)) await drainedOrClosed(parser);
       }
       if (!parser.destroyed) parser.end();
     } catch (err) {
@@ -363,9 +363,11 @@ async function* csvParsed(
     }
     if (batch.length) yield batch;
   } catch (err) {
+    // csv-parse counts lines from where it took over.
+    const tooLarge = csvRecordError(err, options.label, maxRecord, taken);
+    if (tooLarge) throw tooLarge;
     if (err instanceof CsvError) {
       const code = (err as { code: string }).code;
-      // csv-parse counts lines from where it took over.
       const message = taken === 0 ? err.message : err.message.replace(/\bline (\d+)/g, (_, n: string) => `line ${Number(n) + taken}`);
       throw inputError(code === 'CSV_QUOTE_NOT_CLOSED' ? 'REPORT_TRUNCATED' : 'CSV_MALFORMED', `${options.label} is not well-formed: ${message}; nothing was imported.`, {
         details: { file: options.label, csvCode: code },
@@ -375,6 +377,22 @@ async function* csvParsed(
   } finally {
     await feed.catch(() => undefined);
   }
+}
+
+/**
+ * Waits until `stream` takes writes again, or is closed: a parser that failed (a record past
+ * the cap) never drains, and a feed waiting on it alone would wait for ever.
+ */
+function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 /** Line breaks in text: a CRLF, a lone LF or a lone CR each count once. */
