@@ -131,6 +131,8 @@ function singleClientPool(session: PgSession) {
 class LockingPostgresDriver extends PostgresDriver {
   override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     await super.beginTransaction(connection, settings);
+    // A read-only transaction (a report's one picture of the ledger) never waits for writers.
+    if (settings.accessMode === 'read only') return;
     await connection.executeQuery(CompiledQuery.raw('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, WRITE_LOCK]));
   }
 }
