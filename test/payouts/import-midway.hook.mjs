@@ -5,6 +5,7 @@
 // MIDWAY_ROOT: the repository; MIDWAY_ARGS: the import's argv (JSON); MIDWAY_DONE: a file
 // written once the import has run, with its exit status.
 import { execFileSync } from 'node:child_process';
+import process from 'node:process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
