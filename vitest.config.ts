@@ -16,7 +16,7 @@ const BOTH = [
   'test/ledger/copy.e2e.test.ts',
   'test/payouts/cli.e2e.test.ts',
   'test/payouts/ledger.test.ts',
-  'test/payouts/audit.e2e.test.ts',
+  'test/payouts/refusals.e2e.test.ts',
   'test/payouts/fixtures.e2e.test.ts',
   'test/payouts/read-transaction.e2e.test.ts',
   'test/pricing/**/*.test.ts',

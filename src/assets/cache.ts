@@ -30,7 +30,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writ
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
-import type { ImageFormat } from './rules.js';
+import type { ImageFormat } from '../shared/image-probe.js';
 
 /** Bump when the layout changes: an old layout is left alone (prune can remove it). */
 export const CACHE_LAYOUT = 'v1';

@@ -7,7 +7,8 @@
 import sharp from 'sharp';
 import type { AvifOptions, JpegOptions, PngOptions, Sharp, WebpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-import type { ImageFormat, VariantRule } from './rules.js';
+import type { VariantRule } from '../manifest/asset-rules.js';
+import type { ImageFormat } from '../shared/image-probe.js';
 
 /** Bump when the encoding changes in a way that changes output bytes (invalidates the cache). */
 export const PIPELINE_VERSION = 1;

@@ -20,8 +20,8 @@ import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKey, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
-import { assetTypeRule, loadAssetRules, type VariantRule } from './rules.js';
-import { probeImage } from './probe.js';
+import { assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
+import { probeImage } from '../shared/image-probe.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface OptimiseOptions {

@@ -17,8 +17,8 @@ import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { LOCK_FILE, readLock } from './lock.js';
-import { loadAssetRules } from './rules.js';
-import { probeImage } from './probe.js';
+import { loadAssetRules } from '../manifest/asset-rules.js';
+import { probeImage } from '../shared/image-probe.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface PreviewOptions {

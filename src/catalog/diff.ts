@@ -12,7 +12,7 @@ import { readInputText } from '../shared/input.js';
 /** A catalog file larger than this is refused unread. */
 export const MAX_DIFF_INPUT_BYTES = 64 * 1024 * 1024;
 import { compareCodePoints } from '../shared/money.js';
-import { compareVersions } from './version.js';
+import { compareVersions } from '../shared/version.js';
 
 export interface DiffMoney {
   amountMinor: number;

@@ -8,7 +8,7 @@ import type { AssetType, Category, LockVariant, PackManifest } from '../manifest
 import { inputError } from '../shared/errors.js';
 import { compareCodePoints, savingsPercent } from '../shared/money.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
-import { compareVersions, isPrerelease, isSemver } from './version.js';
+import { compareVersions, isPrerelease, isSemver } from '../shared/version.js';
 import { own, setOwn } from '../shared/lookup.js';
 
 export const CATALOG_VERSION = 1;

@@ -5,7 +5,7 @@
  * conflict, as is a store product id already claimed by another pack (sales resolve
  * products through those ids).
  */
-import { compareVersions } from '../catalog/version.js';
+import { compareVersions } from '../shared/version.js';
 import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
 import { publishedAtInstant } from '../shared/timestamp.js';

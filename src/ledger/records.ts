@@ -4,13 +4,14 @@
  * Row numbers are those a person sees in an editor: for CSV the header is row 1 and the
  * first data row is row 2; for JSON Lines the row is the line number.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse } from 'csv-parse';
 import { inputError } from '../shared/errors.js';
+import { inputStream, openInput, type InputOptions } from '../shared/input.js';
+import { csvRecordError, MAX_RECORD_CHARS, recordTooLarge, splitLines, utf8Text } from '../shared/lines.js';
 
 export type FileFormat = 'csv' | 'jsonl';
 
@@ -29,17 +30,19 @@ export interface ColumnSpec {
   optional: readonly string[];
 }
 
-export async function detectFormat(file: string): Promise<FileFormat> {
+/** The format of `file`: by its extension, else by its first bytes (opened through the shared input checks `input`). */
+export async function detectFormat(file: string, input: InputOptions): Promise<FileFormat> {
   const ext = extname(file).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.csv' || ext === '.tsv') return 'csv';
-  const handle = await open(file, 'r');
+  const opened = openInput(file, input);
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
+    const buffer = Buffer.alloc(Math.min(512, opened.size));
+    const bytesRead = buffer.length === 0 ? 0 : readSync(opened.fd, buffer, 0, buffer.length, 0);
     const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
     return head.startsWith('{') ? 'jsonl' : 'csv';
   } finally {
-    await handle.close();
+    opened.close();
   }
 }
 
@@ -63,7 +66,8 @@ export function specColumns(spec: ColumnSpec): string[] {
  * header or CSV quoting is an input error.
  */
 export async function* readChunks(file: string, options: ReadOptions & { chunkSize: number }): AsyncGenerator<SourceRecord[]> {
-  yield* readRecords(file, createReadStream(file, { highWaterMark: options.readSize ?? 1 << 20 }), options);
+  const opened = openInput(file, { maxBytes: Number.MAX_SAFE_INTEGER, what: 'import file' });
+  yield* readRecords(file, inputStream(opened, { highWaterMark: options.readSize ?? 1 << 20 }), options);
 }
 
 /**
@@ -80,11 +84,15 @@ export async function* readRecords(
     yield* readCsv(file, stream, options.columns, options.chunkSize, options.onChunk);
     return;
   }
-  if (options.onChunk) {
-    const cb = options.onChunk;
-    stream.on('data', (chunk) => cb(chunk as Buffer));
+  yield* readJsonl(file, tapped(stream, options.onChunk), options.columns, options.chunkSize);
+}
+
+/** The chunks of `stream`, each shown to `onChunk` first. */
+async function* tapped(stream: Readable, onChunk: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) {
+    onChunk?.(chunk as Buffer);
+    yield chunk as Buffer;
   }
-  yield* readJsonl(file, stream, options.columns, options.chunkSize);
 }
 
 /** Reads a Readable in object mode without a promise per object. */
@@ -115,8 +123,6 @@ async function* drain<T>(readable: Readable): AsyncGenerator<T[]> {
 
 /** A CR or LF that is not part of a CRLF pair. */
 const LONE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
-/** A line this long without a record delimiter goes to csv-parse (which reports or reads it). */
-const MAX_PLAIN_LINE = 8 << 20;
 
 /**
  * CSV records, in order. Text with no quote character is read by splitting lines and
@@ -204,10 +210,8 @@ async function* readCsv(
       const end = delimiter === undefined ? -1 : text.lastIndexOf(delimiter);
       if (end < 0) {
         pending = text;
-        if (pending.length > MAX_PLAIN_LINE) {
-          rest = text;
-          break;
-        }
+        // A line this long is part of a record past the cap, however it is quoted.
+        if (pending.length > MAX_RECORD_CHARS) throw recordTooLarge(file, plainLines + 1);
         continue;
       }
       block = text.slice(0, end);
@@ -219,6 +223,7 @@ async function* readCsv(
     }
     if (block.length > 0 || !next.done) {
       const lines = delimiter === undefined ? [block] : block.split(delimiter);
+      for (let i = 0; i < lines.length; i++) if (lines[i]!.length > MAX_RECORD_CHARS) throw recordTooLarge(file, plainLines + i + 1);
       plainLines += lines.length;
       for (const line of lines) if (line !== '') accept(line.split(','));
     }
@@ -246,6 +251,7 @@ async function* readCsv(
         relax_column_count: true,
         skip_empty_lines: true,
         trim: false,
+        max_record_size: MAX_RECORD_CHARS,
         // The delimiter the file began with (csv-parse would otherwise find it anew from here).
         ...(delimiter === undefined ? {} : { record_delimiter: delimiter }),
       }),
@@ -257,6 +263,8 @@ async function* readCsv(
         yield* flushOut(false);
       }
     } catch (err) {
+      const tooLarge = csvRecordError(err, file, MAX_RECORD_CHARS, plainLines);
+      if (tooLarge) throw tooLarge;
       // Every csv-parse error (its codes are not all CSV_…: a quote inside an unquoted field is INVALID_OPENING_QUOTE).
       if (err instanceof CsvError) {
         // csv-parse counts lines from where it took over.
@@ -294,21 +302,22 @@ function checkHeader(file: string, header: string[], spec: ColumnSpec): void {
   }
 }
 
-async function* readJsonl(file: string, stream: NodeJS.ReadableStream, spec: ColumnSpec, chunkSize: number): AsyncGenerator<SourceRecord[]> {
-  const { createInterface } = await import('node:readline');
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+async function* readJsonl(file: string, chunks: AsyncIterable<Buffer>, spec: ColumnSpec, chunkSize: number): AsyncGenerator<SourceRecord[]> {
   const columns = specColumns(spec);
   const index = new Map(columns.map((c, i) => [c, i]));
   let row = 0;
   let out: SourceRecord[] = [];
-  for await (const rawLine of lines) {
-    row++;
-    const line = row === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine;
-    if (line.trim() === '') continue;
-    out.push(jsonlRecord(row, line, columns, index, spec));
-    if (out.length >= chunkSize) {
-      yield out;
-      out = [];
+  // Lines as readline splits them (CRLF, LF, lone CR), each at most MAX_RECORD_CHARS long.
+  for await (const batch of splitLines(utf8Text(chunks), { label: file })) {
+    for (const rawLine of batch) {
+      row++;
+      const line = row === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine;
+      if (line.trim() === '') continue;
+      out.push(jsonlRecord(row, line, columns, index, spec));
+      if (out.length >= chunkSize) {
+        yield out;
+        out = [];
+      }
     }
   }
   // No lines at all is an empty import, like a CSV file with only its header.

@@ -6,8 +6,8 @@
  */
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { decodeCheck, formatName, probeImage } from '../assets/probe.js';
-import { assetTypeRule, loadAssetRules, type AssetRules } from '../assets/rules.js';
+import { decodeCheck, formatName, probeImage } from '../shared/image-probe.js';
+import { assetTypeRule, loadAssetRules, type AssetRules } from './asset-rules.js';
 import { errnoCode } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
 import { effectiveProfile, PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';

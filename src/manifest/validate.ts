@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AssetRules } from '../assets/rules.js';
+import type { AssetRules } from './asset-rules.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import { checkManifest } from './check.js';
 import { loadPackManifest } from './load.js';

@@ -15,6 +15,7 @@ import { CsvError, parse, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { inputError } from '../shared/errors.js';
 import { inputStream, openInput, type OpenedInput } from '../shared/input.js';
+import { csvRecordError, MAX_RECORD_CHARS } from '../shared/lines.js';
 
 export interface ReportLimits {
   /** Largest decompressed report (bytes). */
@@ -32,7 +33,7 @@ export const DEFAULT_REPORT_LIMITS: ReportLimits = {
   maxBytes: 4 * 1024 * 1024 * 1024,
   maxRatio: 100,
   maxEntries: 10_000,
-  maxRecord: 1 << 20,
+  maxRecord: MAX_RECORD_CHARS,
 };
 
 export interface ReportPart {
@@ -245,9 +246,10 @@ export async function* readRecords(
   const feed = (async () => {
     try {
       for await (const t of text) {
-        if (!parser.write(t)) await new Promise<void>((r) => parser.once('drain', r));
+        if (parser.destroyed) return;
+        if (!parser.write(t)) await drainedOrClosed(parser);
       }
-      parser.end();
+      if (!parser.destroyed) parser.end();
     } catch (err) {
       parser.destroy(err as Error);
     }
@@ -263,6 +265,9 @@ export async function* readRecords(
     }
     if (batch.length) yield batch;
   } catch (err) {
+    const maxRecord = options.maxRecord ?? DEFAULT_REPORT_LIMITS.maxRecord;
+    const tooLarge = csvRecordError(err, options.label, maxRecord);
+    if (tooLarge) throw tooLarge;
     if (err instanceof CsvError) {
       const code = (err as { code: string }).code;
       throw inputError(code === 'CSV_QUOTE_NOT_CLOSED' ? 'REPORT_TRUNCATED' : 'CSV_MALFORMED', `${options.label} is not well-formed: ${err.message}; nothing was imported.`, {
@@ -273,6 +278,22 @@ export async function* readRecords(
   } finally {
     await feed.catch(() => undefined);
   }
+}
+
+/**
+ * Waits until `stream` takes writes again, or is closed: a parser that failed (a record past
+ * the cap) never drains, and a feed waiting on it alone would wait for ever.
+ */
+function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 /** Line breaks inside the record's cells (quoted), so the record's first line can be named. */

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAssetRules } from '../../src/assets/rules.js';
+import { loadAssetRules } from '../../src/manifest/asset-rules.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import {
   bombPng,

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureSharp, encodeAsset, encoderFingerprint, intermediateBox } from '../../src/assets/encode.js';
-import { loadAssetRules, type VariantRule } from '../../src/assets/rules.js';
+import { loadAssetRules, type VariantRule } from '../../src/manifest/asset-rules.js';
 import { tempDir } from '../helpers/cli.js';
 import { bombPng, cmykJpeg, cutout, gpsPhoto, png16, rotatedPhoto, truncatedPng } from './images.js';
 

@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheKey, sha256Hex } from '../../src/assets/cache.js';
 import { encoderFingerprint, encoderOptions } from '../../src/assets/encode.js';
-import { loadAssetRules } from '../../src/assets/rules.js';
+import { loadAssetRules } from '../../src/manifest/asset-rules.js';
 import { FIXTURES, runCli, tempDir } from '../helpers/cli.js';
 
 const tmp = tempDir('packops-trusted-cache-');

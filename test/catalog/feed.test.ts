@@ -11,7 +11,7 @@ import {
   windowStatus,
   type RegisteredBundle,
 } from '../../src/catalog/feed.js';
-import { compareVersions } from '../../src/catalog/version.js';
+import { compareVersions } from '../../src/shared/version.js';
 import { savingsPercent } from '../../src/shared/money.js';
 import { ROOT } from '../helpers/cli.js';
 import { manifest, registered } from './sample.js';

@@ -2,6 +2,7 @@
 // Run `npx tsc -p tsconfig.build.json` first (npm test does).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ledgerAt } from '../helpers/ledgers.js';
@@ -192,6 +193,16 @@ describe('packops creators tiers', () => {
       figures: { packsPublished: 2, averageRating: '4.50', units: 3, monthsActive: 6 },
       next: { tier: 'Bronze', unmet: [{ minimum: 'units', required: '10', actual: '3' }] },
     });
+  });
+
+  it('--format csv leaves a missing rating empty instead of writing a formula-escaped "\'-"', async () => {
+    const r = await cli(['creators', 'tiers', '--period', '2026-09', '--format', 'csv']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain("'-");
+    const rows = parseCsv(r.stdout) as string[][];
+    const caro = rows.find((row) => row[0] === 'caro-diaz')!;
+    // creator,name,packs,rating,reviews,…: no reviews of ocean-creatures by the end of September.
+    expect(caro.slice(2, 5)).toEqual(['1', '', '0']);
   });
 });
 

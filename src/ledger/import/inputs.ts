@@ -29,7 +29,9 @@ export interface OpenedInput extends ImportInput {
  */
 export const MAX_IMPORT_BYTES = 64 * 1024 ** 3;
 
-const INPUT = { maxBytes: MAX_IMPORT_BYTES, what: 'import file' } as const;
+/** The shared input rules for an import file (every open of one goes through them). */
+export const IMPORT_INPUT = { maxBytes: MAX_IMPORT_BYTES, what: 'import file' } as const;
+const INPUT = IMPORT_INPUT;
 
 /** Checks each input is a regular file within the cap (the shared input rules) and returns its size. */
 export async function fileSize(file: string): Promise<number> {

@@ -8,16 +8,7 @@ import { CompiledQuery } from 'kysely';
 import type { Ledger } from '../db.js';
 import { copyWriter } from '../pg-copy.js';
 import type { LedgerDB } from '../schema.js';
-import type { Tx } from './types.js';
-
-export interface RowWriter {
-  /** One row's values, in the order of the columns the writer was made for. */
-  add(values: unknown[]): Promise<void>;
-  /** Writes everything added so far. */
-  flush(): Promise<void>;
-}
-
-export type RowWriterFactory = (trx: Tx, table: keyof LedgerDB, columns: readonly string[]) => RowWriter;
+import type { RowWriter, RowWriterFactory, Tx } from './types.js';
 
 /** Rows per multi-row INSERT (18 columns × 500 stays far below SQLite's and PostgreSQL's parameter limits). */
 const INSERT_BATCH = 500;

@@ -1,4 +1,4 @@
-// build and verify through the CLI with input nobody here wrote (found in an audit).
+// build --out pointing where nothing can be written: OUTPUT_UNWRITABLE (exit 3), nothing half-written.
 // Build first: npx tsc -p tsconfig.build.json
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ let root: string;
 let cleanup: () => void;
 
 beforeAll(async () => {
-  ({ dir: root, cleanup } = tempDir('packops-archive-audit-'));
+  ({ dir: root, cleanup } = tempDir('packops-archive-out-'));
   cpSync(join(FIXTURES, 'packs', 'ocean-creatures'), join(root, 'ocean'), { recursive: true, filter: (src) => !src.includes('.packops') });
   const r = await runCli(['keys', 'generate', '--unencrypted', '--out', 'keys', '--json'], { cwd: root });
   expect(r.code).toBe(0);

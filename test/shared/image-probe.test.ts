@@ -2,7 +2,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeCheck, probeImage } from '../../src/assets/probe.js';
+import { decodeCheck, probeImage } from '../../src/shared/image-probe.js';
 import { FIXTURES, tempDir } from '../helpers/cli.js';
 
 const tmp = tempDir('packops-probe-');

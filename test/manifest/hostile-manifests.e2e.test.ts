@@ -1,13 +1,13 @@
 // Manifests nobody here wrote, as an external tester would write them: each is the
 // ocean-creatures pack changed in one way, all validated in one process with --json, and
 // each must give its §11 code at the right pointer (with a line and column), exit 1, and
-// never crash. Cases marked "audit" failed before the fix in the same commit.
+// never crash.
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, runCli, tempDir } from '../helpers/cli.js';
 
-const tmp = tempDir('packops-hostile-audit-');
+const tmp = tempDir('packops-hostile-manifests-');
 afterAll(() => tmp.cleanup());
 const OCEAN = join(FIXTURES, 'packs', 'ocean-creatures');
 
@@ -43,9 +43,9 @@ const cases: Case[] = [
   ['price in "usd"', (m) => void (m.price.currency = 'usd'), 'CURRENCY', '/price/currency'],
   ['price in EUR', (m) => void (m.price.currency = 'EUR'), 'CURRENCY', '/price/currency'],
   ['market in "usd"', (m) => void (m.markets.GB.currency = 'usd'), 'CURRENCY', '/markets/GB/currency'],
-  // audit: XXX is in the ISO 4217 table ("no currency is involved") and used to pass.
-  ['market in XXX (audit)', (m) => void (m.markets.GB.currency = 'XXX'), 'CURRENCY', '/markets/GB/currency'],
-  ['market in XAU (audit)', (m) => void (m.markets.GB.currency = 'XAU'), 'CURRENCY', '/markets/GB/currency'],
+  // XXX is in the ISO 4217 table ("no currency is involved") and used to pass.
+  ['market in XXX', (m) => void (m.markets.GB.currency = 'XXX'), 'CURRENCY', '/markets/GB/currency'],
+  ['market in XAU', (m) => void (m.markets.GB.currency = 'XAU'), 'CURRENCY', '/markets/GB/currency'],
   ['market in XOF (a real currency)', (m) => void (m.markets = { SN: { currency: 'XOF', amountMinor: 3000 } }), null],
   ['market key "gb"', (m) => void (m.markets = { gb: m.markets.GB }), 'SCHEMA', '/markets/gb'],
   ['market key "UK"', (m) => void (m.markets = { UK: m.markets.GB }), 'SCHEMA', '/markets/UK'],
@@ -55,9 +55,9 @@ const cases: Case[] = [
   ['UNC path', file('\\\\server\\x.png'), 'PATH_UNSAFE', '/assets/0/file'],
   ['/etc/passwd', file('/etc/passwd'), 'PATH_UNSAFE', '/assets/0/file'],
   ['assets/../assets/whale.png', file('assets/../assets/whale.png'), 'PATH_UNSAFE', '/assets/0/file'],
-  // audit: a percent-encoded traversal used to be ASSET_MISSING.
-  ['%2e%2e traversal (audit)', file('%2e%2e/%2e%2e/etc/passwd'), 'PATH_UNSAFE', '/assets/0/file'],
-  ['%2F absolute (audit)', file('%2Fetc%2Fpasswd'), 'PATH_UNSAFE', '/assets/0/file'],
+  // a percent-encoded traversal used to be ASSET_MISSING.
+  ['%2e%2e traversal', file('%2e%2e/%2e%2e/etc/passwd'), 'PATH_UNSAFE', '/assets/0/file'],
+  ['%2F absolute', file('%2Fetc%2Fpasswd'), 'PATH_UNSAFE', '/assets/0/file'],
   ['a literal % in a name is only missing', file('assets/100%25.png'), 'ASSET_MISSING', '/assets/0/file'],
   ['pack.json is null', () => 'null', 'SCHEMA', ''],
   ['pack.json is an array', () => '[]', 'SCHEMA', ''],
@@ -104,7 +104,7 @@ describe('hostile manifests, all in one validate --json run', () => {
 });
 
 describe('file-level limits', () => {
-  it('a manifest over 1 MiB carries line 1, column 1 like the other unreadable-file findings (audit)', async () => {
+  it('a manifest over 1 MiB carries line 1, column 1 like the other unreadable-file findings', async () => {
     const dir = join(tmp.dir, 'over-1mib');
     cpSync(OCEAN, dir, { recursive: true });
     const m = oceanManifest();

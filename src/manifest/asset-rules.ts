@@ -3,9 +3,8 @@
  * package, never from the working directory.
  */
 import { readFileSync } from 'node:fs';
-import type { AssetType } from '../manifest/types.js';
-
-export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif';
+import type { ImageFormat } from '../shared/image-probe.js';
+import type { AssetType } from './types.js';
 
 export interface VariantRule {
   name: string;

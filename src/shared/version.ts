@@ -3,7 +3,7 @@
  * registered version. Build metadata does not change precedence; two versions equal in
  * precedence fall back to code-point order so the choice is still deterministic.
  */
-import { compareCodePoints } from '../shared/money.js';
+import { compareCodePoints } from './money.js';
 
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;

@@ -7,9 +7,11 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { errnoCode } from '../shared/errors.js';
-import type { ImageFormat } from './rules.js';
-import { own } from '../shared/lookup.js';
+import { errnoCode } from './errors.js';
+import { own } from './lookup.js';
+
+/** The image formats packops reads as sources and writes as variants. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif';
 
 export type ProbeFailureCode = 'ASSET_MISSING' | 'ASSET_FORMAT' | 'ASSET_CORRUPT' | 'ASSET_TOO_LARGE';
 
