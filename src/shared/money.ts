@@ -6,13 +6,18 @@
 import currencyCodes from 'currency-codes';
 
 /** ISO 4217 minor-unit exponent of a currency, or undefined for a code ISO does not list. */
+/** Exponents already looked up (currency-codes searches its table linearly; reports ask per transaction group). */
+const EXPONENTS = new Map<string, number | undefined>();
+
 export function minorUnitExponent(code: string): number | undefined {
+  if (EXPONENTS.has(code)) return EXPONENTS.get(code);
   if (!/^[A-Z]{3}$/.test(code)) return undefined;
   const entry = currencyCodes.code(code);
-  if (!entry) return undefined;
   // currency-codes reports `digits` per ISO 4217 (e.g. JPY 0, KWD 3); funds with no
   // minor unit ("N.A.") come back as 0.
-  return typeof entry.digits === 'number' ? entry.digits : 0;
+  const exponent = !entry ? undefined : typeof entry.digits === 'number' ? entry.digits : 0;
+  EXPONENTS.set(code, exponent);
+  return exponent;
 }
 
 export function isCurrencyCode(code: string): boolean {
