@@ -186,11 +186,17 @@ function isUnreachable(err: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|not queryable|timeout expired|does not support SSL|self[- ]signed certificate|certificate|Hostname\/IP does not match/i.test(message);
 }
 
+const NO_PASSWORD = /client password must be a string|password authentication.*no password/i;
+
 /** Driver errors as ledger codes; the message names host, port and database, never the password. */
 export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
   if (err instanceof PackopsError) return err;
-  const message = redactSecrets(((err as Error)?.message ?? String(err)).trim());
-  if (isUnreachable(err)) {
+  let message = redactSecrets(((err as Error)?.message ?? String(err)).trim());
+  if (NO_PASSWORD.test(message)) {
+    // node-postgres's words when the server asks for a password (SCRAM) and none was given.
+    message = `user "${loc.user}" needs a password and none was given (put it in the URL or in PGPASSWORD)`;
+  }
+  if (isUnreachable(err) || NO_PASSWORD.test((err as Error)?.message ?? '')) {
     return inputError('LEDGER_UNREACHABLE', `Cannot reach the PostgreSQL ledger at ${loc.target}: ${message}.`, {
       hint: 'Check that the server is running and the URL (host, port, database, user) and its sslmode; nothing was written.',
       details: { host: loc.host, port: loc.port, database: loc.database },
