@@ -76,6 +76,23 @@ describe('inputs that are not regular files are refused at once (exit 3), never 
     }
   });
 
+  it('an archive too large to unpack within --max-size is INPUT_TOO_LARGE before it is hashed (a sparse 1 GiB file)', async () => {
+    const big = join(dir, 'big.zip');
+    writeFileSync(big, '');
+    execFileSync('truncate', ['-s', '1G', big]);
+    for (const args of [
+      ['verify', big, '--pubkey', 'keys/packops.pub', '--json'],
+      ['catalog', 'add', big, '--pubkey', 'keys/packops.pub', '--db', 'big.db', '--json'],
+    ]) {
+      const r = await runCli(args, { cwd: dir, timeoutMs: TIMEOUT });
+      expectRefused(r, 'INPUT_TOO_LARGE');
+    }
+    // --max-size moves the cap with it: the same file is then read (and is no zip).
+    const r = await runCli(['verify', big, '--pubkey', 'keys/packops.pub', '--max-size', '1GiB', '--json'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.stringify(r.json())).toContain('ZIP_CORRUPT');
+  }, 180_000);
+
   it('a config file over 1 MiB is INPUT_TOO_LARGE, unread (a sparse 2 GiB file)', async () => {
     const big = join(dir, 'big.config.json');
     writeFileSync(big, '');
