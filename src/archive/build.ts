@@ -11,10 +11,13 @@
  * build and nothing is left behind.
  */
 import { createHash } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { closeSync, constants, fsyncSync, openSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { displayPath } from '../shared/paths.js';
-import { assertReplaceable, ensureOutputDir, tempPathFor } from '../shared/atomic.js';
+import { assertReplaceable, ensureOutputDir, removeStaleTemps, tempPathFor, trackTemp } from '../shared/atomic.js';
+import { installArchive, pauseBeforeInstall } from './install.js';
+import { streamDigest } from './stream-digest.js';
 import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { ExitCode, PackopsError, inputError, isPackopsError } from '../shared/errors.js';
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
@@ -33,7 +36,7 @@ import {
   trustedCommentFor,
   unsafeEntryName,
 } from './integrity.js';
-import { ZIP_EPOCH, ZipSourceMismatchError, hashFile, writeZip, type ZipEntryInput } from './zip-writer.js';
+import { ZIP_EPOCH, ZipSourceMismatchError, writeZip, type ZipEntryInput } from './zip-writer.js';
 
 export interface ArchiveEntry {
   path: string;
@@ -66,6 +69,8 @@ export interface WriteArchiveOptions {
   /** Entry timestamps, seconds since the epoch (default 1980-01-01). */
   sourceDateEpoch?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Environment (the install step's test hook reads it; default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface WriteArchiveResult {
@@ -118,19 +123,26 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
   const zipTmp = tempPathFor(opts.zipPath);
   const sigPath = opts.secretKey ? (opts.sigPath ?? `${opts.zipPath}.minisig`) : undefined;
   const sigTmp = sigPath ? tempPathFor(sigPath) : undefined;
+  // Removed on SIGINT/SIGTERM; after a SIGKILL, the next build here removes them.
+  const untrack = [trackTemp(zipTmp), ...(sigTmp ? [trackTemp(sigTmp)] : [])];
+  removeStaleTemps(dirname(opts.zipPath));
+  const hasher = streamDigest();
   try {
+    // The archive's bytes are hashed as they are written (the signature needs BLAKE2b-512 of
+    // the whole file), on a second thread: never read back.
     await writeZip(zipTmp, entries, {
       mtime: opts.sourceDateEpoch ?? ZIP_EPOCH,
       onBytes: (n) => opts.onProgress?.(n, total),
+      onData: (chunk) => hasher.update(chunk),
     });
-    const digest = await hashFile(zipTmp);
+    const digest = await hasher.digest();
     if (opts.secretKey && sigPath && sigTmp) {
       const sig = signMessage(opts.secretKey, digest.blake2b512, { trustedComment: comment });
-      await writeFile(sigTmp, sig, { flag: 'wx', mode: 0o644 });
-      await rename(zipTmp, opts.zipPath);
-      await rename(sigTmp, sigPath);
+      writeFlushed(sigTmp, sig);
+      await pauseBeforeInstall(opts.env);
+      installArchive({ tmp: zipTmp, path: opts.zipPath }, { tmp: sigTmp, path: sigPath }, opts.env);
     } else {
-      await rename(zipTmp, opts.zipPath);
+      installArchive({ tmp: zipTmp, path: opts.zipPath }, undefined, opts.env);
     }
     return {
       zipPath: opts.zipPath,
@@ -140,15 +152,29 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
       entries: files.sort(byPath),
     };
   } catch (err) {
+    hasher.close();
     await rm(zipTmp, { force: true });
     if (sigTmp) await rm(sigTmp, { force: true });
     if (err instanceof ZipSourceMismatchError) {
       throw inputError('VARIANT_CHANGED', `${err.file} changed after assets.lock.json was written (entry ${err.entry}).`, {
         hint: 'Run `packops assets <pack> --no-cache` to rewrite the variants, then build again.',
-        details: { entry: err.entry, expected: err.expected, actual: err.actual },
+        details: { entry: err.entry, file: err.file, expected: err.expected, actual: err.actual },
       });
     }
     throw err;
+  } finally {
+    for (const u of untrack) u();
+  }
+}
+
+/** A new file (O_EXCL), written and flushed. */
+function writeFlushed(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -219,19 +245,39 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
   const sourceDateEpoch = options.sourceDateEpoch ?? sourceDateEpochFrom(env);
   const { validatePack } = await import('../manifest/validate.js');
   options.onProgress?.('validate', 0, 1);
-  const validation = await validatePack(target, { files: true, cwd });
+  // Every check but the full decode: the asset pipeline decodes what the cache does not
+  // vouch for (a cache entry exists only for source bytes that decoded), so an unchanged
+  // source costs a stat and a lookup, and a changed one is decoded once, not twice.
+  const validation = await validatePack(target, { files: true, cwd, decode: false });
   if (!validation.ok || validation.manifest === undefined) throw new BuildRefusedError(makeReport([validation]));
   const { optimisePack } = await import('../assets/pipeline.js');
-  const optimised = await optimisePack(target, {
-    cwd,
-    ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
-    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-    ...(options.cache !== undefined ? { cache: options.cache } : {}),
-    env,
-    onProgress: (done, total) => options.onProgress?.('assets', done, total),
-  });
-  if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
-  return writeCheckedArchive(validation.manifest, optimised, { ...options, sourceDateEpoch });
+  const optimise = () =>
+    optimisePack(target, {
+      cwd,
+      ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...(options.cache !== undefined ? { cache: options.cache } : {}),
+      env,
+      // Hits are not read here: each variant is read once, checked against the lock's
+      // SHA-256 on its way into the archive.
+      verifyHits: false,
+      onProgress: (done, total) => options.onProgress?.('assets', done, total),
+    });
+  for (let attempt = 1; ; attempt++) {
+    const optimised = await optimise();
+    if (!optimised.result.ok || !isOk(optimised.result.findings)) throw new BuildRefusedError(makeReport([optimised.result]));
+    try {
+      return await writeCheckedArchive(validation.manifest, optimised, { ...options, sourceDateEpoch });
+    } catch (err) {
+      // A cache entry damaged since it was stored (a disk error, a hand edit) is found as the
+      // archive is written: discard it and build once more (the asset is made again).
+      const file = isPackopsError(err) && err.code === 'VARIANT_CHANGED' ? (err.details as { file?: unknown } | undefined)?.file : undefined;
+      if (attempt > 1 || typeof file !== 'string') throw err;
+      const { AssetCache } = await import('../assets/cache.js');
+      const cache = await AssetCache.open(optimised.cache.dir, { read: true });
+      if (!cache.discardEntryOf(file)) throw err;
+    }
+  }
 }
 
 /**
@@ -280,6 +326,7 @@ export async function writeCheckedArchive(
       return { path: v.path, ...source, bytes: v.bytes, sha256: v.sha256 };
     }),
     secretKey: options.secretKey,
+    env: options.env ?? process.env,
     ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     onProgress: (done, total) => options.onProgress?.('archive', done, total),
   }).catch(unwritable);

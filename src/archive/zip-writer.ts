@@ -49,6 +49,11 @@ export interface ZipWriteOptions {
   level?: number;
   /** Called with the bytes of source data written so far. */
   onBytes?: (bytes: number) => void;
+  /**
+   * Sees every byte of the archive exactly once, in file order, as it is written (the chunk
+   * may be reused once it returns; a returned promise holds the writer back until it settles).
+   */
+  onData?: (chunk: Uint8Array) => void | Promise<void>;
 }
 
 /** The source file changed, or differs from what the lock file recorded. */
@@ -146,31 +151,86 @@ function tooLarge(what: string): Error {
 
 class Writer {
   offset = 0;
-  constructor(private readonly fh: FileHandle) {}
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly onData?: (chunk: Uint8Array) => void | Promise<void>,
+  ) {}
   async write(buf: Uint8Array): Promise<void> {
+    if (this.offset + buf.length > MAX32) throw tooLarge('the archive');
+    const held = this.onData?.(buf);
+    if (held) await held;
     let done = 0;
     while (done < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, this.offset + done);
       done += bytesWritten;
     }
     this.offset += buf.length;
-    if (this.offset > MAX32) throw tooLarge('the archive');
-  }
-  async writeAt(buf: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
-      done += bytesWritten;
-    }
   }
 }
 
-/** Streams one file into the archive: one read, hashed and CRC'd on the way, double-buffered. */
-async function streamFile(
-  w: Writer,
-  path: string,
-  onChunk: (n: number) => void,
-): Promise<{ size: number; crc: number; sha256: string }> {
+/** Files up to this size are read whole into one buffer; larger ones are read twice instead. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+/** A file entry's bytes, read whole (`data`), or only its size and CRC-32 for a large one. */
+type Loaded = { data: Buffer } | { size: number; crc: number };
+
+class SourceChanged extends Error {}
+
+/**
+ * Two buffers used in turn: one holds the file being hashed and written while the next file
+ * is read into the other. They grow to the largest file read (at most MAX_BUFFERED + 1) and
+ * are reused, so reading a pack allocates nothing per file.
+ */
+class BufferPair {
+  private readonly bufs: Array<Buffer | undefined> = [undefined, undefined];
+  private turn = 0;
+  take(size: number): Buffer {
+    const i = this.turn;
+    this.turn ^= 1;
+    let buf = this.bufs[i];
+    if (buf === undefined || buf.length < size) {
+      buf = Buffer.allocUnsafeSlow(Math.max(size, 256 * 1024));
+      this.bufs[i] = buf;
+    }
+    return buf;
+  }
+}
+
+/** Reads a file whole (up to MAX_BUFFERED), or, when larger, its CRC-32 and size in one streamed read. */
+async function loadFile(path: string, buffers: BufferPair): Promise<Loaded> {
+  const src = await open(path, 'r');
+  try {
+    const { size } = await src.stat();
+    if (size <= MAX_BUFFERED) {
+      // One byte more than the size: a file that grew since the stat is noticed, not cut.
+      const buf = buffers.take(size + 1).subarray(0, size + 1);
+      let got = 0;
+      for (;;) {
+        const { bytesRead } = await src.read(buf, got, buf.length - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+        if (got === buf.length) throw new SourceChanged(`${path} grew while it was read`);
+      }
+      return { data: buf.subarray(0, got) };
+    }
+    let crc = 0;
+    let total = 0;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await src.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      crc = crc32(buf.subarray(0, bytesRead), crc);
+      total += bytesRead;
+      if (total > MAX32) throw tooLarge(path);
+    }
+    return { size: total, crc: crc >>> 0 };
+  } finally {
+    await src.close();
+  }
+}
+
+/** The second read of a large file: hashed, CRC'd and written chunk by chunk, double-buffered. */
+async function streamLarge(w: Writer, path: string, onChunk: (n: number) => void): Promise<{ size: number; crc: number; sha256: string }> {
   const src = await open(path, 'r');
   try {
     const hash = createHash('sha256');
@@ -210,26 +270,50 @@ export async function writeZip(path: string, entries: readonly ZipEntryInput[], 
   const fh = await open(path, 'wx', 0o644);
   const written: Array<{ e: ZipEntryWritten; name: Buffer; offset: number; method: number }> = [];
   let sourceBytes = 0;
+  const counted = (n: number) => {
+    sourceBytes += n;
+    options.onBytes?.(sourceBytes);
+  };
+  // The next file entry is read while the current one is hashed and written.
+  const buffers = new BufferPair();
+  const load = (i: number): Promise<Loaded> | undefined => {
+    const file = entries[i]?.file;
+    if (file === undefined) return undefined;
+    const p = loadFile(file, buffers);
+    p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    return p;
+  };
+  let pending = load(0);
   try {
-    const w = new Writer(fh);
-    for (const entry of entries) {
+    const w = new Writer(fh, options.onData);
+    for (const [i, entry] of entries.entries()) {
       const name = Buffer.from(entry.name, 'utf8');
       const offset = w.offset;
+      const loading = pending;
+      pending = load(i + 1);
       if (entry.file !== undefined) {
         if (entry.method !== 'store') throw new RangeError('file entries are stored');
-        await w.write(localHeader(name, 0, dos, 0, 0, 0));
-        const r = await streamFile(w, entry.file, (n) => {
-          sourceBytes += n;
-          options.onBytes?.(sourceBytes);
+        let r: { size: number; crc: number; sha256: string };
+        const loaded = await loading!.catch((err: unknown) => {
+          if (err instanceof SourceChanged) throw new ZipSourceMismatchError(entry.name, entry.file!, entry.expect ?? { size: -1, sha256: '' }, { size: -1, sha256: '' });
+          throw err;
         });
-        if (entry.expect && (entry.expect.size !== r.size || entry.expect.sha256 !== r.sha256)) {
-          throw new ZipSourceMismatchError(entry.name, entry.file, entry.expect, { size: r.size, sha256: r.sha256 });
+        if ('data' in loaded) {
+          const data = loaded.data;
+          r = { size: data.length, crc: crc32(data) >>> 0, sha256: createHash('sha256').update(data).digest('hex') };
+          if (entry.expect && (entry.expect.size !== r.size || entry.expect.sha256 !== r.sha256)) {
+            throw new ZipSourceMismatchError(entry.name, entry.file, entry.expect, { size: r.size, sha256: r.sha256 });
+          }
+          await w.write(localHeader(name, 0, dos, r.crc, r.size, r.size));
+          await w.write(data);
+          counted(data.length);
+        } else {
+          await w.write(localHeader(name, 0, dos, loaded.crc, loaded.size, loaded.size));
+          r = await streamLarge(w, entry.file, counted);
+          if (r.size !== loaded.size || r.crc !== loaded.crc || (entry.expect && (entry.expect.size !== r.size || entry.expect.sha256 !== r.sha256))) {
+            throw new ZipSourceMismatchError(entry.name, entry.file, entry.expect ?? { size: loaded.size, sha256: '' }, { size: r.size, sha256: r.sha256 });
+          }
         }
-        const patch = Buffer.alloc(12);
-        patch.writeUInt32LE(r.crc, 0);
-        patch.writeUInt32LE(r.size, 4);
-        patch.writeUInt32LE(r.size, 8);
-        await w.writeAt(patch, offset + 14);
         written.push({ e: { name: entry.name, method: 'store', size: r.size, compressedSize: r.size, crc32: r.crc, sha256: r.sha256 }, name, offset, method: 0 });
       } else if (entry.data !== undefined) {
         const data = entry.data;

@@ -18,15 +18,22 @@
  *   mtime, inode and device with its SHA-256, so an unchanged source is not read again. This
  *   index is trusted only because it lives here; nothing in a pack stands in for it.
  *
+ *   The same index records the variant files packops wrote into an output folder (with their
+ *   status-change time too, which no one can set back), so that an output that still holds
+ *   what packops wrote is not read again to be compared.
+ *
  * A hit costs a stat of the source, one small index read, and reading the entry's variant
- * bytes (each checked against its SHA-256): never a decode. Entry use is recorded in the
- * mtime of its `meta.json`, which `prune` reads.
+ * bytes (each checked against its SHA-256): never a decode. `build` asks for less
+ * (`get(key, { verify: false })`): the entry's meta.json and a stat of each variant file;
+ * it reads each variant once, hashing it against the lock on its way into the archive, and
+ * a damaged entry found there is discarded and made again (build.ts). Entry use is recorded
+ * in the mtime of its `meta.json`, which `prune` reads.
  *
  * The per-asset file work is synchronous on purpose: sharp's encodes occupy libuv's thread
  * pool, and async fs calls would queue behind whole encodes, leaving the CPU idle.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
@@ -68,6 +75,8 @@ interface SourceRecord {
   ino: string;
   dev: string;
   sha256: string;
+  /** Output records only: the status-change time, which no one can set back. */
+  ctimeNs?: string;
 }
 
 export function sha256Hex(data: string | Uint8Array): string {
@@ -187,8 +196,12 @@ export class AssetCache {
     return join(this.root, 'objects', key.slice(0, 2), key);
   }
 
-  /** The entry for `key` with every variant's bytes verified, or undefined (a miss). */
-  async get(key: string): Promise<CacheEntry | undefined> {
+  /**
+   * The entry for `key`, or undefined (a miss). With `verify` (the default) every variant's
+   * bytes are read and checked against their SHA-256 (`data`); without, only their sizes are
+   * checked (a stat each) and `data` is empty: the caller reads and checks them (`load`).
+   */
+  async get(key: string, { verify = true }: { verify?: boolean } = {}): Promise<CacheEntry | undefined> {
     if (!this.options.read) return undefined;
     const dir = this.entryDir(key);
     let meta: CacheEntryMeta | undefined;
@@ -203,9 +216,14 @@ export class AssetCache {
       if (meta === undefined) throw new Error('damaged meta.json');
       for (const v of meta.variants) {
         const file = join(dir, v.file);
-        const bytes = readFileSync(file);
-        if (bytes.length !== v.bytes || sha256Hex(bytes) !== v.sha256) throw new Error(`damaged ${v.file}`);
-        data.set(v.name, bytes);
+        if (verify) {
+          const bytes = readFileSync(file);
+          if (bytes.length !== v.bytes || sha256Hex(bytes) !== v.sha256) throw new Error(`damaged ${v.file}`);
+          data.set(v.name, bytes);
+        } else {
+          const st = statSync(file);
+          if (!st.isFile() || st.size !== v.bytes) throw new Error(`damaged ${v.file}`);
+        }
         files.set(v.name, file);
       }
     } catch {
@@ -250,6 +268,76 @@ export class AssetCache {
       rmSync(stage, { recursive: true, force: true });
       return undefined;
     }
+  }
+
+  /**
+   * Reads the named variants of an entry got without `verify` into its `data`, each checked
+   * against its SHA-256. false: the entry is damaged, and has been discarded (treat as a miss).
+   */
+  load(entry: CacheEntry, names: Iterable<string>): boolean {
+    const byName = new Map(entry.meta.variants.map((v) => [v.name, v]));
+    try {
+      for (const name of names) {
+        const v = byName.get(name);
+        const file = entry.files.get(name);
+        if (v === undefined || file === undefined) throw new Error(`no variant ${name}`);
+        const bytes = readFileSync(file);
+        if (bytes.length !== v.bytes || sha256Hex(bytes) !== v.sha256) throw new Error(`damaged ${v.file}`);
+        entry.data.set(name, bytes);
+      }
+      return true;
+    } catch {
+      this.discard(this.entryDir(entry.meta.key));
+      return false;
+    }
+  }
+
+  /** Discards the entry holding `file` (a variant file found damaged by its reader), if it is one. */
+  discardEntryOf(file: string): boolean {
+    const objects = join(this.root, 'objects');
+    const rel = file.startsWith(`${objects}/`) ? file.slice(objects.length + 1).split('/') : [];
+    if (rel.length !== 3 || !KEY.test(rel[1]!)) return false;
+    this.discard(this.entryDir(rel[1]!));
+    return true;
+  }
+
+  /**
+   * Whether `path` still holds what packops wrote there (`recordOutput`): same size, mtime,
+   * status-change time, inode and device, and the same SHA-256 recorded. A stat and a lookup.
+   */
+  holds(path: string, sha256: string): boolean {
+    if (!this.options.read) return false;
+    try {
+      const st = lstatSync(path, { bigint: true });
+      if (!st.isFile()) return false;
+      const r = JSON.parse(readFileSync(this.sourceRecordPath(path), 'utf8')) as SourceRecord;
+      return (
+        r.path === path &&
+        r.sha256 === sha256 &&
+        r.size === Number(st.size) &&
+        r.mtimeNs === st.mtimeNs.toString() &&
+        r.ctimeNs === st.ctimeNs.toString() &&
+        r.ino === st.ino.toString() &&
+        r.dev === st.dev.toString()
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** Records that `path` (as `st` describes it) holds bytes with this SHA-256, written or checked by packops. */
+  recordOutput(path: string, sha256: string, st: BigIntStats): void {
+    if (this.problem !== undefined || !KEY.test(sha256)) return;
+    const record: SourceRecord = {
+      path,
+      size: Number(st.size),
+      mtimeNs: st.mtimeNs.toString(),
+      ino: st.ino.toString(),
+      dev: st.dev.toString(),
+      sha256,
+      ctimeNs: st.ctimeNs.toString(),
+    };
+    this.writeAtomic(this.sourceRecordPath(path), `${JSON.stringify(record)}\n`);
   }
 
   /** Moves a damaged entry out of the way (one rename), then removes it. */

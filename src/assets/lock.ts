@@ -2,6 +2,7 @@
  * `assets.lock.json`: what `packops assets` wrote, sorted by asset id and variant name
  * (code-point order), with a fixed key order, so that the same inputs give the same bytes.
  */
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { writeFileAtomicSync, type OutputPlace } from '../shared/atomic.js';
 import { readInputSync } from '../shared/input.js';
 import { compareCodePoints } from '../shared/money.js';
@@ -60,7 +61,8 @@ export async function readLock(path: string): Promise<AssetsLock | undefined> {
 
 /**
  * Writes an output atomically, unless the file already holds exactly these bytes (a warm
- * run then rewrites nothing, and file times stay put for tools that watch them). Variants
+ * run then rewrites nothing, and file times stay put for tools that watch them). Returns
+ * the file's status as it now is (undefined if it cannot be read back), for the record. Variants
  * are written with `sync: false` (atomic, not flushed one by one: their SHA-256 is in the
  * lock, which is flushed); the lock itself is flushed.
  */
@@ -69,14 +71,22 @@ export async function writeOutputFile(
   data: Uint8Array,
   sha256 = sha256Hex(data),
   options: { sync?: boolean } & OutputPlace = {},
-): Promise<void> {
+): Promise<BigIntStats | undefined> {
   // Synchronous on purpose (see cache.ts): async fs calls would queue behind sharp's encodes.
   // Only a regular file no larger than the new bytes is compared (never a FIFO or device).
+  let same = false;
   try {
     const existing = readInputSync(path, { what: 'output file', maxBytes: data.length });
-    if (existing.length === data.length && sha256Hex(existing) === sha256) return;
+    same = existing.length === data.length && sha256Hex(existing) === sha256;
   } catch {
     // Missing or unreadable: write it.
   }
-  writeFileAtomicSync(path, data, options);
+  if (!same) writeFileAtomicSync(path, data, options);
+  // What the file looks like now, for the cache's record of outputs (cache.ts `holds`).
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return st.isFile() && st.size === BigInt(data.length) ? st : undefined;
+  } catch {
+    return undefined;
+  }
 }

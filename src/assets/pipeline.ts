@@ -41,6 +41,13 @@ export interface OptimiseOptions {
   onProgress?: (done: number, total: number, label: string) => void;
   /** Base for the relative file names in findings (default: process.cwd()). */
   cwd?: string;
+  /**
+   * Read and check every variant of a cache hit (default true). `build` passes false: a hit
+   * then costs a stat per variant, and build checks each variant's SHA-256 as it streams it
+   * into the archive (a damaged entry is discarded there and made again). Outputs that do
+   * not still hold what packops wrote are written from checked bytes either way.
+   */
+  verifyHits?: boolean;
 }
 
 export interface OptimiseStats {
@@ -162,7 +169,13 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     let meta: CacheEntryMeta;
     let data: Map<string, Buffer>;
     let files: Map<string, string> | undefined;
-    const hit = await cache.get(key);
+    const verify = options.verifyHits !== false;
+    let hit = await cache.get(key, { verify });
+    if (hit && !verify) {
+      // Only outputs that no longer hold what packops wrote need the bytes (read and checked).
+      const need = hit.meta.variants.filter((v) => !cache.holds(join(outDir, variantPath(asset.id, v.name, v.format)), v.sha256)).map((v) => v.name);
+      if (need.length > 0 && !cache.load(hit, need)) hit = undefined;
+    }
     if (hit) {
       meta = hit.meta;
       data = hit.data;
@@ -212,7 +225,13 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       const path = variantPath(asset.id, v.name, v.format);
       const cached = files?.get(v.name);
       sources.push([path, cached !== undefined ? { file: cached } : { data: data.get(v.name)! }]);
-      await writeOutputFile(join(outDir, path), data.get(v.name)!, v.sha256, { sync: false, base: outBase }).catch(unwritable(join(outDir, path)));
+      const outFile = join(outDir, path);
+      const bytes = data.get(v.name);
+      // An output that still holds what packops wrote (a stat and a lookup) is left alone.
+      if (bytes !== undefined && !cache.holds(outFile, v.sha256)) {
+        const st = await writeOutputFile(outFile, bytes, v.sha256, { sync: false, base: outBase }).catch(unwritable(outFile));
+        if (st !== undefined) cache.recordOutput(outFile, v.sha256, st);
+      }
       variants.push({ path, name: v.name, format: v.format, width: v.width, height: v.height, bytes: v.bytes, sha256: v.sha256, placeholder: meta.placeholder });
       const budget = rule.variants.find((r) => r.name === v.name)?.budgetBytes;
       if (budget !== undefined && v.bytes > budget) {

@@ -10,9 +10,12 @@
  *
  * On PostgreSQL the driver (pg.ts) opens every write transaction with BEGIN and then
  * pg_advisory_xact_lock on the ledger's write key, so the same holds there: a close and any
- * import (of that month or another) run one after the other, each in one transaction, and
- * reports read without waiting. The close's lock is that lock; callers never need to know
- * which database they are on.
+ * other writer run one after the other, each in one transaction, and reports read without
+ * waiting. A sales import staged through COPY (pg-sales.ts) takes that key SHARED: such
+ * imports run side by side, but a close (exclusive) waits until none holds it and new ones
+ * wait for the close, so a close never interleaves with an import of any month (months close
+ * in order, so closing one month freezes the earlier ones too). The close's lock is that
+ * lock; callers never need to know which database they are on.
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { LedgerDB } from './schema.js';

@@ -28,10 +28,16 @@ const FIRST_ANALYZE = 10_000;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\\\t\n\r\u0008\u000b\u000c]/;
+
 /** One value in COPY's text format: \N for NULL, backslash escapes for the separators. */
 export function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // Most values have nothing to escape: test first, replace only then.
+  if (!NEEDS_ESCAPE.test(text)) return text;
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\\\t\n\r\u0008\u000b\u000c]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\b' ? '\\b' : c === '\v' ? '\\v' : '\\f',

@@ -7,8 +7,11 @@
  *   very connection an open Kysely transaction is using.
  * - Every write transaction first takes the ledger's advisory write lock
  *   (pg_advisory_xact_lock), so writers queue as SQLite's BEGIN IMMEDIATE makes them queue:
- *   imports, closes, catalog and creator changes run one at a time, reports never wait.
- *   `lock_timeout` bounds the wait (LEDGER_BUSY).
+ *   closes, catalog and creator changes and most imports run one at a time, reports never
+ *   wait. A sales import staged through COPY (pg-sales.ts) takes the same lock SHARED, so
+ *   such imports run side by side while every other writer (a close above all) waits for
+ *   them, and they for it; see pg-sales.ts for the month locks they add.
+ *   `lock_timeout` bounds every wait (LEDGER_BUSY).
  * - BIGINT (int8) and integral NUMERIC values come back as exact JavaScript numbers; a
  *   value beyond 2^53 is an error, never a rounded float or a string.
  * - Driver failures are classified: unreachable (connect refused, DNS, lost connection,
@@ -26,6 +29,8 @@ const require = createRequire(import.meta.url);
 /** pg_advisory_xact_lock(classid, objid) keys: "pack" and what is locked. */
 export const LOCK_CLASS = 0x7061636b;
 export const WRITE_LOCK = 1;
+/** Month locks (objid: year × 12 + month − 1): "pacm". */
+export const MONTH_LOCK_CLASS = 0x7061636d;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -52,6 +57,11 @@ export interface PgSession {
   client: PgClient;
   /** The first error the connection emitted on its own (a lost connection). */
   lostWith(): Error | undefined;
+  /**
+   * How the next transaction takes the write lock: 'exclusive' (the default, every writer)
+   * or 'shared' (a staged sales import). Read and reset when that transaction begins.
+   */
+  nextWriteLock: 'exclusive' | 'shared';
 }
 
 function clientConfig(loc: PostgresLocation, ssl: boolean): ClientConfig {
@@ -96,7 +106,7 @@ export async function connectPostgres(loc: PostgresLocation, busyTimeoutMs: numb
       await client.connect();
       const ms = Math.max(0, Math.floor(busyTimeoutMs));
       await client.query(`set lock_timeout = ${ms}`);
-      return { client, lostWith: () => lost };
+      return { client, lostWith: () => lost, nextWriteLock: 'exclusive' };
     } catch (err) {
       lastError = err;
       await client.end().catch(() => undefined);
@@ -129,9 +139,18 @@ function singleClientPool(session: PgSession) {
 }
 
 class LockingPostgresDriver extends PostgresDriver {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDriver>[0],
+    private readonly session: PgSession,
+  ) {
+    super(config);
+  }
   override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const mode = this.session.nextWriteLock;
+    this.session.nextWriteLock = 'exclusive';
     await super.beginTransaction(connection, settings);
-    await connection.executeQuery(CompiledQuery.raw('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, WRITE_LOCK]));
+    const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    await connection.executeQuery(CompiledQuery.raw(`select ${fn}($1, $2)`, [LOCK_CLASS, WRITE_LOCK]));
   }
 }
 
@@ -141,7 +160,7 @@ export class LedgerPostgresDialect extends PostgresDialect {
   }
   override createDriver(): Driver {
     // pg-cursor lets `.stream()` read a large table in pages (ledger copy).
-    return new LockingPostgresDriver({ pool: singleClientPool(this.session) as never, cursor: require('pg-cursor') });
+    return new LockingPostgresDriver({ pool: singleClientPool(this.session) as never, cursor: require('pg-cursor') }, this.session);
   }
 }
 
@@ -165,11 +184,17 @@ function isUnreachable(err: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|not queryable|timeout expired|does not support SSL|self[- ]signed certificate|certificate|Hostname\/IP does not match/i.test(message);
 }
 
+const NO_PASSWORD = /client password must be a string|password authentication.*no password/i;
+
 /** Driver errors as ledger codes; the message names host, port and database, never the password. */
 export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
   if (err instanceof PackopsError) return err;
-  const message = redactSecrets(((err as Error)?.message ?? String(err)).trim());
-  if (isUnreachable(err)) {
+  let message = redactSecrets(((err as Error)?.message ?? String(err)).trim());
+  if (NO_PASSWORD.test(message)) {
+    // node-postgres's words when the server asks for a password (SCRAM) and none was given.
+    message = `user "${loc.user}" needs a password and none was given (put it in the URL or in PGPASSWORD)`;
+  }
+  if (isUnreachable(err) || NO_PASSWORD.test((err as Error)?.message ?? '')) {
     return inputError('LEDGER_UNREACHABLE', `Cannot reach the PostgreSQL ledger at ${loc.target}: ${message}.`, {
       hint: 'Check that the server is running and the URL (host, port, database, user) and its sslmode; nothing was written.',
       details: { host: loc.host, port: loc.port, database: loc.database },

@@ -17,6 +17,12 @@ export interface FileCheckOptions {
   rules?: AssetRules;
   /** How many files of the pack are checked at once (default 4). */
   concurrency?: number;
+  /**
+   * Decode every file in full (default true). `build` passes false: its asset pipeline
+   * decodes every source the variant cache does not vouch for (a cache entry exists only for
+   * bytes that decoded), with the same strictness, and reports ASSET_CORRUPT itself.
+   */
+  decode?: boolean;
 }
 
 interface AssetRef {
@@ -54,11 +60,11 @@ export async function checkAssetFiles(manifest: unknown, packDir: string, option
   const { default: pLimit } = await import('p-limit');
   const limit = pLimit(options.concurrency ?? 4);
   const profile = effectiveProfile(manifest, options.profile);
-  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, profile))));
+  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, profile, options.decode !== false))));
   return lists.flat();
 }
 
-async function checkOne(ref: AssetRef, packDir: string, root: string, rules: AssetRules, profile: Profile): Promise<Finding[]> {
+async function checkOne(ref: AssetRef, packDir: string, root: string, rules: AssetRules, profile: Profile, decode: boolean): Promise<Finding[]> {
   const pointer = `/assets/${ref.index}/file`;
   const out: Finding[] = [];
   const add = (code: string, message: string, hint?: string) =>
@@ -117,6 +123,7 @@ async function checkOne(ref: AssetRef, packDir: string, root: string, rules: Ass
       add('ASSET_FILE_TOO_BIG', `the file is ${probe.bytes} bytes; user-generated assets may be at most ${ugc.maxAssetBytes} bytes (5 MB).`);
     }
   }
+  if (!decode) return out;
   const decoded = await decodeCheck(real, { maxPixels: rules.maxSourcePixels });
   if (!decoded.ok) add('ASSET_CORRUPT', lowerFirst(decoded.message));
   return out;

@@ -25,6 +25,8 @@ export interface ValidateOptions {
   rules?: AssetRules;
   /** Files of one pack checked at once (default 4). */
   concurrency?: number;
+  /** Decode every asset file in full (default true; see FileCheckOptions.decode). */
+  decode?: boolean;
 }
 
 export type PackValidation = CheckResult & {
@@ -65,6 +67,7 @@ export async function validatePack(target: string, options: ValidateOptions = {}
         profile: options.profile,
         rules: options.rules,
         concurrency: options.concurrency,
+        ...(options.decode !== undefined ? { decode: options.decode } : {}),
       })),
     );
   }

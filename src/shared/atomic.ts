@@ -213,7 +213,8 @@ export function removeStaleTemps(dir: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id exists (one we may not signal counts: it is alive). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

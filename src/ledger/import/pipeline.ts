@@ -15,7 +15,10 @@
  *      transaction — for every importer, whatever its own checks do.
  *   4. `table` + `insertColumns` + `values(p, batch)`: staged through a `RowWriter`
  *      (writer.ts; a dialect may stage differently, e.g. PostgreSQL COPY).
- *   5. Optional: `quarantineRow(item)` (extra quarantine columns, e.g. a held amount, and
+ *   5. Optional: `staged(ledger)`, a dialect's whole-file path for a one-file import
+ *      (PostgreSQL sales: COPY every row into one staging table, the checks that need the
+ *      ledger as set-based SQL, one INSERT … SELECT; see StagedPath).
+ *   6. Optional: `quarantineRow(item)` (extra quarantine columns, e.g. a held amount, and
  *      the row's identity), `refuse(bad, details)` (a code more specific than ROWS_INVALID,
  *      e.g. CONSENT_MISSING), `finish(ctx)` (after the last input, in the transaction) and
  *      `summary()` (extra fields for --json).
@@ -99,6 +102,22 @@ export interface Importer<P> {
   finish?(ctx: ImportContext): Promise<void>;
   /** Extra fields of the summary (--json). */
   summary?(): Record<string, unknown>;
+  /** A whole-file path for this ledger (one input only), or undefined to check and write chunk by chunk. */
+  staged?(ledger: Ledger): StagedPath<P> | undefined;
+}
+
+/**
+ * A whole-file import path: every parsed chunk is handed to `add` (which checks what needs
+ * no ledger lookup and stages the rows), and `settle` runs the ledger checks over the whole
+ * file at once, then writes the accepted rows unless the import is refused (a bad row
+ * without --quarantine). Its results replace `check`, the closed-month gate and the writer.
+ */
+export interface StagedPath<P> {
+  /** Before the import's transaction begins (e.g. the lock it takes). */
+  beforeBegin(): void;
+  add(ctx: ImportContext, items: Array<Item<P>>): Promise<void>;
+  /** Every bad item of the file, in row order, with the rows written and skipped. */
+  settle(ctx: ImportContext): Promise<{ bad: Array<Item<P>>; imported: number; skipped: number }>;
 }
 
 export interface ReportedProblem extends RowProblem {
@@ -173,6 +192,9 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
   // ledger.db would wait on it forever.
   await ledger.familySecret();
 
+  const staged = files.length === 1 && !options.writer ? importer.staged?.(ledger) : undefined;
+  staged?.beforeBegin();
+
   return ledger.db.transaction().execute(async (trx) => {
     // The driver opens the transaction with BEGIN IMMEDIATE: the write lock is held from
     // here, so the closed months read now stay closed-or-open until the commit.
@@ -186,7 +208,6 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
     const summaries: FileSummary[] = [];
     let rows = 0;
     let bytes = 0;
-    let closedConflict = false;
     const locked = new Set<string>();
 
     for (let f = 0; f < files.length; f++) {
@@ -216,6 +237,11 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
             chunk[i] = { rec, parsed: r.parsed, problems: r.problems }; // one object shape for every item
           }
         }
+        if (staged) {
+          await staged.add(ctx, chunk);
+          options.onProgress?.({ rows, bytes, totalBytes });
+          continue;
+        }
         // Rows accepted so far go in first, so this chunk's lookups see them. After a bad row
         // (without --quarantine) rows are still written: the transaction is rolled back at
         // the end, and later rows are checked against a true picture of the file.
@@ -238,7 +264,6 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
           if (item.problems.length > 0) {
             bad.push({ item, file, batch });
             s.quarantined++;
-            if (item.problems.some((p) => p.code === 'PERIOD_CLOSED')) closedConflict = true;
           } else if (item.action === 'skip') {
             s.skipped++;
           } else if (item.action === 'update') {
@@ -252,12 +277,20 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
         options.onProgress?.({ rows, bytes, totalBytes });
       }
       await writer.flush();
+      if (staged) {
+        const settled = await staged.settle(ctx);
+        for (const item of settled.bad) bad.push({ item, file, batch });
+        s.quarantined += settled.bad.length;
+        s.imported += settled.imported;
+        s.skipped += settled.skipped;
+      }
       s.format = input.format ?? '';
       s.sha256 = input.digest() ?? (await hashFile(file));
       summaries.push(s);
     }
     await importer.finish?.(ctx);
 
+    const closedConflict = bad.some((b) => b.item.problems.some((p) => p.code === 'PERIOD_CLOSED'));
     if (bad.length > 0 && (closedConflict || !quarantine)) {
       const label = files.length === 1 ? files[0]! : `${files.length} files`;
       const reported = reportProblems(bad, files.length > 1);

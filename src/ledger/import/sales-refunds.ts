@@ -40,6 +40,32 @@ export interface SaleState {
   family?: string | null;
 }
 
+/** A stored sales row's columns a refund is checked against. */
+export interface StoredSale {
+  kind: SaleKind;
+  occurred_at: string;
+  currency: string;
+  pack_slug: string | null;
+  bundle_slug: string | null;
+  plan_id: string | null;
+  gross_minor: number | null;
+  store_fee_minor: number | null;
+  tax_minor: number | null;
+  net_minor: number | null;
+  family_hmac: string | null;
+}
+
+/** The state of a stored sale (refund sums not loaded). */
+export function storedSaleState(r: StoredSale): SaleState {
+  return {
+    kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
+    // An App Store sale knows its net only: refunds of it are bounded by that net.
+    gross: r.gross_minor ?? Number(r.net_minor ?? 0), fee: r.store_fee_minor ?? 0, tax: r.tax_minor ?? 0,
+    refGross: 0, refFee: 0, refTax: 0,
+    family: r.family_hmac,
+  };
+}
+
 export function saleKey(store: string, txid: string): string {
   return `${store}\u0000${txid}`;
 }

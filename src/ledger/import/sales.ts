@@ -20,7 +20,9 @@ import { identifier, optionalIdentifier, plainId } from '../ids.js';
 import type { ColumnSpec } from '../records.js';
 import type { ProductKind, SaleKind, Store } from '../schema.js';
 import { collect, type Importer } from './pipeline.js';
-import { checkRefund, groupByStore, loadRefundSums, saleKey, type SaleParsed, type SaleState } from './sales-refunds.js';
+import { checkRefund, groupByStore, loadRefundSums, saleKey, storedSaleState, type SaleParsed, type SaleState } from './sales-refunds.js';
+import type { ClosedPeriods } from './closed.js';
+import { stagedSales } from '../pg-sales.js';
 import { loadPlanResolver, subscriptionRowProblems, type PlanResolver } from './subscription-rows.js';
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
@@ -64,6 +66,17 @@ export function familyHasher(secret: Buffer): (ref: string) => string {
     }
     return h;
   };
+}
+
+/** A sales row's values in SALE_INSERT_COLUMNS order. */
+function saleValues(p: SaleParsed, batch: string): unknown[] {
+  const r = p.resolved!;
+  return [
+    p.store, p.transactionId, p.kind, p.at.iso, p.at.month, p.product, r.kind,
+    r.kind === 'pack' ? r.slug : null, r.kind === 'bundle' ? r.slug : null,
+    p.country, p.currency, p.gross, p.fee, p.tax, p.consentRef, p.familyHmac, p.refundOf, batch,
+    r.kind === 'plan' ? r.slug : null,
+  ];
 }
 
 export function salesImporter(secret: Buffer): Importer<SaleParsed> {
@@ -194,15 +207,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
             .where('store', '=', st)
             .where('transaction_id', 'in', ids)
             .execute();
-          for (const r of rows) {
-            found.set(saleKey(st, r.transaction_id), {
-              kind: r.kind, ms: Date.parse(r.occurred_at), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
-              // An App Store sale knows its net only: refunds of it are bounded by that net.
-              gross: r.gross_minor ?? Number(r.net_minor ?? 0), fee: r.store_fee_minor ?? 0, tax: r.tax_minor ?? 0,
-              refGross: 0, refFee: 0, refTax: 0, batch: r.batch_id,
-              family: r.family_hmac,
-            });
-          }
+          for (const r of rows) found.set(saleKey(st, r.transaction_id), { ...storedSaleState(r), batch: r.batch_id });
         }
         await loadRefundSums(trx, [...targets].filter((k) => found.get(k)?.kind === 'sale'), found);
       }
@@ -232,10 +237,7 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
           it.action = 'skip';
           continue;
         }
-        if (closed.has(p.at.month)) it.problems.push(closed.problem('occurred_at', p.at.month));
-        const resolved = resolveProduct(p);
-        if ('problem' in resolved) it.problems.push(resolved.problem);
-        else p.resolved = resolved;
+        it.problems.push(...freshProblems(p, closed));
         const target = p.kind === 'refund' ? saleKey(p.store, p.refundOf!) : undefined;
         const sale = target === undefined ? undefined : (refunded.get(target) ?? chunkSales.get(target) ?? found.get(target));
         if (p.resolved?.kind === 'plan') it.problems.push(...subscriptionRowProblems(p, sale?.family));
@@ -259,15 +261,21 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
 
     period: (p) => (p.at ? { column: 'occurred_at', month: p.at.month } : undefined),
 
-    values(p, batch) {
-      const r = p.resolved!;
-      return [
-        p.store, p.transactionId, p.kind, p.at.iso, p.at.month, p.product, r.kind,
-        r.kind === 'pack' ? r.slug : null, r.kind === 'bundle' ? r.slug : null,
-        p.country, p.currency, p.gross, p.fee, p.tax, p.consentRef, p.familyHmac, p.refundOf, batch,
-        r.kind === 'plan' ? r.slug : null,
-      ];
-    },
+    staged: (ledger) =>
+      ledger.pg
+        ? stagedSales(ledger.pg, {
+            columns: SALE_INSERT_COLUMNS,
+            values: saleValues,
+            freshProblems: (p, closed) => {
+              const problems = freshProblems(p, closed);
+              // A subscription sale's rule needs no sale; a refund's family is checked against its sale later.
+              if (p.resolved?.kind === 'plan') problems.push(...subscriptionRowProblems(p, undefined));
+              return problems;
+            },
+          })
+        : undefined,
+
+    values: saleValues,
   };
 
   /**
@@ -309,6 +317,19 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       familyHmac: familyRef === null ? null : hmac(familyRef),
       refundOf: refund,
     };
+  }
+
+  /**
+   * The checks of a row that is neither a duplicate nor already in the ledger and need no
+   * lookup: its month is open and its product is known (sets `p.resolved`).
+   */
+  function freshProblems(p: SaleParsed, closed: ClosedPeriods): RowProblem[] {
+    const problems: RowProblem[] = [];
+    if (closed.has(p.at.month)) problems.push(closed.problem('occurred_at', p.at.month));
+    const resolved = resolveProduct(p);
+    if ('problem' in resolved) problems.push(resolved.problem);
+    else p.resolved = resolved;
+    return problems;
   }
 
   function resolveProduct(p: SaleParsed): { kind: ProductKind; slug: string } | { problem: RowProblem } {
