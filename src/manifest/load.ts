@@ -11,7 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { errnoCode, inputError, isPackopsError } from '../shared/errors.js';
-import { readInputSync } from '../shared/input.js';
+import { readInputSync, type ReadBuffer } from '../shared/input.js';
 import type { Finding } from '../shared/findings.js';
 import { displayPath } from '../shared/paths.js';
 import type { PackManifest } from './types.js';
@@ -32,6 +32,8 @@ export type LoadedManifest =
       manifest: PackManifest;
       packDir: string;
       manifestPath: string;
+      /** `manifestPath` as findings show it (relative to `cwd` when inside it). */
+      file: string;
       text: string;
     }
   | { ok: false; packDir: string; manifestPath: string; findings: Finding[] };
@@ -86,7 +88,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   // fraction of promise-based ones (no thread-pool round trips).
   let bytes: Buffer;
   try {
-    bytes = readInputSync(manifestPath, { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, codes: { unreadable: 'MANIFEST_UNREADABLE' } });
+    bytes = readInputSync(manifestPath, { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, codes: { unreadable: 'MANIFEST_UNREADABLE' } }, readBuffer);
   } catch (err) {
     if (!isPackopsError(err)) return fail(`Cannot read ${file}: ${(err as Error).message}`);
     // Problems with the file itself are findings of the pack, not input errors.
@@ -147,8 +149,15 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     const syntax = await describeSyntaxError(text);
     return fail(`${file} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
   }
-  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, text };
+  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, file, text };
 }
+
+/**
+ * One read buffer for every manifest this thread loads: manifests are read synchronously
+ * and decoded to a string before anything else runs, so it is never used by two at once,
+ * and checking many packs allocates (and collects) nothing per file for the bytes.
+ */
+const readBuffer: ReadBuffer = {};
 
 /** The size of `path` for a message ('?' if it cannot be had). */
 function statSize(path: string): number | string {
