@@ -5,14 +5,24 @@
  */
 import currencyCodes from 'currency-codes';
 
+/**
+ * Exponents by code, filled as codes are seen: currency-codes searches its whole table on
+ * every call, and imports ask once per row (measured: ~12% of a Google Play import). The
+ * key is checked against /^[A-Z]{3}$/ first, so the map holds at most 26³ entries.
+ */
+const EXPONENTS = new Map<string, number | undefined>();
+
 /** ISO 4217 minor-unit exponent of a currency, or undefined for a code ISO does not list. */
 export function minorUnitExponent(code: string): number | undefined {
+  const known = EXPONENTS.get(code);
+  if (known !== undefined || EXPONENTS.has(code)) return known;
   if (!/^[A-Z]{3}$/.test(code)) return undefined;
   const entry = currencyCodes.code(code);
-  if (!entry) return undefined;
   // currency-codes reports `digits` per ISO 4217 (e.g. JPY 0, KWD 3); funds with no
   // minor unit ("N.A.") come back as 0.
-  return typeof entry.digits === 'number' ? entry.digits : 0;
+  const exponent = !entry ? undefined : typeof entry.digits === 'number' ? entry.digits : 0;
+  EXPONENTS.set(code, exponent);
+  return exponent;
 }
 
 export function isCurrencyCode(code: string): boolean {
