@@ -3,8 +3,10 @@
 // against the way without packops's browser reuse: `chromium --headless --print-to-pdf`,
 // one process per page, on the same HTML files (timed on a sample of pages, scaled to the
 // month; the sample is said in the output). Target: the month in under 60 s, and faster
-// than one process per page.
+// than one process per page. STATEMENTS_BENCH_CREATORS=100 iterates on a smaller month
+// (the target then scales: 12 s for 100); the load average is printed beside the figures.
 import { mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openLedger } from '../src/ledger/db.js';
@@ -12,7 +14,8 @@ import { findChromium } from '../src/pages/pdf.js';
 import { mulberry32 as prng } from '../test/helpers/random.js';
 import { PACKOPS, report, run, WORK, type Measurement } from './lib.js';
 
-const CREATORS = 500;
+const CREATORS = Number(process.env.STATEMENTS_BENCH_CREATORS ?? 500);
+const TEAMS = Math.min(50, Math.floor(CREATORS / 3));
 const PERIOD = '2026-10';
 const DB = join(WORK, `statements-${CREATORS}.db`);
 const SAMPLE = 20;
@@ -44,7 +47,7 @@ async function buildLedger(): Promise<void> {
         packs.push({ slug, price });
       }
     }
-    for (let c = 0; c < 50; c++) {
+    for (let c = 0; c < TEAMS; c++) {
       const id = `team-${c}`;
       addCollab.run(id, `Team ${c}`, `creator-${String(c * 3).padStart(3, '0')}`, now, now);
       [5000, 3000, 2000].forEach((bp, j) => addMember.run(id, `creator-${String(c * 3 + j).padStart(3, '0')}`, bp, `${bp / 100}.00`));
@@ -100,12 +103,13 @@ export default async function statements(): Promise<void> {
     ms += m.ms;
   }
   const theirs: Measurement = { label: `chromium --headless --print-to-pdf, one process per page (${SAMPLE} timed, scaled to ${htmls.length})`, ms: (ms / sample.length) * htmls.length };
+  const limit = (60_000 * CREATORS) / 500;
   report({
     name: `statements as PDF, ${CREATORS} creators (${pdfs.length} PDFs)`,
     ours,
     theirs,
-    target: '< 60 s and faster than a process per page',
-    met: pdfs.length === CREATORS + 1 && ours.ms < 60_000 && ours.ms < theirs.ms,
-    extra: `${(ours.ms / pdfs.length).toFixed(0)} ms per page`,
+    target: `< ${limit / 1000} s and faster than a process per page`,
+    met: pdfs.length === CREATORS + 1 && ours.ms < limit && ours.ms < theirs.ms,
+    extra: `${(ours.ms / pdfs.length).toFixed(0)} ms per page; load average ${loadavg().map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min)`,
   });
 }

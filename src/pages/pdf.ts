@@ -1,12 +1,14 @@
 /**
  * Pages to PDF with headless Chromium's print-to-PDF. One browser process renders every
  * page (over the DevTools protocol, through puppeteer-core, imported only when a PDF is
- * asked for), a few tabs at a time; the pages may load nothing: JavaScript is off and
- * every request other than the page itself is aborted.
+ * asked for), a few reused tabs at a time, and hands each PDF on as soon as it is printed;
+ * the pages may load nothing: JavaScript is off and every request other than the page
+ * itself is aborted.
  */
 import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { inputError } from '../shared/errors.js';
+import { inputError, isPackopsError } from '../shared/errors.js';
 
 export const BROWSER_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'] as const;
 
@@ -67,35 +69,61 @@ export interface PdfJob {
 export interface PrintOptions {
   executable: string;
   paper: Paper;
-  /** Tabs printing at once in the one browser (default 2). */
+  /** Tabs printing at once in the one browser (default: one per core, 1 to 4). */
   concurrency?: number;
+  /**
+   * Receives each page's PDF as soon as it is printed (in any order); printing waits for
+   * it, so at most `concurrency` PDFs are in memory at once. A rejection stops the run.
+   */
+  onPdf: (index: number, pdf: Uint8Array) => Promise<void>;
   /** Called after each page, for progress. */
   onPage?: (done: number, total: number) => void;
 }
 
-/** Prints every page to PDF in one browser process; the results are in the jobs' order. */
-export async function printPdfs(jobs: readonly PdfJob[], options: PrintOptions): Promise<Uint8Array[]> {
+/** Tabs to print with: one per core (2 on a 2-core machine), at least 1 and at most 4. */
+export function defaultConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores));
+}
+
+const LAUNCH_ARGS = [
+  // --no-sandbox: CI containers run as root, where Chromium's sandbox cannot start.
+  // The pages are our own HTML with JavaScript off and the network refused.
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-extensions',
+  '--disable-default-apps',
+  '--mute-audio',
+];
+
+/**
+ * Prints every page to PDF in one headless Chromium: launched once, `concurrency` tabs each
+ * reused for page after page (no new tab and no new browser per page). A page is handed to
+ * its tab with `setContent` and printed once its DOM is parsed: the pages are
+ * self-contained (inline CSS and SVG, system fonts), so there is nothing to wait for, and
+ * anything they might request is refused anyway.
+ */
+export async function printPdfs(jobs: readonly PdfJob[], options: PrintOptions): Promise<void> {
+  if (jobs.length === 0) return;
   const { default: puppeteer } = await import('puppeteer-core');
   let browser: import('puppeteer-core').Browser;
   try {
-    browser = await puppeteer.launch({
-      executablePath: options.executable,
-      headless: true,
-      // --no-sandbox: CI containers run as root, where Chromium's sandbox cannot start.
-      // The pages are our own HTML with JavaScript off and the network refused.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions'],
-      timeout: 60_000,
-    });
+    browser = await puppeteer.launch({ executablePath: options.executable, headless: true, args: LAUNCH_ARGS, timeout: 60_000 });
   } catch (err) {
-    throw inputError('CHROMIUM_MISSING', `Chromium at ${options.executable} could not be started: ${(err as Error).message.split('\n')[0]}`, {
+    throw inputError('CHROMIUM_MISSING', `Chromium at ${options.executable} could not be started: ${firstLine(err)}`, {
       hint: INSTALL_HINT,
       details: { executable: options.executable },
       cause: err,
     });
   }
-  const results: Uint8Array[] = new Array(jobs.length);
   let next = 0;
   let done = 0;
+  let failed = false;
+  const format = options.paper === 'letter' ? 'Letter' : 'A4';
   try {
     const worker = async () => {
       const page = await browser.newPage();
@@ -106,26 +134,39 @@ export async function printPdfs(jobs: readonly PdfJob[], options: PrintOptions):
         if (request.isInterceptResolutionHandled()) return;
         void request.abort('blockedbyclient');
       });
-      try {
-        for (;;) {
-          const index = next++;
-          if (index >= jobs.length) return;
-          await page.setContent(jobs[index]!.html, { waitUntil: 'load' });
-          results[index] = await page.pdf({
-            format: options.paper === 'letter' ? 'Letter' : 'A4',
-            printBackground: true,
-            displayHeaderFooter: false,
-          });
-          options.onPage?.(++done, jobs.length);
-        }
-      } finally {
-        await page.close();
+      for (;;) {
+        const index = next++;
+        if (index >= jobs.length || failed) return;
+        await page.setContent(jobs[index]!.html, { waitUntil: 'domcontentloaded' });
+        const pdf = await page.pdf({ format, printBackground: true, displayHeaderFooter: false });
+        await options.onPdf(index, pdf);
+        options.onPage?.(++done, jobs.length);
       }
     };
-    const n = Math.max(1, Math.min(options.concurrency ?? 2, jobs.length));
-    await Promise.all(Array.from({ length: n }, worker));
+    const n = Math.max(1, Math.min(options.concurrency ?? defaultConcurrency(), jobs.length));
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, () =>
+        worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) {
+      const err: unknown = rejected.reason;
+      if (isPackopsError(err)) throw err;
+      throw inputError('PDF_PRINT_FAILED', `Chromium stopped while printing page ${done + 1} of ${jobs.length}: ${firstLine(err)}`, {
+        hint: 'The HTML pages were written; no PDF was. Run the command again; if it fails again, check that Chromium has memory and /tmp space.',
+        details: { executable: options.executable, printed: done, pages: jobs.length },
+        cause: err,
+      });
+    }
   } finally {
-    await browser.close();
+    await browser.close().catch(() => undefined);
   }
-  return results;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

@@ -17,7 +17,7 @@
  * Failures are PackopsErrors: OUTPUT_NOT_REGULAR or OUTPUT_UNWRITABLE (exit 3).
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import {
   closeSync,
   constants,
@@ -288,6 +288,78 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, o
 }
 
 /**
+ * Several files that land together or not at all, written as they become ready: each
+ * `put` goes to a temporary file beside its target (flushed, off the event loop), and only
+ * `commit` renames them into place, once every target has its content. Every target is
+ * checked when the set is made, so a bad place fails before any work. `abort` (or a failed
+ * `put`/`commit`) removes every temporary file and leaves the targets as they were.
+ */
+export interface StagedFiles {
+  put(target: string, data: string | Uint8Array, mode?: number): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export function stageFiles(targets: readonly string[], place: OutputPlace = {}): StagedFiles {
+  for (const target of targets) prepareOutputFile(target, place);
+  const expected = new Set(targets);
+  const staged = new Map<string, { tmp: string; untrack: () => void }>();
+  const pending = new Set<string>();
+  let settled = false;
+  const abort = async (): Promise<void> => {
+    settled = true;
+    const temps = [...staged.values()];
+    staged.clear();
+    await Promise.all(temps.map((s) => rm(s.tmp, { force: true })));
+    for (const s of temps) s.untrack();
+  };
+  const fail = async (err: unknown, path: string): Promise<never> => {
+    await abort();
+    throw asOutputError(err, path, place);
+  };
+  return {
+    async put(target, data, mode) {
+      if (settled) throw new Error('stageFiles: put after commit or abort');
+      if (!expected.has(target) || staged.has(target) || pending.has(target)) throw new Error(`stageFiles: ${target} is not an expected target, or is put twice`);
+      pending.add(target);
+      const tmp = tempPathFor(target);
+      const untrack = trackTemp(tmp);
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode ?? 0o644);
+        staged.set(target, { tmp, untrack });
+        await handle.writeFile(data);
+        await handle.sync();
+      } catch (err) {
+        await handle?.close().catch(() => undefined);
+        if (!staged.has(target)) untrack();
+        return fail(err, target);
+      } finally {
+        pending.delete(target);
+      }
+      await handle.close();
+    },
+    async commit() {
+      if (settled) throw new Error('stageFiles: commit after commit or abort');
+      const missing = targets.filter((t) => !staged.has(t));
+      if (missing.length > 0) {
+        await abort();
+        throw new Error(`stageFiles: commit without ${missing.length} file(s), first ${missing[0]}`);
+      }
+      try {
+        for (const target of targets) await rename(staged.get(target)!.tmp, target);
+      } catch (err) {
+        return fail(err, targets[0] ?? '.');
+      }
+      settled = true;
+      for (const s of staged.values()) s.untrack();
+      staged.clear();
+    },
+    abort,
+  };
+}
+
+/**
  * Writes several files so that either all of them land or none does: each goes to a
  * temporary file first; only when every one is written are they renamed into place.
  */
@@ -295,24 +367,10 @@ export async function writeFilesAtomic(
   files: ReadonlyArray<{ path: string; data: string | Uint8Array; mode?: number }>,
   place: OutputPlace = {},
 ): Promise<void> {
-  const staged: Array<{ tmp: string; target: string; untrack: () => void }> = [];
-  try {
-    for (const file of files) prepareOutputFile(file.path, place);
-    for (const file of files) {
-      const { tmp, fd, untrack } = openTemp(file.path, file.mode, place);
-      staged.push({ tmp, target: file.path, untrack });
-      try {
-        writeFileSync(fd, file.data);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }
-    for (const s of staged) await rename(s.tmp, s.target);
-  } catch (err) {
-    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
-    throw asOutputError(err, files[0]?.path ?? '.', place);
-  } finally {
-    for (const s of staged) s.untrack();
-  }
+  const staged = stageFiles(
+    files.map((f) => f.path),
+    place,
+  );
+  for (const file of files) await staged.put(file.path, file.data, file.mode);
+  await staged.commit();
 }

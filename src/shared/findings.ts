@@ -119,6 +119,7 @@ export const CODES = {
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
   // statements (pages)
   CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
+  PDF_PRINT_FAILED: 'Chromium stopped or failed while printing a page to PDF; no PDF was written',
   STATEMENT_FILE_NAME: 'A creator id cannot name a statement file',
   // store reports
   CONSENT_MISSING: 'A store sale that no purchase record (with parental consent) accounts for',

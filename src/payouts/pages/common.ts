@@ -81,6 +81,7 @@ ul.checks .what{display:block;font-size:.78rem;color:var(--muted);text-transform
 ul.checks .val{font-weight:700;font-variant-numeric:tabular-nums}
 ul.checks .ok{color:var(--good);font-weight:700}
 ul.checks .miss{color:var(--muted)}
+table.data tr.you{background:#eef5fd}
 .equation{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:12px 16px;font-size:1.1rem;font-variant-numeric:tabular-nums;display:flex;flex-wrap:wrap;gap:6px 10px;align-items:baseline}
 .equation .term{display:inline-flex;flex-direction:column}
 .equation .term small{font-size:.75rem;color:var(--muted)}

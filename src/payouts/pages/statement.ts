@@ -148,21 +148,52 @@ ${lineRows(doc, c.lines, `${cp}/lines`)}${subscriptionRows(doc, c.subscriptionLi
   return html`${parts}`;
 }
 
+/** Where each collaboration's members are in the month's statements: collaboration → [statement, entry]. */
+const membersCache = new WeakMap<PagesDoc, Map<string, Array<[number, number]>>>();
+function membersOf(doc: PagesDoc, collaboration: string): Array<[number, number]> {
+  let index = membersCache.get(doc);
+  if (!index) {
+    index = new Map();
+    doc.statements.forEach((t, j) =>
+      t.collaborations.forEach((c, k) => {
+        const list = index!.get(c.collaboration) ?? [];
+        list.push([j, k]);
+        index!.set(c.collaboration, list);
+      }),
+    );
+    membersCache.set(doc, index);
+  }
+  return index.get(collaboration) ?? [];
+}
+
+/**
+ * Each collaboration's split between its members, every member with their percentage and
+ * amount, read from the members' own statements of the month (so a closed month shows the
+ * split it was paid with).
+ */
 function splitsBlock(doc: PagesDoc, i: number): Raw {
   const s = doc.statements[i]!;
   if (s.collaborations.length === 0) return html``;
-  const rows = s.collaborations.map((c, k) => {
+  const tables = s.collaborations.map((c, k) => {
     const cp = `/statements/${i}/collaborations/${k}`;
-    return html`<tr><th scope="row">${c.name ?? c.collaboration}</th><td class="num">${money(`${cp}/collaborationShareMinor`, c.collaborationShareMinor, 'USD')}</td><td class="num">${percent(`${cp}/memberPercent`, c.memberPercent)}</td><td class="num">${money(`${cp}/memberShareMinor`, c.memberShareMinor, 'USD')}</td></tr>\n`;
+    const rows = membersOf(doc, c.collaboration).map(([j, kk]) => {
+      const m = doc.statements[j]!;
+      const mc = m.collaborations[kk]!;
+      const mp = `/statements/${j}/collaborations/${kk}`;
+      const who = m.name ? html`${m.name} <span class="note">${m.creator}</span>` : html`${m.creator}`;
+      return html`<tr${j === i ? html` class="you"` : html``}><th scope="row">${who}${j === i ? html` <strong>(you)</strong>` : html``}${m.creator === c.lead ? html` <span class="note">lead</span>` : html``}</th><td class="num">${percent(`${mp}/memberPercent`, mc.memberPercent)}</td><td class="num">${money(`${mp}/memberShareMinor`, mc.memberShareMinor, 'USD')}</td></tr>\n`;
+    });
+    return html`<h3>${c.name ?? c.collaboration} <span class="note">its share ${money(`${cp}/collaborationShareMinor`, c.collaborationShareMinor, 'USD')}</span></h3>
+<div class="scroll"><table class="data">
+<thead><tr><th scope="col">Member</th><th scope="col" class="num">Split %</th><th scope="col" class="num">Amount</th></tr></thead>
+<tbody>
+${rows}</tbody>
+</table></div>`;
   });
   return section(
     'splits',
     'Collaboration splits',
-    html`<div class="scroll"><table class="data">
-<thead><tr><th scope="col">Collaboration</th><th scope="col" class="num">Its share</th><th scope="col" class="num">Your %</th><th scope="col" class="num">Yours</th></tr></thead>
-<tbody>
-${rows}</tbody>
-</table></div>`,
+    html`${tables}<p class="note">A collaboration’s share is split between its members by their percentages, largest remainder to the cent.</p>`,
   );
 }
 
@@ -230,8 +261,8 @@ function paidBlock(doc: PagesDoc, i: number): Raw {
   return html`<div class="hero carried"><p class="label">Nothing paid this month</p><p class="amount">${money(`${p}/carriedOutMinor`, s.carriedOutMinor, 'USD')}</p><p>Carried forward: ${why}.</p></div>`;
 }
 
-/** The whole statement page of `doc.statements[i]`. */
-export function renderStatementPage(doc: PagesDoc, i: number): string {
+/** The whole statement page of `doc.statements[i]`; `digest` when the caller has it already. */
+export function renderStatementPage(doc: PagesDoc, i: number, digest = statementDigest(doc.period, doc.statements[i]!)): string {
   const s = doc.statements[i]!;
   const number = statementNumber(doc.period, s.creator);
   const title = html`Statement for ${s.name ?? s.creator} <span class="id">${s.creator}</span>`;
@@ -241,7 +272,6 @@ export function renderStatementPage(doc: PagesDoc, i: number): string {
     ['Issued', doc.issued],
     ['Status', statusText(doc)],
   ]);
-  const digest = statementDigest(doc.period, s);
   const body = html`<div class="wrap">
 ${header}
 <main>

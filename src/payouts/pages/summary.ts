@@ -10,7 +10,6 @@ import { html, type Raw } from '../../pages/escape.js';
 import { renderPage } from '../../pages/shell.js';
 import { addMonths } from '../../shared/period.js';
 import { figure, money, pageHeader, PAGES_CSS, plural, section, shortMonth, statusText, type PagesDoc } from './common.js';
-import { genericBlock } from './generic.js';
 
 const STORE_NAMES = new Map([
   ['appstore', 'App Store'],
@@ -151,17 +150,20 @@ function warningsBlock(doc: PagesDoc): Raw {
       html`<li><strong>Stranded month ${m.month}</strong>: ${figure(`/strandedMonths/${i}/transactions`, m.transactions)} sale/refund row(s) in a month that is still open while a later month is closed. No statement will include them; record the correction in an open month.</li>`,
     ),
   );
-  const extra = doc as PagesDoc & { quarantine?: unknown };
-  const quarantine = extra.quarantine === undefined || extra.quarantine === null ? null : genericBlock(extra.quarantine, '/quarantine');
-  if (items.length === 0 && quarantine === null) return html``;
-  return section(
-    'warnings',
-    'Warnings',
-    html`${items.length > 0 ? html`<ul class="warnings">\n${items.map((x) => html`${x}\n`)}</ul>` : html``}${
-      quarantine ? html`<h3>Rows in quarantine (held out of every statement until released)</h3>${quarantine}` : html``
-    }`,
-    'warn-block',
-  );
+  // Rows in no statement (quarantined, or store money held for want of consent), with the
+  // amounts they state per currency: money finance must chase before it can be paid.
+  doc.quarantine.forEach((q, i) => {
+    const p = `/quarantine/${i}`;
+    const amounts = q.amounts.map((a, k) => money(`${p}/amounts/${k}/amountMinor`, a.amountMinor, a.currency));
+    const unreadable = q.rowsWithoutAmount > 0 ? html`; ${figure(`${p}/rowsWithoutAmount`, q.rowsWithoutAmount)} without a readable amount` : html``;
+    items.push(
+      html`<li><strong>${q.label}</strong>${q.month ? html` (${q.month})` : html` (undated)`}: ${figure(`${p}/rows`, q.rows)} ${q.rows === 1 ? 'row' : 'rows'}${
+        amounts.length > 0 ? html`, gross ${amounts.map((a, k) => html`${k > 0 ? ', ' : ''}${a}`)}` : html``
+      }${unreadable}. In no statement until released (<code>${q.reason}</code>).</li>`,
+    );
+  });
+  if (items.length === 0) return html``;
+  return section('warnings', 'Warnings', html`<ul class="warnings">\n${items.map((x) => html`${x}\n`)}</ul>`, 'warn-block');
 }
 
 function chartBlock(doc: PagesDoc): Raw {

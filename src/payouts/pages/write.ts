@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../../ledger/schema.js';
 import { findChromium, printPdfs, type Paper } from '../../pages/pdf.js';
-import { writeFilesAtomic } from '../../shared/atomic.js';
+import { stageFiles, writeFilesAtomic } from '../../shared/atomic.js';
 import { inputError } from '../../shared/errors.js';
 import { payoutReport, type PayoutOptions } from '../report.js';
 import type { PagesDoc } from './common.js';
@@ -60,7 +60,10 @@ export function renderPages(doc: PagesDoc): RenderedPage[] {
   }
   return [
     { name: 'summary', creator: null, html: renderSummaryPage(doc) },
-    ...doc.statements.map((s, i) => ({ name: s.creator, creator: s.creator, html: renderStatementPage(doc, i), sha256: statementDigest(doc.period, s) })),
+    ...doc.statements.map((s, i) => {
+      const sha256 = statementDigest(doc.period, s);
+      return { name: s.creator, creator: s.creator, html: renderStatementPage(doc, i, sha256), sha256 };
+    }),
   ];
 }
 
@@ -91,10 +94,18 @@ export async function writePages(doc: PagesDoc, options: WriteOptions): Promise<
   const files = htmlFiles.map((f) => f.path);
   if (options.format === 'pdf') {
     const executable = findChromium(options.env ?? process.env);
-    const pdfs = await printPdfs(pages, { executable, paper: options.paper, onPage: options.onProgress });
-    const pdfFiles = pages.map((p, i) => ({ path: join(dir, `${p.name}.pdf`), data: pdfs[i]! }));
-    await writeFilesAtomic(pdfFiles, place);
-    files.push(...pdfFiles.map((f) => f.path));
+    const pdfPaths = pages.map((p) => join(dir, `${p.name}.pdf`));
+    // Each PDF goes to its temporary file as soon as Chromium hands it over (memory holds a
+    // page per tab, not the month); they are renamed into place together, or none is.
+    const staged = stageFiles(pdfPaths, place);
+    try {
+      await printPdfs(pages, { executable, paper: options.paper, onPdf: (i, pdf) => staged.put(pdfPaths[i]!, pdf), onPage: options.onProgress });
+      await staged.commit();
+    } catch (err) {
+      await staged.abort();
+      throw err;
+    }
+    files.push(...pdfPaths);
   }
   return {
     dir,
