@@ -33,6 +33,8 @@ export type LoadedManifest =
       manifest: PackManifest;
       packDir: string;
       manifestPath: string;
+      /** `manifestPath` as findings show it (relative to `cwd` when inside it). */
+      file: string;
       text: string;
     }
   | { ok: false; packDir: string; manifestPath: string; findings: Finding[] };
@@ -157,15 +159,26 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     const syntax = await describeSyntaxError(text);
     return fail(`${file} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
   }
-  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, text };
+  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, file, text };
 }
 
 /**
+ * One read buffer for every manifest this thread loads: manifests are read synchronously
+ * and decoded to a string before anything else runs, so it is never used by two at once,
+ * and checking many packs allocates (and collects) nothing per file for the bytes.
+ */
+let readBuffer: Buffer | undefined;
+
+/**
  * Reads the file (fstat said `size` bytes), asking for one byte more so that a file which
- * grew since is noticed by the size limit without a second read at the end.
+ * grew since is noticed by the size limit without a second read at the end. The bytes are
+ * only valid until the next call.
  */
 function readAll(fd: number, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size + 1);
+  if (readBuffer === undefined || readBuffer.length < size + 1) {
+    readBuffer = Buffer.allocUnsafe(Math.max(size + 1, 64 * 1024));
+  }
+  const buf = readBuffer.subarray(0, size + 1);
   let n = 0;
   while (n < size) {
     const got = readSync(fd, buf, n, buf.length - n, null);

@@ -46,7 +46,7 @@ export async function validatePack(target: string, options: ValidateOptions = {}
   const base = { target, packDir: loaded.packDir, manifestPath: loaded.manifestPath };
   if (!loaded.ok) return { ...base, ok: false, findings: loaded.findings };
 
-  const file = displayPath(loaded.manifestPath, cwd);
+  const { file } = loaded;
   const checked = checkManifest(loaded.manifest, { profile: options.profile });
   const findings: Finding[] = [...checked.findings];
   if (options.files !== false && existsSync(join(loaded.packDir, 'locales'))) {

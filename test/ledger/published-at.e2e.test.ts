@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { workspace, type Workspace } from '../catalog/workspace.js';
 import { SALES_HEADER } from './generate.js';
+import { PackopsError } from '../../src/shared/errors.js';
+import { publishedAtInstant } from '../../src/shared/timestamp.js';
 
 let ws: Workspace;
 const zip = 'dist/counting-garden-1.0.0.zip';
@@ -47,7 +49,23 @@ describe('--published-at takes one strict form', () => {
     ['2026-10-01', /no time zone/],
     ['Thu, 01 Oct 2026 09:00:00 GMT', /not a timestamp of the form/],
   ] as const;
-  for (const [value, message] of refused) {
+  it.each(refused)('the parser refuses %s with PUBLISHED_AT_INVALID (exit 3)', (value, message) => {
+    let thrown: unknown;
+    try {
+      publishedAtInstant(value);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(PackopsError);
+    expect(thrown).toMatchObject({ code: 'PUBLISHED_AT_INVALID', exitCode: 3, details: { publishedAt: value } });
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  // Through the CLI, one value of each kind of refusal (the parser is the one above).
+  const throughCli = refused.filter(([value]) =>
+    ['2026-02-30T09:00:00Z', '2026-10-01T24:00:00Z', '2026-10-01T09:00Z', '2026-10-01T09:00:00+14:30', '2026-10-01'].includes(value),
+  );
+  for (const [value, message] of throughCli) {
     it(`catalog add refuses ${value} (PUBLISHED_AT_INVALID, exit 3) and registers nothing`, async () => {
       const r = await ws.run(['catalog', 'add', zip, '--pubkey', 'keys/packops.pub', '--published-at', value, '--json']);
       expect(r.code, r.stderr).toBe(3);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import { FIXTURES, runCli } from '../helpers/cli.js';
 import { seedLedger } from '../ledger/seed.js';
 
@@ -27,11 +28,21 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let n = 0;
-async function freshLedger(): Promise<{ db: string; cli: (...args: string[]) => ReturnType<typeof runCli> }> {
+/**
+ * A seeded ledger with the given purchase logs already imported in this process: setup,
+ * not what these tests check (the purchases import itself runs through the CLI in the
+ * first test and wherever a purchase log releases held rows), so no CLI process per log.
+ */
+async function freshLedger(...purchases: string[]): Promise<{ db: string; cli: (...args: string[]) => ReturnType<typeof runCli> }> {
   const dir = join(root, `l${++n}`);
   const db = join(dir, 'ledger.db');
   mkdirSync(dir, { recursive: true });
-  await (await seedLedger(db)).close();
+  const ledger = await seedLedger(db);
+  try {
+    for (const file of purchases) await importFile(ledger, 'purchases', file);
+  } finally {
+    await ledger.close();
+  }
   return { db, cli: (...args: string[]) => runCli(['--db', db, '--json', ...args]) };
 }
 
@@ -100,10 +111,7 @@ describe('ledger import googleplay', () => {
   });
 
   it('groups orders, converts Pacific times across the DST switch, ties renewals and later partial refunds to their purchase', async () => {
-    const { db, cli } = await freshLedger();
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-11.jsonl'));
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-late.jsonl'));
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-2026-11.jsonl'), join(S, 'purchases-late.jsonl'));
     expect((await cli('ledger', 'import', 'googleplay', OCT_GP, NOV_GP, ...PKG)).code).toBe(0);
     const rows = new Map((await salesOf(db, 'googleplay')).map((r) => [r.transaction_id, r]));
     // One transaction per order: charge, fee and tax (the fee row of 30001 comes 19 lines after its charge).
@@ -130,9 +138,7 @@ describe('ledger import googleplay', () => {
   it('reads the same report as UTF-8, UTF-8 with BOM, UTF-16LE and UTF-16BE alike', async () => {
     const results = [];
     for (const variant of ['csv', 'utf8bom.csv', 'utf16le.csv', 'utf16be.csv']) {
-      const { db, cli } = await freshLedger();
-      await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
-      await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-11.jsonl'));
+      const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-2026-11.jsonl'));
       const r = await cli('ledger', 'import', 'googleplay', join(GP, `earnings_202611_com.wondernest.app.${variant}`), ...PKG, '--quarantine');
       expect(r.code, r.stdout).toBe(0);
       // Each ledger has its own family HMAC secret; everything else must be identical.
@@ -143,12 +149,10 @@ describe('ledger import googleplay', () => {
   });
 
   it('skips and counts other apps; without --package or config an account report of two apps is refused', async () => {
-    const { db, cli } = await freshLedger();
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
     const ambiguous = await cli('ledger', 'import', 'googleplay', OCT_GP);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.json().error.message).toMatch(/com\.wondernest\.app, com\.wondernest\.coloring.*--package/);
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-late.jsonl'));
     writeFileSync(join(root, `l${n}`, 'packops.config.json'), JSON.stringify({ googleplay: { package: 'com.wondernest.app' } }));
     const r = await runCli(['--db', db, '--json', 'ledger', 'import', 'googleplay', OCT_GP], { cwd: join(root, `l${n}`) });
     expect(r.code, r.stdout).toBe(0);
@@ -156,8 +160,7 @@ describe('ledger import googleplay', () => {
   });
 
   it('imports an account paid in EUR in EUR', async () => {
-    const { db, cli } = await freshLedger();
-    await cli('ledger', 'import', 'purchases', join(GP, 'eur', 'purchases.csv'));
+    const { db, cli } = await freshLedger(join(GP, 'eur', 'purchases.csv'));
     const r = await cli('ledger', 'import', 'googleplay', join(GP, 'eur', 'earnings_202610_com.wondernest.app.csv'));
     expect(r.code, r.stdout).toBe(0);
     const rows = await salesOf(db, 'googleplay');
@@ -172,9 +175,7 @@ describe('ledger import googleplay', () => {
 
 describe('ledger import appstore', () => {
   it('matches units oldest first within the Pacific dates, one partner share each, gross/fee/tax unknown', async () => {
-    const { db, cli } = await freshLedger();
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-late.jsonl'));
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
     const r = await cli('ledger', 'import', 'appstore', join(AS, '80012345_1026_US_JP.zip'), join(AS, '80012345_1026_EU.txt.gz'));
     expect(r.code, r.stdout).toBe(0);
     expect(r.json()).toMatchObject({ imported: 11, quarantined: 0 });
@@ -202,8 +203,7 @@ describe('ledger import appstore', () => {
   });
 
   it('reads the transaction-level layout; a return line becomes a refund of the purchase it names', async () => {
-    const { db, cli } = await freshLedger();
-    for (const f of ['purchases-2026-10.csv', 'purchases-2026-11.jsonl']) await cli('ledger', 'import', 'purchases', join(S, f));
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-2026-11.jsonl'));
     await cli('ledger', 'import', 'appstore', join(AS, '80012345_1026_US.txt'));
     const r = await cli('ledger', 'import', 'appstore', join(AS, '80012345_1126_transactions.txt'));
     expect(r.code, r.stdout).toBe(0);
@@ -216,8 +216,7 @@ describe('ledger import appstore', () => {
   });
 
   it('holds unmatched units with --quarantine and releases them after the purchase log; CONSENT_MISSING lists the line', async () => {
-    const { db, cli } = await freshLedger();
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'));
     const eu = join(AS, '80012345_1026_EU.txt');
     const refused = await cli('ledger', 'import', 'appstore', eu);
     expect(refused.code).toBe(3);
@@ -232,9 +231,7 @@ describe('ledger import appstore', () => {
   });
 
   it('a corrected file replaces its predecessor in an open month; in a closed month it is PERIOD_CLOSED', async () => {
-    const { db, cli } = await freshLedger();
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-late.jsonl'));
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
     const us = join(AS, '80012345_1026_US.txt');
     await cli('ledger', 'import', 'appstore', us);
     // Apple re-issues the report: the forest line had 2.80 per unit, not 2.79.
@@ -257,8 +254,7 @@ describe('ledger import appstore', () => {
 
 describe('bad store files: a code, the line, nothing written', () => {
   const bad = async (store: 'googleplay' | 'appstore', name: string, content: string | Buffer, ...extra: string[]) => {
-    const { db, cli } = await freshLedger();
-    await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'));
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'));
     const file = join(root, `${n}-${name}`);
     writeFileSync(file, content);
     const r = await cli('ledger', 'import', store, file, ...extra);
@@ -322,7 +318,8 @@ describe('bad store files: a code, the line, nothing written', () => {
     const { cli } = await freshLedger();
     expect((await cli('ledger', 'import', 'googleplay', zip, ...PKG)).json().error.code).toBe('REPORT_FORMAT_UNKNOWN');
     const bomb = join(root, 'bomb.zip');
-    await writeZip(bomb, [{ name: 'earnings.csv', data: Buffer.alloc(50 << 20, 0x2c), method: 'deflate' }], { mtime: 1_800_000_000 });
+    // 8 MiB of commas deflate to ~8 KiB: far past the 100:1 ratio limit (size is not the point).
+    await writeZip(bomb, [{ name: 'earnings.csv', data: Buffer.alloc(8 << 20, 0x2c), method: 'deflate' }], { mtime: 1_800_000_000 });
     const r = await cli('ledger', 'import', 'googleplay', bomb, ...PKG);
     expect(r.code).toBe(3);
     expect(r.json().error.code).toBe('ZIP_BOMB');

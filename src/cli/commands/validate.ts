@@ -26,7 +26,7 @@ export function register(program: Command, _groups: CommandGroups): void {
     .option('--no-files', 'check the manifests alone, not the asset files')
     .option('--strict', 'warnings fail too (or validate.strict in the config)')
     .addOption(new Option('--format <format>', 'report format (--json is --format json)').choices([...REPORT_FORMATS]).default('pretty'))
-    .addOption(new Option('--concurrency <n>', 'packs whose files are checked at once (default: CPU count)').argParser(intOption('--concurrency', 1, 256)))
+    .addOption(new Option('--concurrency <n>', 'packs checked at once (default: CPU count); with --no-files, threads checking manifests').argParser(intOption('--concurrency', 1, 256)))
     .addHelpText(
       'after',
       `
@@ -42,59 +42,39 @@ Examples:
     .action(
       action<[string[]], ValidateFlags>(async (ctx, [targets], flags, command) => {
         const { resolveOption } = await import('../config.js');
-        const { usageError, inputError, isPackopsError } = await import('../../shared/errors.js');
+        const { usageError, inputError } = await import('../../shared/errors.js');
         const profile = resolveOption<string>(command, 'profile', { config: ctx.config.validate?.profile }) ?? 'first-party';
         if (!(PROFILE_CHOICES as readonly string[]).includes(profile)) {
           throw usageError(`Unknown profile "${profile}" (from the config file); use first-party, creator or ugc.`);
         }
         const strict = resolveOption<boolean>(command, 'strict', { config: ctx.config.validate?.strict }) ?? false;
-        const [{ validatePack }, { default: pLimit }, { availableParallelism }, { makeReport }] = await Promise.all([
-          import('../../manifest/validate.js'),
-          import('p-limit'),
-          import('node:os'),
-          import('../../shared/findings.js'),
-        ]);
-        const limit = pLimit(flags.concurrency ?? Math.max(2, availableParallelism()));
+        const [{ validatePacks }, { makeReport }] = await Promise.all([import('../../manifest/validate-many.js'), import('../../shared/findings.js')]);
         const unique = [...new Set(targets)];
+        const outcomes = await validatePacks(unique, {
+          profile: profile as ValidateFlags['profile'],
+          files: flags.files,
+          strict,
+          cwd: ctx.cwd,
+          concurrency: flags.concurrency,
+        });
+        // The first failure in target order is the one reported, as if checked one by one.
+        const failed = outcomes.find((o) => o.kind === 'failed');
+        if (failed) throw failed.error;
         // A target that does not exist is an input error (exit 3) for the whole call; the
-        // others are still checked so that every missing one is named at once.
-        const missing: string[] = [];
-        const check = async (target: string) => {
-          try {
-            const v = await validatePack(target, { profile: profile as ValidateFlags['profile'], files: flags.files, strict, cwd: ctx.cwd });
-            return { target: v.target, ok: v.ok, findings: v.findings };
-          } catch (err) {
-            if (isPackopsError(err) && err.code === 'PATH_NOT_FOUND') {
-              missing.push(target);
-              return undefined;
-            }
-            throw err;
-          }
-        };
-        // Manifests are read synchronously, so without files nothing is gained by
-        // interleaving; the files' decodes (sharp, off the main thread) are interleaved.
-        const settled = flags.files
-          ? await Promise.all(unique.map((target) => limit(() => check(target))))
-          : await sequential(unique, check);
+        // others were still checked so that every missing one is named at once.
+        const missing = unique.filter((_, i) => outcomes[i]!.kind === 'missing');
         if (missing.length > 0) {
-          const inOrder = unique.filter((t) => missing.includes(t));
           throw inputError(
             'PATH_NOT_FOUND',
-            inOrder.length === 1 ? `${inOrder[0]} does not exist.` : `These targets do not exist: ${inOrder.join(', ')}.`,
-            { hint: 'Give pack folders or pack.json files.', details: { paths: inOrder } },
+            missing.length === 1 ? `${missing[0]} does not exist.` : `These targets do not exist: ${missing.join(', ')}.`,
+            { hint: 'Give pack folders or pack.json files.', details: { paths: missing } },
           );
         }
-        const results = settled.filter((r) => r !== undefined);
+        const results = outcomes.flatMap((o) => (o.kind === 'checked' ? [o.result] : []));
         const report = makeReport(results);
         const { emitCheckReport } = await import('../reporters/index.js');
         await emitCheckReport(ctx, report, flags.format, { tool: 'validate' });
         if (!report.ok) ctx.setExitCode(1);
       }),
     );
-}
-
-async function sequential<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (const item of items) out.push(await fn(item));
-  return out;
 }
