@@ -21,6 +21,7 @@ const BOTH = [
   'test/pricing/**/*.test.ts',
   'test/catalog/publish.e2e.test.ts',
   'test/subscriptions/cli.e2e.test.ts',
+  'test/subscriptions/oracle.e2e.test.ts',
 ];
 
 export default defineConfig({

@@ -14,7 +14,7 @@
  * Each sale and refund is converted to USD cents at its own month's rate (§9.1).
  */
 import type { Kysely } from 'kysely';
-import type { LedgerDB } from '../ledger/schema.js';
+import type { LedgerDB, Store } from '../ledger/schema.js';
 import { inputError } from '../shared/errors.js';
 import { parseDecimal, type Rational } from '../shared/money.js';
 import { addMonths, type Period } from '../shared/period.js';
@@ -22,7 +22,7 @@ import { MonthAllocator, type MonthAllocation } from '../subscriptions/allocatio
 import { addRecognised, type ChargeRecord, type RefundRecord } from '../subscriptions/recognition.js';
 import { convertToUsdCents } from './engine.js';
 
-/** Usage rows per page (one indexed range read each). */
+/** Rows per page of usage and of plan charges (one indexed range read each). */
 const PAGE = 20_000;
 
 export interface SubscriptionMonth extends MonthAllocation {
@@ -37,6 +37,7 @@ function converter(rates: Map<string, string>) {
   const parsed = new Map<string, Rational>();
   const cache = new Map<string, bigint>();
   return (currency: string, month: Period, netMinor: bigint): bigint => {
+    if (currency === 'USD') return netMinor; // rate 1: the conversion is the identity
     const key = `${currency} ${month} ${netMinor}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
@@ -59,6 +60,7 @@ function converter(rates: Map<string, string>) {
 }
 
 const key = (store: string, id: string) => `${store}\u0000${id}`;
+const NO_REFUNDS: readonly RefundRecord[] = [];
 
 /** M_f for `period`: what every family's plan sales and refunds recognise in it. */
 async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string, bigint>; sales: number; refunds: number }> {
@@ -100,29 +102,42 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
   for (let i = 0; i < 12; i++) {
     const month = addMonths(period, -i);
     if (i > 0 && annual.length === 0) break;
-    let q = db
-      .selectFrom('sales')
-      .select(['store', 'transaction_id', 'plan_id', 'family_hmac', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
-      .where('month', '=', month)
-      .where('kind', '=', 'sale')
-      .where('product_kind', '=', 'plan');
-    // Earlier months: only annual schedules reach this month.
-    if (i > 0) q = q.where('plan_id', 'in', annual);
-    for (const r of await q.execute()) {
-      if (i === 0) sales++;
-      const k = key(r.store, r.transaction_id);
-      const refunds = refundsOf.get(k) ?? [];
-      if (refunds.length) used.add(k);
-      const charge: ChargeRecord = {
-        id: `${r.store}:${r.transaction_id}`,
-        family: r.family_hmac ?? '',
-        plan: r.plan_id ?? '',
-        months: months.get(r.plan_id ?? '') ?? 1,
-        month,
-        netMinor: usd(r.currency, month, net(r)),
-        refunds,
-      };
-      addRecognised(byFamily, charge, period);
+    // In pages, in (store, transaction id) order: the index holds every column read, and
+    // memory holds one page of a month's charges, however many families subscribe.
+    let cursor: { store: Store; id: string } | undefined;
+    for (;;) {
+      let q = db
+        .selectFrom('sales')
+        .select(['store', 'transaction_id', 'plan_id', 'family_hmac', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+        .where('month', '=', month)
+        .where('kind', '=', 'sale')
+        .where('product_kind', '=', 'plan');
+      // Earlier months: only annual schedules reach this month.
+      if (i > 0) q = q.where('plan_id', 'in', annual);
+      if (cursor) {
+        const c = cursor;
+        q = q.where((eb) => eb(eb.refTuple('store', 'transaction_id'), '>', eb.tuple(c.store, c.id)));
+      }
+      const page = await q.orderBy('store').orderBy('transaction_id').limit(PAGE).execute();
+      for (const r of page) {
+        if (i === 0) sales++;
+        const k = key(r.store, r.transaction_id);
+        const refunds = refundsOf.get(k) ?? NO_REFUNDS;
+        if (refunds.length) used.add(k);
+        const charge: ChargeRecord = {
+          id: `${r.store}:${r.transaction_id}`,
+          family: r.family_hmac ?? '',
+          plan: r.plan_id ?? '',
+          months: months.get(r.plan_id ?? '') ?? 1,
+          month,
+          netMinor: usd(r.currency, month, net(r)),
+          refunds,
+        };
+        addRecognised(byFamily, charge, period);
+      }
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1]!;
+      cursor = { store: last.store, id: last.transaction_id };
     }
   }
   // Refunds in the month whose sale recognises nothing here any more (a monthly plan of an
@@ -149,7 +164,9 @@ export async function loadSubscriptionMonth(db: Db, period: Period): Promise<Sub
       .where('month', '=', period);
     if (cursor) {
       const c = cursor;
-      q = q.where((eb) => eb.or([eb('family_hmac', '>', c.family), eb.and([eb('family_hmac', '=', c.family), eb('pack_slug', '>', c.pack)])]));
+      // A row-value comparison: both SQLite and PostgreSQL seek the primary key to it (an
+      // OR of the two columns' conditions is not a range the planner can seek).
+      q = q.where((eb) => eb(eb.refTuple('family_hmac', 'pack_slug'), '>', eb.tuple(c.family, c.pack)));
     }
     const page = await q.orderBy('family_hmac').orderBy('pack_slug').limit(PAGE).execute();
     for (const r of page) {

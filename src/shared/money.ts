@@ -5,14 +5,24 @@
  */
 import currencyCodes from 'currency-codes';
 
+/**
+ * Exponents by code, filled as codes are seen: currency-codes searches its whole table on
+ * every call, and imports ask once per row (measured: ~12% of a Google Play import). The
+ * key is checked against /^[A-Z]{3}$/ first, so the map holds at most 26³ entries.
+ */
+const EXPONENTS = new Map<string, number | undefined>();
+
 /** ISO 4217 minor-unit exponent of a currency, or undefined for a code ISO does not list. */
 export function minorUnitExponent(code: string): number | undefined {
+  const known = EXPONENTS.get(code);
+  if (known !== undefined || EXPONENTS.has(code)) return known;
   if (!/^[A-Z]{3}$/.test(code)) return undefined;
   const entry = currencyCodes.code(code);
-  if (!entry) return undefined;
   // currency-codes reports `digits` per ISO 4217 (e.g. JPY 0, KWD 3); funds with no
   // minor unit ("N.A.") come back as 0.
-  return typeof entry.digits === 'number' ? entry.digits : 0;
+  const exponent = !entry ? undefined : typeof entry.digits === 'number' ? entry.digits : 0;
+  EXPONENTS.set(code, exponent);
+  return exponent;
 }
 
 export function isCurrencyCode(code: string): boolean {
@@ -72,39 +82,60 @@ export function roundHalfAwayFromZero(num: bigint, den: bigint): bigint {
  * Largest-remainder allocation: splits `total` (≥ 0) in proportion to `weights`
  * (non-negative, not all zero). Floors each share, then gives one unit each to the
  * largest remainders; ties go to the key that sorts first in code-point order.
- * The shares always sum to `total` exactly.
+ * The shares always sum to `total` exactly. (A negative total is split as its absolute
+ * value and negated.) Items with the same key are summed.
  */
 export function allocateLargestRemainder(
   total: bigint,
   items: ReadonlyArray<{ key: string; weight: bigint }>,
 ): Map<string, bigint> {
-  if (total < 0n) {
-    const negated = allocateLargestRemainder(-total, items);
-    return new Map([...negated].map(([k, v]) => [k, -v]));
-  }
-  const sumWeights = items.reduce((s, i) => s + i.weight, 0n);
+  const shares = largestRemainderShares(
+    total,
+    items.map((i) => i.weight),
+    (i) => items[i]!.key,
+  );
   const result = new Map<string, bigint>();
-  if (items.length === 0) {
+  items.forEach((item, i) => result.set(item.key, (result.get(item.key) ?? 0n) + shares[i]!));
+  return result;
+}
+
+/**
+ * The shares of `allocateLargestRemainder` in the order of `weights`, without the Map:
+ * for callers that split once per record of a large set (a month's families). `keyOf(i)`
+ * names item i for the tie-break.
+ */
+export function largestRemainderShares(total: bigint, weights: readonly bigint[], keyOf: (i: number) => string): bigint[] {
+  const n = weights.length;
+  if (n === 0) {
     if (total !== 0n) throw new RangeError('cannot allocate a non-zero amount over no items');
-    return result;
+    return [];
+  }
+  let sumWeights = 0n;
+  for (const w of weights) {
+    if (w < 0n) throw new RangeError('allocation weights must not be negative');
+    sumWeights += w;
   }
   if (sumWeights <= 0n) throw new RangeError('allocation weights must sum to more than zero');
-  const rows = items.map((i) => {
-    if (i.weight < 0n) throw new RangeError('allocation weights must not be negative');
-    const product = total * i.weight;
-    return { key: i.key, floor: product / sumWeights, rem: product % sumWeights };
-  });
-  let left = total - rows.reduce((s, r) => s + r.floor, 0n);
-  const order = [...rows].sort((a, b) =>
-    a.rem === b.rem ? compareCodePoints(a.key, b.key) : a.rem > b.rem ? -1 : 1,
-  );
-  for (const row of order) {
-    if (left === 0n) break;
-    row.floor += 1n;
-    left -= 1n;
+  const negative = total < 0n;
+  const amount = negative ? -total : total;
+  const shares = new Array<bigint>(n);
+  const rems = new Array<bigint>(n);
+  let left = amount;
+  for (let i = 0; i < n; i++) {
+    const product = amount * weights[i]!;
+    shares[i] = product / sumWeights;
+    rems[i] = product % sumWeights;
+    left -= shares[i]!;
   }
-  for (const row of rows) result.set(row.key, (result.get(row.key) ?? 0n) + row.floor);
-  return result;
+  if (left > 0n) {
+    // Fewer than n units are left: one each to the largest remainders.
+    const order = Array.from({ length: n }, (_v, i) => i).sort((a, b) =>
+      rems[a] === rems[b] ? compareCodePoints(keyOf(a), keyOf(b)) : rems[a]! > rems[b]! ? -1 : 1,
+    );
+    for (let k = 0; k < Number(left); k++) shares[order[k]!]! += 1n;
+  }
+  if (negative) for (let i = 0; i < n; i++) shares[i] = -shares[i]!;
+  return shares;
 }
 
 /** Code-point order (not locale order), as PRODUCT.md §9 requires for tie-breaks. */

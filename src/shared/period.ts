@@ -10,11 +10,18 @@ export function isPeriod(text: string): boolean {
   return PERIOD_RE.test(text);
 }
 
+/** Parsed periods: a ledger holds few months, and recognition asks for them once per row. */
+const indexCache = new Map<string, number>();
+
 /** Months since year 0: a total order on periods where consecutive months differ by 1. */
 export function periodIndex(period: Period): number {
+  const hit = indexCache.get(period);
+  if (hit !== undefined) return hit;
   const m = PERIOD_RE.exec(period);
   if (!m) throw new RangeError(`not a period: ${period}`);
-  return Number(m[1]) * 12 + (Number(m[2]) - 1);
+  const index = Number(m[1]) * 12 + (Number(m[2]) - 1);
+  if (indexCache.size < 4096) indexCache.set(period, index);
+  return index;
 }
 
 export function periodFromIndex(index: number): Period {

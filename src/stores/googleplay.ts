@@ -178,7 +178,14 @@ export interface GoogleTx {
   firstLine: number;
   rows: number;
   hasCharge: boolean;
-  problem?: string;
+  /** The first row that disagrees with the transaction's first row (its line, what, its value). */
+  mismatch?: Mismatch;
+}
+
+export interface Mismatch {
+  line: number;
+  field: 'currency' | 'sku' | 'country';
+  value: string;
 }
 
 export function refundTxid(order: string, ms: number): string {
@@ -199,11 +206,7 @@ export function addRow(txs: Map<string, GoogleTx>, row: GoogleRow): void {
   }
   tx.rows++;
   tx.net += row.amount;
-  if (tx.problem === undefined) {
-    if (row.currency !== tx.currency) tx.problem = `line ${row.line} is in ${row.currency}, line ${tx.firstLine} of the same order in ${tx.currency}`;
-    else if (row.sku !== tx.sku) tx.problem = `line ${row.line} is for ${row.sku}, line ${tx.firstLine} of the same order for ${tx.sku}`;
-    else if (row.country !== tx.country) tx.problem = `line ${row.line} is from ${row.country}, line ${tx.firstLine} of the same order from ${tx.country}`;
-  }
+  tx.mismatch ??= mismatchOf(tx, row.line, row);
   switch (row.type) {
     case 'charge':
       if (!tx.hasCharge || row.ms < tx.ms) tx.ms = row.ms;
@@ -229,9 +232,42 @@ export function addRow(txs: Map<string, GoogleTx>, row: GoogleRow): void {
   }
 }
 
+/** Whether a row (or a part's first row) disagrees with the transaction's first row, and how. */
+function mismatchOf(tx: GoogleTx, line: number, other: { currency: string; sku: string; country: string }): Mismatch | undefined {
+  if (other.currency !== tx.currency) return { line, field: 'currency', value: other.currency };
+  if (other.sku !== tx.sku) return { line, field: 'sku', value: other.sku };
+  if (other.country !== tx.country) return { line, field: 'country', value: other.country };
+  return undefined;
+}
+
+/**
+ * Merges two parts of one transaction, `a` holding its earlier lines and `b` later ones,
+ * into `a`: the same transaction `addRow` makes when it sees every row of both in file
+ * order (so an order can be grouped a part at a time, in bounded memory).
+ */
+export function mergeTx(a: GoogleTx, b: GoogleTx): GoogleTx {
+  // A sale is dated by its earliest Charge row, else its first row; a refund's rows share its time.
+  if (b.hasCharge && (!a.hasCharge || b.ms < a.ms)) a.ms = b.ms;
+  a.hasCharge ||= b.hasCharge;
+  a.rows += b.rows;
+  a.net += b.net;
+  a.gross += b.gross;
+  a.fee += b.fee;
+  a.tax += b.tax;
+  // b's own mismatch is relative to b's first row, which then agrees with a's in every field.
+  a.mismatch ??= mismatchOf(a, b.firstLine, b) ?? b.mismatch;
+  return a;
+}
+
 /** The problem of a finished transaction (all its rows seen), if any. */
 export function checkTx(tx: GoogleTx): string | undefined {
-  if (tx.problem) return tx.problem;
+  const m = tx.mismatch;
+  if (m) {
+    const first = `line ${tx.firstLine} of the same order`;
+    if (m.field === 'currency') return `line ${m.line} is in ${m.value}, ${first} in ${tx.currency}`;
+    if (m.field === 'sku') return `line ${m.line} is for ${m.value}, ${first} for ${tx.sku}`;
+    return `line ${m.line} is from ${m.value}, ${first} from ${tx.country}`;
+  }
   const what = tx.kind === 'sale' ? 'order' : 'refund';
   if (!tx.hasCharge) return `the ${what} has ${tx.kind === 'sale' ? 'Google fee or Tax' : 'fee or tax refund'} rows but no ${tx.kind === 'sale' ? 'Charge' : 'Charge refund'} row`;
   if (tx.gross < 0) return `the ${what}'s charge rows sum to a ${tx.kind === 'sale' ? 'negative charge' : 'positive refund'} (${tx.gross})`;

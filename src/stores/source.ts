@@ -11,9 +11,10 @@ import { readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { CsvError, parse, type Options } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { inputError } from '../shared/errors.js';
+import { splitLine } from './csv-lines.js';
 import { inputStream, openInput, type OpenedInput } from '../shared/input.js';
 import { csvRecordError, MAX_RECORD_CHARS } from '../shared/lines.js';
 
@@ -228,25 +229,117 @@ export interface TextRecord {
 /**
  * Records of delimited text, in batches: `,` with RFC 4180 quotes (Google) or tabs with no
  * quoting at all (Apple). Empty lines are skipped; the cell count is the caller's to check.
+ * Lines that are one well-formed record each are split directly (csv-lines.ts); from the
+ * first line that is not (a quoted line break, a stray quote or CR, a CR-only file, a line
+ * past the record limit) to the end, csv-parse reads the text, so its results and errors
+ * stand. Line numbers are counted here: each record is one line plus the line breaks quoted
+ * in its cells.
  */
 export async function* readRecords(
   text: AsyncIterable<string>,
   options: { delimiter: ',' | '\t'; quote: boolean; label: string; maxRecord?: number },
 ): AsyncGenerator<TextRecord[]> {
-  const options_: Options<TextRecord, string[]> = {
+  const maxRecord = options.maxRecord ?? DEFAULT_REPORT_LIMITS.maxRecord;
+  const chunks = text[Symbol.asyncIterator]();
+  let line = 1;
+  let batch: TextRecord[] = [];
+  let pending = '';
+  let eol: '\n' | '\r\n' | undefined;
+  /** Text csv-parse reads from here on (undefined while lines split directly). */
+  let rest: string | undefined;
+  for (;;) {
+    const next = await chunks.next();
+    const textNow = next.done ? pending : pending + next.value;
+    if (eol === undefined) {
+      const i = textNow.search(/[\r\n]/);
+      if (i >= 0 && textNow[i] === '\n') eol = '\n';
+      else if (i >= 0 && (i + 1 < textNow.length || next.done)) {
+        if (textNow[i + 1] !== '\n') {
+          rest = textNow; // a CR-only file
+          break;
+        }
+        eol = '\r\n';
+      }
+    }
+    const end = next.done ? textNow.length : eol === undefined ? -1 : textNow.lastIndexOf(eol);
+    if (end < 0) {
+      pending = textNow;
+      if (pending.length > maxRecord) {
+        rest = pending;
+        break;
+      }
+      continue;
+    }
+    const block = textNow.slice(0, end);
+    pending = next.done ? '' : textNow.slice(end + eol!.length);
+    let from = 0;
+    while (from <= block.length) {
+      let to = eol === undefined ? -1 : block.indexOf(eol, from);
+      if (to < 0) to = block.length;
+      const raw = block.slice(from, to);
+      const cells = raw.length > maxRecord ? undefined : splitLine(raw, options.delimiter, options.quote);
+      if (cells === undefined) {
+        rest = textNow.slice(from);
+        pending = '';
+        break;
+      }
+      if (raw !== '') {
+        batch.push({ line, cells });
+        if (batch.length >= 1000) {
+          yield batch;
+          batch = [];
+        }
+      }
+      line++;
+      from = to + (eol?.length ?? 1);
+      if (to === block.length) break;
+    }
+    if (rest !== undefined || next.done) break;
+  }
+  if (rest !== undefined) {
+    const taken = line - 1;
+    const remaining = rest;
+    async function* restText(): AsyncGenerator<string> {
+      yield remaining;
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+    yield* csvParsed(restText(), options, maxRecord, eol, line, taken, batch);
+    return;
+  }
+  if (batch.length) yield batch;
+}
+
+/** csv-parse over the rest of the text, from line `line` (`taken` lines were split before it). */
+async function* csvParsed(
+  text: AsyncIterable<string>,
+  options: { delimiter: ',' | '\t'; quote: boolean; label: string },
+  maxRecord: number,
+  eol: '\n' | '\r\n' | undefined,
+  firstLine: number,
+  taken: number,
+  started: TextRecord[],
+): AsyncGenerator<TextRecord[]> {
+  const parser = parse({
     delimiter: options.delimiter,
     quote: options.quote ? '"' : false,
     relax_column_count: true,
     relax_quotes: false,
-    skip_empty_lines: true,
-    max_record_size: options.maxRecord ?? DEFAULT_REPORT_LIMITS.maxRecord,
-    on_record: (record: string[], context) => ({ line: context.lines - countBreaks(record), cells: record }),
-  };
-  const parser = parse(options_ as unknown as Options);
+    // Empty lines come through so every line is counted, and with the record as written,
+    // so an empty line (dropped) is told from a line of `""` (a record of one empty cell).
+    skip_empty_lines: false,
+    raw: true,
+    max_record_size: maxRecord,
+    // The delimiter the file began with (csv-parse would otherwise find it anew from here).
+    ...(eol === undefined ? {} : { record_delimiter: eol }),
+  });
   const feed = (async () => {
     try {
       for await (const t of text) {
-        if (parser.destroyed) return;
+        if (parser.destroyed) return; // it failed: the reader reports its error
         if (!parser.write(t)) await drainedOrClosed(parser);
       }
       if (!parser.destroyed) parser.end();
@@ -255,9 +348,14 @@ export async function* readRecords(
     }
   })();
   try {
-    let batch: TextRecord[] = [];
-    for await (const rec of parser as AsyncIterable<TextRecord>) {
-      batch.push(rec);
+    let line = firstLine;
+    let batch = started;
+    for await (const { record: cells, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+      const at = line;
+      // The record as written, with its record delimiter: its line breaks are the lines it took.
+      line += countBreaks(raw);
+      if (raw === '' || raw === '\n' || raw === '\r\n' || raw === '\r') continue;
+      batch.push({ line: at, cells });
       if (batch.length >= 1000) {
         yield batch;
         batch = [];
@@ -265,12 +363,13 @@ export async function* readRecords(
     }
     if (batch.length) yield batch;
   } catch (err) {
-    const maxRecord = options.maxRecord ?? DEFAULT_REPORT_LIMITS.maxRecord;
-    const tooLarge = csvRecordError(err, options.label, maxRecord);
+    // csv-parse counts lines from where it took over.
+    const tooLarge = csvRecordError(err, options.label, maxRecord, taken);
     if (tooLarge) throw tooLarge;
     if (err instanceof CsvError) {
       const code = (err as { code: string }).code;
-      throw inputError(code === 'CSV_QUOTE_NOT_CLOSED' ? 'REPORT_TRUNCATED' : 'CSV_MALFORMED', `${options.label} is not well-formed: ${err.message}; nothing was imported.`, {
+      const message = taken === 0 ? err.message : err.message.replace(/\bline (\d+)/g, (_, n: string) => `line ${Number(n) + taken}`);
+      throw inputError(code === 'CSV_QUOTE_NOT_CLOSED' ? 'REPORT_TRUNCATED' : 'CSV_MALFORMED', `${options.label} is not well-formed: ${message}; nothing was imported.`, {
         details: { file: options.label, csvCode: code },
       });
     }
@@ -296,13 +395,10 @@ function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
-/** Line breaks inside the record's cells (quoted), so the record's first line can be named. */
-function countBreaks(record: string[]): number {
+/** Line breaks in text: a CRLF, a lone LF or a lone CR each count once. */
+function countBreaks(text: string): number {
   let n = 0;
-  for (const c of record) {
-    if (c.length > 0 && (c.includes('\n') || c.includes('\r'))) {
-      for (let i = 0; i < c.length; i++) if (c.charCodeAt(i) === 10) n++;
-    }
-  }
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) n++;
   return n;
 }

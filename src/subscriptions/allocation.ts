@@ -15,7 +15,7 @@
  * key), so a caller can stream a month of usage without holding it: memory grows with the
  * number of packs and of families with money, never with usage rows.
  */
-import { allocateLargestRemainder, compareCodePoints } from '../shared/money.js';
+import { allocateLargestRemainder, compareCodePoints, largestRemainderShares } from '../shared/money.js';
 import type { Period } from '../shared/period.js';
 
 export interface UsageRecord {
@@ -82,15 +82,39 @@ interface PackAcc {
 
 /** Splits one family's money over its packs by active days (§14 step 1). */
 export function allocateFamily(amountMinor: bigint, usage: ReadonlyArray<{ pack: string; activeDays: number }>): Map<string, bigint> {
-  if (usage.length === 1) return new Map([[usage[0]!.pack, amountMinor]]);
-  return allocateLargestRemainder(
+  const shares = splitByDays(amountMinor, usage);
+  return new Map(usage.map((u, i) => [u.pack, shares[i]!]));
+}
+
+/** §14 step 1 for one family: the shares in `usage` order (it runs once for every family of the month). */
+function splitByDays(amountMinor: bigint, usage: ReadonlyArray<{ pack: string; activeDays: number }>): bigint[] {
+  if (usage.length === 1) return [amountMinor];
+  return largestRemainderShares(
     amountMinor,
-    usage.map((u) => ({ key: u.pack, weight: BigInt(u.activeDays) })),
+    usage.map((u) => BigInt(u.activeDays)),
+    (i) => usage[i]!.pack,
   );
 }
 
+/** A pack named twice in one family's usage (a handful of packs: pairwise beats a Set). */
+function repeatedPack(usage: ReadonlyArray<{ pack: string }>): string | undefined {
+  if (usage.length > 16) {
+    const seen = new Set<string>();
+    for (const u of usage) {
+      if (seen.has(u.pack)) return u.pack;
+      seen.add(u.pack);
+    }
+    return undefined;
+  }
+  for (let i = 1; i < usage.length; i++) for (let j = 0; j < i; j++) if (usage[i]!.pack === usage[j]!.pack) return usage[i]!.pack;
+  return undefined;
+}
+
 export class MonthAllocator {
+  /** M_f of the families not yet seen using a pack: what is left at the end is the idle pool. */
   private readonly remaining: Map<string, bigint>;
+  private readonly recognisedMinor: bigint;
+  private readonly subscribed: number;
   private readonly packs = new Map<string, PackAcc>();
   private lastFamily: string | undefined;
   private active = 0;
@@ -98,12 +122,20 @@ export class MonthAllocator {
   private byUse = 0n;
   private finished = false;
 
-  /** `recognised`: M_f per family for the month (copied; the caller's map is not changed). */
+  /**
+   * `recognised`: M_f per family for the month. The allocator takes the map and empties it
+   * as families are fed (a month holds one entry per subscribed family: no copy is made);
+   * `allocateMonth` copies it for callers that keep theirs.
+   */
   constructor(
     private readonly period: Period,
-    private readonly recognised: ReadonlyMap<string, bigint>,
+    recognised: Map<string, bigint>,
   ) {
-    this.remaining = new Map(recognised);
+    let total = 0n;
+    for (const amount of recognised.values()) total += amount;
+    this.recognisedMinor = total;
+    this.subscribed = recognised.size;
+    this.remaining = recognised;
   }
 
   /** One family's usage for the month: all of its packs at once; families in code-point order. */
@@ -113,27 +145,30 @@ export class MonthAllocator {
       throw new RangeError('families must be added once each, in code-point order');
     }
     this.lastFamily = family;
-    const seen = new Set<string>();
     let total = 0;
     for (const u of usage) {
       if (!Number.isSafeInteger(u.activeDays) || u.activeDays <= 0) throw new RangeError(`active days must be a positive integer (${u.pack})`);
-      if (seen.has(u.pack)) throw new RangeError(`pack ${u.pack} listed twice for one family`);
-      seen.add(u.pack);
       total += u.activeDays;
     }
+    const twice = repeatedPack(usage);
+    if (twice !== undefined) throw new RangeError(`pack ${twice} listed twice for one family`);
     if (total === 0) return; // no usage: the family stays idle
     this.active += 1;
     this.activeDays += total;
-    const amount = this.remaining.get(family) ?? 0n;
-    this.remaining.delete(family);
-    this.byUse += amount;
-    const shares = amount === 0n ? undefined : allocateFamily(amount, usage);
-    for (const u of usage) {
+    const amount = this.remaining.get(family);
+    let shares: bigint[] | undefined;
+    if (amount !== undefined) {
+      this.remaining.delete(family);
+      this.byUse += amount;
+      if (amount !== 0n) shares = splitByDays(amount, usage);
+    }
+    for (let i = 0; i < usage.length; i++) {
+      const u = usage[i]!;
       let acc = this.packs.get(u.pack);
       if (!acc) this.packs.set(u.pack, (acc = { families: 0, activeDays: 0, fromUse: 0n, fromPool: 0n }));
       acc.families += 1;
       acc.activeDays += u.activeDays;
-      if (shares) acc.fromUse += shares.get(u.pack) ?? 0n;
+      if (shares) acc.fromUse += shares[i]!;
     }
   }
 
@@ -162,17 +197,15 @@ export class MonthAllocator {
         fromPoolMinor: acc.fromPool,
         netMinor: acc.fromUse + acc.fromPool,
       }));
-    let recognised = 0n;
-    for (const amount of this.recognised.values()) recognised += amount;
     const allocated = packs.reduce((s, p) => s + p.netMinor, 0n);
     const result: MonthAllocation = {
       period: this.period,
-      recognisedMinor: recognised,
+      recognisedMinor: this.recognisedMinor,
       allocatedMinor: allocated,
       allocatedByUseMinor: this.byUse,
       idlePooledMinor: pool,
       unallocatedMinor: unallocated,
-      families: { subscribed: this.recognised.size, active: this.active, idle },
+      families: { subscribed: this.subscribed, active: this.active, idle },
       activeDays: this.activeDays,
       packs,
     };
@@ -202,7 +235,7 @@ export function allocateMonth(period: Period, recognised: ReadonlyMap<string, bi
     if (!list) byFamily.set(u.family, (list = []));
     list.push({ pack: u.pack, activeDays: u.activeDays });
   }
-  const allocator = new MonthAllocator(period, recognised);
+  const allocator = new MonthAllocator(period, new Map(recognised));
   for (const family of [...byFamily.keys()].sort(compareCodePoints)) allocator.addFamily(family, byFamily.get(family)!);
   return allocator.finish();
 }

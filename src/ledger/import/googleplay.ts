@@ -5,11 +5,11 @@
  * the purchase log for consent (a renewal `..N` by the order it renews), then written,
  * held (--quarantine) or refused (CONSENT_MISSING). Other apps' rows are skipped and counted.
  */
-import { addRow, baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
 import { decodeText, fileSha256, readRecords as readReport, reportParts } from '../../stores/source.js';
 import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
-import type { SourceRecord } from '../records.js';
+import { OrderGroups } from './googleplay-groups.js';
 import { CHUNK, type Importer } from './pipeline.js';
 import type { SaleState } from './sales-refunds.js';
 import {
@@ -34,9 +34,11 @@ export interface GoogleParsed {
 
 type SaleAmounts = Pick<SaleState, 'gross' | 'fee' | 'tax' | 'refGross' | 'refFee' | 'refTax'>;
 
-/** Reads and groups one earnings report; format errors refuse the file with every line listed. */
-async function readEarnings(file: string, pkgOption: string | undefined) {
-  const txs = new Map<string, GoogleTx>();
+/**
+ * Reads one earnings report and groups its rows into `groups` (bounded memory: see
+ * googleplay-groups.ts); format errors refuse the file with every line listed.
+ */
+async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups) {
   const packages = new Set<string>();
   const months = new Set<string>();
   const problems: Array<{ row: number; column: string; code: string; message: string }> = [];
@@ -67,7 +69,8 @@ async function readEarnings(file: string, pkgOption: string | undefined) {
         }
         packages.add(row.pkg);
         months.add(row.pacificMonth);
-        addRow(txs, row);
+        // A file with a bad line is refused whole: its rows are no longer grouped, only its lines checked.
+        if (total === 0 && groups.add(row)) await groups.spill();
       }
     }
     if (!header) throw usageError(`${part.label} is empty: an earnings report starts with its header line.`);
@@ -80,8 +83,8 @@ async function readEarnings(file: string, pkgOption: string | undefined) {
   const sorted = [...months].sort();
   const pkg = pkgOption ?? [...packages][0] ?? '';
   t.key = `googleplay:${pkg}:${sorted.length ? `${sorted[0]}..${sorted.at(-1)}` : 'empty'}`;
-  t.transactions = txs.size;
-  return { report: t, txs };
+  t.transactions = await groups.count();
+  return t;
 }
 
 export function googlePlayImporter(options: { package?: string } = {}): Importer<GoogleParsed> {
@@ -102,24 +105,17 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
 
     async *read(input, ctx) {
       const sha256 = await fileSha256(input.file);
-      const { report, txs } = await readEarnings(input.file, options.package);
+      const groups = new OrderGroups(ctx.trx);
+      const report = await readEarnings(input.file, options.package, groups);
       tallies.push(report);
       input.format = 'googleplay-earnings';
       await identifyReport(ctx, 'googleplay', report, sha256);
       const holds = await openHolds(ctx.trx, 'googleplay', report.key);
       // Sales first, then refunds: a refund may come before its sale in the file.
-      let chunk: SourceRecord[] = [];
       for (const kind of ['sale', 'refund'] as const) {
-        for (const tx of txs.values()) {
-          if (tx.kind !== kind) continue;
-          chunk.push({ row: tx.firstLine, cells: [tx, report, holds] });
-          if (chunk.length >= CHUNK) {
-            yield chunk;
-            chunk = [];
-          }
-        }
+        for await (const txs of groups.chunks(kind, CHUNK)) yield txs.map((tx) => ({ row: tx.firstLine, cells: [tx, report, holds] }));
       }
-      if (chunk.length) yield chunk;
+      await groups.drop();
     },
 
     parse(rec) {

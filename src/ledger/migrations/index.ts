@@ -12,6 +12,7 @@ import * as m0101 from './0101_sales_refunds_index.js';
 import * as m0200 from './0200_quarantine_row_key.js';
 import * as m0210 from './0210_store_reports.js';
 import * as m0300 from './0300_subscriptions.js';
+import * as m0310 from './0310_subscription_reads.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
@@ -20,4 +21,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0200_quarantine_row_key': m0200,
   '0210_store_reports': m0210,
   '0300_subscriptions': m0300,
+  '0310_subscription_reads': m0310,
 };
