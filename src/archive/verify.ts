@@ -12,9 +12,8 @@
  *
  * Every problem is a finding; only a missing archive path is an input error.
  */
-import { readFile } from 'node:fs/promises';
 import { isPackopsError } from '../shared/errors.js';
-import { assertInput, readInputText } from '../shared/input.js';
+import { openInput, readInputSync, readInputText } from '../shared/input.js';
 import { displayPath } from '../shared/paths.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import { MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
@@ -29,6 +28,17 @@ export const DEFAULT_MAX_SIZE = 512 * 1024 * 1024;
 export const DEFAULT_MAX_ENTRIES = 10_000;
 /** Entries kept in memory to be parsed (pack.json, INTEGRITY.json, its signature). */
 const SMALL_ENTRY_MAX = 1024 * 1024;
+
+/**
+ * Largest archive file that can unpack within `maxSize` bytes in at most `maxEntries`
+ * entries: the data (deflate never grows it by more than a fraction of a percent; 1/8 is
+ * room to spare) plus headers, names and the central directory (4 KiB an entry). A larger
+ * file is refused before it is read: hashing a 1 GiB file only to find it is no archive
+ * is work nobody asked for.
+ */
+export function maxArchiveBytes(maxSize: number, maxEntries: number): number {
+  return maxSize + Math.ceil(maxSize / 8) + maxEntries * 4096;
+}
 /** A minisign signature file is a few hundred bytes; its trusted comment is at most 8 KiB. */
 const SIGNATURE_MAX_BYTES = 16 * 1024;
 
@@ -67,9 +77,20 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
   const add = (code: string, message: string, hint?: string, pointer?: string) =>
     findings.push({ code, severity: 'error', file: display, ...(pointer !== undefined ? { pointer } : {}), message, ...(hint ? { hint } : {}) });
 
-  // A FIFO, device or folder is INPUT_NOT_REGULAR (exit 3) at once, never read or waited on.
-  assertInput(zipPath, { what: 'archive', maxBytes: Number.MAX_SAFE_INTEGER, cwd });
-  const digest = await hashFile(zipPath);
+  // A FIFO, device or folder is INPUT_NOT_REGULAR (exit 3) at once, never read or waited on;
+  // a file too large to unpack within --max-size is INPUT_TOO_LARGE before a byte is hashed.
+  const opened = openInput(zipPath, {
+    what: 'archive',
+    maxBytes: maxArchiveBytes(maxSize, maxEntries),
+    cwd,
+    hint: 'An archive this large cannot unpack within --max-size; raise --max-size if it is expected.',
+  });
+  let digest: Awaited<ReturnType<typeof hashFile>>;
+  try {
+    digest = await hashFile(opened);
+  } finally {
+    opened.close();
+  }
 
   // 1. The detached signature over the whole archive.
   const sigPath = options.sigPath ?? `${zipPath}.minisig`;
@@ -101,7 +122,7 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
   }
   if (detached) {
     let data: Buffer | undefined;
-    if (!detached.prehashed && digest.bytes <= maxSize) data = await readFile(zipPath);
+    if (!detached.prehashed && digest.bytes <= maxSize) data = readInputSync(zipPath, { what: 'archive', maxBytes: maxSize, cwd });
     if (!detached.prehashed && !data) {
       add('SIGNATURE_INVALID', `${sigDisplay} is a legacy (not prehashed) signature over an archive larger than ${maxSize} bytes.`);
     } else {

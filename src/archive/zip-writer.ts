@@ -14,7 +14,9 @@
  * not needed for packs (each entry and the whole archive stay under 4 GiB) and is refused.
  */
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import type { OpenedInput } from '../shared/input.js';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 export type ZipMethod = 'store' | 'deflate';
@@ -350,8 +352,13 @@ export async function writeZip(path: string, entries: readonly ZipEntryInput[], 
   return written.map((x) => x.e);
 }
 
-/** SHA-256 and BLAKE2b-512 (minisign's prehash) of a file, in one read. */
-export async function hashFile(path: string): Promise<{ sha256: string; blake2b512: Buffer; bytes: number }> {
+/**
+ * SHA-256 and BLAKE2b-512 (minisign's prehash) of a file, in one read. `path` is a file
+ * packops wrote itself, or an input already opened by src/shared/input.ts (its checks and
+ * size cap hold; it is read from byte 0 up to the size it had when opened, and left open).
+ */
+export async function hashFile(path: string | OpenedInput): Promise<{ sha256: string; blake2b512: Buffer; bytes: number }> {
+  if (typeof path !== 'string') return hashOpened(path);
   const fh = await open(path, 'r');
   try {
     const sha = createHash('sha256');
@@ -370,4 +377,20 @@ export async function hashFile(path: string): Promise<{ sha256: string; blake2b5
   } finally {
     await fh.close();
   }
+}
+
+function hashOpened(input: OpenedInput): { sha256: string; blake2b512: Buffer; bytes: number } {
+  const sha = createHash('sha256');
+  const b2 = createHash('blake2b512');
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let bytes = 0;
+  while (bytes < input.size) {
+    const n = readSync(input.fd, buf, 0, Math.min(CHUNK, input.size - bytes), bytes);
+    if (n === 0) break;
+    const chunk = buf.subarray(0, n);
+    sha.update(chunk);
+    b2.update(chunk);
+    bytes += n;
+  }
+  return { sha256: sha.digest('hex'), blake2b512: b2.digest(), bytes };
 }

@@ -6,7 +6,7 @@
  * checked against the hashes their pack.json lists.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Ledger } from '../ledger/db.js';
 import { ensureOutputDir } from '../shared/atomic.js';
 import { conflictError, errnoCode, inputError, isPackopsError } from '../shared/errors.js';
-import { readInputSync } from '../shared/input.js';
+import { inputStream, openInput, readInputSync } from '../shared/input.js';
 import { archiveSitePath, buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
 import { renderCatalogPage } from './html.js';
 import { loadStoredBundles, loadStoredPacks, type StoredPack } from './source.js';
@@ -60,6 +60,20 @@ class HashCounter extends Transform {
   }
 }
 
+/**
+ * A registered file (an archive or its signature), opened through the shared input checks:
+ * one swapped for a FIFO or device since it was registered is refused, never waited on.
+ * Its size is bounded by the copy's own limit.
+ */
+function registeredFile(path: string, what: string): Readable {
+  return inputStream(openInput(path, { what, maxBytes: Number.MAX_SAFE_INTEGER }), { highWaterMark: 1 << 20 });
+}
+
+/** A file that is gone: the system's ENOENT, or the input checks' PATH_NOT_FOUND. */
+function isGone(err: unknown): boolean {
+  return errnoCode(err) === 'ENOENT' || (isPackopsError(err) && err.code === 'PATH_NOT_FOUND');
+}
+
 /** Streams `source` to `target`, returning its SHA-256 and size (bounded by `limit`). */
 async function copyHashed(source: Readable, target: string, limit: number): Promise<{ sha256: string; bytes: number }> {
   await mkdir(dirname(target), { recursive: true });
@@ -72,9 +86,9 @@ async function copyArchive(pack: StoredPack, file: Extract<SiteFile, { kind: 'ar
   const where = `${pack.manifest.slug} ${pack.manifest.version}`;
   let got: { sha256: string; bytes: number };
   try {
-    got = await copyHashed(createReadStream(pack.archivePath), join(stage, file.sitePath), Number.MAX_SAFE_INTEGER);
+    got = await copyHashed(registeredFile(pack.archivePath, 'archive'), join(stage, file.sitePath), Number.MAX_SAFE_INTEGER);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') {
+    if (isGone(err)) {
       throw inputError('ARCHIVE_MISSING', `The archive of ${where} registered from ${pack.archivePath} no longer exists.`, {
         hint: 'Put the archive back, or build it again and register it with `packops catalog add`.',
         details: { slug: file.slug, version: file.version, archivePath: pack.archivePath },
@@ -94,9 +108,9 @@ async function copySignature(pack: StoredPack, file: Extract<SiteFile, { kind: '
   const sig = `${pack.archivePath}.minisig`;
   try {
     // A minisign signature is a few hundred bytes; anything larger is not one.
-    await copyHashed(createReadStream(sig), join(stage, file.sitePath), 64 * 1024);
+    await copyHashed(registeredFile(sig, 'signature'), join(stage, file.sitePath), 64 * 1024);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') {
+    if (isGone(err)) {
       throw inputError('SIGNATURE_MISSING', `The signature ${sig} of ${file.slug} ${file.version} is missing.`, {
         hint: 'The catalog publishes each archive with its detached .minisig; keep it beside the archive.',
         details: { slug: file.slug, version: file.version },

@@ -3,10 +3,14 @@
  * characters, 6 environments, 5 educational, 4 creative tools, 2 seasonal), the price
  * spread per category, and each pack's reviews with those under 4.0 stars flagged.
  * Pure: plain inputs in, a report out. Ratings are exact (integer sums), never floats.
+ *
+ * The library is what the feed shows on the day: each slug's live version, chosen by the
+ * feed's own `liveVersions` (latest published by the day, never a pre-release or a
+ * scheduled release). Slugs with no live version are listed apart, with why.
  */
 import { CATEGORIES, type Category, type PackManifest } from '../manifest/types.js';
 import { compareCodePoints, roundHalfEven } from '../shared/money.js';
-import { latestPerSlug } from './feed.js';
+import { liveVersions } from './feed.js';
 
 /** Roadmap, Phase 1 "Launch Content Library (25 packs minimum)". */
 export const LAUNCH_PLAN = {
@@ -58,11 +62,17 @@ export interface CatalogReport {
   flagged: string[];
   /** Reviews naming a slug that is not registered. */
   orphanReviews: number;
+  /** The day (UTC) whose live versions are counted. */
+  day: string;
+  /** Registered slugs with no live version on that day (only scheduled, or only pre-releases). */
+  notLive: Array<{ slug: string; version: string; reason: 'not-yet-published' | 'pre-release' }>;
 }
 
 export interface ReportInput {
-  packs: ReadonlyArray<{ manifest: PackManifest }>;
+  packs: ReadonlyArray<{ manifest: PackManifest; publishedAt: string }>;
   reviews: ReadonlyArray<{ pack: string; rating: number }>;
+  /** YYYY-MM-DD (UTC): the day whose live versions are counted, as `catalog publish` would. */
+  day: string;
 }
 
 function average(sum: number, count: number): string | null {
@@ -80,8 +90,10 @@ export function medianMinor(amounts: readonly number[]): number {
 }
 
 export function buildCatalogReport(input: ReportInput): CatalogReport {
-  const latest = latestPerSlug(input.packs);
-  const slugs = new Set(latest.map((p) => p.manifest.slug));
+  const { live: latest, notLive } = liveVersions(input.packs, input.day);
+  // Reviews of a registered slug that is not live yet are not orphans; they are just not counted.
+  const slugs = new Set(input.packs.map((p) => p.manifest.slug));
+  const liveSlugs = new Set(latest.map((p) => p.manifest.slug));
   const ratings = new Map<string, { sum: number; count: number }>();
   let orphanReviews = 0;
   let totalSum = 0;
@@ -91,6 +103,7 @@ export function buildCatalogReport(input: ReportInput): CatalogReport {
       orphanReviews++;
       continue;
     }
+    if (!liveSlugs.has(r.pack)) continue;
     const cur = ratings.get(r.pack) ?? { sum: 0, count: 0 };
     cur.sum += r.rating;
     cur.count += 1;
@@ -141,5 +154,7 @@ export function buildCatalogReport(input: ReportInput): CatalogReport {
     packs,
     flagged: packs.filter((p) => p.flagged).map((p) => p.slug),
     orphanReviews,
+    day: input.day,
+    notLive,
   };
 }

@@ -3,7 +3,8 @@
  * every statement again on each call and opens transactions with a deferred BEGIN; this
  * one keeps a cache of prepared statements (bulk imports run the same INSERT thousands of
  * times) and opens write transactions with BEGIN IMMEDIATE, so two processes sharing a
- * ledger queue on the busy timeout instead of failing on a read-to-write lock upgrade.
+ * ledger queue on the busy timeout instead of failing on a read-to-write lock upgrade
+ * (a read-only transaction, read-transaction.ts, opens with a plain BEGIN instead).
  * Queries are still built and compiled by Kysely; only execution lives here.
  */
 import type { Database, Statement } from 'better-sqlite3';
@@ -18,6 +19,7 @@ import {
   type Kysely,
   type QueryCompiler,
   type QueryResult,
+  type TransactionSettings,
 } from 'kysely';
 
 const STATEMENT_CACHE_SIZE = 64;
@@ -77,8 +79,10 @@ class LedgerDriver implements Driver {
     return this.connection;
   }
 
-  async beginTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('begin immediate'));
+  async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    // A read-only transaction (read-transaction.ts) takes no write lock: a deferred BEGIN,
+    // whose snapshot starts at its first read.
+    await conn.executeQuery(CompiledQuery.raw(settings.accessMode === 'read only' ? 'begin' : 'begin immediate'));
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {

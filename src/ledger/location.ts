@@ -8,10 +8,10 @@
  * `display` is the URL with the password replaced by `***`, and every password seen is
  * registered with the shared redactor so no output, error or log line can carry it.
  */
-import { readFileSync } from 'node:fs';
+import { readInputSync } from '../shared/input.js';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { inputError } from '../shared/errors.js';
+import { inputError, isPackopsError } from '../shared/errors.js';
 import { addSecret, redactSecrets } from '../shared/redact.js';
 
 export interface SqliteLocation {
@@ -64,10 +64,15 @@ function decode(text: string, what: string, display: string): string {
   }
 }
 
+/** A certificate or key file named by a URL (sslrootcert, sslcert, sslkey): far below this. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
 function readPem(path: string, what: string, display: string): string {
   try {
-    return readFileSync(path, 'utf8');
-  } catch {
+    return readInputSync(path, { what, maxBytes: MAX_PEM_BYTES }).toString('utf8');
+  } catch (err) {
+    // A FIFO, device or oversized file keeps its own code (INPUT_NOT_REGULAR, INPUT_TOO_LARGE).
+    if (isPackopsError(err) && err.code !== 'PATH_NOT_FOUND') throw err;
     throw inputError('PATH_NOT_FOUND', `Cannot read the ${what} ${path} named by ${display}.`);
   }
 }

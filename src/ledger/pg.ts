@@ -149,6 +149,8 @@ class LockingPostgresDriver extends PostgresDriver {
     const mode = this.session.nextWriteLock;
     this.session.nextWriteLock = 'exclusive';
     await super.beginTransaction(connection, settings);
+    // A read-only transaction (a report's one picture of the ledger) never waits for writers.
+    if (settings.accessMode === 'read only') return;
     const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
     await connection.executeQuery(CompiledQuery.raw(`select ${fn}($1, $2)`, [LOCK_CLASS, WRITE_LOCK]));
   }

@@ -3,13 +3,15 @@
  * BOM, nesting depth 64) and parse it. Problems with the file itself are findings of the
  * pack (MANIFEST_UNREADABLE); only a target path that does not exist is an input error.
  *
- * The fast path is one `readFile` and one `JSON.parse`; positions (line, column) are only
+ * The file is read through src/shared/input.ts (a regular file, at most 1 MiB, checked
+ * before it is read). The fast path is one read and one `JSON.parse`; positions are only
  * computed, by `./position.ts`, when there is something to report.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { errnoCode, inputError } from '../shared/errors.js';
+import { errnoCode, inputError, isPackopsError } from '../shared/errors.js';
+import { readInputSync, type ReadBuffer } from '../shared/input.js';
 import type { Finding } from '../shared/findings.js';
 import { displayPath } from '../shared/paths.js';
 import type { PackManifest } from './types.js';
@@ -19,9 +21,6 @@ export const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** Objects and arrays nested deeper than this are refused before parsing. */
 export const MAX_MANIFEST_DEPTH = 64;
 export const MANIFEST_FILE = 'pack.json';
-
-/** Non-blocking open: a FIFO or device named like a manifest must not hang the check. */
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 export type LoadedManifest =
   | {
@@ -51,16 +50,12 @@ export interface LoadOptions {
 export async function loadPackManifest(target: string, options: LoadOptions = {}): Promise<LoadedManifest> {
   const cwd = options.cwd ?? process.cwd();
   const abs = resolve(cwd, target);
-  // Synchronous reads: a manifest is at most 1 MiB, and for many small files they cost a
-  // fraction of promise-based ones (no thread-pool round trips). The target is opened
-  // once: a folder's descriptor tells it is a folder, a file's is the one read.
-  let fd: number | undefined;
-  let info: Stats;
+  // Only stat'ed, never opened: a folder names its pack.json; anything else is the manifest
+  // itself, read through the shared input checks below (a FIFO or device is never opened).
+  let isDir: boolean;
   try {
-    fd = openSync(abs, OPEN_FLAGS);
-    info = fstatSync(fd);
+    isDir = statSync(abs).isDirectory();
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw inputError('PATH_NOT_FOUND', `${target} does not exist.`, {
@@ -70,7 +65,6 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     }
     throw inputError('PATH_UNREADABLE', `Cannot read ${target}: ${(err as Error).message}`, { details: { path: target } });
   }
-  const isDir = info.isDirectory();
   const manifestPath = isDir ? join(abs, MANIFEST_FILE) : abs;
   const packDir = isDir ? abs : dirname(abs);
   const file = displayPath(manifestPath, cwd);
@@ -90,33 +84,29 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     ],
   });
 
+  // Synchronous: a manifest is at most 1 MiB, and for many small files sync reads cost a
+  // fraction of promise-based ones (no thread-pool round trips).
   let bytes: Buffer;
   try {
-    if (isDir) {
-      closeSync(fd);
-      fd = undefined;
-      fd = openSync(manifestPath, OPEN_FLAGS);
-      info = fstatSync(fd);
-    }
-    if (!info.isFile()) return fail(`${file} is not a file.`);
-    if (info.size > MAX_MANIFEST_BYTES) {
-      return fail(
-        `${file} is ${info.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`,
-        'Keep long texts in locales/ and art in assets/; the manifest only names them.',
-        { line: 1, column: 1 },
-      );
-    }
-    bytes = readAll(fd, info.size);
+    bytes = readInputSync(manifestPath, { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, codes: { unreadable: 'MANIFEST_UNREADABLE' } }, readBuffer);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') {
+    if (!isPackopsError(err)) return fail(`Cannot read ${file}: ${(err as Error).message}`);
+    // Problems with the file itself are findings of the pack, not input errors.
+    if (err.code === 'PATH_NOT_FOUND') {
       return fail(
         isDir ? `The folder ${displayPath(packDir, cwd)} has no ${MANIFEST_FILE}.` : `${file} does not exist.`,
         isDir ? 'Run `packops init` in the folder to create one.' : undefined,
       );
     }
-    return fail(`Cannot read ${file}: ${(err as Error).message}`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (err.code === 'INPUT_TOO_LARGE') {
+      return fail(
+        `${file} is ${statSize(manifestPath)} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`,
+        'Keep long texts in locales/ and art in assets/; the manifest only names them.',
+        { line: 1, column: 1 },
+      );
+    }
+    if (err.code === 'INPUT_NOT_REGULAR') return fail(`${file} is not a file.`, err.message);
+    return fail(err.message);
   }
   // The size can change between stat and read; the limit holds on what was read.
   if (bytes.length > MAX_MANIFEST_BYTES) {
@@ -167,25 +157,15 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
  * and decoded to a string before anything else runs, so it is never used by two at once,
  * and checking many packs allocates (and collects) nothing per file for the bytes.
  */
-let readBuffer: Buffer | undefined;
+const readBuffer: ReadBuffer = {};
 
-/**
- * Reads the file (fstat said `size` bytes), asking for one byte more so that a file which
- * grew since is noticed by the size limit without a second read at the end. The bytes are
- * only valid until the next call.
- */
-function readAll(fd: number, size: number): Buffer {
-  if (readBuffer === undefined || readBuffer.length < size + 1) {
-    readBuffer = Buffer.allocUnsafe(Math.max(size + 1, 64 * 1024));
+/** The size of `path` for a message ('?' if it cannot be had). */
+function statSize(path: string): number | string {
+  try {
+    return statSync(path).size;
+  } catch {
+    return '?';
   }
-  const buf = readBuffer.subarray(0, size + 1);
-  let n = 0;
-  while (n < size) {
-    const got = readSync(fd, buf, n, buf.length - n, null);
-    if (got === 0) break;
-    n += got;
-  }
-  return buf.subarray(0, n);
 }
 
 /**

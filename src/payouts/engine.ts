@@ -86,9 +86,11 @@ export function computePayouts(input: EngineInput): EngineResult {
   let totalNet = 0n;
   let transactions = 0;
   const packUnits = unitsByPack(input);
+  const rates = new Map<string, ReturnType<typeof rateFor>>();
   for (const g of input.transactions) {
     if (g.count <= 0) continue;
-    const rate = rateFor(input, g.currency);
+    let rate = rates.get(g.currency);
+    if (!rate) rates.set(g.currency, (rate = rateFor(input, g.currency)));
     const sign = g.kind === 'refund' ? -1n : 1n;
     const count = BigInt(g.count);
     const netOne = sign * (g.netMinor ?? g.grossMinor - g.feeMinor - g.taxMinor);

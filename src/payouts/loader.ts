@@ -1,32 +1,18 @@
 /**
- * Reads one month's engine input from the ledger, through Kysely only (dialect-neutral:
- * no SQLite functions, no raw SQL). Sales are aggregated in the database: rows that agree
- * on product, currency, kind and the three amounts convert and split identically under
- * §9's per-transaction rounding, so GROUP BY over exactly those columns hands the engine
- * a few hundred groups instead of a million rows, with the same cents.
+ * Reads the engine's input from the ledger, through Kysely only (dialect-neutral: no
+ * SQLite functions, no raw SQL): the month-independent snapshot (catalog, creators, tiers)
+ * once, then everything the months of one report need, once for all of them. Sums and
+ * counts that are exact integers are done in SQL (sales grouped, ratings summed); the §9
+ * rules that round stay in the engine.
  */
 import type { Kysely } from 'kysely';
-import type { LedgerDB, SalesTable } from '../ledger/schema.js';
+import type { LedgerDB } from '../ledger/schema.js';
 import { compareCodePoints } from '../shared/money.js';
-import {
-  ledgerCorrupt,
-  storedDecimal,
-  storedInstant,
-  storedInteger,
-  storedMinor,
-  type StoredAt,
-} from '../ledger/stored.js';
+import { ledgerCorrupt, storedDecimal, storedInstant, storedInteger, storedMinor } from '../ledger/stored.js';
 import { monthsBetweenInclusive, nextPeriodStart } from '../shared/period.js';
 import { loadSubscriptionMonth, type SubscriptionMonth } from './subscriptions.js';
-import type {
-  BundleDef,
-  CollaborationDef,
-  CreatorActivity,
-  EngineInput,
-  Period,
-  TierDef,
-  TxGroup,
-} from './types.js';
+import { loadTransactions } from './transactions.js';
+import type { BundleDef, CollaborationDef, CreatorActivity, EngineInput, Period, TierDef } from './types.js';
 
 export interface LedgerSnapshot {
   tiers: TierDef[];
@@ -116,29 +102,53 @@ export function packOwners(snapshot: LedgerSnapshot, period: Period): Map<string
   return result;
 }
 
-/** §9.5's figures other than units: packs published, ratings, months active. */
-async function loadActivity(
-  db: Kysely<LedgerDB>,
-  snapshot: LedgerSnapshot,
-  owners: ReturnType<typeof packOwners>,
-  period: Period,
-): Promise<Map<string, CreatorActivity>> {
-  const ratingRows = await db
-    .selectFrom('reviews')
-    .select((eb) => ['pack_slug', eb.fn.sum<number>('rating').as('sum'), eb.fn.countAll<number>().as('n')])
-    .where('month', '<=', period)
-    .groupBy('pack_slug')
-    .execute();
+/** Σ ratings and their count per pack, from reviews dated up to each month's end. */
+type Ratings = Map<string, { sum: number; n: number }>;
+
+/**
+ * Each month's ratings per pack: one GROUP BY (pack, month) up to the last month, summed up
+ * to each month here (integer sums, exact). A damaged rating is refused, not summed.
+ */
+async function loadRatings(db: Kysely<LedgerDB>, months: readonly Period[]): Promise<Map<Period, Ratings>> {
+  const last = [...months].sort(compareCodePoints).pop()!;
   // SUM would read a damaged rating as 0 and count it: look for one first.
   const badRating = await db
     .selectFrom('reviews')
     .select(['review_id', 'rating'])
-    .where('month', '<=', period)
+    .where('month', '<=', last)
     .where('rating', 'not in', [1, 2, 3, 4, 5])
     .limit(1)
     .executeTakeFirst();
   if (badRating) throw ledgerCorrupt({ table: 'reviews', row: `review_id=${badRating.review_id}`, column: 'rating' }, badRating.rating, 'a rating from 1 to 5');
-  const ratings = new Map(ratingRows.map((r) => [r.pack_slug, { sum: Number(r.sum), n: Number(r.n) }]));
+  const rows = await db
+    .selectFrom('reviews')
+    .select((eb) => ['pack_slug', 'month', eb.fn.sum<number>('rating').as('sum'), eb.fn.countAll<number>().as('n')])
+    .where('month', '<=', last)
+    .groupBy(['pack_slug', 'month'])
+    .execute();
+  const result = new Map<Period, Ratings>();
+  for (const month of months) {
+    const ratings: Ratings = new Map();
+    for (const r of rows) {
+      if (r.month > month) continue;
+      const cur = ratings.get(r.pack_slug);
+      if (cur) {
+        cur.sum += Number(r.sum);
+        cur.n += Number(r.n);
+      } else ratings.set(r.pack_slug, { sum: Number(r.sum), n: Number(r.n) });
+    }
+    result.set(month, ratings);
+  }
+  return result;
+}
+
+/** §9.5's figures other than units for one month: packs published, ratings, months active. */
+function activityOf(
+  snapshot: LedgerSnapshot,
+  owners: ReturnType<typeof packOwners>,
+  ratings: Ratings,
+  period: Period,
+): Map<string, CreatorActivity> {
   const creatorsOf = (owner: string): string[] => {
     const collab = snapshot.collaborations.get(owner);
     return collab ? collab.members.map((m) => m.creator) : [owner];
@@ -170,212 +180,63 @@ async function loadActivity(
   return result;
 }
 
-/** The month's sales grouped by everything §9 looks at; refunds with whether each completes its sale. */
-async function loadTransactions(db: Kysely<LedgerDB>, period: Period): Promise<TxGroup[]> {
-  const groups: TxGroup[] = [];
-  const saleRows = await db
-    .selectFrom('sales')
-    .select((eb) => [
-      'product_kind',
-      'pack_slug',
-      'bundle_slug',
-      'currency',
-      'gross_minor',
-      'store_fee_minor',
-      'tax_minor',
-      'net_minor',
-      eb.fn.countAll<number>().as('n'),
-    ])
-    .where('month', '=', period)
-    .where('kind', '=', 'sale')
-    // Plan rows (§14) reach packs through recognition and usage, not as sales.
-    .where('product_kind', 'in', ['pack', 'bundle'])
-    .groupBy(['product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
-    .execute();
-  // A row of another kind would be in neither query: a damaged kind is refused, not dropped.
-  const odd = await db
-    .selectFrom('sales')
-    .select(['store', 'transaction_id', 'kind'])
-    .where('month', '=', period)
-    .where('kind', 'not in', ['sale', 'refund'])
-    .limit(1)
-    .executeTakeFirst();
-  if (odd) throw ledgerCorrupt({ table: 'sales', row: `store=${odd.store} transaction_id=${odd.transaction_id}`, column: 'kind' }, odd.kind, 'sale or refund');
-  for (const r of saleRows) {
-    // App Store rows know their net only (gross, fee and tax NULL); the rest are checked.
-    const amounts = r.gross_minor === null ? amountsOf(r) : await groupAmounts(db, period, r);
-    groups.push({ kind: 'sale', product: productOf(r), currency: r.currency, ...amounts, count: Number(r.n) });
-  }
-
-  const refunds = await db
-    .selectFrom('sales')
-    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
-    .where('month', '=', period)
-    .where('kind', '=', 'refund')
-    .where('product_kind', 'in', ['pack', 'bundle'])
-    .execute();
-  if (refunds.length === 0) return groups;
-  // Whether a refund completes its sale depends on every earlier refund of that sale
-  // (earlier months too) and on the sale itself.
-  const end = nextPeriodStart(period);
-  const saleKey = (store: string, id: string | null) => `${store}\u0000${id ?? ''}`;
-  const wanted = new Set(refunds.map((r) => saleKey(r.store, r.refund_of)));
-  const history = new Map<string, Array<{ at: string; id: string; gross: bigint }>>();
-  const allRefunds = await db
-    .selectFrom('sales')
-    .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'gross_minor', 'net_minor'])
-    .where('kind', '=', 'refund')
-    .where('month', '<=', period)
-    .execute();
-  for (const r of allRefunds) {
-    const key = saleKey(r.store, r.refund_of);
-    if (!wanted.has(key)) continue;
-    const at = saleAt(r, 'occurred_at');
-    const occurredAt = storedInstant(at, r.occurred_at);
-    if (occurredAt >= end) continue;
-    const list = history.get(key) ?? [];
-    list.push({ at: occurredAt, id: r.transaction_id, gross: r.gross_minor === null ? refundBasis(r) : storedMinor({ ...at, column: 'gross_minor' }, r.gross_minor) });
-    history.set(key, list);
-  }
-  const saleGross = new Map<string, bigint>();
-  const byStore = new Map<string, Set<string>>();
-  for (const r of refunds) if (r.refund_of !== null) (byStore.get(r.store) ?? byStore.set(r.store, new Set()).get(r.store)!).add(r.refund_of);
-  for (const [store, ids] of byStore) {
-    const list = [...ids];
-    // (store, transaction_id) is the primary key: each chunk is an index lookup.
-    for (let i = 0; i < list.length; i += 500) {
-      const rows = await db
-        .selectFrom('sales')
-        .select(['store', 'transaction_id', 'gross_minor', 'net_minor'])
-        .where('store', '=', store as SalesTable['store'])
-        .where('transaction_id', 'in', list.slice(i, i + 500))
-        .where('kind', '=', 'sale')
-        .execute();
-      for (const s of rows) saleGross.set(saleKey(s.store, s.transaction_id), s.gross_minor === null ? refundBasis(s) : storedMinor(saleAt(s, 'gross_minor'), s.gross_minor));
-    }
-  }
-  const grouped = new Map<string, TxGroup>();
-  for (const r of refunds) {
-    const key = saleKey(r.store, r.refund_of);
-    const list = (history.get(key) ?? []).sort((a, b) => compareCodePoints(a.at, b.at) || compareCodePoints(a.id, b.id));
-    const sale = saleGross.get(key);
-    let before = 0n;
-    for (const h of list) {
-      if (h.id === r.transaction_id) break;
-      before += h.gross;
-    }
-    const amounts =
-      r.gross_minor === null
-        ? amountsOf(r)
-        : {
-            grossMinor: storedMinor(saleAt(r, 'gross_minor'), r.gross_minor),
-            feeMinor: storedMinor(saleAt(r, 'store_fee_minor'), r.store_fee_minor),
-            taxMinor: storedMinor(saleAt(r, 'tax_minor'), r.tax_minor),
-          };
-    const after = before + (r.gross_minor === null ? refundBasis(r) : amounts.grossMinor);
-    // A partial refund counts as a unit only when it completes the refund of its sale.
-    const completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;
-    const product = productOf(r);
-    const gk = [product.kind, product.slug, r.currency, r.gross_minor, r.store_fee_minor, r.tax_minor, r.net_minor, completes].join('\u0000');
-    const g = grouped.get(gk);
-    if (g) g.count += 1;
-    else {
-      grouped.set(gk, {
-        kind: 'refund',
-        product,
-        currency: r.currency,
-        ...amounts,
-        count: 1,
-        completes,
-      });
-    }
-  }
-  groups.push(...grouped.values());
-  return groups;
+/** The engine inputs of a run of months, read once; carried-in balances are given per month as they roll. */
+export interface MonthInputs {
+  input(month: Period, carriedIn: ReadonlyMap<string, bigint>): Promise<EngineInput>;
 }
 
 /**
- * A row's amounts for the engine: gross, fee and tax, or, when the store reported only the
- * net (App Store: gross, fee and tax NULL), that net.
+ * Everything the engine needs for each of `months` (the open months a report rolls
+ * balances through, and the month itself), loaded once for all of them: one GROUP BY of
+ * their sales, their refunds and the history those need, their rates and ratings. Only the
+ * subscription allocation is read per month (it streams the month's usage).
  */
-function amountsOf(r: { gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null; net_minor: number | null }): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
-  if (r.gross_minor === null || r.store_fee_minor === null || r.tax_minor === null) {
-    return { grossMinor: 0n, feeMinor: 0n, taxMinor: 0n, netMinor: BigInt(r.net_minor ?? 0) };
-  }
-  return { grossMinor: BigInt(r.gross_minor), feeMinor: BigInt(r.store_fee_minor), taxMinor: BigInt(r.tax_minor) };
-}
-
-/** What a refund is measured against its sale by: the gross, or the net where only the net is known. */
-function refundBasis(r: { gross_minor: number | null; net_minor: number | null }): bigint {
-  return BigInt(r.gross_minor ?? r.net_minor ?? 0);
-}
-
-function saleAt(r: { store: string; transaction_id: string }, column: string): StoredAt {
-  return { table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column };
-}
-
-type AmountColumn = 'gross_minor' | 'store_fee_minor' | 'tax_minor';
-
-/**
- * The three amounts of a GROUP BY row of sales. A damaged amount is reported with one of the
- * rows that hold it (looked up only then).
- */
-async function groupAmounts(
+export async function loadMonths(
   db: Kysely<LedgerDB>,
-  period: Period,
-  r: Record<AmountColumn, unknown>,
-): Promise<{ grossMinor: bigint; feeMinor: bigint; taxMinor: bigint }> {
-  const out: bigint[] = [];
-  for (const column of ['gross_minor', 'store_fee_minor', 'tax_minor'] as const) {
-    const value = r[column];
-    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
-      out.push(BigInt(value));
-      continue;
-    }
-    const row = await db
-      .selectFrom('sales')
-      .select(['store', 'transaction_id'])
-      .where('month', '=', period)
-      .where(column, value === null ? 'is' : '=', value as number)
-      .limit(1)
-      .executeTakeFirst();
-    throw ledgerCorrupt(row ? saleAt(row, column) : { table: 'sales', row: `month=${period}`, column }, value, 'a whole number ≥ 0');
+  snapshot: LedgerSnapshot,
+  months: readonly Period[],
+  options: { minimumMinor: bigint; subscriptions?: boolean },
+): Promise<MonthInputs> {
+  const wanted = [...new Set(months)].sort(compareCodePoints);
+  const transactions = await loadTransactions(db, wanted);
+  const rateRows = wanted.length ? await db.selectFrom('fx_rates').select(['currency', 'month', 'usd_per_unit']).where('month', 'in', wanted).execute() : [];
+  const rates = new Map<Period, Map<string, string>>(wanted.map((m) => [m, new Map()]));
+  for (const r of rateRows) {
+    const text = storedDecimal({ table: 'fx_rates', row: `currency=${r.currency} month=${r.month}`, column: 'usd_per_unit' }, r.usd_per_unit).text;
+    rates.get(r.month)?.set(r.currency, text);
   }
-  return { grossMinor: out[0]!, feeMinor: out[1]!, taxMinor: out[2]! };
+  const ratings = wanted.length ? await loadRatings(db, wanted) : new Map<Period, Ratings>();
+  return {
+    async input(month, carriedIn) {
+      if (!transactions.has(month)) throw new RangeError(`${month} was not loaded`);
+      const owners = packOwners(snapshot, month);
+      const subscriptions = options.subscriptions === false ? undefined : toEngineSubscriptions(await loadSubscriptionMonth(db, month));
+      return {
+        period: month,
+        transactions: transactions.get(month)!,
+        rates: rates.get(month)!,
+        bundles: snapshot.bundles,
+        packs: new Map([...owners].map(([slug, p]) => [slug, { owner: p.owner }])),
+        collaborations: snapshot.collaborations,
+        creators: snapshot.creators,
+        tiers: snapshot.tiers,
+        activity: activityOf(snapshot, owners, ratings.get(month)!, month),
+        carriedIn,
+        minimumMinor: options.minimumMinor,
+        ...(subscriptions ? { subscriptions } : {}),
+      };
+    },
+  };
 }
 
-function productOf(r: { product_kind: string; pack_slug: string | null; bundle_slug: string | null }): TxGroup['product'] {
-  return r.product_kind === 'bundle' ? { kind: 'bundle', slug: r.bundle_slug ?? '' } : { kind: 'pack', slug: r.pack_slug ?? '' };
-}
-
-/** Everything the engine needs for `period`, except the carried-in balances. */
+/** Everything the engine needs for `period` alone. */
 export async function loadMonth(
   db: Kysely<LedgerDB>,
   snapshot: LedgerSnapshot,
   period: Period,
-  options: { minimumMinor: bigint; carriedIn: Map<string, bigint>; subscriptions?: boolean },
+  options: { minimumMinor: bigint; carriedIn: ReadonlyMap<string, bigint>; subscriptions?: boolean },
 ): Promise<EngineInput> {
-  const owners = packOwners(snapshot, period);
-  const rateRows = await db.selectFrom('fx_rates').select(['currency', 'usd_per_unit']).where('month', '=', period).execute();
-  const transactions = await loadTransactions(db, period);
-  const activity = await loadActivity(db, snapshot, owners, period);
-  const subscriptions = options.subscriptions === false ? undefined : toEngineSubscriptions(await loadSubscriptionMonth(db, period));
-  return {
-    period,
-    transactions,
-    rates: new Map(
-      rateRows.map((r) => [r.currency, storedDecimal({ table: 'fx_rates', row: `currency=${r.currency} month=${period}`, column: 'usd_per_unit' }, r.usd_per_unit).text]),
-    ),
-    bundles: snapshot.bundles,
-    packs: new Map([...owners].map(([slug, p]) => [slug, { owner: p.owner }])),
-    collaborations: snapshot.collaborations,
-    creators: snapshot.creators,
-    tiers: snapshot.tiers,
-    activity,
-    carriedIn: options.carriedIn,
-    minimumMinor: options.minimumMinor,
-    ...(subscriptions ? { subscriptions } : {}),
-  };
+  return (await loadMonths(db, snapshot, [period], options)).input(period, options.carriedIn);
 }
 
 function toEngineSubscriptions(m: SubscriptionMonth): NonNullable<EngineInput['subscriptions']> {

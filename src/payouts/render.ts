@@ -3,6 +3,7 @@
  * to text (aligned table, Markdown, CSV). They never write; the CLI does. Every format is
  * built from the same rows, so the numbers cannot differ between them.
  */
+import { statementFileStem } from './file-names.js';
 import { formatMinor } from '../shared/money.js';
 import type { PayoutReport, StatementDoc, TiersReport } from './report.js';
 import { markdownText } from '../shared/markdown.js';
@@ -257,15 +258,26 @@ export function toCsv(headers: readonly string[], rows: readonly string[][]): st
   return [headers, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-/** The CSV files of a report: a summary plus one file per creator (file name → content). */
+/** The folder of `--out` that holds one CSV file per creator. */
+export const CREATORS_FOLDER = 'creators';
+
+/**
+ * The CSV files of a report (relative path → content), collision-free by construction: the
+ * folder itself holds only fixed names (the summary, the quarantine block, the `creators`
+ * folder), and every creator's file is in `creators/`, named by an id checked to be one
+ * kebab-case segment. A creator whose id is "summary" cannot replace the summary.
+ *
+ *   payouts-<period>-summary.csv
+ *   payouts-<period>.quarantine.csv          (only when rows were kept out)
+ *   creators/payouts-<period>-<creator>.csv  (one per statement)
+ */
 export function renderReportCsvFiles(report: PayoutReport): Map<string, string> {
   const files = new Map<string, string>();
   files.set(`payouts-${report.period}-summary.csv`, toCsv(SUMMARY_HEADERS, summaryRows(report)));
-  for (const s of report.statements) {
-    files.set(`payouts-${report.period}-${s.creator}.csv`, toCsv(LINE_HEADERS, statementRows(s)));
-  }
-  // Only when rows were kept out (a dot: no creator id can make this name).
   if (report.quarantine.length > 0) files.set(`payouts-${report.period}.quarantine.csv`, toCsv(QUARANTINE_HEADERS, quarantineRows(report)));
+  for (const s of report.statements) {
+    files.set(`${CREATORS_FOLDER}/payouts-${report.period}-${statementFileStem(s.creator)}.csv`, toCsv(LINE_HEADERS, statementRows(s)));
+  }
   return files;
 }
 

@@ -12,11 +12,12 @@ import { computePayouts } from './engine.js';
 import { assessTier, assessTiers, orderTiers } from './tiers.js';
 import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
 import type { EngineResult, OwnerResult, PayoutTotals, Period, Statement, TierAssessment, TierDef } from './types.js';
-import { loadMonth, loadSnapshot, type LedgerSnapshot } from './loader.js';
-import { subscriptionMonthsBetween } from './subscriptions.js';
+import { loadMonth, loadMonths, loadSnapshot } from './loader.js';
+import { activeMonthsBetween, closedMonths, storedCarriedOut, strandedMonths } from './months.js';
 import { quarantineFor, type QuarantineEntry } from './quarantine.js';
 import { inCloseTransaction } from '../ledger/close-lock.js';
-import { ledgerCorrupt, storedJson, storedSignedMinor } from '../ledger/stored.js';
+import { ledgerCorrupt, storedJson } from '../ledger/stored.js';
+import { inReadTransaction } from '../ledger/read-transaction.js';
 
 /** A value with every bigint turned into a JSON number (what is printed and stored). */
 export type Plain<T> = T extends bigint
@@ -94,76 +95,8 @@ function requirePeriod(period: string): void {
   if (!isPeriod(period)) throw usageError(`--period takes a calendar month YYYY-MM, not "${period}".`);
 }
 
-async function closedMonths(db: Kysely<LedgerDB>): Promise<Map<Period, string>> {
-  const rows = await db.selectFrom('closed_periods').select(['month', 'closed_at']).orderBy('month').execute();
-  return new Map(rows.map((r) => [r.month, r.closed_at]));
-}
-
-/**
- * Months with any sale or refund, usage, or an annual subscription schedule reaching them
- * (§14), after `after` (exclusive) and before `before` (exclusive).
- */
-async function activeMonthsBetween(db: Kysely<LedgerDB>, after: Period | undefined, before: Period): Promise<Period[]> {
-  let q = db.selectFrom('sales').select('month').distinct().where('month', '<', before);
-  if (after !== undefined) q = q.where('month', '>', after);
-  const rows = await q.orderBy('month').execute();
-  const months = new Set(rows.map((r) => r.month));
-  for (const m of await subscriptionMonthsBetween(db, after, before)) months.add(m);
-  return [...months].sort(compareCodePoints);
-}
-
-/** Sales and refunds in months that are still open but older than the latest closed month. */
-async function strandedMonths(db: Kysely<LedgerDB>, closed: Map<Period, string>): Promise<Array<{ month: Period; transactions: number }>> {
-  const latest = [...closed.keys()].sort(compareCodePoints).pop();
-  if (latest === undefined) return [];
-  const rows = await db
-    .selectFrom('sales')
-    .select((eb) => ['month', eb.fn.countAll<number>().as('n')])
-    .where('month', '<', latest)
-    .groupBy('month')
-    .orderBy('month')
-    .execute();
-  return rows.filter((r) => !closed.has(r.month)).map((r) => ({ month: r.month, transactions: Number(r.n) }));
-}
-
-async function storedCarriedOut(db: Kysely<LedgerDB>, month: Period): Promise<Map<string, bigint>> {
-  const rows = await db
-    .selectFrom('statements')
-    .select(['creator_id', 'carried_out_minor'])
-    .where('month', '=', month)
-    .execute();
-  const carried = new Map<string, bigint>();
-  for (const r of rows) {
-    const at = { table: 'statements', row: `month=${month} creator_id=${r.creator_id}`, column: 'carried_out_minor' };
-    const minor = storedSignedMinor(at, r.carried_out_minor);
-    if (minor !== 0n) carried.set(r.creator_id, minor);
-  }
-  return carried;
-}
-
 function carriedOutOf(result: EngineResult): Map<string, bigint> {
   return new Map(result.statements.filter((s) => s.carriedOutMinor !== 0n).map((s) => [s.creator, s.carriedOutMinor]));
-}
-
-/**
- * Balances carried into `period`: the last closed month's stored carried-out, rolled
- * through every open month with activity in between (provisionally).
- */
-async function balancesInto(
-  db: Kysely<LedgerDB>,
-  snapshot: LedgerSnapshot,
-  period: Period,
-  closed: Map<Period, string>,
-  options: PayoutOptions,
-): Promise<{ carriedIn: Map<string, bigint>; provisionalMonths: Period[] }> {
-  const lastClosed = [...closed.keys()].filter((m) => m < period).sort(compareCodePoints).pop();
-  let carriedIn = lastClosed ? await storedCarriedOut(db, lastClosed) : new Map<string, bigint>();
-  const open = await activeMonthsBetween(db, lastClosed, period);
-  for (const month of open) {
-    const input = await loadMonth(db, snapshot, month, { minimumMinor: options.minimumMinor, carriedIn });
-    carriedIn = carriedOutOf(computePayouts(input));
-  }
-  return { carriedIn, provisionalMonths: open };
 }
 
 function toReport(
@@ -188,6 +121,11 @@ function toReport(
   };
 }
 
+/**
+ * An open month computed now: the last closed month's stored carried-out balances, rolled
+ * (provisionally) through every open month with activity in between, then the month. What
+ * those months need is loaded once for all of them (loader.ts).
+ */
 async function computeOpen(
   db: Kysely<LedgerDB>,
   period: Period,
@@ -195,9 +133,12 @@ async function computeOpen(
   options: PayoutOptions,
 ): Promise<{ report: PayoutReport; tiers: TiersReport }> {
   const snapshot = await loadSnapshot(db);
-  const { carriedIn, provisionalMonths } = await balancesInto(db, snapshot, period, closed, options);
-  const input = await loadMonth(db, snapshot, period, { minimumMinor: options.minimumMinor, carriedIn });
-  const result = computePayouts(input);
+  const lastClosed = [...closed.keys()].filter((m) => m < period).sort(compareCodePoints).pop();
+  let carriedIn = lastClosed ? await storedCarriedOut(db, lastClosed) : new Map<string, bigint>();
+  const provisionalMonths = await activeMonthsBetween(db, lastClosed, period);
+  const months = await loadMonths(db, snapshot, [...provisionalMonths, period], { minimumMinor: options.minimumMinor });
+  for (const month of provisionalMonths) carriedIn = carriedOutOf(computePayouts(await months.input(month, carriedIn)));
+  const result = computePayouts(await months.input(period, carriedIn));
   const report = toReport(result, { status: 'open', provisionalMonths, closedAt: null, quarantine: await quarantineFor(db, period) });
   const stranded = await strandedMonths(db, closed);
   if (stranded.length > 0) report.strandedMonths = stranded;
@@ -281,9 +222,13 @@ function withSubscriptionLines(s: StatementDoc): StatementDoc {
 /** `payouts report`: a closed month from its stored statements, an open one computed now. */
 export async function payoutReport(db: Kysely<LedgerDB>, period: Period, options: PayoutOptions): Promise<PayoutReport> {
   requirePeriod(period);
-  const closed = await closedMonths(db);
-  if (closed.has(period)) return readClosed(db, period);
-  return (await computeOpen(db, period, closed, options)).report;
+  // One read transaction: an import committing meanwhile is either wholly in the figures
+  // or not at all, across every query and every month rolled through.
+  return inReadTransaction(db, async (trx) => {
+    const closed = await closedMonths(trx);
+    if (closed.has(period)) return readClosed(trx, period);
+    return (await computeOpen(trx, period, closed, options)).report;
+  });
 }
 
 /**
@@ -293,11 +238,13 @@ export async function payoutReport(db: Kysely<LedgerDB>, period: Period, options
  */
 export async function creatorTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersReport> {
   requirePeriod(period);
-  const closed = await closedMonths(db);
-  if (closed.has(period)) return storedTiers(db, period);
-  const snapshot = await loadSnapshot(db);
-  const input = await loadMonth(db, snapshot, period, { minimumMinor: 0n, carriedIn: new Map(), subscriptions: false });
-  return tiersReport(period, snapshot.tiers, assessTiers(input));
+  return inReadTransaction(db, async (trx) => {
+    const closed = await closedMonths(trx);
+    if (closed.has(period)) return storedTiers(trx, period);
+    const snapshot = await loadSnapshot(trx);
+    const input = await loadMonth(trx, snapshot, period, { minimumMinor: 0n, carriedIn: new Map(), subscriptions: false });
+    return tiersReport(period, snapshot.tiers, assessTiers(input));
+  });
 }
 
 async function storedTiers(db: Kysely<LedgerDB>, period: Period): Promise<TiersReport> {

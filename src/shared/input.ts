@@ -143,11 +143,24 @@ function mapOpenError(err: unknown, path: string, shown: string, options: InputO
   return fail('unreadable', path, `Cannot read the ${options.what} ${shown} (${code ?? (err as Error).message}).`, options, err);
 }
 
+/**
+ * A buffer a caller that reads many small inputs one after another (manifests) keeps between
+ * reads, so that each read allocates nothing; the bytes returned are valid until the next read.
+ */
+export interface ReadBuffer {
+  buffer?: Buffer;
+}
+
 /** Reads the whole of a checked input (at most `maxBytes`, at most the size it had when opened). */
-export function readInputSync(path: string, options: InputOptions): Buffer {
+export function readInputSync(path: string, options: InputOptions, reuse?: ReadBuffer): Buffer {
   const input = openInput(path, options);
   try {
-    const buf = Buffer.allocUnsafe(input.size);
+    let buf: Buffer;
+    if (reuse === undefined) buf = Buffer.allocUnsafe(input.size);
+    else {
+      if (reuse.buffer === undefined || reuse.buffer.length < input.size) reuse.buffer = Buffer.allocUnsafe(Math.max(input.size, 64 * 1024));
+      buf = reuse.buffer.subarray(0, input.size);
+    }
     let n = 0;
     while (n < input.size) {
       const got = readSync(input.fd, buf, n, input.size - n, n);

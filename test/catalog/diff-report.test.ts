@@ -103,7 +103,7 @@ describe('catalog report', () => {
     { pack: 'farm-friends', rating: 4 },
     { pack: 'unknown-pack', rating: 1 },
   ];
-  const report = buildCatalogReport({ packs, reviews });
+  const report = buildCatalogReport({ packs, reviews, day: '2026-10-01' });
 
   it('counts latest versions per category against the launch plan', () => {
     const byCat = Object.fromEntries(report.categories.map((c) => [c.category, c]));
@@ -132,6 +132,39 @@ describe('catalog report', () => {
     expect(bySlug['space-pals']).toMatchObject({ reviews: 0, averageRating: null, flagged: false });
     expect(report.flagged).toEqual(['dino-pals']);
     expect(report.orphanReviews).toBe(1);
+  });
+
+  it("counts each slug's live version, the one the feed shows: never a pre-release or a scheduled release", () => {
+    const day = '2026-10-01';
+    const packs = [
+      registered(manifest({ slug: 'ocean-creatures', version: '1.9.0', category: 'characters' }), '2026-09-01T00:00:00.000Z'),
+      registered(manifest({ slug: 'ocean-creatures', version: '1.10.0', category: 'characters' }), '2026-09-02T00:00:00.000Z'),
+      registered(manifest({ slug: 'ocean-creatures', version: '1.11.0-beta.1', category: 'seasonal' }), '2026-09-03T00:00:00.000Z'),
+      registered(manifest({ slug: 'ocean-creatures', version: '2.0.0', category: 'seasonal' }), '2026-10-02T00:00:00.000Z'),
+      registered(manifest({ slug: 'dino-pals', version: '1.0.0-rc.1' }), '2026-09-01T00:00:00.000Z'),
+      registered(manifest({ slug: 'farm-friends' }), '2026-12-24T00:00:00.000Z'),
+    ];
+    const live = buildCatalogReport({
+      packs,
+      reviews: [
+        { pack: 'ocean-creatures', rating: 5 },
+        { pack: 'farm-friends', rating: 1 },
+      ],
+      day,
+    });
+    expect(live.packs.map((p) => `${p.slug}@${p.version}`)).toEqual(['ocean-creatures@1.10.0']);
+    expect(live.categories.find((c) => c.category === 'characters')).toMatchObject({ packs: 1 });
+    expect(live.categories.find((c) => c.category === 'seasonal')).toMatchObject({ packs: 0 });
+    expect(live.notLive).toEqual([
+      { slug: 'dino-pals', version: '1.0.0-rc.1', reason: 'pre-release' },
+      { slug: 'farm-friends', version: '1.0.0', reason: 'not-yet-published' },
+    ]);
+    // A registered slug's reviews are not orphans; a slug that is not live is not rated.
+    expect(live.orphanReviews).toBe(0);
+    expect(live.totals).toMatchObject({ packs: 1, reviews: 1, averageRating: '5.00' });
+    // The feed published that day holds exactly the versions the report counts.
+    const feed = buildFeed({ packs, bundles: [], now: new Date(`${day}T12:00:00Z`) }).feed;
+    expect(feed.packs.map((p) => `${p.slug}@${p.version}`)).toEqual(live.packs.map((p) => `${p.slug}@${p.version}`));
   });
 
   it('renders a table and Markdown', () => {

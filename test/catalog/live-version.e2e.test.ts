@@ -45,3 +45,22 @@ describe('catalog publish picks the live version', () => {
     expect(feed.packs.map((p: { slug: string; version: string }) => `${p.slug}@${p.version}`)).toEqual(['counting-garden@2.0.0']);
   }, 120_000);
 });
+
+describe('catalog report counts the live version, as the feed does', () => {
+  it('on 2026-10-01: 1.10.0 (not the pre-release, not the scheduled 2.0.0); the unpublished pack is listed apart', async () => {
+    const r = await ws.run(['catalog', 'report', '--json'], { SOURCE_DATE_EPOCH: epochOf('2026-10-01') });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json();
+    expect(doc.day).toBe('2026-10-01');
+    expect(doc.packs.map((p: { slug: string; version: string }) => `${p.slug}@${p.version}`)).toEqual(['counting-garden@1.10.0']);
+    expect(doc.totals.packs).toBe(1);
+    expect(doc.notLive).toEqual([{ slug: 'forest-scenes', version: '1.0.0', reason: 'not-yet-published' }]);
+    expect(r.stderr).toMatch(/forest-scenes 1\.0\.0 is not counted: no version of it is published by 2026-10-01/);
+  }, 120_000);
+
+  it('on the scheduled day it counts 2.0.0', async () => {
+    const r = await ws.run(['catalog', 'report', '--json'], { SOURCE_DATE_EPOCH: epochOf('2026-10-02') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().packs.map((p: { slug: string; version: string }) => `${p.slug}@${p.version}`)).toEqual(['counting-garden@2.0.0']);
+  }, 120_000);
+});

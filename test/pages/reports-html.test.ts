@@ -12,9 +12,10 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 describe('catalog report page', () => {
   const report = buildCatalogReport({
     packs: [
-      { manifest: manifest({ slug: 'ocean-creatures', name: HOSTILE, price: { amountMinor: 129900, currency: 'USD' } }) },
-      { manifest: manifest({ slug: 'forest-scenes', category: 'environments', price: { amountMinor: 750, currency: 'JPY' } }) },
+      { manifest: manifest({ slug: 'ocean-creatures', name: HOSTILE, price: { amountMinor: 129900, currency: 'USD' } }), publishedAt: '2026-10-01T00:00:00.000Z' },
+      { manifest: manifest({ slug: 'forest-scenes', category: 'environments', price: { amountMinor: 750, currency: 'JPY' } }), publishedAt: '2026-10-01T00:00:00.000Z' },
     ],
+    day: '2026-10-01',
     reviews: [
       { pack: 'ocean-creatures', rating: 3 },
       { pack: 'forest-scenes', rating: 5 },

@@ -76,10 +76,16 @@ describe('packops payouts report', () => {
     const out = join(tmp.dir, 'statements');
     const r = await cli(['payouts', 'report', '--period', '2026-10', '--format', 'csv', '--out', out]);
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual([
+    expect(readdirSync(out).sort()).toEqual(['creators', 'payouts-2026-10-summary.csv']);
+    expect(readdirSync(join(out, 'creators')).sort()).toEqual([
       'payouts-2026-10-ana-lima.csv',
       'payouts-2026-10-bo-chen.csv',
       'payouts-2026-10-caro-diaz.csv',
+    ]);
+    expect(r.stdout.trim().split('\n').map((f) => f.slice(out.length + 1)).sort()).toEqual([
+      'creators/payouts-2026-10-ana-lima.csv',
+      'creators/payouts-2026-10-bo-chen.csv',
+      'creators/payouts-2026-10-caro-diaz.csv',
       'payouts-2026-10-summary.csv',
     ]);
     const summary = readFileSync(join(out, 'payouts-2026-10-summary.csv'), 'utf8');
@@ -87,12 +93,75 @@ describe('packops payouts report', () => {
     expect(summary).toContain('\r\n');
     // Leading "=" neutralised with an apostrophe, quotes doubled, field quoted.
     expect(summary).toContain(`caro-diaz,"'=HYPERLINK(""http://x"",""Caro"")",,70.00,2,0.93,0.00,0.83,1.76,0.00,1.76\r\n`);
-    const ana = readFileSync(join(out, 'payouts-2026-10-ana-lima.csv'), 'utf8');
+    const ana = readFileSync(join(out, 'creators', 'payouts-2026-10-ana-lima.csv'), 'utf8');
     // Negative amounts stay numbers.
     // Two trailing columns (families, active_days) are filled on subscription lines only.
     expect(ana).toContain('own,forest-scenes,starter,USD,1,0,1,-1,-9.99,-3.00,0.00,-6.99,-2.33,70.00,,,\r\n');
     expect(ana).toContain('balance,carried out,,USD,,,,,,,,,,,9.71,,\r\n');
     expect(readdirSync(out).some((f) => f.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('--format csv --out: a creator whose id is "summary" gets its own file and never replaces the summary', async () => {
+    const dir = tempDir('packops-payouts-csv-names-');
+    try {
+      const named = await ledgerAt(dir.dir, 'ledger.db');
+      const ledger = await writeLedger(named, {
+        creators: ['summary', 'ana-lima'],
+        packs: [
+          { slug: 'forest-scenes', owner: 'summary', price: 399, publishedAt: '2026-05-15T09:00:00Z' },
+          { slug: 'ocean-creatures', owner: 'ana-lima', price: 499, publishedAt: '2026-05-15T09:00:00Z' },
+        ],
+        sales: [
+          { id: 's-1', at: '2026-10-03T10:00:00Z', product: 'forest-scenes', gross: 399, fee: 120 },
+          { id: 's-2', at: '2026-10-04T10:00:00Z', product: 'ocean-creatures', gross: 499, fee: 150 },
+        ],
+      });
+      await ledger.close();
+      const out = join(dir.dir, 'out');
+      const r = await runCli(['payouts', 'report', '--period', '2026-10', '--format', 'csv', '--out', out, '--json', '--db', named], { cwd: dir.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(out).sort()).toEqual(['creators', 'payouts-2026-10-summary.csv']);
+      expect(readdirSync(join(out, 'creators')).sort()).toEqual(['payouts-2026-10-ana-lima.csv', 'payouts-2026-10-summary.csv']);
+      // The summary is the summary: one row per statement, both creators in it.
+      const summary = readFileSync(join(out, 'payouts-2026-10-summary.csv'), 'utf8');
+      expect(summary.startsWith('\uFEFFcreator,name,tier,')).toBe(true);
+      expect(summary).toMatch(/\r\nana-lima,/);
+      expect(summary).toMatch(/\r\nsummary,/);
+      // The creator "summary" has its own statement lines.
+      const creator = readFileSync(join(out, 'creators', 'payouts-2026-10-summary.csv'), 'utf8');
+      expect(creator).toContain('own,forest-scenes,');
+      expect(creator).not.toContain('ocean-creatures');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('--format csv --out refuses a creator id that is not one kebab-case segment, and writes nothing', async () => {
+    const dir = tempDir('packops-payouts-csv-hostile-');
+    try {
+      const hostile = await ledgerAt(dir.dir, 'ledger.db');
+      const ledger = await writeLedger(hostile, {
+        creators: ['ana-lima'],
+        packs: [
+          { slug: 'forest-scenes', owner: '../../escape', price: 399, publishedAt: '2026-05-15T09:00:00Z' },
+          { slug: 'ocean-creatures', owner: 'ana-lima', price: 499, publishedAt: '2026-05-15T09:00:00Z' },
+        ],
+        sales: [
+          { id: 's-1', at: '2026-10-03T10:00:00Z', product: 'forest-scenes', gross: 399, fee: 120 },
+          { id: 's-2', at: '2026-10-04T10:00:00Z', product: 'ocean-creatures', gross: 499, fee: 150 },
+        ],
+      });
+      await ledger.close();
+      const out = join(dir.dir, 'out');
+      const r = await runCli(['payouts', 'report', '--period', '2026-10', '--format', 'csv', '--out', out, '--json', '--db', hostile], { cwd: dir.dir });
+      expect(r.code).toBe(3);
+      expect(r.json().error.code).toBe('STATEMENT_FILE_NAME');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(join(dir.dir, 'escape'))).toBe(false);
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('a bad period is a usage error (exit 2); a missing ledger an input error (exit 3)', async () => {

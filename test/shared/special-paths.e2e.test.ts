@@ -2,7 +2,7 @@
 // every input goes through src/shared/input.ts and every output through src/shared/atomic.ts.
 // Device nodes are made here with mknod in a temporary folder (never the machine's /dev).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, runCli, tempDir, type RunResult } from '../helpers/cli.js';
@@ -75,6 +75,36 @@ describe('inputs that are not regular files are refused at once (exit 3), never 
       expect(r.json().error.code).toMatch(/^(INPUT_NOT_REGULAR|KEY_INVALID|LEDGER_UNREADABLE)$/);
     }
   });
+
+  it('an archive too large to unpack within --max-size is INPUT_TOO_LARGE before it is hashed (a sparse 1 GiB file)', async () => {
+    const big = join(dir, 'big.zip');
+    writeFileSync(big, '');
+    execFileSync('truncate', ['-s', '1G', big]);
+    for (const args of [
+      ['verify', big, '--pubkey', 'keys/packops.pub', '--json'],
+      ['catalog', 'add', big, '--pubkey', 'keys/packops.pub', '--db', 'big.db', '--json'],
+    ]) {
+      const r = await runCli(args, { cwd: dir, timeoutMs: TIMEOUT });
+      expectRefused(r, 'INPUT_TOO_LARGE');
+    }
+    // --max-size moves the cap with it: the same file is then read (and is no zip).
+    const r = await runCli(['verify', big, '--pubkey', 'keys/packops.pub', '--max-size', '1GiB', '--json'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.stringify(r.json())).toContain('ZIP_CORRUPT');
+  }, 180_000);
+
+  it('catalog publish refuses a registered archive swapped for a FIFO since, instead of waiting on it', async () => {
+    mkdirSync(join(dir, 'dist-pub'));
+    cpSync(join(dir, 'dist'), join(dir, 'dist-pub'), { recursive: true });
+    const creators = await runCli(['creators', 'import', join(FIXTURES, 'ledger', 'creators.json'), '--db', 'pub.db', '--json'], { cwd: dir, timeoutMs: TIMEOUT });
+    expect(creators.code, creators.stderr).toBe(0);
+    const add = await runCli(['catalog', 'add', 'dist-pub/ocean-creatures-1.0.0.zip', '--pubkey', 'keys/packops.pub', '--published-at', '2026-09-01T00:00:00Z', '--db', 'pub.db', '--json'], { cwd: dir, timeoutMs: TIMEOUT });
+    expect(add.code, add.stderr).toBe(0);
+    rmSync(join(dir, 'dist-pub', 'ocean-creatures-1.0.0.zip'));
+    execFileSync('mkfifo', [join(dir, 'dist-pub', 'ocean-creatures-1.0.0.zip')]);
+    const r = await runCli(['catalog', 'publish', '--out', 'site-pub', '--db', 'pub.db', '--json'], { cwd: dir, timeoutMs: TIMEOUT });
+    expectRefused(r, 'INPUT_NOT_REGULAR');
+  }, 120_000);
 
   it('a config file over 1 MiB is INPUT_TOO_LARGE, unread (a sparse 2 GiB file)', async () => {
     const big = join(dir, 'big.config.json');

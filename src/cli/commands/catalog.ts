@@ -157,7 +157,10 @@ Examples:
     .addHelpText(
       'after',
       `
-Counts each slug's latest registered version; ratings come from imported reviews.
+Counts each slug's live version on the day, the one \`catalog publish\` puts in the feed:
+the latest published by the end of that day (UTC; SOURCE_DATE_EPOCH, else today), never a
+pre-release or a release scheduled for later. Slugs with no live version are listed under
+notLive (and warned about), not counted. Ratings come from imported reviews.
 
 Examples:
   $ packops catalog report
@@ -170,12 +173,17 @@ Examples:
         const { buildCatalogReport } = await import('../../catalog/report.js');
         const { loadReviews, loadStoredPacks } = await import('../../catalog/source.js');
         const { renderReport } = await import('../../catalog/render.js');
+        const { clockFromEnv, utcDay } = await import('../../catalog/feed.js');
+        const day = utcDay(clockFromEnv(ctx.env));
         const report = await withLedger(
           ctx,
-          async (ledger) => buildCatalogReport({ packs: await loadStoredPacks(ledger), reviews: await loadReviews(ledger) }),
+          async (ledger) => buildCatalogReport({ packs: await loadStoredPacks(ledger), reviews: await loadReviews(ledger), day }),
           { mustExist: NO_LEDGER_HINT },
         );
         if (report.orphanReviews > 0) ctx.out.warn(`${report.orphanReviews} reviews name packs that are not registered; they are not counted`);
+        for (const p of report.notLive) {
+          ctx.out.warn(`${p.slug} ${p.version} is not counted: ${p.reason === 'pre-release' ? 'only pre-releases of it are published' : 'no version of it is published'} by ${report.day}`);
+        }
         if (opts.format === 'html' && !ctx.global.json) {
           const { renderCatalogReportPage } = await import('../../catalog/report-html.js');
           return ctx.out.raw(renderCatalogReportPage(report));

@@ -46,7 +46,7 @@ export function register(program: Command, groups: CommandGroups): void {
     .description('every creator’s statement for a month, the totals and the tie-out (a preview until the month is closed)')
     .addOption(periodOption())
     .addOption(new Option('--format <format>', 'table, csv, json, md, or pages: html, pdf').choices(FORMATS).default('table'))
-    .option('--out <dir>', 'write the report into this folder (csv: a summary plus one file per creator; html/pdf: <dir>/<period>/<creator>.html and summary.html)')
+    .option('--out <dir>', 'write the report into this folder (csv: payouts-<period>-summary.csv plus creators/payouts-<period>-<creator>.csv; html/pdf: <dir>/<period>/<creator>.html and summary.html)')
     .addOption(new Option('--paper <size>', 'pdf: paper size').choices(['a4', 'letter']).default('a4'))
     .addHelpText(
       'after',

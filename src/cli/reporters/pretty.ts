@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { CheckReport, Finding } from '../../shared/findings.js';
+import { readInputSync } from '../../shared/input.js';
+import { MAX_MANIFEST_BYTES } from '../../manifest/load.js';
 
 export interface PrettyOptions {
   tool: string;
@@ -9,14 +10,18 @@ export interface PrettyOptions {
   source?: (file: string) => string | undefined;
 }
 
-/** Reads (and caches) JSON files relative to `cwd` for code frames. */
+/**
+ * Reads (and caches) JSON files relative to `cwd` for code frames, through the shared input
+ * checks: a FIFO, device or file over the manifest cap gets no frame (never a hang, never a
+ * 1 GiB string).
+ */
 export function sourceReader(cwd: string): (file: string) => string | undefined {
   const cache = new Map<string, string | undefined>();
   return (file) => {
     if (!file.endsWith('.json')) return undefined;
     if (!cache.has(file)) {
       try {
-        cache.set(file, readFileSync(resolve(cwd, file), 'utf8'));
+        cache.set(file, readInputSync(resolve(cwd, file), { what: 'source', maxBytes: MAX_MANIFEST_BYTES, cwd }).toString('utf8'));
       } catch {
         cache.set(file, undefined);
       }

@@ -12,6 +12,7 @@ import { findChromium, printPdfs, type Paper } from '../../pages/pdf.js';
 import { stageFiles, writeFilesAtomic } from '../../shared/atomic.js';
 import { inputError } from '../../shared/errors.js';
 import { payoutReport, type PayoutOptions } from '../report.js';
+import { STATEMENT_FILE_NAME } from '../file-names.js';
 import type { PagesDoc } from './common.js';
 import { pagesExtras } from './data.js';
 import { renderStatementPage, statementDigest } from './statement.js';
@@ -37,7 +38,6 @@ export async function pagesDocument(db: Kysely<LedgerDB>, period: string, option
   return { ...report, ...extras, platform: options.platform, issued: issuedAt.toISOString().slice(0, 10) };
 }
 
-const FILE_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 export interface RenderedPage {
   /** File name without the extension: a creator id, or "summary". */
@@ -51,7 +51,7 @@ export interface RenderedPage {
 /** Every page of the month: the summary first, then one statement per creator. */
 export function renderPages(doc: PagesDoc): RenderedPage[] {
   for (const s of doc.statements) {
-    if (!FILE_NAME.test(s.creator) || s.creator === 'summary') {
+    if (!STATEMENT_FILE_NAME.test(s.creator) || s.creator === 'summary') {
       throw inputError('STATEMENT_FILE_NAME', `The creator id "${s.creator}" cannot name a statement file${s.creator === 'summary' ? ' (summary.html is the finance summary)' : ''}.`, {
         hint: 'Creator ids are kebab-case (a-z, 0-9, single hyphens), and "summary" is taken.',
         details: { creator: s.creator },
