@@ -102,31 +102,48 @@ export function streamDigest(): StreamDigest {
   };
   worker.on('error', fail);
   worker.on('exit', () => fail(new Error('the archive hasher stopped')));
-  const send = async (chunk: Uint8Array): Promise<void> => {
-    for (let at = 0; at < chunk.length; at += SLOT) {
-      while (free.length === 0) {
+  // Chunks are packed into the current slot, which is handed to the worker when full (or at
+  // the end): one message per MiB, not one per header and file.
+  let current = -1;
+  let fill = 0;
+  const flush = () => {
+    if (current < 0) return;
+    worker.postMessage([current, fill]);
+    current = -1;
+    fill = 0;
+  };
+  /** Copies as much of `chunk` from `at` as fits without waiting; returns where it stopped. */
+  const pack = (chunk: Uint8Array, at: number): number => {
+    while (at < chunk.length) {
+      if (current < 0) {
+        if (free.length === 0) return at;
+        current = free.pop()!;
+      }
+      const n = Math.min(chunk.length - at, SLOT - fill);
+      bytesOf.set(chunk.subarray(at, at + n), current * SLOT + fill);
+      fill += n;
+      at += n;
+      if (fill === SLOT) flush();
+    }
+    return at;
+  };
+  const send = async (chunk: Uint8Array, at: number): Promise<void> => {
+    while (at < chunk.length) {
+      while (free.length === 0 && current < 0) {
         if (failure) throw failure;
         await new Promise<void>((resolve) => (slotFreed = resolve));
       }
       if (failure) throw failure;
-      const slot = free.pop()!;
-      const piece = chunk.subarray(at, Math.min(chunk.length, at + SLOT));
-      bytesOf.set(piece, slot * SLOT);
-      worker.postMessage([slot, piece.length]);
+      at = pack(chunk, at);
     }
   };
   return {
     update(chunk) {
       if (failure) throw failure;
       bytes += chunk.length;
-      // The common case (a free slot per piece) copies and returns without a promise.
-      if (chunk.length <= SLOT && free.length > 0) {
-        const slot = free.pop()!;
-        bytesOf.set(chunk, slot * SLOT);
-        worker.postMessage([slot, chunk.length]);
-        return;
-      }
-      return send(chunk);
+      // The common case (room in the ring) copies and returns without a promise.
+      const at = pack(chunk, 0);
+      if (at < chunk.length) return send(chunk, at);
     },
     digest() {
       return new Promise<ArchiveDigest>((resolve, reject) => {
@@ -137,6 +154,7 @@ export function streamDigest(): StreamDigest {
           resolve(d);
         };
         failed = reject;
+        flush();
         worker.postMessage(null);
       });
     },

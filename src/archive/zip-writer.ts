@@ -184,26 +184,32 @@ class SourceChanged extends Error {}
 class BufferPair {
   private readonly bufs: Array<Buffer | undefined> = [undefined, undefined];
   private turn = 0;
-  take(size: number): Buffer {
+  /**
+   * The buffer for the next load, chosen when the load starts (in entry order, never when
+   * its file happens to open: loads run concurrently and may open out of order).
+   */
+  next(): (size: number) => Buffer {
     const i = this.turn;
     this.turn ^= 1;
-    let buf = this.bufs[i];
-    if (buf === undefined || buf.length < size) {
-      buf = Buffer.allocUnsafeSlow(Math.max(size, 256 * 1024));
-      this.bufs[i] = buf;
-    }
-    return buf;
+    return (size) => {
+      let buf = this.bufs[i];
+      if (buf === undefined || buf.length < size) {
+        buf = Buffer.allocUnsafeSlow(Math.max(size, 256 * 1024));
+        this.bufs[i] = buf;
+      }
+      return buf;
+    };
   }
 }
 
 /** Reads a file whole (up to MAX_BUFFERED), or, when larger, its CRC-32 and size in one streamed read. */
-async function loadFile(path: string, buffers: BufferPair): Promise<Loaded> {
+async function loadFile(path: string, buffer: (size: number) => Buffer): Promise<Loaded> {
   const src = await open(path, 'r');
   try {
     const { size } = await src.stat();
     if (size <= MAX_BUFFERED) {
       // One byte more than the size: a file that grew since the stat is noticed, not cut.
-      const buf = buffers.take(size + 1).subarray(0, size + 1);
+      const buf = buffer(size + 1).subarray(0, size + 1);
       let got = 0;
       for (;;) {
         const { bytesRead } = await src.read(buf, got, buf.length - got, got);
@@ -279,7 +285,7 @@ export async function writeZip(path: string, entries: readonly ZipEntryInput[], 
   const load = (i: number): Promise<Loaded> | undefined => {
     const file = entries[i]?.file;
     if (file === undefined) return undefined;
-    const p = loadFile(file, buffers);
+    const p = loadFile(file, buffers.next());
     p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     return p;
   };

@@ -88,6 +88,33 @@ describe('writeZip', () => {
   });
 });
 
+describe('writeZip reading ahead', () => {
+  it('writes every file entry with its own bytes while the next file is read (two reused buffers)', async () => {
+    const src = join(dir, 'many');
+    (await import('node:fs')).mkdirSync(src);
+    // Sizes that grow and shrink, so the two buffers are reused and regrown.
+    const files = Array.from({ length: 120 }, (_, i) => {
+      const data = Buffer.alloc(1000 + ((i * 7919) % 700) * 1024, i);
+      data.writeUInt32LE(i, data.length >> 1);
+      const path = join(src, `f${i}.bin`);
+      writeFileSync(path, data);
+      return { name: `assets/f${String(i).padStart(3, '0')}.bin`, path, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+    });
+    const zip = join(dir, 'many.zip');
+    const chunks: Buffer[] = [];
+    await writeZip(
+      zip,
+      files.map((f) => ({ name: f.name, file: f.path, method: 'store' as const, expect: { size: f.size, sha256: f.sha256 } })),
+      { mtime: ZIP_EPOCH, onData: (c) => void chunks.push(Buffer.from(c)) },
+    );
+    // onData saw exactly the archive's bytes, in order.
+    expect(Buffer.concat(chunks).equals(readFileSync(zip))).toBe(true);
+    const read = await readAll(zip);
+    expect(read.map((e) => createHash('sha256').update(e.data).digest('hex'))).toEqual(files.map((f) => f.sha256));
+    for (const e of read) expect(crc32(e.data) >>> 0).toBe(e.crc >>> 0);
+  });
+});
+
 describe('writePackArchive', () => {
   it('stops when a variant changed since the lock, leaving no zip, signature or temporary file', async () => {
     const file = join(dir, 'v.webp');
