@@ -4,10 +4,13 @@
  * Why not archiver: archiver (zip-stream → compress-commons) computes the CRC-32 of stored
  * entries in JavaScript (crc-32, ~440 MB/s here) and writes streamed entries with data
  * descriptors, which java.util.zip.ZipInputStream (Android's streaming reader) refuses for
- * stored entries. This writer streams each file once — SHA-256 and Node's native
- * zlib.crc32 over the same chunks — writes it at its offset, then patches the CRC and sizes
- * into the local header with a positional write: no data descriptors, no extra fields, no
- * clocks. Memory stays at two 1 MiB buffers whatever the archive's size.
+ * stored entries. This writer reads each file once into one of two reused buffers (the next
+ * file is read while this one is written), takes its SHA-256 and Node's native zlib.crc32
+ * over those bytes, then writes a finished local header and the data: nothing is patched
+ * afterwards, so `onData` sees the archive's bytes once, in order, as they are written (the
+ * build hashes the archive for its signature from them). No data descriptors, no extra
+ * fields, no clocks. Memory stays at two buffers (each at most 16 MiB; a larger file is
+ * read twice instead) whatever the archive's size.
  *
  * Layout per entry: local header (version 2.0, UTF-8 flag, fixed DOS time) + data; then the
  * central directory (made by Unix, mode 0644 regular file) and the end record. Zip64 is
