@@ -88,7 +88,8 @@ export class Output {
   writeJson(data: unknown): void {
     if (this.wroteJson) throw new Error('Output.writeJson called twice: --json prints one document');
     this.wroteJson = true;
-    this.stdout.write(`${JSON.stringify(data, jsonReplacer, 2)}\n`);
+    // A replacer function makes JSON.stringify call back for every value: only when needed.
+    this.stdout.write(`${JSON.stringify(data, holdsBigInt(data) ? jsonReplacer : undefined, 2)}\n`);
   }
 
   get jsonWritten(): boolean {
@@ -153,6 +154,15 @@ export class Output {
       stop: () => spinner.stop(),
     };
   }
+}
+
+/** Whether `value` holds a bigint (or something that serialises itself, which might give one). */
+function holdsBigInt(value: unknown): boolean {
+  if (typeof value === 'bigint') return true;
+  if (value === null || typeof value !== 'object') return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (Array.isArray(value)) return value.some(holdsBigInt);
+  return Object.keys(value).some((k) => holdsBigInt((value as Record<string, unknown>)[k]));
 }
 
 /** BigInt money values serialise as JSON numbers when safe, strings otherwise. */
