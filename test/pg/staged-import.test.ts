@@ -80,10 +80,51 @@ function tricky(): string {
 
 type Refusal = { code: string; exitCode: number; details: { badRows: number; rows: Array<{ row: number; column: string; code: string; message: string }> } };
 
-async function attempt(location: string, path: string, quarantine: boolean) {
+/**
+ * A file whose sales are moved early (PACKOPS_TEST_PG_MOVE_ROWS) without any later copy of a
+ * sale, so nothing moved is taken back: refunds of moved sales (in the ledger and in the file,
+ * adding up past the sale), of a refund, of a held row, a row held for its product, a copy of
+ * it that is a refund, and refunds before their sale.
+ */
+function movedEarly(): string {
+  const filler = Array.from({ length: 2400 }, (_, i) => salesRow(i, 'm'));
+  return file('moved.csv', [
+    sale('e-1'),
+    refund('e-1-r1', 'e-1', 200),
+    sale('x-1', { product: 'no-such-pack' }), // held
+    refund('x-1', 'e-1', 1), // a copy of a held row (a refund): the first copy wins
+    refund('late-r', 'late-1', 10), // its sale comes later (and moves later)
+    ...filler.slice(0, 1100),
+    refund('e-1-r2', 'e-1', 300), // 200 + 300 > 499, across a move
+    refund('e-1-r3', 'e-1', 299), // 200 + 299 = 499
+    refund('m5-r', 'm5', 10_000), // more than the moved sale
+    refund('e-1-r4', 'e-1', 1, { currency: 'GBP' }), // the wrong currency
+    refund('e-1-r1-r', 'e-1-r1', 1), // a refund of a refund
+    refund('x-1-r', 'x-1', 1), // a refund of a held sale
+    refund('l-1-r2', 'l-1', 399), // a stored sale: 100 + 399 = 499
+    ...filler.slice(1100),
+    sale('late-1'),
+    refund('m2000-r', 'm2000', 1), // a sale moved in the last move
+  ]);
+}
+
+/** With `moveRows`, the PostgreSQL import moves accepted sales into the ledger every that many rows. */
+async function withMoves<T>(moveRows: number | undefined, run: () => Promise<T>): Promise<T> {
+  const before = process.env.PACKOPS_TEST_PG_MOVE_ROWS;
+  if (moveRows === undefined) delete process.env.PACKOPS_TEST_PG_MOVE_ROWS;
+  else process.env.PACKOPS_TEST_PG_MOVE_ROWS = String(moveRows);
+  try {
+    return await run();
+  } finally {
+    if (before === undefined) delete process.env.PACKOPS_TEST_PG_MOVE_ROWS;
+    else process.env.PACKOPS_TEST_PG_MOVE_ROWS = before;
+  }
+}
+
+async function attempt(location: string, path: string, quarantine: boolean, moveRows?: number) {
   const ledger = await prepared(location);
   try {
-    const result = await importFile(ledger, 'sales', path, { quarantine }).then(
+    const result = await withMoves(moveRows, () => importFile(ledger, 'sales', path, { quarantine })).then(
       (s) => ({ ok: true as const, s: { rows: s.rows, imported: s.imported, skipped: s.skipped, quarantined: s.quarantined } }),
       (e: unknown) => ({ ok: false as const, e: e as Refusal }),
     );
@@ -105,10 +146,12 @@ async function attempt(location: string, path: string, quarantine: boolean) {
 const normalise = (message: string) => message.replace(/already appears (in row \d+|earlier in this file)/g, 'already appears (earlier)');
 
 describe('PostgreSQL staged sales import', () => {
-  it('refuses the same rows with the same codes and messages as SQLite, and writes nothing', async () => {
+  // Without moves (a file under 50,000 rows), and with sales moved early every chunk: the
+  // tricky file has later copies of moved sales, so everything moved is taken back.
+  it.each([undefined, 1])('refuses the same rows with the same codes and messages as SQLite, and writes nothing (moves every %s rows)', async (moveRows) => {
     const path = tricky();
-    const lite = await attempt(join(tmp.dir, 'refuse.db'), path, false);
-    const pg = await attempt(await freshPgDatabase('staged'), path, false);
+    const lite = await attempt(join(tmp.dir, `refuse-${moveRows}.db`), path, false);
+    const pg = await attempt(await freshPgDatabase(`staged${moveRows ?? ''}`), path, false, moveRows);
     expect(lite.result.ok).toBe(false);
     expect(pg.result.ok).toBe(false);
     if (lite.result.ok || pg.result.ok) return;
@@ -125,15 +168,35 @@ describe('PostgreSQL staged sales import', () => {
     expect(pg.stored).toHaveLength(4);
   });
 
-  it('with --quarantine stores, skips and quarantines the same rows as SQLite', async () => {
+  it.each([undefined, 1])('with --quarantine stores, skips and quarantines the same rows as SQLite (moves every %s rows)', async (moveRows) => {
     const path = tricky();
-    const lite = await attempt(join(tmp.dir, 'quarantine.db'), path, true);
-    const pg = await attempt(await freshPgDatabase('stagedq'), path, true);
+    const lite = await attempt(join(tmp.dir, `quarantine-${moveRows}.db`), path, true);
+    const pg = await attempt(await freshPgDatabase(`stagedq${moveRows ?? ''}`), path, true, moveRows);
     expect(pg.result).toEqual(lite.result);
     expect(pg.result).toMatchObject({ ok: true, s: { rows: 1226 } });
     expect(pg.stored).toEqual(lite.stored);
     expect(pg.quarantined).toEqual(lite.quarantined);
     expect(pg.quarantined.length).toBeGreaterThan(10);
+  });
+
+  it('sales moved early: refunds, held rows and copies are decided as on SQLite, refused or quarantined', async () => {
+    const path = movedEarly();
+    for (const quarantine of [false, true]) {
+      const lite = await attempt(join(tmp.dir, `moved-${quarantine}.db`), path, quarantine);
+      const pg = await attempt(await freshPgDatabase(`moved${quarantine ? 'q' : ''}`), path, quarantine, 1);
+      expect(lite.result.ok).toBe(quarantine);
+      if (!lite.result.ok && !pg.result.ok) {
+        const shown = (e: Refusal) => e.details.rows.map((r) => ({ ...r, message: normalise(r.message) }));
+        expect(shown(pg.result.e)).toEqual(shown(lite.result.e));
+        expect(new Set(shown(pg.result.e).map((r) => r.code))).toEqual(
+          new Set(['ROW_REFUND_EXCEEDS', 'ROW_REFUND_UNKNOWN', 'ROW_PRODUCT_UNKNOWN', 'ROW_DUPLICATE_IN_FILE', 'ROW_INVALID']),
+        );
+      }
+      expect(pg.result).toEqual(lite.result);
+      expect(pg.stored).toEqual(lite.stored);
+      expect(pg.quarantined).toEqual(lite.quarantined);
+      if (quarantine) expect(pg.stored.length).toBeGreaterThan(2000);
+    }
   });
 
   it('a re-import of a large file skips every row and moves nothing', async () => {
