@@ -6,13 +6,18 @@
  *      staging table through ONE `COPY … FROM STDIN`: good rows with their values, bad rows
  *      with their key only (a later copy of a bad row is still a duplicate). Nothing waits
  *      for the server between chunks, so parsing and the server's COPY overlap.
+ *   1b. Every 50,000 rows the COPY pauses and the accepted SALES staged since the last pause
+ *      move into the ledger (key order within the move) while the next rows are parsed: the
+ *      index upkeep of `sales`, the largest cost of an import, runs on the server while node
+ *      parses instead of after it. A sale cannot turn bad later unless a later copy of it is
+ *      in the file; then step 2 deletes what moved early and moves it with the rest.
  *   2. Then the checks that need the ledger run as set-based SQL over the staging table:
  *      duplicates in the file (a window over the key), rows already in the ledger, and the
  *      refunds, joined to their sale (in the ledger, with what was refunded of it, or earlier
  *      in the file) and walked in file order so refunds add up as on SQLite.
- *   3. The accepted rows move with ONE `INSERT … SELECT … ON CONFLICT DO NOTHING` in key
- *      order (a row another import stored meanwhile is skipped, never doubled, and two
- *      imports inserting overlapping keys in the same order cannot deadlock).
+ *   3. The accepted rows not moved yet move with ONE `INSERT … SELECT … ON CONFLICT DO
+ *      NOTHING` in key order (a row another import stored meanwhile is skipped, never
+ *      doubled, and two imports inserting overlapping keys in the same order cannot deadlock).
  *
  * Locks: the import's transaction takes the ledger's write lock SHARED (pg.ts), so sales
  * imports run side by side while a close, which takes it exclusively, waits for every one of
@@ -20,8 +25,14 @@
  * import finds the month closed. Before step 2 the import also takes, exclusively and in
  * order, a lock per month of the sales its refunds name: two imports refunding the same
  * sale run their checks one after the other, so refunds never add up past the sale.
+ * Rows moved early are in file order, not key order, so one import at a time moves early:
+ * the first move takes the move lock exclusively if it is free (else the import moves
+ * nothing early), and every other import takes it shared before step 2, before its month
+ * locks: it writes only once the import moving early has committed, so no import ever waits
+ * for a row inserted out of key order while holding one another waits for.
  *
- * Memory: one chunk of rows, the bad rows (as on SQLite) and the sales refunded so far.
+ * Memory: one chunk of rows, at most 8 MiB of rows parsed while a move runs, the bad rows
+ * (as on SQLite) and the sales refunded so far.
  * The staging table's format is in pg-sales-stage.ts, the refund walk in pg-sales-refunds.ts.
  */
 import { finished } from 'node:stream/promises';
@@ -54,6 +65,9 @@ export function monthKey(month: string): number {
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** COPY text parsed while a move runs that may wait in memory. */
+const QUEUE_BYTES = 8 << 20;
+
 /**
  * Rows staged between two early moves (step 1b). Test hook: PACKOPS_TEST_PG_MOVE_ROWS=<n>
  * moves every n rows, so small files take this path too.
@@ -76,8 +90,9 @@ class StagedSales implements StagedPath<SaleParsed> {
   private readonly moveEvery = moveRows();
   /** The early move on the server (step 1b), while the file goes on being parsed. */
   private pending: Promise<void> | undefined;
-  /** COPY text parsed while a move runs, sent when it is done (at most one move's rows). */
-  private queued: string[] = [];
+  /** COPY text parsed while a move runs, sent when it is done (at most QUEUE_BYTES). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private queuedRows = 0;
   /** Rows staged since the last move, and the last row staged. */
   private sinceMove = 0;
@@ -167,7 +182,10 @@ class StagedSales implements StagedPath<SaleParsed> {
     this.sinceMove += items.length;
     if (text !== '') {
       if (this.pending) {
-        this.queued.push(text);
+        // As bytes: the text is a rope of every field's string, several times its size.
+        const bytes = Buffer.from(text, 'utf8');
+        this.queued.push(bytes);
+        this.queuedBytes += bytes.length;
         this.queuedRows += items.length;
       } else {
         await this.write(await this.open(), text);
@@ -179,12 +197,12 @@ class StagedSales implements StagedPath<SaleParsed> {
         this.pending = undefined;
       });
     }
-    // Memory: at most one move's rows wait for the server.
-    if (this.pending && this.queuedRows >= this.moveEvery) await this.pending;
+    // Memory: a few MiB of rows wait for the server (it is the slower side).
+    if (this.pending && this.queuedBytes >= QUEUE_BYTES) await this.pending;
     if (this.failure) throw this.failure;
   }
 
-  private async write(sink: Writable, text: string): Promise<void> {
+  private async write(sink: Writable, text: string | Buffer): Promise<void> {
     if (sink.write(text)) return;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: unknown) => {
@@ -233,9 +251,10 @@ class StagedSales implements StagedPath<SaleParsed> {
     const next = await this.open();
     const queued = this.queued;
     this.queued = [];
+    this.queuedBytes = 0;
     this.queuedRows = 0;
     this.pending = undefined;
-    for (const text of queued) await this.write(next, text);
+    for (const bytes of queued) await this.write(next, bytes);
   }
 
   async settle(ctx: ImportContext): Promise<{ bad: Array<Item<SaleParsed>>; imported: number; skipped: number }> {
