@@ -49,6 +49,7 @@ const COMMANDS: Record<string, string[]> = {
   'tiers open': ['creators', 'tiers', '--period', '2026-11'],
   'close': ['payouts', 'close', '--period', '2026-11'],
   'catalog report': ['catalog', 'report'],
+  'bundles seasonal': ['bundles', 'seasonal', 'summer', '--discount', '0.2', '--today', '2026-07-01'],
   'bundles create': ['bundles', 'create', 'sea-and-trees', '--name', 'Sea and Trees', '--packs', 'ocean-creatures,forest-scenes', '--discount', '0.2'],
 };
 
@@ -59,6 +60,9 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
     { name: 'sale amount as text', sql: "UPDATE sales SET gross_minor = 'abc' WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'gross_minor' },
     { name: 'sale amount with a fraction', sql: "UPDATE sales SET store_fee_minor = 1.5 WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'store_fee_minor' },
     { name: 'sale kind', sql: "UPDATE sales SET kind = 'gift' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
+    // The report seeks odd kinds in three ranges of its index: below 'refund' (above), between 'refund' and 'sale', above 'sale'.
+    { name: 'sale kind between refund and sale', sql: "UPDATE sales SET kind = 'return' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
+    { name: 'sale kind above sale', sql: "UPDATE sales SET kind = 'sales' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
     { name: 'tier share', sql: "UPDATE creator_tiers SET revenue_share_percent = 'lots'", fails: ['report open', 'tiers open', 'close'], table: 'creator_tiers', column: 'revenue_share_percent' },
     { name: 'tier bonus', sql: "UPDATE creator_tiers SET monthly_bonus_minor = 'x' WHERE monthly_bonus_minor IS NOT NULL", fails: ['report open', 'tiers open', 'close'], table: 'creator_tiers', column: 'monthly_bonus_minor' },
     { name: 'member share', sql: "UPDATE collaboration_members SET share_bp = 'half'", fails: ['report open', 'tiers open', 'close'], table: 'collaboration_members', column: 'share_bp' },
@@ -67,6 +71,8 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
     { name: 'stored report', sql: "UPDATE closed_periods SET totals = '{' WHERE month = '2026-10'", fails: ['report closed', 'tiers closed'], table: 'closed_periods', column: 'totals' },
     { name: 'stored statement', sql: "UPDATE statements SET detail = '{}' WHERE rowid = 1", fails: ['report closed', 'tiers closed'], table: 'statements', column: 'detail' },
     { name: 'carried balance', sql: "UPDATE statements SET carried_out_minor = 'x' WHERE rowid = 1", fails: ['report open', 'close'], table: 'statements', column: 'carried_out_minor' },
+    { name: 'pack tags not JSON', sql: "UPDATE packs SET tags = '[\"summer\"' WHERE slug = 'ocean-creatures'", fails: ['bundles seasonal'], table: 'packs', column: 'tags' },
+    { name: 'pack tags not a list of strings', sql: "UPDATE packs SET tags = '{\"summer\":1}' WHERE slug = 'ocean-creatures'", fails: ['bundles seasonal'], table: 'packs', column: 'tags' },
     { name: 'pack price', sql: "UPDATE packs SET price_minor = 'x' WHERE slug = 'ocean-creatures'", fails: ['bundles create'], table: 'packs', column: 'price_minor' },
   ];
   for (const c of cases) {
