@@ -169,7 +169,7 @@ describe('writeZip with recorded CRC-32s', () => {
     const f = make('recorded.webp', good);
     const entry = { name: 'assets/x/a.webp', file: f.path, method: 'store' as const, expect: { size: f.size, sha256: f.sha256, crc32: f.crc32 } };
     const flipped = Buffer.from(good);
-    flipped[100_000] ^= 1;
+    flipped[100_000] = (flipped[100_000] ?? 0) ^ 1;
     writeFileSync(f.path, flipped);
     await expect(writeZip(join(dir, 'off.zip'), [entry], { mtime: ZIP_EPOCH })).rejects.toBeInstanceOf(ZipSourceMismatchError);
     writeFileSync(f.path, good.subarray(0, 150_000));
