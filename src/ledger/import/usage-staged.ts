@@ -50,8 +50,15 @@ const enum State {
   Changed = 4,
 }
 
-/** A small integer fingerprint of a family HMAC (hex): 28 bits, a V8 small integer. */
-export const hmacFingerprint = (hmacHex: string): number => Number.parseInt(hmacHex.slice(0, 7), 16);
+/** A small integer fingerprint of a family HMAC (lowercase hex): its first 7 digits, 28 bits (a V8 small integer). */
+export function hmacFingerprint(hmacHex: string): number {
+  let v = 0;
+  for (let i = 0; i < 7; i++) {
+    const c = hmacHex.charCodeAt(i);
+    v = (v << 4) | (c <= 57 ? c - 48 : c - 87); // '0'-'9', 'a'-'f'
+  }
+  return v;
+}
 
 export interface StagedUsageOptions {
   /** Pack slugs the ledger knows (ROW_PRODUCT_UNKNOWN otherwise). */
@@ -62,9 +69,16 @@ export interface StagedUsageOptions {
 
 export function stagedUsage(options: StagedUsageOptions): StagedPath<UsageRow> {
   const fingerprint = options.fingerprint ?? hmacFingerprint;
-  // Per "month\0pack": fingerprint → the first row with it (or every such row that is a
+  // Per month, per pack: fingerprint → the first row with it (or every such row that is a
   // distinct family, once candidates are settled).
-  const firsts = new Map<string, Map<number, number | number[]>>();
+  const firsts = new Map<string, Map<string, Map<number, number | number[]>>>();
+  const bucketOf = (month: string, pack: string): Map<number, number | number[]> => {
+    let byPack = firsts.get(month);
+    if (!byPack) firsts.set(month, (byPack = new Map()));
+    let bucket = byPack.get(pack);
+    if (!bucket) byPack.set(pack, (bucket = new Map()));
+    return bucket;
+  };
   const candidates: Array<Item<UsageRow>> = [];
   const bad: Array<Item<UsageRow>> = [];
   const months = new Set<string>();
@@ -110,9 +124,7 @@ export function stagedUsage(options: StagedUsageOptions): StagedPath<UsageRow> {
           if (item.problems.length > 0) bad.push(item);
           continue;
         }
-        const bucketKey = `${p.month}\u0000${p.pack}`;
-        let bucket = firsts.get(bucketKey);
-        if (!bucket) firsts.set(bucketKey, (bucket = new Map()));
+        const bucket = bucketOf(p.month, p.pack);
         const fp = fingerprint(p.family);
         if (bucket.has(fp)) {
           candidates.push(item); // settled at the end, in row order
@@ -132,7 +144,7 @@ export function stagedUsage(options: StagedUsageOptions): StagedPath<UsageRow> {
       // and fingerprint is the same family; otherwise a first row of its own.
       for (const item of candidates) {
         const p = item.parsed!;
-        const bucket = firsts.get(`${p.month}\u0000${p.pack}`)!;
+        const bucket = bucketOf(p.month, p.pack);
         const fp = fingerprint(p.family);
         const before = bucket.get(fp)!;
         const rows = typeof before === 'number' ? [before] : before;
