@@ -8,6 +8,14 @@ import { setOwn } from '../shared/lookup.js';
 export const PACK_JSON = 'pack.json';
 export const INTEGRITY_JSON = 'INTEGRITY.json';
 export const INTEGRITY_SIG = 'INTEGRITY.json.minisig';
+/**
+ * Largest pack.json, INTEGRITY.json or signature entry an archive may hold (they are read
+ * into memory to be parsed). pack.json in an archive is the source manifest (at most 1 MiB,
+ * checked again once its `variants` arrays are set aside) plus one variant record per file,
+ * and INTEGRITY.json lists every file: with up to 10,000 entries both pass 1 MiB in a
+ * large but ordinary pack, so the bound is 16 MiB, not the source manifest's 1 MiB.
+ */
+export const METADATA_ENTRY_MAX = 16 * 1024 * 1024;
 
 export interface IntegrityFile {
   path: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { isOk, type Finding } from '../shared/findings.js';
 import { archiveManifest, writePackArchive } from './build.js';
-import { INTEGRITY_JSON, INTEGRITY_SIG, parseIntegrity, stableJson } from './integrity.js';
+import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, parseIntegrity, stableJson } from './integrity.js';
 import { fromDosDateTime, hashFile } from './zip-writer.js';
 
 export interface RebuildSummary {
@@ -36,7 +36,7 @@ async function readOriginal(zipPath: string): Promise<{ sig?: string; integrity?
   try {
     for await (const entry of zip.eachEntry()) {
       out.mtime ??= fromDosDateTime(entry.lastModFileDate, entry.lastModFileTime);
-      if ((entry.fileName === INTEGRITY_SIG || entry.fileName === INTEGRITY_JSON) && entry.uncompressedSize <= 1024 * 1024) {
+      if ((entry.fileName === INTEGRITY_SIG || entry.fileName === INTEGRITY_JSON) && entry.uncompressedSize <= METADATA_ENTRY_MAX) {
         const chunks: Buffer[] = [];
         for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);
         const text = Buffer.concat(chunks).toString('utf8');

@@ -16,18 +16,16 @@ import { isPackopsError } from '../shared/errors.js';
 import { openInput, readInputSync, readInputText } from '../shared/input.js';
 import { displayPath } from '../shared/paths.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
-import { MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
+import { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
 import type { PackManifest } from '../manifest/types.js';
 import { SignatureFormatError, parseSignature, verifySignature, type PublicKey, type Signature } from '../signing/minisign.js';
-import { INTEGRITY_JSON, INTEGRITY_SIG, PACK_JSON, parseIntegrity, trustedCommentFor } from './integrity.js';
+import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, PACK_JSON, parseIntegrity, trustedCommentFor } from './integrity.js';
 import { hashFile } from './zip-writer.js';
 import { readEntries, type Add, type EntryRecord } from './zip-entries.js';
 
 export const DEFAULT_MAX_RATIO = 100;
 export const DEFAULT_MAX_SIZE = 512 * 1024 * 1024;
 export const DEFAULT_MAX_ENTRIES = 10_000;
-/** Entries kept in memory to be parsed (pack.json, INTEGRITY.json, its signature). */
-const SMALL_ENTRY_MAX = 1024 * 1024;
 
 /**
  * Largest archive file that can unpack within `maxSize` bytes in at most `maxEntries`
@@ -186,7 +184,7 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
   if (!pack) {
     if (!listed.has(PACK_JSON)) add('INTEGRITY_MISSING_FILE', `The archive holds no ${PACK_JSON}.`);
   } else if (!pack.data) {
-    add('MANIFEST_UNREADABLE', `${PACK_JSON} is larger than ${SMALL_ENTRY_MAX} bytes.`);
+    add('MANIFEST_UNREADABLE', `${PACK_JSON} is larger than ${METADATA_ENTRY_MAX} bytes.`);
   } else {
     manifest = await checkPackJson(pack.data, listed, add);
   }
@@ -227,8 +225,7 @@ function utf8Or(data: Buffer): string {
 }
 
 async function checkPackJson(data: Buffer, listed: Map<string, { size: number; sha256: string }>, add: Add): Promise<PackManifest | undefined> {
-  // The limits `validate` puts on a manifest hold here too (the entry is at most 1 MiB):
-  // no byte-order mark (TextDecoder would drop it silently), no nesting past 64 levels
+  // The limits `validate` puts on a manifest hold here too: no byte-order mark (TextDecoder would drop it silently), no nesting past 64 levels
   // (the schema check and structuredClone recurse).
   if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
     add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive starts with a UTF-8 byte-order mark; a manifest must be plain UTF-8 JSON without one.`);
@@ -261,6 +258,13 @@ async function checkPackJson(data: Buffer, listed: Map<string, { size: number; s
         delete (asset as { variants?: unknown }).variants;
       }
     });
+  }
+  // The source manifest is at most 1 MiB, as `validate` requires of pack.json; the entry
+  // itself may be larger by the variant records the build added (METADATA_ENTRY_MAX).
+  const sourceBytes = Buffer.byteLength(JSON.stringify(source), 'utf8');
+  if (sourceBytes > MAX_MANIFEST_BYTES) {
+    add('MANIFEST_UNREADABLE', `${PACK_JSON} in the archive holds a source manifest of ${sourceBytes} bytes once its variants are set aside; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`);
+    return undefined;
   }
   const { checkManifestValue } = await import('../manifest/check.js');
   for (const f of checkManifestValue(source)) {

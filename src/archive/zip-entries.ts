@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import { INTEGRITY_JSON, INTEGRITY_SIG, PACK_JSON, unsafeEntryName } from './integrity.js';
+import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, PACK_JSON, unsafeEntryName } from './integrity.js';
 import { tilingProblems, type EntrySpan } from './tiling.js';
 
 export interface EntryRecord {
@@ -19,8 +19,6 @@ export interface EntryRecord {
 export type Add = (code: string, message: string, hint?: string, pointer?: string) => void;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-const SMALL_ENTRY_MAX = 1024 * 1024;
 
 export interface Limits {
   maxRatio: number;
@@ -265,7 +263,7 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dataStart: numb
       }
       hash.update(chunk);
       crc = crc32(chunk, crc);
-      if (keep && bytes <= SMALL_ENTRY_MAX) kept.push(chunk);
+      if (keep && bytes <= METADATA_ENTRY_MAX) kept.push(chunk);
     }
   } catch (err) {
     return { kind: 'error', bytes, message: (err as Error).message };
@@ -273,5 +271,5 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dataStart: numb
   if (bytes !== entry.uncompressedSize) {
     return { kind: 'error', bytes, message: `it holds ${bytes} bytes but declares ${entry.uncompressedSize}` };
   }
-  return { kind: 'ok', bytes, sha256: hash.digest('hex'), crc32: crc >>> 0, ...(keep && bytes <= SMALL_ENTRY_MAX ? { data: Buffer.concat(kept) } : {}) };
+  return { kind: 'ok', bytes, sha256: hash.digest('hex'), crc32: crc >>> 0, ...(keep && bytes <= METADATA_ENTRY_MAX ? { data: Buffer.concat(kept) } : {}) };
 }

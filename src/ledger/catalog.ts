@@ -10,7 +10,7 @@ import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
 import { publishedAtInstant } from '../shared/timestamp.js';
 import { closedMonths } from './import/closed.js';
-import { storedInteger } from './stored.js';
+import { storedInteger, storedStringArray } from './stored.js';
 import { assertProductNamesFree } from './products.js';
 import type { Ledger } from './db.js';
 import type { Transaction } from 'kysely';
@@ -118,8 +118,13 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
   return { status: 'added', slug: m.slug, version: m.version, owner: { id: row.owner_id, kind: row.owner_kind }, publishedAt };
 }
 
-/** The latest registered version of each slug (semver precedence), for pricing. */
-export async function latestPacks(ledger: Ledger): Promise<Array<Pick<PacksTable, 'slug' | 'version' | 'name' | 'price_minor' | 'currency' | 'tags' | 'available_from' | 'available_until' | 'category'>>> {
+/**
+ * The latest registered version of each slug (semver precedence), for pricing; `tags`
+ * parsed (a stored value that is not a JSON array of strings is LEDGER_CORRUPT).
+ */
+export async function latestPacks(
+  ledger: Ledger,
+): Promise<Array<Pick<PacksTable, 'slug' | 'version' | 'name' | 'price_minor' | 'currency' | 'available_from' | 'available_until' | 'category'> & { tags: string[] }>> {
   const rows = await ledger.db
     .selectFrom('packs')
     .select(['slug', 'version', 'name', 'price_minor', 'currency', 'tags', 'available_from', 'available_until', 'category'])
@@ -130,5 +135,7 @@ export async function latestPacks(ledger: Ledger): Promise<Array<Pick<PacksTable
     const cur = latest.get(r.slug);
     if (!cur || compareVersions(r.version, cur.version) > 0) latest.set(r.slug, r);
   }
-  return [...latest.values()].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  return [...latest.values()]
+    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0))
+    .map((r) => ({ ...r, tags: storedStringArray({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column: 'tags' }, r.tags) }));
 }

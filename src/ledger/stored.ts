@@ -92,3 +92,10 @@ export function storedJson(at: StoredAt, value: unknown, object = false): unknow
   }
   throw ledgerCorrupt(at, value, object ? 'a JSON object' : 'JSON');
 }
+
+/** A JSON array of strings packops stored (a pack's tags). */
+export function storedStringArray(at: StoredAt, value: unknown): string[] {
+  const parsed = storedJson(at, value);
+  if (Array.isArray(parsed) && parsed.every((t) => typeof t === 'string')) return parsed as string[];
+  throw ledgerCorrupt(at, value, 'a JSON array of strings');
+}

@@ -230,7 +230,7 @@ export async function createSeasonalBundle(ledger: Ledger, o: SeasonalOptions): 
   const d = parseDiscount(o.discount);
   const tag = season.toLowerCase();
   const matching = (await currentPacks(ledger)).filter(
-    (p) => (JSON.parse(p.tags) as string[]).some((t) => t.toLowerCase() === tag) && availableOn(p.available_from, p.available_until, today),
+    (p) => p.tags.some((t) => t.toLowerCase() === tag) && availableOn(p.available_from, p.available_until, today),
   );
   if (matching.length === 0) {
     throw conflictError('BUNDLE_EMPTY', `No registered pack tagged "${tag}" is available on ${today}; no bundle was made.`, {

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, createDeflateRaw } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stableJson } from '../../src/archive/integrity.js';
 import { verifyArchive, type ArchiveVerification } from '../../src/archive/verify.js';
 import { generateSecretKey, signMessage, prehash, type PublicKey } from '../../src/signing/minisign.js';
 import { tempDir } from '../helpers/cli.js';
@@ -246,6 +247,44 @@ describe('integrity and signatures', () => {
     const variant = manifest.assets[0]!.variants![0]!;
     const lying = { ...manifest, assets: [{ ...manifest.assets[0]!, variants: [{ ...variant, sha256: '0'.repeat(64) }] }, ...manifest.assets.slice(1)] };
     expect(codes(await verify(signedArchive(dir, key, 'variant-hash.zip', { manifest: lying, files })))).toContain('INTEGRITY_MISMATCH');
+  });
+});
+
+describe('large packs', () => {
+  /** A 1,000-asset pack (the schema's maximum) with three variants per asset. */
+  const bigPack = (extra: Record<string, unknown> = {}) => {
+    const { manifest } = sampleFiles();
+    const files: Array<{ path: string; data: Buffer }> = [];
+    const template = manifest.assets[0]!;
+    const assets = Array.from({ length: 1000 }, (_, i) => {
+      const id = `bg-${String(i).padStart(4, '0')}`;
+      const variants = [2048, 1024, 512].map((w) => {
+        const data = webp(`${id}-${w}`);
+        const path = `assets/${id}/${w}.webp`;
+        files.push({ path, data });
+        return { path, name: String(w), format: 'webp' as const, width: w, height: w, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex'), placeholder: 'A'.repeat(120) };
+      });
+      return { ...template, id, file: `assets/${id}.png`, variants };
+    });
+    return { manifest: { ...manifest, cover: 'bg-0000', ...extra, assets }, files };
+  };
+
+  it('verifies a pack whose pack.json passes 1 MiB only by its variant records', async () => {
+    const { manifest, files } = bigPack();
+    expect(Buffer.byteLength(stableJson(manifest))).toBeGreaterThan(1024 * 1024);
+    const zip = signedArchive(dir, key, 'big-pack.zip', { manifest, files });
+    const r = await verify(zip);
+    expect(r.findings).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.manifest?.assets).toHaveLength(1000);
+  });
+
+  it('refuses a pack.json whose source manifest (variants set aside) is over 1 MiB, as validate would', async () => {
+    const { manifest, files } = bigPack({ description: 'x'.repeat(1024 * 1024) });
+    const r = await verify(signedArchive(dir, key, 'big-source.zip', { manifest: manifest as typeof manifest, files }));
+    expect(codes(r)).toContain('MANIFEST_UNREADABLE');
+    expect(r.findings.find((f) => f.code === 'MANIFEST_UNREADABLE')?.message).toMatch(/source manifest of \d+ bytes/);
+    expect(r.ok).toBe(false);
   });
 });
 

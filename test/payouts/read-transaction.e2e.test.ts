@@ -4,7 +4,7 @@
 // at the worst moment, deterministically: a preloaded hook (import-midway.hook.mjs) runs a
 // real `packops ledger import sales` right after the report's sales GROUP BY has returned,
 // and before it reads the refunds (whose sales that import adds too).
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile } from '../../src/ledger/import/index.js';
@@ -16,6 +16,8 @@ import { writeSalesFile } from '../ledger/generate.js';
 let tmp: ReturnType<typeof tempDir>;
 let db: string;
 let later: string;
+/** The same ledger before any midway import, for the pages test. */
+let pagesDb: string;
 
 beforeAll(async () => {
   tmp = tempDir('packops-report-read-tx-');
@@ -29,6 +31,8 @@ beforeAll(async () => {
   // Rows 200…299: sales, and full refunds of sales in the same file (every 50th row).
   later = join(tmp.dir, 'later.csv');
   await writeSalesFile(later, 100, { prefix: 'b', start: 200 });
+  pagesDb = join(tmp.dir, 'pages.db');
+  copyFileSync(db, pagesDb);
 }, 120_000);
 afterAll(() => tmp.cleanup());
 
@@ -65,4 +69,31 @@ describe('payouts report reads one picture of the ledger', () => {
     // The report that ran across the import shows the ledger as it was when it began.
     expect(figures(during.json())).toEqual(figures(before.json()));
   });
+
+  it('the pages (report + per-store breakdown + history) come from one picture too', async () => {
+    const pages = (out: string, env: Record<string, string> = {}) =>
+      runCli(['payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', out, '--json', '--db', pagesDb], { cwd: tmp.dir, env });
+    const before = await pages(join(tmp.dir, 'pages-before'));
+    expect(before.code, before.stderr).toBe(0);
+
+    const done = join(tmp.dir, 'pages-import-done');
+    const during = await pages(join(tmp.dir, 'pages-during'), {
+      NODE_OPTIONS: `--import=${join(ROOT, 'test/payouts/import-midway.hook.mjs')}`,
+      MIDWAY_ROOT: ROOT,
+      MIDWAY_ARGS: JSON.stringify(['ledger', 'import', 'sales', later, '--db', pagesDb, '--json']),
+      MIDWAY_DONE: done,
+    });
+    expect(readFileSync(done, 'utf8')).toBe('0');
+    expect(during.code, during.stderr).toBe(0);
+
+    const after = await pages(join(tmp.dir, 'pages-after'));
+    expect(after.code, after.stderr).toBe(0);
+    // The import moved the per-store breakdown the summary page prints…
+    expect(after.json().stores).not.toEqual(before.json().stores);
+    // …but the run it committed in the middle of shows the ledger as it was when it began,
+    // in the report's figures and in the breakdown read after them alike.
+    const pick = (doc: any) => ({ ...figures(doc), stores: doc.stores, currencies: doc.currencies, history: doc.history });
+    expect(pick(during.json())).toEqual(pick(before.json()));
+  });
 });
+

@@ -49,6 +49,7 @@ const COMMANDS: Record<string, string[]> = {
   'tiers open': ['creators', 'tiers', '--period', '2026-11'],
   'close': ['payouts', 'close', '--period', '2026-11'],
   'catalog report': ['catalog', 'report'],
+  'bundles seasonal': ['bundles', 'seasonal', 'summer', '--discount', '0.2', '--today', '2026-07-01'],
   'bundles create': ['bundles', 'create', 'sea-and-trees', '--name', 'Sea and Trees', '--packs', 'ocean-creatures,forest-scenes', '--discount', '0.2'],
 };
 
@@ -67,6 +68,8 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
     { name: 'stored report', sql: "UPDATE closed_periods SET totals = '{' WHERE month = '2026-10'", fails: ['report closed', 'tiers closed'], table: 'closed_periods', column: 'totals' },
     { name: 'stored statement', sql: "UPDATE statements SET detail = '{}' WHERE rowid = 1", fails: ['report closed', 'tiers closed'], table: 'statements', column: 'detail' },
     { name: 'carried balance', sql: "UPDATE statements SET carried_out_minor = 'x' WHERE rowid = 1", fails: ['report open', 'close'], table: 'statements', column: 'carried_out_minor' },
+    { name: 'pack tags not JSON', sql: "UPDATE packs SET tags = '[\"summer\"' WHERE slug = 'ocean-creatures'", fails: ['bundles seasonal'], table: 'packs', column: 'tags' },
+    { name: 'pack tags not a list of strings', sql: "UPDATE packs SET tags = '{\"summer\":1}' WHERE slug = 'ocean-creatures'", fails: ['bundles seasonal'], table: 'packs', column: 'tags' },
     { name: 'pack price', sql: "UPDATE packs SET price_minor = 'x' WHERE slug = 'ocean-creatures'", fails: ['bundles create'], table: 'packs', column: 'price_minor' },
   ];
   for (const c of cases) {

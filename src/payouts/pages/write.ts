@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import { inReadTransaction } from '../../ledger/read-transaction.js';
 import type { LedgerDB } from '../../ledger/schema.js';
 import { findChromium, printPdfs, type Paper } from '../../pages/pdf.js';
 import { stageFiles, writeFilesAtomic } from '../../shared/atomic.js';
@@ -27,8 +28,12 @@ export interface PagesDocOptions extends PayoutOptions {
 
 /** The report plus what the pages show, as `--json` prints it. */
 export async function pagesDocument(db: Kysely<LedgerDB>, period: string, options: PagesDocOptions): Promise<PagesDoc> {
-  const report = await payoutReport(db, period, options);
-  const extras = await pagesExtras(db, report, options);
+  // One snapshot for the report and the extras the pages add (history, per-store lines):
+  // an import committing between the two would print pages whose figures disagree.
+  const { report, extras } = await inReadTransaction(db, async (trx) => {
+    const report = await payoutReport(trx, period, options);
+    return { report, extras: await pagesExtras(trx, report, options) };
+  });
   const issuedAt =
     options.sourceDateEpoch !== undefined
       ? new Date(options.sourceDateEpoch * 1000)
