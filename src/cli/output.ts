@@ -3,8 +3,31 @@
  * document under --json); stderr carries progress and logs. Colour and spinners only
  * when stderr is a TTY and CI is unset; NO_COLOR and --no-color turn colour off.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
 import { redactSecrets } from '../shared/redact.js';
+
+/** The styles packops prints with: chalk's (level 1) on a terminal, the text as it is otherwise. */
+export interface Colors {
+  bold(text: string): string;
+  cyan(text: string): string;
+  dim(text: string): string;
+  green(text: string): string;
+  red(text: string): string;
+  yellow(text: string): string;
+}
+
+/** No colour: what chalk at level 0 gives, without loading chalk. */
+const PLAIN: Colors = { bold: String, cyan: String, dim: String, green: String, red: String, yellow: String };
+
+/**
+ * chalk is loaded only when this process writes to a terminal: piped output, CI logs and
+ * --json runs (the common case for `validate` in a pipeline) never load it. An Output built
+ * over other streams that claim to be terminals gets no colour unless a real one is attached.
+ */
+const chalk = process.stdout.isTTY || process.stderr.isTTY ? await import('chalk') : undefined;
+
+function colors(on: boolean): Colors {
+  return on && chalk ? new chalk.Chalk({ level: 1 }) : PLAIN;
+}
 
 export interface OutputOptions {
   json: boolean;
@@ -49,8 +72,8 @@ export class Output {
   readonly verbose: boolean;
   /** Whether decorations (colour, spinners) go to stderr. */
   readonly interactive: boolean;
-  readonly color: ChalkInstance;
-  readonly stdoutColor: ChalkInstance;
+  readonly color: Colors;
+  readonly stdoutColor: Colors;
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
   private wroteJson = false;
@@ -68,8 +91,8 @@ export class Output {
     const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
     const colorAllowed = options.color && !noColorEnv;
     this.interactive = stderrTty && !ci && !options.quiet;
-    this.color = new Chalk({ level: colorAllowed && stderrTty ? 1 : 0 });
-    this.stdoutColor = new Chalk({ level: colorAllowed && stdoutTty && !options.json ? 1 : 0 });
+    this.color = colors(colorAllowed && stderrTty);
+    this.stdoutColor = colors(colorAllowed && stdoutTty && !options.json);
   }
 
   /** Writes the command's result: JSON under --json, otherwise the rendered text. */

@@ -2,64 +2,20 @@
  * The refund step of a PostgreSQL sales import (pg-sales.ts): the staged refunds that are
  * neither later copies nor already stored, read in file order with a cursor, each joined to
  * its sale (the ledger's, with what was refunded of it, or the file's first copy), and
- * checked by the same rules as on SQLite (checkRefund), adding up in file order.
+ * checked by the walk SQLite's staged import uses too (import/sales-refund-walk.ts).
  */
 import { createRequire } from 'node:module';
 import type { Client as PgClient } from 'pg';
 import type { RowProblem } from './fields.js';
 import type { Item } from './import/pipeline.js';
-import { checkRefund, saleKey, storedSaleState, type SaleParsed, type SaleState } from './import/sales-refunds.js';
-import { subscriptionRowProblems } from './import/subscription-rows.js';
-import type { ProductKind, SaleKind, Store } from './schema.js';
-import { DEFERRED, DUPLICATE, GOOD, REFUNDS, STAGE, unpackCells } from './pg-sales-stage.js';
+import type { SaleParsed } from './import/sales-refunds.js';
+import { RefundWalk, type RefundRow } from './import/sales-refund-walk.js';
+import { DEFERRED, DUPLICATE, REFUNDS, STAGE } from './pg-sales-stage.js';
 
 const require = createRequire(import.meta.url);
 
 /** Refund rows read back per round trip. */
 const CURSOR_ROWS = 5000;
-
-interface RefundRow {
-  row: number;
-  state: number;
-  store: Store;
-  transaction_id: string;
-  refund_of: string;
-  occurred_at: string;
-  month: string;
-  currency: string;
-  product: string;
-  product_kind: ProductKind;
-  slug: string;
-  gross_minor: number;
-  store_fee_minor: number;
-  tax_minor: number;
-  family_hmac: string | null;
-  cells: string | null;
-  l_kind: SaleKind | null;
-  l_occurred_at: string;
-  l_currency: string;
-  l_pack_slug: string | null;
-  l_bundle_slug: string | null;
-  l_plan_id: string | null;
-  l_gross_minor: number | null;
-  l_store_fee_minor: number | null;
-  l_tax_minor: number | null;
-  l_net_minor: number | null;
-  l_family_hmac: string | null;
-  rg: number | null;
-  rf: number | null;
-  rt: number | null;
-  t_row: number | null;
-  t_state: number | null;
-  t_kind: SaleKind | null;
-  t_occurred_at: string;
-  t_currency: string;
-  t_slug: string;
-  t_gross_minor: number;
-  t_store_fee_minor: number;
-  t_tax_minor: number;
-  t_family_hmac: string | null;
-}
 
 /** The part of pg-cursor used here (it ships no types). */
 interface CursorClass {
@@ -103,66 +59,15 @@ export async function walkRefunds(
         ORDER BY r."row"`,
     ),
   );
-  const refunded = new Map<string, SaleState>();
-  /** Staged refunds found bad here (a later refund of one names a bad row). */
-  const turnedBad = new Set<number>();
-  const out: number[] = [];
+  const walk = new RefundWalk(heldRows, deferred, quarantine, bad);
   try {
     for (;;) {
       const rows = await cursor.read(CURSOR_ROWS);
       if (rows.length === 0) break;
-      for (const r of rows) {
-        const held = r.state === DEFERRED ? heldRows.get(r.row) : undefined;
-        const p: SaleParsed = held?.parsed ?? {
-          store: r.store, transactionId: r.transaction_id, key: saleKey(r.store, r.transaction_id), kind: 'refund',
-          at: { iso: r.occurred_at, month: r.month, ms: Date.parse(r.occurred_at) },
-          product: r.product, country: '', currency: r.currency, gross: r.gross_minor, fee: r.store_fee_minor, tax: r.tax_minor,
-          consentRef: null, familyHmac: r.family_hmac, refundOf: r.refund_of, resolved: { kind: r.product_kind, slug: r.slug },
-        };
-        const it: Item<SaleParsed> = held
-          ? { rec: held.rec, parsed: p, problems: [...deferred.get(r.row)!] }
-          : { rec: { row: r.row, cells: [] }, parsed: p, problems: [] };
-        const target = saleKey(p.store, p.refundOf!);
-        let sale = refunded.get(target);
-        let badRow: number | undefined;
-        if (!sale && r.l_kind !== null) {
-          sale = storedSaleState({
-            kind: r.l_kind, occurred_at: r.l_occurred_at, currency: r.l_currency, pack_slug: r.l_pack_slug, bundle_slug: r.l_bundle_slug,
-            plan_id: r.l_plan_id, gross_minor: r.l_gross_minor, store_fee_minor: r.l_store_fee_minor, tax_minor: r.l_tax_minor,
-            net_minor: r.l_net_minor, family_hmac: r.l_family_hmac,
-          });
-          sale.refGross = Number(r.rg ?? 0);
-          sale.refFee = Number(r.rf ?? 0);
-          sale.refTax = Number(r.rt ?? 0);
-        } else if (!sale && r.t_row !== null) {
-          if (r.t_state === GOOD && !turnedBad.has(r.t_row)) {
-            sale = {
-              kind: r.t_kind!, ms: Date.parse(r.t_occurred_at), currency: r.t_currency, product: r.t_slug,
-              gross: r.t_gross_minor, fee: r.t_store_fee_minor, tax: r.t_tax_minor, refGross: 0, refFee: 0, refTax: 0, family: r.t_family_hmac,
-            };
-          } else {
-            badRow = r.t_row;
-          }
-        }
-        if (p.resolved?.kind === 'plan' && p.familyHmac !== null) it.problems.push(...subscriptionRowProblems(p, sale?.family));
-        checkRefund(it, p, sale, badRow);
-        if (it.problems.length === 0) {
-          if (sale) refunded.set(target, sale);
-          continue;
-        }
-        turnedBad.add(r.row);
-        if (held) {
-          // Reported with the held row by the caller.
-          deferred.set(r.row, it.problems);
-          continue;
-        }
-        if (quarantine) it.rec.cells = unpackCells(r.cells);
-        bad.push(it);
-        out.push(r.row);
-      }
+      for (const r of rows) walk.step(r);
     }
   } finally {
     await cursor.close();
   }
-  return out;
+  return walk.turnedBad;
 }

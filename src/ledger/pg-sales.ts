@@ -35,6 +35,7 @@ import type { Store } from './schema.js';
 import { copyField } from './pg-copy.js';
 import { MONTH_LOCK_CLASS, type PgSession } from './pg.js';
 import { walkRefunds } from './pg-sales-refunds.js';
+import { duplicateProblem, settleHeld } from './import/sales-refund-walk.js';
 import { BAD, DEFERRED, DUPLICATE, GOOD, packCells, REFUNDS, STAGE, unpackCells } from './pg-sales-stage.js';
 
 const require = createRequire(import.meta.url);
@@ -175,11 +176,7 @@ class StagedSales implements StagedPath<SaleParsed> {
     const duplicates = new Map<number, RowProblem>();
     let goodGone = 0;
     for (const d of dupRows.rows) {
-      const problem: RowProblem = {
-        column: 'transaction_id',
-        code: 'ROW_DUPLICATE_IN_FILE',
-        message: `Transaction ${d.transaction_id} (${d.store}) already appears in row ${d.first}; later copies are not imported.`,
-      };
+      const problem = duplicateProblem(d.store, d.transaction_id, d.first);
       if (d.state === GOOD) {
         goodGone++;
         bad.push({ rec: { row: d.row, cells: unpackCells(d.cells) }, problems: [problem] });
@@ -207,22 +204,7 @@ class StagedSales implements StagedPath<SaleParsed> {
     const refundBad = await walkRefunds(client, this.held, this.deferred, ctx.quarantine, bad);
     goodGone += refundBad.length;
 
-    let skipped = 0;
-    for (const [row, it] of this.held) {
-      const dup = duplicates.get(row);
-      const deferred = this.deferred.get(row);
-      if (deferred === undefined) {
-        if (dup) it.problems.push(dup);
-      } else if (dup) {
-        it.problems = [dup];
-      } else if (storedDeferred.has(row)) {
-        skipped++;
-        continue;
-      } else if (it.problems.length === 0) {
-        it.problems = deferred;
-      }
-      bad.push(it);
-    }
+    const skipped = settleHeld(this.held, this.deferred, duplicates, storedDeferred, bad);
     bad.sort((a, b) => a.rec.row - b.rec.row);
     if (bad.length > 0 && !ctx.quarantine) return { bad, imported: 0, skipped: 0 };
 

@@ -26,6 +26,7 @@ export function checkManifest(value: unknown, options: CheckOptions = {}): Manif
   const validate = packValidator();
   const schemaFindings = validate(value) ? [] : translateSchemaErrors(validate.errors ?? []);
   const semantic = semanticFindings(value, options.profile ?? 'first-party');
+  if (schemaFindings.length === 0 && semantic.length === 0) return { findings: [], atKey: new Set() };
   const dedicatedAt = new Set(semantic.filter((f) => DEDICATED.has(f.code) && f.severity === 'error').map((f) => f.pointer));
   const atKey = new Set<Finding>();
   const findings: Finding[] = [];

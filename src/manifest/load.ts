@@ -8,7 +8,7 @@
  * computed, by `./position.ts`, when there is something to report.
  */
 import { isUtf8 } from 'node:buffer';
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { errnoCode, inputError, isPackopsError } from '../shared/errors.js';
 import { readInputSync, type ReadBuffer } from '../shared/input.js';
@@ -32,8 +32,6 @@ export type LoadedManifest =
       manifest: PackManifest;
       packDir: string;
       manifestPath: string;
-      /** `manifestPath` as findings show it (relative to `cwd` when inside it). */
-      file: string;
       text: string;
     }
   | { ok: false; packDir: string; manifestPath: string; findings: Finding[] };
@@ -52,9 +50,9 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   const abs = resolve(cwd, target);
   // Only stat'ed, never opened: a folder names its pack.json; anything else is the manifest
   // itself, read through the shared input checks below (a FIFO or device is never opened).
-  let isDir: boolean;
+  let stats: Stats;
   try {
-    isDir = statSync(abs).isDirectory();
+    stats = statSync(abs);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -65,9 +63,12 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     }
     throw inputError('PATH_UNREADABLE', `Cannot read ${target}: ${(err as Error).message}`, { details: { path: target } });
   }
+  const isDir = stats.isDirectory();
   const manifestPath = isDir ? join(abs, MANIFEST_FILE) : abs;
   const packDir = isDir ? abs : dirname(abs);
-  const file = displayPath(manifestPath, cwd);
+  // `manifestPath` as findings show it: worked out only when there is a finding to show.
+  let shown: string | undefined;
+  const file = (): string => (shown ??= displayPath(manifestPath, cwd));
   const fail = (message: string, hint?: string, at?: { line: number; column: number }): LoadedManifest => ({
     ok: false,
     packDir,
@@ -76,7 +77,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
       {
         code: 'MANIFEST_UNREADABLE',
         severity: 'error',
-        file,
+        file: file(),
         ...(at ? { line: at.line, column: at.column } : {}),
         message,
         ...(hint ? { hint } : {}),
@@ -88,33 +89,38 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   // fraction of promise-based ones (no thread-pool round trips).
   let bytes: Buffer;
   try {
-    bytes = readInputSync(manifestPath, { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, codes: { unreadable: 'MANIFEST_UNREADABLE' } }, readBuffer);
+    // A file target was stat'ed just above: that stat is the input check's first one.
+    bytes = readInputSync(
+      manifestPath,
+      { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, codes: { unreadable: 'MANIFEST_UNREADABLE' } },
+      isDir ? { reuse: readBuffer } : { reuse: readBuffer, stats },
+    );
   } catch (err) {
-    if (!isPackopsError(err)) return fail(`Cannot read ${file}: ${(err as Error).message}`);
+    if (!isPackopsError(err)) return fail(`Cannot read ${file()}: ${(err as Error).message}`);
     // Problems with the file itself are findings of the pack, not input errors.
     if (err.code === 'PATH_NOT_FOUND') {
       return fail(
-        isDir ? `The folder ${displayPath(packDir, cwd)} has no ${MANIFEST_FILE}.` : `${file} does not exist.`,
+        isDir ? `The folder ${displayPath(packDir, cwd)} has no ${MANIFEST_FILE}.` : `${file()} does not exist.`,
         isDir ? 'Run `packops init` in the folder to create one.' : undefined,
       );
     }
     if (err.code === 'INPUT_TOO_LARGE') {
       return fail(
-        `${file} is ${statSize(manifestPath)} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`,
+        `${file()} is ${statSize(manifestPath)} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (1 MiB).`,
         'Keep long texts in locales/ and art in assets/; the manifest only names them.',
         { line: 1, column: 1 },
       );
     }
-    if (err.code === 'INPUT_NOT_REGULAR') return fail(`${file} is not a file.`, err.message);
+    if (err.code === 'INPUT_NOT_REGULAR') return fail(`${file()} is not a file.`, err.message);
     return fail(err.message);
   }
   // The size can change between stat and read; the limit holds on what was read.
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    return fail(`${file} is larger than ${MAX_MANIFEST_BYTES} bytes (1 MiB).`, undefined, { line: 1, column: 1 });
+    return fail(`${file()} is larger than ${MAX_MANIFEST_BYTES} bytes (1 MiB).`, undefined, { line: 1, column: 1 });
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     return fail(
-      `${file} starts with a UTF-8 byte-order mark (BOM); a manifest must be plain UTF-8 JSON without one.`,
+      `${file()} starts with a UTF-8 byte-order mark (BOM); a manifest must be plain UTF-8 JSON without one.`,
       'Save the file as "UTF-8" rather than "UTF-8 with BOM".',
       { line: 1, column: 1 },
     );
@@ -126,7 +132,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
     let line = 1;
     for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
     return fail(
-      `${file} is not valid UTF-8 (first bad byte at offset ${offset}); a manifest must be strict UTF-8.`,
+      `${file()} is not valid UTF-8 (first bad byte at offset ${offset}); a manifest must be strict UTF-8.`,
       'Re-save the file with UTF-8 encoding.',
       { line, column: offset - lineStart + 1 },
     );
@@ -136,7 +142,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   if (tooDeep !== undefined) {
     const { lineColumn } = await import('./position.js');
     return fail(
-      `${file} nests objects or arrays deeper than ${MAX_MANIFEST_DEPTH} levels.`,
+      `${file()} nests objects or arrays deeper than ${MAX_MANIFEST_DEPTH} levels.`,
       undefined,
       lineColumn(text, tooDeep),
     );
@@ -147,9 +153,9 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   } catch {
     const { describeSyntaxError } = await import('./position.js');
     const syntax = await describeSyntaxError(text);
-    return fail(`${file} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
+    return fail(`${file()} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
   }
-  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, file, text };
+  return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, text };
 }
 
 /**

@@ -3,7 +3,6 @@
  * the working directory): precompiled ahead of time, or compiled on first use when the
  * schema changed since. Commands that never validate load none of it.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as generated from './pack-validator.generated.js';
@@ -40,17 +39,17 @@ export function packSchema(): Record<string, any> {
  *
  * The fast path is the validator generated ahead of time from this very schema
  * (`pack-validator.generated.ts`, see build-validator.ts): no Ajv, no compile. If the
- * schema file no longer matches the one it was generated from, the schema is compiled
+ * schema file's text is no longer the one it was generated from, the schema is compiled
  * here instead, so a stale file can cost time but never correctness.
  */
 export function packValidator(): PackValidator {
   if (compiled) return compiled;
   const text = readFileSync(PACK_SCHEMA_URL, 'utf8');
-  schemaCache ??= JSON.parse(text) as Record<string, any>;
-  if (createHash('sha256').update(text).digest('hex') === generated.SCHEMA_SHA256) {
+  if (text === generated.SCHEMA_TEXT) {
     compiled = generated.validate as PackValidator;
     return compiled;
   }
+  schemaCache ??= JSON.parse(text) as Record<string, any>;
   const require = createRequire(import.meta.url);
   const Ajv2020 = (require('ajv/dist/2020') as { default: new (o: object) => any }).default;
   const addFormats = (require('ajv-formats') as { default: (ajv: unknown, formats: string[]) => void }).default;

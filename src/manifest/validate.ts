@@ -43,19 +43,18 @@ export type PackValidation = CheckResult & {
 export async function validatePack(target: string, options: ValidateOptions = {}): Promise<PackValidation> {
   const cwd = options.cwd ?? process.cwd();
   const loaded = await loadPackManifest(target, { cwd });
-  const base = { target, packDir: loaded.packDir, manifestPath: loaded.manifestPath };
-  if (!loaded.ok) return { ...base, ok: false, findings: loaded.findings };
+  const { packDir, manifestPath } = loaded;
+  if (!loaded.ok) return { target, packDir, manifestPath, ok: false, findings: loaded.findings };
 
-  const { file } = loaded;
   const checked = checkManifest(loaded.manifest, { profile: options.profile });
-  const findings: Finding[] = [...checked.findings];
-  if (options.files !== false && existsSync(join(loaded.packDir, 'locales'))) {
+  const findings: Finding[] = checked.findings;
+  if (options.files !== false && existsSync(join(packDir, 'locales'))) {
     // PRODUCT.md §4 describes locales/<lang>.json; packops does not check or ship them yet.
     // Say so rather than pass a pack whose translations were never looked at.
     findings.push({
       code: 'LOCALES_UNSUPPORTED',
       severity: 'warning',
-      file: displayPath(join(loaded.packDir, 'locales'), cwd),
+      file: displayPath(join(packDir, 'locales'), cwd),
       message: 'The pack has a locales/ folder; packops does not validate locale files yet, and build does not put them in the archive.',
       hint: 'Keep the texts in pack.json for now; locales/ is ignored by validate, assets and build.',
     });
@@ -63,7 +62,7 @@ export async function validatePack(target: string, options: ValidateOptions = {}
   if (options.files !== false) {
     const { checkAssetFiles } = await import('./files.js');
     findings.push(
-      ...(await checkAssetFiles(loaded.manifest, loaded.packDir, {
+      ...(await checkAssetFiles(loaded.manifest, packDir, {
         profile: options.profile,
         rules: options.rules,
         concurrency: options.concurrency,
@@ -71,21 +70,28 @@ export async function validatePack(target: string, options: ValidateOptions = {}
       })),
     );
   }
-  for (const f of findings) f.file ??= file;
+  // A valid manifest (most of a batch) stops here: positions, paths and key order are only
+  // worked out for findings.
+  let schemaValid = true;
   if (findings.length > 0) {
-    const { locateFindings } = await import('./position.js');
+    const file = displayPath(manifestPath, cwd);
+    for (const f of findings) f.file ??= file;
+    const { locateFindings } = await (positionModule ??= import('./position.js'));
     locateFindings(loaded.text, findings, checked.atKey);
     sortByPosition(findings);
+    for (let i = 0; i < findings.length; i++) {
+      const f = canonical(findings[i]!);
+      findings[i] = f;
+      if (f.code === 'SCHEMA' || f.code === 'AGE_RANGE' || f.code === 'CURRENCY') schemaValid = false;
+    }
   }
-  findings.forEach((f, i) => (findings[i] = canonical(f)));
-  const schemaValid = !findings.some((f) => f.code === 'SCHEMA' || f.code === 'AGE_RANGE' || f.code === 'CURRENCY');
-  return {
-    ...base,
-    ok: isOk(findings, options.strict),
-    findings,
-    ...(schemaValid ? { manifest: loaded.manifest } : {}),
-  };
+  const result: PackValidation = { target, packDir, manifestPath, ok: isOk(findings, options.strict), findings };
+  if (schemaValid) result.manifest = loaded.manifest;
+  return result;
 }
+
+/** Loaded on the first pack with findings, then reused. */
+let positionModule: Promise<typeof import('./position.js')> | undefined;
 
 function sortByPosition(findings: Finding[]): void {
   const indexed = findings.map((f, i) => ({ f, i }));

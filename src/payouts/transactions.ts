@@ -22,7 +22,6 @@ import type { Period, TxGroup } from './types.js';
 /** Keys per IN (…) list: far below every driver's parameter limit. */
 const CHUNK = 500;
 
-const PRODUCT_KINDS: ReadonlySet<string> = new Set(['pack', 'bundle']);
 
 type Db = Kysely<LedgerDB>;
 
@@ -43,13 +42,14 @@ export async function loadTransactions(db: Db, months: readonly Period[]): Promi
 }
 
 async function addSaleGroups(db: Db, months: readonly Period[], byMonth: Map<Period, TxGroup[]>): Promise<void> {
-  // Grouped by kind as well (no filter on it): the index is read in its own order, without a
-  // sort, and a row of a damaged kind shows up here instead of being dropped.
+  await refuseOddKinds(db, months);
+  // Sales of packs and bundles only: refunds are read row by row below, and plan rows (§14)
+  // reach packs through recognition and usage, not as sales. The index is read in its own
+  // order from (month, 'sale', product kind) on, without a sort.
   const rows = await db
     .selectFrom('sales')
     .select((eb) => [
       'month',
-      'kind',
       'product_kind',
       'pack_slug',
       'bundle_slug',
@@ -61,61 +61,98 @@ async function addSaleGroups(db: Db, months: readonly Period[], byMonth: Map<Per
       eb.fn.countAll<number>().as('n'),
     ])
     .where('month', 'in', [...months])
-    .groupBy(['month', 'kind', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
+    .where('kind', '=', 'sale')
+    .where('product_kind', 'in', ['pack', 'bundle'])
+    .groupBy(['month', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .execute();
   for (const r of rows) {
-    if (r.kind !== 'sale' && r.kind !== 'refund') {
-      const odd = await db
-        .selectFrom('sales')
-        .select(['store', 'transaction_id'])
-        .where('month', '=', r.month)
-        .where('kind', '=', r.kind)
-        .limit(1)
-        .executeTakeFirst();
-      const at = odd ? saleAt(odd, 'kind') : { table: 'sales', row: `month=${r.month}`, column: 'kind' };
-      throw ledgerCorrupt(at, r.kind, 'sale or refund');
-    }
-    // Refunds are read row by row below; plan rows (§14) reach packs through recognition
-    // and usage, not as sales.
-    if (r.kind !== 'sale' || !PRODUCT_KINDS.has(r.product_kind)) continue;
     // App Store rows know their net only (gross, fee and tax NULL); the rest are checked.
     const amounts = r.gross_minor === null ? amountsOf(r) : await groupAmounts(db, r.month, r);
     byMonth.get(r.month)?.push({ kind: 'sale', product: productOf(r), currency: r.currency, ...amounts, count: Number(r.n) });
   }
 }
 
+/**
+ * A row whose kind is neither sale nor refund is damage, never silently dropped: per month,
+ * the kinds below 'refund', between the two and above 'sale' are three seeks in the index
+ * that starts (month, kind), whatever the database's collation (each is in one of the three).
+ */
+async function refuseOddKinds(db: Db, months: readonly Period[]): Promise<void> {
+  for (const month of months) {
+    const ranges = [
+      db.selectFrom('sales').where('kind', '<', 'refund'),
+      db.selectFrom('sales').where('kind', '>', 'refund').where('kind', '<', 'sale'),
+      db.selectFrom('sales').where('kind', '>', 'sale'),
+    ];
+    for (const range of ranges) {
+      const odd = await range.select(['store', 'transaction_id', 'kind']).where('month', '=', month).orderBy('kind').limit(1).executeTakeFirst();
+      if (odd) throw ledgerCorrupt(saleAt(odd, 'kind'), odd.kind, 'sale or refund');
+    }
+  }
+}
+
 const saleKey = (store: string, id: string) => `${store}\u0000${id}`;
 
+/**
+ * The refunds of the months, each with whether it completes the refund of its sale (a unit,
+ * §9.5), grouped like the sales. One query reads every refund with its sale (primary key)
+ * and how many refunds that sale has in all (sales_refunds_idx, from the index alone); only
+ * the sales refunded more than once need their other refunds, read by index in chunks.
+ */
 async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period, TxGroup[]>): Promise<void> {
   const refunds = await db
-    .selectFrom('sales')
-    .select(['store', 'transaction_id', 'month', 'occurred_at', 'refund_of', 'product_kind', 'pack_slug', 'bundle_slug', 'currency', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
-    .where('month', 'in', [...months])
-    .where('kind', '=', 'refund')
-    .where('product_kind', 'in', ['pack', 'bundle'])
+    .selectFrom('sales as r')
+    .leftJoin('sales as s', (join) => join.onRef('s.store', '=', 'r.store').onRef('s.transaction_id', '=', 'r.refund_of').on('s.kind', '=', 'sale'))
+    .select([
+      'r.store',
+      'r.transaction_id',
+      'r.month',
+      'r.refund_of',
+      'r.product_kind',
+      'r.pack_slug',
+      'r.bundle_slug',
+      'r.currency',
+      'r.gross_minor',
+      'r.store_fee_minor',
+      'r.tax_minor',
+      'r.net_minor',
+      's.transaction_id as sale_id',
+      's.gross_minor as sale_gross',
+      's.net_minor as sale_net',
+    ])
+    // Rows naming the same sale, whatever their kind: 1 is this refund alone, and more is
+    // only a reason to read them (the history below keeps the refunds).
+    .select((eb) =>
+      eb
+        .selectFrom('sales as h')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('h.store', '=', 'r.store')
+        .whereRef('h.refund_of', '=', 'r.refund_of')
+        .as('refunds_of_sale'),
+    )
+    .where('r.month', 'in', [...months])
+    .where('r.kind', '=', 'refund')
+    .where('r.product_kind', 'in', ['pack', 'bundle'])
     .execute();
   if (refunds.length === 0) return;
 
-  // The sales these refunds point at, per store.
+  // The sales refunded more than once, per store: their refunds in any month, sorted.
   const salesOf = new Map<string, Set<string>>();
   for (const r of refunds) {
-    if (r.refund_of === null) continue;
+    if (r.refund_of === null || Number(r.refunds_of_sale) <= 1) continue;
     let ids = salesOf.get(r.store);
     if (!ids) salesOf.set(r.store, (ids = new Set()));
     ids.add(r.refund_of);
   }
-  // Every refund of those sales (any month), and each sale's own gross: once each.
   const history = new Map<string, Array<{ at: string; id: string; gross: bigint }>>();
-  const saleGross = new Map<string, bigint>();
   for (const [store, ids] of salesOf) {
     const list = [...ids];
     for (let i = 0; i < list.length; i += CHUNK) {
-      const chunk = list.slice(i, i + CHUNK);
       const earlier = await db
         .selectFrom('sales')
         .select(['store', 'transaction_id', 'occurred_at', 'refund_of', 'gross_minor', 'net_minor'])
         .where('store', '=', store as SalesTable['store'])
-        .where('refund_of', 'in', chunk)
+        .where('refund_of', 'in', list.slice(i, i + CHUNK))
         .where('kind', '=', 'refund')
         .execute();
       for (const h of earlier) {
@@ -126,15 +163,6 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
         if (entries) entries.push(entry);
         else history.set(key, [entry]);
       }
-      // (store, transaction_id) is the primary key: each chunk is an index lookup.
-      const sales = await db
-        .selectFrom('sales')
-        .select(['store', 'transaction_id', 'gross_minor', 'net_minor'])
-        .where('store', '=', store as SalesTable['store'])
-        .where('transaction_id', 'in', chunk)
-        .where('kind', '=', 'sale')
-        .execute();
-      for (const s of sales) saleGross.set(saleKey(s.store, s.transaction_id), s.gross_minor === null ? refundBasis(s) : storedMinor(saleAt(s, 'gross_minor'), s.gross_minor));
     }
   }
   for (const entries of history.values()) entries.sort((a, b) => compareCodePoints(a.at, b.at) || compareCodePoints(a.id, b.id));
@@ -151,14 +179,18 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
           };
     let completes = false;
     if (r.refund_of !== null) {
-      const key = saleKey(r.store, r.refund_of);
       // Refunds of the sale before this one (by time, then id): all dated no later than it.
       let before = 0n;
-      for (const h of history.get(key) ?? []) {
+      for (const h of history.get(saleKey(r.store, r.refund_of)) ?? []) {
         if (h.id === r.transaction_id) break;
         before += h.gross;
       }
-      const sale = saleGross.get(key);
+      const sale =
+        r.sale_id === null
+          ? undefined
+          : r.sale_gross === null
+            ? refundBasis({ gross_minor: r.sale_gross, net_minor: r.sale_net })
+            : storedMinor(saleAt({ store: r.store, transaction_id: r.sale_id }, 'gross_minor'), r.sale_gross);
       const after = before + (r.gross_minor === null ? refundBasis(r) : amounts.grossMinor);
       // A partial refund counts as a unit only when it completes the refund of its sale.
       completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;

@@ -2,9 +2,9 @@
  * The one way packops opens a file it reads (PRODUCT.md §3: no command hangs or reads without
  * a bound). Every input path goes through `openInput`/`readInput`:
  *
- * - the path is stat'ed first and anything but a regular file (FIFO, character or block
- *   device, socket, folder) is refused before it is opened, so opening a device never has
- *   side effects and a FIFO never blocks;
+ * - the path is stat'ed first (or the caller's own fresh stat of it is used) and anything
+ *   but a regular file (FIFO, character or block device, socket, folder) is refused before
+ *   it is opened, so opening a device never has side effects and a FIFO never blocks;
  * - it is then opened non-blocking and the descriptor fstat'ed again, so a file swapped for
  *   a FIFO between the two calls is still refused;
  * - the size cap the caller gives is enforced before a byte is read, and reads never go past
@@ -88,15 +88,19 @@ function refuseSize(size: number, path: string, options: InputOptions): void {
 
 /**
  * Opens `path` for reading after checking it is a regular file no larger than the cap.
- * The caller must `close()` it.
+ * The caller must `close()` it. `stats`: a stat of `path` the caller has just taken (to
+ * tell a folder from a file, say); it stands for the check before the open, so the path is
+ * not stat'ed twice. The descriptor is still fstat'ed: a swap after that stat is refused.
  */
-export function openInput(path: string, options: InputOptions): OpenedInput {
-  const shown = displayPath(path, options.cwd ?? process.cwd());
+export function openInput(path: string, options: InputOptions, stats?: Stats): OpenedInput {
   let before: Stats;
-  try {
-    before = statSync(path);
-  } catch (err) {
-    throw mapOpenError(err, path, shown, options);
+  if (stats !== undefined) before = stats;
+  else {
+    try {
+      before = statSync(path);
+    } catch (err) {
+      throw mapOpenError(err, path, options);
+    }
   }
   refuseKind(before, path, options);
   refuseSize(before.size, path, options);
@@ -104,7 +108,7 @@ export function openInput(path: string, options: InputOptions): OpenedInput {
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (err) {
-    throw mapOpenError(err, path, shown, options);
+    throw mapOpenError(err, path, options);
   }
   try {
     const info = fstatSync(fd);
@@ -115,6 +119,7 @@ export function openInput(path: string, options: InputOptions): OpenedInput {
       // size cannot be trusted for a cap: refuse it rather than read without a bound.
       const probe = Buffer.alloc(1);
       if (readSync(fd, probe, 0, 1, 0) > 0) {
+        const shown = displayPath(path, options.cwd ?? process.cwd());
         throw fail('notRegular', path, `The ${options.what} ${shown} reports 0 bytes but holds more (a /proc-style file); give a regular file.`, options);
       }
     }
@@ -127,12 +132,14 @@ export function openInput(path: string, options: InputOptions): OpenedInput {
   } catch (err) {
     closeSync(fd);
     if (err instanceof PackopsError) throw err;
-    throw mapOpenError(err, path, shown, options);
+    throw mapOpenError(err, path, options);
   }
 }
 
-function mapOpenError(err: unknown, path: string, shown: string, options: InputOptions): unknown {
+/** A system error of opening or reading `path` as the caller's PackopsError (the path shown is only worked out here, on failure). */
+function mapOpenError(err: unknown, path: string, options: InputOptions): unknown {
   if (err instanceof PackopsError) return err;
+  const shown = displayPath(path, options.cwd ?? process.cwd());
   const code = errnoCode(err);
   if (code === 'ENOENT' || code === 'ENOTDIR') return fail('notFound', path, `The ${options.what} ${shown} does not exist.`, options, err);
   // ENXIO: a socket (or a FIFO with no writer opened for writing); ENODEV: a device node with no driver.
@@ -151,9 +158,17 @@ export interface ReadBuffer {
   buffer?: Buffer;
 }
 
+export interface ReadSyncExtras {
+  /** The caller's buffer to read into (see ReadBuffer). */
+  reuse?: ReadBuffer;
+  /** A stat of `path` the caller has just taken (see openInput). */
+  stats?: Stats;
+}
+
 /** Reads the whole of a checked input (at most `maxBytes`, at most the size it had when opened). */
-export function readInputSync(path: string, options: InputOptions, reuse?: ReadBuffer): Buffer {
-  const input = openInput(path, options);
+export function readInputSync(path: string, options: InputOptions, extras: ReadSyncExtras = {}): Buffer {
+  const input = openInput(path, options, extras.stats);
+  const { reuse } = extras;
   try {
     let buf: Buffer;
     if (reuse === undefined) buf = Buffer.allocUnsafe(input.size);
@@ -167,10 +182,10 @@ export function readInputSync(path: string, options: InputOptions, reuse?: ReadB
       if (got === 0) break;
       n += got;
     }
-    return buf.subarray(0, n);
+    return n === buf.length ? buf : buf.subarray(0, n);
   } catch (err) {
     if (err instanceof PackopsError) throw err;
-    throw mapOpenError(err, path, displayPath(path, options.cwd ?? process.cwd()), options);
+    throw mapOpenError(err, path, options);
   } finally {
     input.close();
   }

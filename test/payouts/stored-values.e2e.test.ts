@@ -60,6 +60,9 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
     { name: 'sale amount as text', sql: "UPDATE sales SET gross_minor = 'abc' WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'gross_minor' },
     { name: 'sale amount with a fraction', sql: "UPDATE sales SET store_fee_minor = 1.5 WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'store_fee_minor' },
     { name: 'sale kind', sql: "UPDATE sales SET kind = 'gift' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
+    // The report seeks odd kinds in three ranges of its index: below 'refund' (above), between 'refund' and 'sale', above 'sale'.
+    { name: 'sale kind between refund and sale', sql: "UPDATE sales SET kind = 'return' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
+    { name: 'sale kind above sale', sql: "UPDATE sales SET kind = 'sales' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
     { name: 'tier share', sql: "UPDATE creator_tiers SET revenue_share_percent = 'lots'", fails: ['report open', 'tiers open', 'close'], table: 'creator_tiers', column: 'revenue_share_percent' },
     { name: 'tier bonus', sql: "UPDATE creator_tiers SET monthly_bonus_minor = 'x' WHERE monthly_bonus_minor IS NOT NULL", fails: ['report open', 'tiers open', 'close'], table: 'creator_tiers', column: 'monthly_bonus_minor' },
     { name: 'member share', sql: "UPDATE collaboration_members SET share_bp = 'half'", fails: ['report open', 'tiers open', 'close'], table: 'collaboration_members', column: 'share_bp' },

@@ -1,114 +1,27 @@
 // The PostgreSQL sales import checks the whole file at once (COPY into one staging table,
-// set-based checks, one INSERT … SELECT); SQLite checks it chunk by chunk against the ledger.
+// set-based checks, one INSERT … SELECT); so does SQLite's (a TEMP table; its chunk path is
+// compared with it in test/ledger/staged-sales.test.ts).
 // The same file on the same ledger must give the same answer on both: the same bad rows with
 // the same codes and messages, the same rows stored, skipped and quarantined. The file mixes
 // every case the whole-file checks decide, across the pipeline's 1,000-row chunks.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { freshPgDatabase, rawQuery } from '../helpers/ledgers.js';
-import type { Ledger } from '../../src/ledger/db.js';
 import { importFile } from '../../src/ledger/import/index.js';
 import { seedLedger } from '../ledger/seed.js';
-import { SALES_HEADER, salesRow } from '../ledger/generate.js';
+import { salesRow } from '../ledger/generate.js';
+import { attempt, normalise, salesFile, tricky, type Refusal } from '../ledger/tricky-sales.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir('packops-pg-staged-')));
 afterAll(() => tmp.cleanup());
 
-const sale = (id: string, o: { at?: string; product?: string; currency?: string; gross?: number; store?: string } = {}) =>
-  [id, o.at ?? '2026-10-05T10:00:00Z', o.store ?? 'appstore', 'sale', o.product ?? 'com.wondernest.pack.ocean', 'US', o.currency ?? 'USD', o.gross ?? 499, 150, 0, `vpc-${id}`, `fam-${id}`, ''].join(',');
-const refund = (id: string, of: string, gross: number, o: { at?: string; currency?: string; fee?: number } = {}) =>
-  [id, o.at ?? '2026-10-20T10:00:00Z', 'appstore', 'refund', 'com.wondernest.pack.ocean', 'US', o.currency ?? 'USD', gross, o.fee ?? 0, 0, '', '', of].join(',');
-
-function file(name: string, lines: string[]): string {
-  const path = join(tmp.dir, name);
-  writeFileSync(path, `${SALES_HEADER}\n${lines.join('\n')}\n`);
-  return path;
-}
-
-/** The ledger before the import: a closed September with a stored sale, stored October sales and refunds. */
-async function prepared(location: string): Promise<Ledger> {
-  const ledger = await seedLedger(location);
-  await importFile(ledger, 'sales', file('before.csv', [
-    sale('sep-1', { at: '2026-09-10T10:00:00Z' }),
-    sale('l-1'),
-    refund('l-1-r1', 'l-1', 100),
-    sale('p-1'),
-  ]));
-  await ledger.db.insertInto('closed_periods').values({ month: '2026-09', closed_at: '2026-10-01T00:00:00Z', totals: '{}' }).execute();
-  return ledger;
-}
-
-/** The file: tricky rows around 1,200 plain ones, so copies and refunds cross chunk boundaries. */
-function tricky(): string {
-  const filler = Array.from({ length: 1200 }, (_, i) => salesRow(i, 'f'));
-  return file('tricky.csv', [
-    sale('a-1'),
-    sale('a-1'), // a later copy in the same chunk
-    sale('b-1', { currency: 'ZZZ' }), // bad
-    sale('b-1'), // a copy of a bad row
-    refund('b-1-r', 'b-1', 100), // refund of a bad sale
-    refund('a-1-r1', 'a-1', 200),
-    refund('a-1-r2', 'a-1', 300), // 200 + 300 > 499
-    refund('a-1-r3', 'a-1', 299), // 200 + 299 = 499
-    refund('late-r', 'late-1', 10), // its sale comes later
-    sale('late-1'),
-    sale('sep-1', { at: '2026-09-10T10:00:00Z' }), // stored before the close: skipped
-    sale('sep-1', { at: '2026-09-10T10:00:00Z' }), // and its copy
-    sale('p-1', { product: 'no-such-pack' }), // stored: skipped whatever its product now
-    sale('u-1', { product: 'no-such-pack' }), // unknown product
-    sale('u-1', { product: 'no-such-pack' }),
-    refund('u-1-r', 'u-1', 5),
-    refund('l-1-r2', 'l-1', 400), // 100 stored + 400 > 499
-    refund('l-1-r3', 'l-1', 399), // 100 + 399 = 499
-    refund('l-1-r1', 'l-1', 100), // stored refund: skipped
-    refund('a-1-cur', 'a-1', 1, { currency: 'GBP' }),
-    ',2026-10-05T10:00:00Z,appstore,sale,com.wondernest.pack.ocean,US,USD,499,150,0,vpc,fam,', // no id
-    ...filler.slice(0, 600),
-    refund('f7-r', 'f7', 600, { at: '2026-11-01T00:00:00Z' }), // more than the sale
-    ...filler.slice(600),
-    sale('f10'), // a copy of a filler row
-    sale('a-1'), // a later copy in another chunk
-    // A refund of a refund. (In the refund's own chunk SQLite says "No earlier sale …" for it,
-    // PostgreSQL "… is a refund, not a sale" wherever it is: the same code, ROW_REFUND_UNKNOWN.)
-    refund('a-1-r1-r', 'a-1-r1', 1),
-    refund('a-1-r4', 'a-1', 1, { fee: 1 }), // the gross is used up already
-  ]);
-}
-
-type Refusal = { code: string; exitCode: number; details: { badRows: number; rows: Array<{ row: number; column: string; code: string; message: string }> } };
-
-async function attempt(location: string, path: string, quarantine: boolean) {
-  const ledger = await prepared(location);
-  try {
-    const result = await importFile(ledger, 'sales', path, { quarantine }).then(
-      (s) => ({ ok: true as const, s: { rows: s.rows, imported: s.imported, skipped: s.skipped, quarantined: s.quarantined } }),
-      (e: unknown) => ({ ok: false as const, e: e as Refusal }),
-    );
-    const stored = (await ledger.db.selectFrom('sales').select(['store', 'transaction_id', 'gross_minor', 'batch_id']).orderBy('store').orderBy('transaction_id').execute()).map(
-      (r) => `${r.store}/${r.transaction_id}/${r.gross_minor}`,
-    );
-    // (row_key is an HMAC with each ledger's own secret)
-    const quarantined = (await ledger.db.selectFrom('quarantine').select(['row_number', 'code', 'reasons', 'raw']).orderBy('row_number').execute()).map((q) => ({
-      ...q,
-      reasons: normalise(q.reasons),
-    }));
-    return { result, stored, quarantined };
-  } finally {
-    await ledger.close();
-  }
-}
-
-/** SQLite names the first copy's row when it is in the same chunk and says "earlier in this file" otherwise. */
-const normalise = (message: string) => message.replace(/already appears (in row \d+|earlier in this file)/g, 'already appears (earlier)');
-
 describe('PostgreSQL staged sales import', () => {
   it('refuses the same rows with the same codes and messages as SQLite, and writes nothing', async () => {
-    const path = tricky();
-    const lite = await attempt(join(tmp.dir, 'refuse.db'), path, false);
-    const pg = await attempt(await freshPgDatabase('staged'), path, false);
+    const path = tricky(tmp.dir);
+    const lite = await attempt(join(tmp.dir, 'refuse.db'), tmp.dir, path, false);
+    const pg = await attempt(await freshPgDatabase('staged'), tmp.dir, path, false);
     expect(lite.result.ok).toBe(false);
     expect(pg.result.ok).toBe(false);
     if (lite.result.ok || pg.result.ok) return;
@@ -126,9 +39,9 @@ describe('PostgreSQL staged sales import', () => {
   });
 
   it('with --quarantine stores, skips and quarantines the same rows as SQLite', async () => {
-    const path = tricky();
-    const lite = await attempt(join(tmp.dir, 'quarantine.db'), path, true);
-    const pg = await attempt(await freshPgDatabase('stagedq'), path, true);
+    const path = tricky(tmp.dir);
+    const lite = await attempt(join(tmp.dir, 'quarantine.db'), tmp.dir, path, true);
+    const pg = await attempt(await freshPgDatabase('stagedq'), tmp.dir, path, true);
     expect(pg.result).toEqual(lite.result);
     expect(pg.result).toMatchObject({ ok: true, s: { rows: 1226 } });
     expect(pg.stored).toEqual(lite.stored);
@@ -140,7 +53,7 @@ describe('PostgreSQL staged sales import', () => {
     const db = await freshPgDatabase('again');
     const ledger = await seedLedger(db);
     try {
-      const path = file('again.csv', Array.from({ length: 3000 }, (_, i) => salesRow(i, 'g')));
+      const path = salesFile(tmp.dir, 'again.csv', Array.from({ length: 3000 }, (_, i) => salesRow(i, 'g')));
       expect(await importFile(ledger, 'sales', path)).toMatchObject({ imported: 3000, skipped: 0 });
       expect(await importFile(ledger, 'sales', path)).toMatchObject({ imported: 0, skipped: 3000 });
       expect(await rawQuery(db, 'SELECT count(*) AS n FROM sales')).toEqual([{ n: 3000 }]);

@@ -26,7 +26,7 @@ export function register(program: Command, _groups: CommandGroups): void {
     .option('--no-files', 'check the manifests alone, not the asset files')
     .option('--strict', 'warnings fail too (or validate.strict in the config)')
     .addOption(new Option('--format <format>', 'report format (--json is --format json)').choices([...REPORT_FORMATS]).default('pretty'))
-    .addOption(new Option('--concurrency <n>', 'packs checked at once (default: CPU count); with --no-files, threads checking manifests').argParser(intOption('--concurrency', 1, 256)))
+    .addOption(new Option('--concurrency <n>', 'packs whose files are checked at once (default: CPU count); --no-files checks manifests one by one').argParser(intOption('--concurrency', 1, 256)))
     .addHelpText(
       'after',
       `

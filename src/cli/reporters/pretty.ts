@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { ChalkInstance } from 'chalk';
 import type { CheckReport, Finding } from '../../shared/findings.js';
+import type { Colors } from '../output.js';
 import { readInputSync } from '../../shared/input.js';
 import { MAX_MANIFEST_BYTES } from '../../manifest/load.js';
 
@@ -47,7 +47,7 @@ export function visible(s: string): string {
   });
 }
 
-export function renderPretty(report: CheckReport, c: ChalkInstance, options: PrettyOptions): string {
+export function renderPretty(report: CheckReport, c: Colors, options: PrettyOptions): string {
   const lines: string[] = [];
   let errors = 0;
   let warnings = 0;
@@ -76,7 +76,7 @@ export function renderPretty(report: CheckReport, c: ChalkInstance, options: Pre
 }
 
 /** Two lines of context around the finding's line, with a caret under its column. */
-export function codeFrame(text: string | undefined, f: Finding, c: ChalkInstance): string[] {
+export function codeFrame(text: string | undefined, f: Finding, c: Colors): string[] {
   if (text === undefined || f.line === undefined) return [];
   const all = text.split('\n');
   const first = Math.max(1, f.line - 1);

@@ -23,6 +23,7 @@ import { checkRefund, groupByStore, loadRefundSums, saleKey, storedSaleState, ty
 import type { ClosedPeriods } from './closed.js';
 import { stagedSales } from '../pg-sales.js';
 import { hmacSha256Hex } from '../../shared/hmac.js';
+import { sqliteStagedSales } from './sales-staged.js';
 import { loadPlanResolver, subscriptionRowProblems, type PlanResolver } from './subscription-rows.js';
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
@@ -262,19 +263,11 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
 
     period: (p) => (p.at ? { column: 'occurred_at', month: p.at.month } : undefined),
 
+    // One file: the whole-file path of the ledger's dialect (several files keep `check`).
     staged: (ledger) =>
       ledger.pg
-        ? stagedSales(ledger.pg, {
-            columns: SALE_INSERT_COLUMNS,
-            values: saleValues,
-            freshProblems: (p, closed) => {
-              const problems = freshProblems(p, closed);
-              // A subscription sale's rule needs no sale; a refund's family is checked against its sale later.
-              if (p.resolved?.kind === 'plan') problems.push(...subscriptionRowProblems(p, undefined));
-              return problems;
-            },
-          })
-        : undefined,
+        ? stagedSales(ledger.pg, { columns: SALE_INSERT_COLUMNS, values: saleValues, freshProblems: stagedFreshProblems })
+        : sqliteStagedSales({ freshProblems: stagedFreshProblems }),
 
     values: saleValues,
   };
@@ -318,6 +311,14 @@ export function salesImporter(secret: Buffer): Importer<SaleParsed> {
       familyHmac: familyRef === null ? null : hmac(familyRef),
       refundOf: refund,
     };
+  }
+
+  /** freshProblems for the whole-file paths, which check a refund's family against its sale later. */
+  function stagedFreshProblems(p: SaleParsed, closed: ClosedPeriods): RowProblem[] {
+    const problems = freshProblems(p, closed);
+    // A subscription sale's rule needs no sale.
+    if (p.resolved?.kind === 'plan') problems.push(...subscriptionRowProblems(p, undefined));
+    return problems;
   }
 
   /**
