@@ -85,7 +85,7 @@ export default async function googlePlayImport(): Promise<void> {
     return run('sqlite3', 'sqlite3', [shellDb], { input: SHELL_SQL(csv) });
   });
   report({
-    name: 'ledger import googleplay (1M earnings rows)',
+    name: `ledger import googleplay (${ROWS.toLocaleString('en')} earnings rows)`,
     ours,
     theirs,
     target: '≤ 2.0×',

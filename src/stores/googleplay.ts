@@ -62,11 +62,34 @@ export interface GoogleRow {
   pacificMonth: string;
 }
 
+/** Distinct cell values kept per file by `GoogleHeader.intern` (a hostile file with more gets copies). */
+const INTERN_LIMIT = 4096;
+
+/**
+ * A string that holds only its own characters. V8 returns a long substring (a cell split
+ * from a line) as a view of the text it was cut from, so one order id kept in the grouping
+ * window would keep its whole ~1 MB chunk of the file alive.
+ */
+export function ownCopy(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
+}
+
 export class GoogleHeader {
+  /** SKU, country, currency and package cells, one string per distinct value (see ownCopy). */
+  private readonly interned = new Map<string, string>();
   private constructor(
     readonly index: ColumnIndex<GoogleKey>,
     readonly width: number,
   ) {}
+
+  /** One shared copy per distinct value: the few products, countries and currencies of a report. */
+  intern(text: string): string {
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    const own = ownCopy(text);
+    if (this.interned.size < INTERN_LIMIT) this.interned.set(own, own);
+    return own;
+  }
 
   /** The header's columns, or REPORT_FORMAT_UNKNOWN naming the expected ones. */
   static from(cells: readonly string[], label: string): GoogleHeader {
@@ -91,17 +114,38 @@ const MONTHS: ReadonlyMap<string, number> = new Map(
 const DATE = /^([A-Za-z]{3})[a-z]*\.? (\d{1,2}), (\d{4})$/;
 const TIME = /^(\d{1,2}):(\d{2}):(\d{2}) ?([AaPp][Mm]) ([A-Za-z]{3})$/;
 
-/** `Dec 23, 2024` + `1:20:34 PM PST` → UTC ms, or a message. */
-export function googleTime(date: string, time: string): { ok: true; ms: number; pacificMonth: string } | { ok: false; message: string } {
+type PacificDate = { ok: true; year: number; month: number; day: number; pacificMonth: string } | { ok: false; message: string };
+
+/** Dates already read (a report has a month's worth of distinct dates on a million rows). */
+const dates = new Map<string, PacificDate>();
+
+/** `Dec 23, 2024` → its parts, or a message. */
+function googleDate(date: string): PacificDate {
+  const known = dates.get(date);
+  if (known !== undefined) return known;
+  let r: PacificDate;
   const d = DATE.exec(date);
   const month = d ? MONTHS.get(d[1]!.toLowerCase()) : undefined;
-  if (!d || month === undefined) return { ok: false, message: `Transaction Date "${date}" is not a date like "Dec 23, 2024"` };
+  if (!d || month === undefined) r = { ok: false, message: `Transaction Date "${date}" is not a date like "Dec 23, 2024"` };
+  else {
+    const day = Number(d[2]);
+    const year = Number(d[3]);
+    const check = new Date(Date.UTC(year, month - 1, day));
+    if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) r = { ok: false, message: `Transaction Date "${date}" is not a real date` };
+    else r = { ok: true, year, month, day, pacificMonth: `${year}-${String(month).padStart(2, '0')}` };
+  }
+  if (dates.size >= 10_000) dates.clear();
+  dates.set(ownCopy(date), r);
+  return r;
+}
+
+/** `Dec 23, 2024` + `1:20:34 PM PST` → UTC ms, or a message. */
+export function googleTime(date: string, time: string): { ok: true; ms: number; pacificMonth: string } | { ok: false; message: string } {
+  const d = googleDate(date);
+  if (!d.ok) return d;
   const t = TIME.exec(time);
   if (!t) return { ok: false, message: `Transaction Time "${time}" is not a time like "1:20:34 PM PST"` };
-  const day = Number(d[2]);
-  const year = Number(d[3]);
-  const check = new Date(Date.UTC(year, month - 1, day));
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return { ok: false, message: `Transaction Date "${date}" is not a real date` };
+  const { year, month, day } = d;
   let hour = Number(t[1]);
   const minute = Number(t[2]);
   const second = Number(t[3]);
@@ -111,7 +155,7 @@ export function googleTime(date: string, time: string): { ok: true; ms: number; 
   else if (pm) hour += 12;
   const r = pacificToUtc({ year, month, day, hour, minute, second }, t[5]!);
   if (!r.ok) return { ok: false, message: `"${date} ${time}": ${r.message}` };
-  return { ok: true, ms: r.ms, pacificMonth: `${year}-${String(month).padStart(2, '0')}` };
+  return { ok: true, ms: r.ms, pacificMonth: d.pacificMonth };
 }
 
 /** One data record → a row or its problems (cells are trimmed here). */
@@ -133,13 +177,13 @@ export function parseGoogleRow(line: number, raw: readonly string[], header: Goo
   if (!type) bad('Transaction Type', `Transaction Type "${typeText}" is not one packops imports (Charge, Google fee, Tax, Charge refund, Google fee refund, Tax refund); it is never guessed.`);
   const when = googleTime(cell('date'), cell('time'));
   if (!when.ok) bad('Transaction Date', `${when.message}.`);
-  const pkg = cell('pkg');
+  const pkg = header.intern(cell('pkg'));
   if (pkg === '') bad('Product id', 'The package name (Product id) is empty.');
-  const sku = cell('sku');
+  const sku = header.intern(cell('sku'));
   if (sku === '' || sku.length > 200) bad('Sku Id', sku === '' ? 'The Sku Id is empty.' : 'The Sku Id is longer than 200 characters.');
-  const country = cell('country');
+  const country = header.intern(cell('country'));
   if (!isCountryCode(country)) bad('Buyer Country', `Buyer Country "${country}" is not an ISO 3166-1 alpha-2 code.`);
-  const currency = cell('merchantCurrency');
+  const currency = header.intern(cell('merchantCurrency'));
   const exponent = isCurrencyCode(currency) ? minorUnitExponent(currency) : undefined;
   let amount = 0;
   if (exponent === undefined) bad('Merchant Currency', `Merchant Currency "${currency}" is not an ISO 4217 code.`);
@@ -198,11 +242,13 @@ export function addRow(txs: Map<string, GoogleTx>, row: GoogleRow): void {
   const txid = refund ? refundTxid(row.order, row.ms) : row.order;
   let tx = txs.get(txid);
   if (!tx) {
+    // Kept until the end of the file: the ids as strings of their own (see ownCopy).
+    const order = ownCopy(row.order);
     tx = {
-      txid, kind: refund ? 'refund' : 'sale', order: row.order, ms: row.ms, sku: row.sku, country: row.country,
-      currency: row.currency, gross: 0, fee: 0, tax: 0, net: 0, firstLine: row.line, rows: 0, hasCharge: false,
+      txid: refund ? ownCopy(txid) : order, kind: refund ? 'refund' : 'sale', order, ms: row.ms, sku: row.sku, country: row.country,
+      currency: row.currency, gross: 0, fee: 0, tax: 0, net: 0, firstLine: row.line, rows: 0, hasCharge: false, mismatch: undefined,
     };
-    txs.set(txid, tx);
+    txs.set(tx.txid, tx);
   }
   tx.rows++;
   tx.net += row.amount;

@@ -43,6 +43,8 @@ export interface ReportPart {
   /** The entry's own name (or the file's). */
   name: string;
   chunks: AsyncIterable<Buffer>;
+  /** What holds it: for a plain or gzip file, `chunks` reads the file's bytes in order, once. */
+  container: Container;
 }
 
 export type Container = 'plain' | 'gzip' | 'zip';
@@ -50,6 +52,14 @@ export type Container = 'plain' | 'gzip' | 'zip';
 /** Opens a report file through the shared input checks: a regular file, within the size cap. */
 function openReport(file: string, limits: ReportLimits = DEFAULT_REPORT_LIMITS): OpenedInput {
   return openInput(file, { maxBytes: limits.maxBytes, what: 'store report' });
+}
+
+/** The file's bytes as they are read, handed to `raw` on the way (e.g. to hash them in the same pass). */
+async function* tapped(source: AsyncIterable<Buffer>, raw: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    raw?.(chunk);
+    yield chunk;
+  }
 }
 
 /** SHA-256 (hex) of the file's bytes as stored: a renamed copy has the same. */
@@ -96,10 +106,11 @@ async function* capped(source: AsyncIterable<Buffer>, label: string, compressed:
   }
 }
 
-async function* gunzip(opened: OpenedInput, label: string, size: number, limits: ReportLimits): AsyncGenerator<Buffer> {
+async function* gunzip(opened: OpenedInput, label: string, size: number, limits: ReportLimits, raw?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
   const input = inputStream(opened, { highWaterMark: 1 << 20 });
   const z = createGunzip();
   input.on('error', (err) => z.destroy(err));
+  if (raw) input.on('data', raw);
   input.pipe(z);
   try {
     yield* capped(z as AsyncIterable<Buffer>, label, size, limits);
@@ -119,23 +130,26 @@ async function* gunzip(opened: OpenedInput, label: string, size: number, limits:
 
 /**
  * The reports in `file`: the file itself, its gunzipped content, or every entry of a zip
- * whose name `accept` takes (directories and macOS resource forks never).
+ * whose name `accept` takes (directories and macOS resource forks never). For a plain or
+ * gzip file, `raw` sees every byte of the file in order as the part is read (so a caller
+ * hashes it in the same pass); a zip is read out of order, and `raw` sees nothing.
  */
 export async function* reportParts(
   file: string,
   accept: (name: string) => boolean,
   limits: ReportLimits = DEFAULT_REPORT_LIMITS,
+  raw?: (chunk: Buffer) => void,
 ): AsyncGenerator<ReportPart> {
   const opened = openReport(file, limits);
   const kind = containerOf(opened);
   const name = basename(file);
   const size = opened.size;
   if (kind === 'plain') {
-    yield { label: file, name, chunks: inputStream(opened, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer> };
+    yield { label: file, name, container: kind, chunks: tapped(inputStream(opened, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, raw) };
     return;
   }
   if (kind === 'gzip') {
-    yield { label: file, name: name.replace(/\.gz$/i, ''), chunks: gunzip(opened, file, size, limits) };
+    yield { label: file, name: name.replace(/\.gz$/i, ''), container: kind, chunks: gunzip(opened, file, size, limits, raw) };
     return;
   }
   const yauzl = (await import('yauzl')).default;
@@ -177,7 +191,7 @@ export async function* reportParts(
           stream.destroy();
         }
       })();
-      yield { label, name: basename(entryName), chunks };
+      yield { label, name: basename(entryName), container: kind, chunks };
     }
     if (found === 0) {
       throw inputError('REPORT_FORMAT_UNKNOWN', `${file} is a zip without a report in it; nothing was imported.`, { details: { file } });

@@ -3,6 +3,7 @@
  * fixtures/stores (written from the documented formats): consent matching, holding and
  * releasing, idempotency, corrections, closed months and every kind of bad file.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +158,23 @@ describe('ledger import googleplay', () => {
     const r = await runCli(['--db', db, '--json', 'ledger', 'import', 'googleplay', OCT_GP], { cwd: join(root, `l${n}`) });
     expect(r.code, r.stdout).toBe(0);
     expect(r.json().otherApps).toEqual({ rows: 2, amounts: { USD: 254 } });
+  });
+
+  it('records each file\'s SHA-256 as stored (hashed while it is read; a zip on its own), and knows the same bytes again', async () => {
+    const gz = join(root, 'earnings_202610.csv.gz');
+    writeFileSync(gz, gzipSync(readFileSync(OCT_GP)));
+    for (const file of [OCT_GP, gz, OCT_GP_ZIP]) {
+      const { cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
+      const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+      const first = await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine');
+      expect(first.code, first.stdout).toBe(0);
+      expect(first.json().files[0].sha256).toBe(sha);
+      const again = await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine');
+      expect(again.code, again.stdout).toBe(0);
+      expect(again.json().files[0].sha256).toBe(sha);
+      expect(again.json().reports[0].status).toBe('again');
+      expect(again.json().imported).toBe(0);
+    }
   });
 
   it('imports an account paid in EUR in EUR', async () => {

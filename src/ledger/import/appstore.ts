@@ -84,6 +84,7 @@ export function appStoreImporter(): Importer<AppleUnit> {
 
     async *read(input, ctx) {
       const sha256 = await fileSha256(input.file);
+      input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
       input.format = 'appstore-financial';
       let ordinal = 0;
       for (const { tally, lines } of await readReports(input.file)) {

@@ -6,26 +6,73 @@
  * every part in it is merged into a temporary staging table (inside the import's
  * transaction: gone with its commit or rollback) and the Map starts again. A part merged
  * into a staged part of the same transaction gives exactly what grouping the whole file
- * at once gives (`mergeTx`). A report that fits in the Map never touches the table.
+ * at once gives: the staging table's upsert is `mergeTx` in SQL (the staged part holds the
+ * earlier lines), one statement per 500 parts, compiled once and run again with each
+ * batch's values. Parts are staged as columns (no JSON either way). A report that fits in
+ * the Map never touches the table.
  * Transactions come out sales first, then refunds, each in the order of their first line.
  */
-import { addRow, mergeTx, type GoogleRow, type GoogleTx } from '../../stores/googleplay.js';
-import type { Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { addRow, type GoogleRow, type GoogleTx, type Mismatch } from '../../stores/googleplay.js';
 import { int, text } from '../migrations/types.js';
 import type { Tx } from './types.js';
 
 /** Transactions held in memory before they are merged into the staging table (~300 B each). */
 export const GROUP_LIMIT = 50_000;
-/** Rows per statement when staging (4 parameters each). */
+/** Parts per staging statement (17 parameters each: far below SQLite's and PostgreSQL's limits). */
 const STAGE_BATCH = 500;
 const TABLE = 'packops_googleplay_groups';
+
+/** The staging table's columns, in the order a part's values are bound. */
+const COLUMNS = [
+  'txid', 'kind', 'first_line', 'order_id', 'ms', 'sku', 'country', 'currency', 'gross', 'fee', 'tax', 'net', 'rows', 'has_charge',
+  'mm_line', 'mm_field', 'mm_value',
+] as const;
+
+interface StagedRow {
+  txid: string;
+  kind: 'sale' | 'refund';
+  first_line: number | string;
+  order_id: string;
+  ms: number | string;
+  sku: string;
+  country: string;
+  currency: string;
+  gross: number | string;
+  fee: number | string;
+  tax: number | string;
+  net: number | string;
+  rows: number | string;
+  has_charge: number | string;
+  mm_line: number | string | null;
+  mm_field: Mismatch['field'] | null;
+  mm_value: string | null;
+}
+
+function values(p: GoogleTx, out: unknown[]): void {
+  const m = p.mismatch;
+  out.push(
+    p.txid, p.kind, p.firstLine, p.order, p.ms, p.sku, p.country, p.currency, p.gross, p.fee, p.tax, p.net, p.rows, p.hasCharge ? 1 : 0,
+    m ? m.line : null, m ? m.field : null, m ? m.value : null,
+  );
+}
+
+function fromRow(r: StagedRow): GoogleTx {
+  // Field for field what addRow makes (PostgreSQL returns bigints as strings).
+  return {
+    txid: r.txid, kind: r.kind, order: r.order_id, ms: Number(r.ms), sku: r.sku, country: r.country, currency: r.currency,
+    gross: Number(r.gross), fee: Number(r.fee), tax: Number(r.tax), net: Number(r.net), firstLine: Number(r.first_line), rows: Number(r.rows),
+    hasCharge: Number(r.has_charge) !== 0,
+    mismatch: r.mm_line === null ? undefined : { line: Number(r.mm_line), field: r.mm_field!, value: r.mm_value! },
+  };
+}
 
 export class OrderGroups {
   private txs = new Map<string, GoogleTx>();
   /** The staging table exists (some parts were spilled). */
   private created = false;
-  /** Parts are in the table (a spill must merge with them). */
-  private staged = false;
+  /** The upsert's text per batch size (the driver keeps each prepared). */
+  private readonly upserts = new Map<number, string>();
   /** The transaction, untyped: the staging table is not part of the ledger's schema. */
   private readonly db: Kysely<any>;
 
@@ -42,6 +89,48 @@ export class OrderGroups {
     return this.txs.size >= this.limit;
   }
 
+  /**
+   * The staging statement for `n` parts: insert, or merge into the staged part of the same
+   * transaction exactly as `mergeTx(staged, part)` does. In an upsert's SET every column
+   * names the staged row as it was, `excluded` the part.
+   */
+  private upsert(n: number): string {
+    let text = this.upserts.get(n);
+    if (text !== undefined) return text;
+    const t = sql.ref(TABLE);
+    const col = (c: string) => sql`${t}.${sql.ref(c)}`;
+    const ex = (c: string) => sql`excluded.${sql.ref(c)}`;
+    // mergeTx: a.mismatch ??= mismatchOf(a, b.firstLine, b) ?? b.mismatch
+    const differs = (c: string) => sql`${ex(c)} <> ${col(c)}`;
+    const anyDiffers = sql`(${differs('currency')} or ${differs('sku')} or ${differs('country')})`;
+    const mmField = sql`case when ${differs('currency')} then 'currency' when ${differs('sku')} then 'sku' when ${differs('country')} then 'country' end`;
+    const mmValue = sql`case when ${differs('currency')} then ${ex('currency')} when ${differs('sku')} then ${ex('sku')} when ${differs('country')} then ${ex('country')} end`;
+    const keep = (c: string, fresh: ReturnType<typeof sql>) =>
+      sql`case when ${col('mm_line')} is not null then ${col(c)} when ${anyDiffers} then ${fresh} else ${ex(c)} end`;
+    const row = Object.fromEntries(COLUMNS.map((c) => [c, null]));
+    text = this.db
+      .insertInto(TABLE)
+      .values(Array.from({ length: n }, () => ({ ...row })))
+      .onConflict((oc) =>
+        oc.column('txid').doUpdateSet({
+          // A sale is dated by its earliest Charge row, else its first row.
+          ms: sql`case when ${ex('has_charge')} <> 0 and (${col('has_charge')} = 0 or ${ex('ms')} < ${col('ms')}) then ${ex('ms')} else ${col('ms')} end`,
+          has_charge: sql`case when ${col('has_charge')} <> 0 or ${ex('has_charge')} <> 0 then 1 else 0 end`,
+          rows: sql`${col('rows')} + ${ex('rows')}`,
+          net: sql`${col('net')} + ${ex('net')}`,
+          gross: sql`${col('gross')} + ${ex('gross')}`,
+          fee: sql`${col('fee')} + ${ex('fee')}`,
+          tax: sql`${col('tax')} + ${ex('tax')}`,
+          mm_line: keep('mm_line', sql`${ex('first_line')}`),
+          mm_field: keep('mm_field', mmField),
+          mm_value: keep('mm_value', mmValue),
+        }),
+      )
+      .compile().sql;
+    this.upserts.set(n, text);
+    return text;
+  }
+
   /** Merges every transaction held in memory into the staging table. */
   async spill(): Promise<void> {
     if (this.txs.size === 0) return;
@@ -54,33 +143,37 @@ export class OrderGroups {
         .addColumn('txid', text(db), (c) => c.primaryKey())
         .addColumn('kind', text(db), (c) => c.notNull())
         .addColumn('first_line', int(db), (c) => c.notNull())
-        .addColumn('tx', text(db), (c) => c.notNull())
+        .addColumn('order_id', text(db), (c) => c.notNull())
+        .addColumn('ms', int(db), (c) => c.notNull())
+        .addColumn('sku', text(db), (c) => c.notNull())
+        .addColumn('country', text(db), (c) => c.notNull())
+        .addColumn('currency', text(db), (c) => c.notNull())
+        .addColumn('gross', int(db), (c) => c.notNull())
+        .addColumn('fee', int(db), (c) => c.notNull())
+        .addColumn('tax', int(db), (c) => c.notNull())
+        .addColumn('net', int(db), (c) => c.notNull())
+        .addColumn('rows', int(db), (c) => c.notNull())
+        .addColumn('has_charge', int(db), (c) => c.notNull())
+        .addColumn('mm_line', int(db))
+        .addColumn('mm_field', text(db))
+        .addColumn('mm_value', text(db))
         .execute();
       await db.schema.createIndex(`${TABLE}_order`).on(TABLE).columns(['kind', 'first_line']).execute();
       this.created = true;
     }
-    const parts = [...this.txs.values()];
+    const parts = this.txs;
     this.txs = new Map();
-    const t = this.db;
-    for (let i = 0; i < parts.length; i += STAGE_BATCH) {
-      const batch = parts.slice(i, i + STAGE_BATCH);
-      if (this.staged) {
-        const earlier = await t.selectFrom(TABLE).select(['txid', 'tx']).where('txid', 'in', batch.map((p) => p.txid)).execute();
-        if (earlier.length > 0) {
-          const byId = new Map<string, GoogleTx>(earlier.map((r: { txid: string; tx: string }) => [r.txid, JSON.parse(r.tx) as GoogleTx]));
-          for (let j = 0; j < batch.length; j++) {
-            const a = byId.get(batch[j]!.txid);
-            if (a) batch[j] = mergeTx(a, batch[j]!);
-          }
-        }
+    let batch: unknown[] = [];
+    let n = 0;
+    for (const p of parts.values()) {
+      values(p, batch);
+      if (++n === STAGE_BATCH) {
+        await db.executeQuery(CompiledQuery.raw(this.upsert(n), batch));
+        batch = [];
+        n = 0;
       }
-      await t
-        .insertInto(TABLE)
-        .values(batch.map((p) => ({ txid: p.txid, kind: p.kind, first_line: p.firstLine, tx: JSON.stringify(p) })))
-        .onConflict((oc) => oc.column('txid').doUpdateSet((eb) => ({ tx: eb.ref('excluded.tx') })))
-        .execute();
     }
-    this.staged = true;
+    if (n > 0) await db.executeQuery(CompiledQuery.raw(this.upsert(n), batch));
   }
 
   /** How many transactions the report holds (call after the last `add`). */
@@ -111,9 +204,9 @@ export class OrderGroups {
     // Pages by (kind, first_line) rather than one open cursor: the pipeline writes between pages.
     let after = 0;
     for (;;) {
-      const rows: Array<{ first_line: number | string; tx: string }> = await t
+      const rows: StagedRow[] = await t
         .selectFrom(TABLE)
-        .select(['first_line', 'tx'])
+        .select([...COLUMNS])
         .where('kind', '=', kind)
         .where('first_line', '>', after)
         .orderBy('first_line')
@@ -121,7 +214,7 @@ export class OrderGroups {
         .execute();
       if (rows.length === 0) return;
       after = Number(rows[rows.length - 1]!.first_line);
-      yield rows.map((r) => JSON.parse(r.tx) as GoogleTx);
+      yield rows.map(fromRow);
       if (rows.length < size) return;
     }
   }
@@ -130,7 +223,6 @@ export class OrderGroups {
   async drop(): Promise<void> {
     await this.db.schema.dropTable(TABLE).ifExists().execute();
     this.created = false;
-    this.staged = false;
     this.txs = new Map();
   }
 }

@@ -5,8 +5,9 @@
  * the purchase log for consent (a renewal `..N` by the order it renews), then written,
  * held (--quarantine) or refused (CONSENT_MISSING). Other apps' rows are skipped and counted.
  */
+import { createHash } from 'node:crypto';
 import { baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
-import { decodeText, fileSha256, readRecords as readReport, reportParts } from '../../stores/source.js';
+import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, type Container } from '../../stores/source.js';
 import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
@@ -24,6 +25,8 @@ export const STORE_SALE_COLUMNS = [
 
 export interface GoogleParsed {
   tx: GoogleTx;
+  /** When it happened, UTC (ISO 8601), and its UTC month. */
+  occurredAt: string;
   month: string;
   report: ReportTally;
   holds: Map<string, unknown>;
@@ -38,15 +41,19 @@ type SaleAmounts = Pick<SaleState, 'gross' | 'fee' | 'tax' | 'refGross' | 'refFe
  * Reads one earnings report and groups its rows into `groups` (bounded memory: see
  * googleplay-groups.ts); format errors refuse the file with every line listed.
  */
-async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups) {
+async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups): Promise<{ tally: ReportTally; sha256: string }> {
+  // The file is hashed as it is read (a zip, read out of order, is hashed on its own after).
+  const hash = createHash('sha256');
+  let container: Container = 'plain';
   const packages = new Set<string>();
   const months = new Set<string>();
   const problems: Array<{ row: number; column: string; code: string; message: string }> = [];
   let total = 0;
   let parts = 0;
   let t: ReportTally | undefined;
-  for await (const part of reportParts(file, (name) => /\.csv$/i.test(name))) {
+  for await (const part of reportParts(file, (name) => /\.csv$/i.test(name), DEFAULT_REPORT_LIMITS, (chunk) => hash.update(chunk))) {
     if (++parts > 1) throw usageError(`${file} holds more than one CSV; import one earnings report per file.`);
+    container = part.container;
     t = new ReportTally(part.label);
     let header: GoogleHeader | undefined;
     for await (const batch of readReport(decodeText(part.chunks), { delimiter: ',', quote: true, label: part.label })) {
@@ -84,14 +91,17 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   const pkg = pkgOption ?? [...packages][0] ?? '';
   t.key = `googleplay:${pkg}:${sorted.length ? `${sorted[0]}..${sorted.at(-1)}` : 'empty'}`;
   t.transactions = await groups.count();
-  return t;
+  return { tally: t, sha256: container === 'zip' ? await fileSha256(file) : hash.digest('hex') };
 }
 
 export function googlePlayImporter(options: { package?: string } = {}): Importer<GoogleParsed> {
   const tallies: ReportTally[] = [];
   let resolve: (product: string) => Resolved | undefined = () => undefined;
-  /** Sales this import wrote (refunds later in it are checked against them), and those it held. */
-  const written = new Map<string, SaleAmounts>();
+  /**
+   * Sales this import held. (Those it wrote need no list: every sale is checked before any
+   * refund, and the pipeline writes a chunk's rows before the next chunk's checks, so the
+   * ledger itself answers for them.)
+   */
   const heldSales = new Set<string>();
 
   return {
@@ -104,9 +114,9 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
     },
 
     async *read(input, ctx) {
-      const sha256 = await fileSha256(input.file);
       const groups = new OrderGroups(ctx.trx);
-      const report = await readEarnings(input.file, options.package, groups);
+      const { tally: report, sha256 } = await readEarnings(input.file, options.package, groups);
+      input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
       tallies.push(report);
       input.format = 'googleplay-earnings';
       await identifyReport(ctx, 'googleplay', report, sha256);
@@ -120,7 +130,8 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
 
     parse(rec) {
       const [tx, report, holds] = rec.cells as [GoogleTx, ReportTally, Map<string, unknown>];
-      const parsed: GoogleParsed = { tx, report, holds, month: isoOf(tx.ms).slice(0, 7) };
+      const occurredAt = isoOf(tx.ms);
+      const parsed: GoogleParsed = { tx, report, holds, occurredAt, month: occurredAt.slice(0, 7) };
       const problem = checkTx(tx);
       return { parsed, problems: problem ? [{ column: 'Description', code: 'ROW_INVALID', message: `${tx.order}: ${problem}.` }] : [] };
     },
@@ -179,7 +190,8 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
           if (c) p.consent = c;
           else holdReason = baseOrderId(tx.order) !== tx.order ? `no purchase record for ${tx.order} or the order it renews, ${baseOrderId(tx.order)}` : `no purchase record for ${tx.order}`;
         } else {
-          const sale = written.get(tx.order) ?? sales.get(tx.order);
+          // Refunds of one order in this chunk add up in its entry; earlier chunks' are in the ledger's sums.
+          const sale = sales.get(tx.order);
           if (sale) {
             if (sale.refGross + tx.gross > sale.gross || sale.refFee + tx.fee > sale.fee || sale.refTax + tx.tax > sale.tax) {
               problem('Amount (Merchant Currency)', 'ROW_REFUND_EXCEEDS', `Refunds of ${tx.order} would exceed its sale (charge ${sale.refGross + tx.gross} of ${sale.gross}, fee ${sale.refFee + tx.fee} of ${sale.fee}, tax ${sale.refTax + tx.tax} of ${sale.tax}).`);
@@ -188,7 +200,6 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
             sale.refGross += tx.gross;
             sale.refFee += tx.fee;
             sale.refTax += tx.tax;
-            written.set(tx.order, sale);
             p.consent = { consent_ref: null, family_hmac: null };
           } else if (heldSales.has(tx.order) || heldElsewhere.has(tx.order)) {
             holdReason = `its sale ${tx.order} is held for want of consent`;
@@ -219,7 +230,6 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
           t.held.add(tx.currency, tx.net);
           continue;
         }
-        if (tx.kind === 'sale') written.set(tx.order, { gross: tx.gross, fee: tx.fee, tax: tx.tax, refGross: 0, refFee: 0, refTax: 0 });
         it.action = 'insert';
         t.ledger.add(tx.currency, tx.net);
         if (wasHeld) {
@@ -237,7 +247,7 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
     values(p, batch) {
       const { tx, resolved: r } = p;
       return [
-        'googleplay', tx.txid, tx.kind, isoOf(tx.ms), p.month, tx.sku, r!.kind, r!.kind === 'pack' ? r!.slug : null, r!.kind === 'bundle' ? r!.slug : null,
+        'googleplay', tx.txid, tx.kind, p.occurredAt, p.month, tx.sku, r!.kind, r!.kind === 'pack' ? r!.slug : null, r!.kind === 'bundle' ? r!.slug : null,
         tx.country, tx.currency, tx.gross, tx.fee, tx.tax, null, p.consent?.consent_ref ?? null, p.consent?.family_hmac ?? null,
         tx.kind === 'refund' ? tx.order : null, batch,
       ];

@@ -16,6 +16,8 @@ export interface ImportInput {
   format?: string;
   /** The file as a byte stream, hashed (the batch's SHA-256) and counted for progress as it is read. Once. */
   open(): Readable;
+  /** The file's SHA-256, set by a reader that read and hashed the file itself (then it is not read again for it). */
+  sha256?: string;
 }
 
 export interface OpenedInput extends ImportInput {
@@ -58,7 +60,9 @@ export function makeInput(file: string, size: number, onBytes: (n: number) => vo
       source.on('error', (err) => tap.destroy(err)); // a read error ends the reader, never hangs it
       return source.pipe(tap);
     },
-    digest: () => hash?.digest('hex'),
+    digest() {
+      return this.sha256 ?? hash?.digest('hex');
+    },
   };
 }
 
