@@ -23,6 +23,7 @@ import { ExitCode, PackopsError, inputError, isPackopsError } from '../shared/er
 import { isOk, makeReport, type CheckReport } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, PackManifest } from '../manifest/types.js';
 import type { OptimiseResult } from '../assets/pipeline.js';
+import type { ProbeOptions } from '../shared/image-probe.js';
 import { prehash, signMessage, type SecretKey } from '../signing/minisign.js';
 import {
   INTEGRITY_JSON,
@@ -51,6 +52,8 @@ export interface VariantFile {
   data?: Buffer;
   bytes: number;
   sha256: string;
+  /** The file's CRC-32 when known (recorded by the variant cache): then it is read once, straight into the zip. */
+  crc32?: number;
 }
 
 export interface WriteArchiveOptions {
@@ -114,7 +117,7 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
     // Variants are streamed from disk and stored; only image formats are variants.
     ...opts.variants.map((v): ZipEntryInput =>
       v.file !== undefined
-        ? { name: v.path, file: v.file, method: 'store', expect: { size: v.bytes, sha256: v.sha256 } }
+        ? { name: v.path, file: v.file, method: 'store', expect: { size: v.bytes, sha256: v.sha256, ...(v.crc32 !== undefined ? { crc32: v.crc32 } : {}) } }
         : { name: v.path, data: v.data!, method: 'store' },
     ),
   ].sort((a: ZipEntryInput, b: ZipEntryInput) => byPath({ path: a.name }, { path: b.name }));
@@ -133,7 +136,7 @@ export async function writePackArchive(opts: WriteArchiveOptions): Promise<Write
     await writeZip(zipTmp, entries, {
       mtime: opts.sourceDateEpoch ?? ZIP_EPOCH,
       onBytes: (n) => opts.onProgress?.(n, total),
-      onData: (chunk) => hasher.update(chunk),
+      ring: hasher,
     });
     const digest = await hasher.digest();
     if (opts.secretKey && sigPath && sigTmp) {
@@ -248,14 +251,27 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
   // Every check but the full decode: the asset pipeline decodes what the cache does not
   // vouch for (a cache entry exists only for source bytes that decoded), so an unchanged
   // source costs a stat and a lookup, and a changed one is decoded once, not twice.
-  const validation = await validatePack(target, { files: true, cwd, decode: false });
+  // Image headers come from the asset cache's stat index for unchanged sources (a stat and
+  // a lookup); the index is shared with the asset pipeline below, which saves it.
+  const { AssetCache, defaultCacheDir } = await import('../assets/cache.js');
+  const cacheDir = resolve(cwd, options.cacheDir ?? defaultCacheDir(env));
+  const caches = new Map<string, ReturnType<typeof AssetCache.open>>();
+  const probe = async (path: string, probeOptions: ProbeOptions, packRoot: string) => {
+    let cache = caches.get(packRoot);
+    if (cache === undefined) {
+      cache = AssetCache.open(cacheDir, { read: options.cache !== false, scope: packRoot });
+      caches.set(packRoot, cache);
+    }
+    return (await cache).probe(path, probeOptions);
+  };
+  const validation = await validatePack(target, { files: true, cwd, decode: false, probe });
   if (!validation.ok || validation.manifest === undefined) throw new BuildRefusedError(makeReport([validation]));
   const { optimisePack } = await import('../assets/pipeline.js');
   const optimise = () =>
     optimisePack(target, {
       cwd,
       ...(options.assetsOut !== undefined ? { out: options.assetsOut } : {}),
-      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      cacheDir,
       ...(options.cache !== undefined ? { cache: options.cache } : {}),
       env,
       // Hits are not read here: each variant is read once, checked against the lock's
@@ -273,7 +289,6 @@ export async function buildArchive(target: string, options: BuildOptions): Promi
       // archive is written: discard it and build once more (the asset is made again).
       const file = isPackopsError(err) && err.code === 'VARIANT_CHANGED' ? (err.details as { file?: unknown } | undefined)?.file : undefined;
       if (attempt > 1 || typeof file !== 'string') throw err;
-      const { AssetCache } = await import('../assets/cache.js');
       const cache = await AssetCache.open(optimised.cache.dir, { read: true });
       if (!cache.discardEntryOf(file)) throw err;
     }

@@ -1,12 +1,14 @@
 /**
- * SHA-256 and BLAKE2b-512 (minisign's prehash) of an archive, fed its bytes as they are
- * written, on a worker thread: the main thread reads, checks (SHA-256 + CRC-32 of each
- * variant) and writes, while the worker hashes the archive's bytes, so that the two hashes
- * of the whole file cost no second read and share the work between two cores.
+ * SHA-256 and BLAKE2b-512 (minisign's prehash) of an archive, hashed as it is written, on a
+ * worker thread: the main thread reads, checks (SHA-256 of each variant) and writes, while
+ * the worker hashes the archive's bytes, so that the two hashes of the whole file cost no
+ * second read and share the work between two cores.
  *
- * Each chunk is copied into a fixed ring of shared memory (a memcpy, far cheaper than the
- * hashes) that the worker hashes in place: memory stays flat (8 MiB) however far the worker
- * falls behind, and nothing is allocated per chunk.
+ * The archive is assembled in a fixed ring of shared memory (SLOTS × SLOT bytes) that the
+ * zip writer fills (variant files are read straight into it), writes to disk, and hands to
+ * the worker slot by slot; the worker hashes a slot in place and gives it back. Nothing is
+ * copied per chunk, and memory stays flat (the ring) however far the worker falls behind:
+ * the writer waits for a free slot.
  * Where a worker cannot be started, the hashes run on the calling thread.
  */
 import { createHash } from 'node:crypto';
@@ -18,18 +20,29 @@ export interface ArchiveDigest {
   bytes: number;
 }
 
-export interface StreamDigest {
-  /** Hashes the next bytes of the stream (resolves when the chunk may be reused and more sent). */
-  update(chunk: Uint8Array): Promise<void> | void;
-  /** The digests of everything given so far; the hasher is done after it. */
+/**
+ * Where archive bytes are assembled: `slots` slots of `slotSize` bytes in `ring`. The
+ * writer fills a slot it holds and hands it over (`submit`); the consumer (the hasher) is
+ * done with it when the returned promise settles (undefined: done already).
+ */
+export interface SlotRing {
+  readonly ring: Buffer;
+  readonly slots: number;
+  readonly slotSize: number;
+  /** The first `n` bytes of slot `i` are the archive's next bytes. */
+  submit(i: number, n: number): Promise<void> | void;
+}
+
+export interface StreamDigest extends SlotRing {
+  /** The digests of everything submitted so far; the hasher is done after it. */
   digest(): Promise<ArchiveDigest>;
   /** Stops the hasher without a result (on failure). */
   close(): void;
 }
 
-/** The ring the chunks are copied into: SLOTS × SLOT bytes, shared with the worker. */
-const SLOTS = 8;
-const SLOT = 1024 * 1024;
+/** The ring: SLOTS × SLOT bytes (12 MiB), shared with the worker. */
+const SLOTS = 6;
+const SLOT = 2 * 1024 * 1024;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -50,15 +63,21 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** Two slots, hashed on this thread as they are submitted. */
 function inThread(): StreamDigest {
   const sha = createHash('sha256');
   const b2 = createHash('blake2b512');
+  const ring = Buffer.allocUnsafeSlow(2 * SLOT);
   let bytes = 0;
   return {
-    update(chunk) {
-      sha.update(chunk);
-      b2.update(chunk);
-      bytes += chunk.length;
+    ring,
+    slots: 2,
+    slotSize: SLOT,
+    submit(i, n) {
+      const view = ring.subarray(i * SLOT, i * SLOT + n);
+      sha.update(view);
+      b2.update(view);
+      bytes += n;
     },
     async digest() {
       return { sha256: sha.digest('hex'), blake2b512: b2.digest(), bytes };
@@ -69,26 +88,24 @@ function inThread(): StreamDigest {
 
 /** A digest of a stream of archive bytes (on a worker thread when one can be started). */
 export function streamDigest(): StreamDigest {
-  const ring = new SharedArrayBuffer(SLOTS * SLOT);
+  const shared = new SharedArrayBuffer(SLOTS * SLOT);
   let worker: Worker;
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring, slot: SLOT } });
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring: shared, slot: SLOT } });
   } catch {
     return inThread();
   }
-  const bytesOf = new Uint8Array(ring);
-  const free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+  /** Who waits for each slot the worker holds. */
+  const held = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   let bytes = 0;
   let failure: Error | undefined;
-  let slotFreed: (() => void) | undefined;
   let finished: ((d: ArchiveDigest) => void) | undefined;
   let failed: ((err: Error) => void) | undefined;
   worker.on('message', (m: number | { sha256: string; blake2b512: Uint8Array }) => {
     if (typeof m === 'number') {
-      free.push(m);
-      const wake = slotFreed;
-      slotFreed = undefined;
-      wake?.();
+      const waiter = held.get(m);
+      held.delete(m);
+      waiter?.resolve();
     } else {
       finished?.({ sha256: m.sha256, blake2b512: Buffer.from(m.blake2b512), bytes });
     }
@@ -96,54 +113,21 @@ export function streamDigest(): StreamDigest {
   const fail = (err: Error) => {
     failure ??= err;
     failed?.(failure);
-    const wake = slotFreed;
-    slotFreed = undefined;
-    wake?.();
+    for (const waiter of held.values()) waiter.reject(failure);
+    held.clear();
   };
   worker.on('error', fail);
   worker.on('exit', () => fail(new Error('the archive hasher stopped')));
-  // Chunks are packed into the current slot, which is handed to the worker when full (or at
-  // the end): one message per MiB, not one per header and file.
-  let current = -1;
-  let fill = 0;
-  const flush = () => {
-    if (current < 0) return;
-    worker.postMessage([current, fill]);
-    current = -1;
-    fill = 0;
-  };
-  /** Copies as much of `chunk` from `at` as fits without waiting; returns where it stopped. */
-  const pack = (chunk: Uint8Array, at: number): number => {
-    while (at < chunk.length) {
-      if (current < 0) {
-        if (free.length === 0) return at;
-        current = free.pop()!;
-      }
-      const n = Math.min(chunk.length - at, SLOT - fill);
-      bytesOf.set(chunk.subarray(at, at + n), current * SLOT + fill);
-      fill += n;
-      at += n;
-      if (fill === SLOT) flush();
-    }
-    return at;
-  };
-  const send = async (chunk: Uint8Array, at: number): Promise<void> => {
-    while (at < chunk.length) {
-      while (free.length === 0 && current < 0) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-      }
-      if (failure) throw failure;
-      at = pack(chunk, at);
-    }
-  };
   return {
-    update(chunk) {
+    ring: Buffer.from(shared),
+    slots: SLOTS,
+    slotSize: SLOT,
+    submit(i, n) {
       if (failure) throw failure;
-      bytes += chunk.length;
-      // The common case (room in the ring) copies and returns without a promise.
-      const at = pack(chunk, 0);
-      if (at < chunk.length) return send(chunk, at);
+      bytes += n;
+      const done = new Promise<void>((resolve, reject) => held.set(i, { resolve, reject }));
+      worker.postMessage([i, n]);
+      return done;
     },
     digest() {
       return new Promise<ArchiveDigest>((resolve, reject) => {
@@ -154,7 +138,6 @@ export function streamDigest(): StreamDigest {
           resolve(d);
         };
         failed = reject;
-        flush();
         worker.postMessage(null);
       });
     },

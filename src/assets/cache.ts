@@ -14,19 +14,19 @@
  *   never see half an entry, and two processes storing the same key keep one (the first
  *   rename wins, the other's copy is dropped). A damaged entry (any byte off) is a miss: it
  *   is moved aside and made again.
- * - `sources/<h[0..2]>/<h>.json`, h = SHA-256 of a source's real path: the source's size,
- *   mtime, inode and device with its SHA-256, so an unchanged source is not read again. This
- *   index is trusted only because it lives here; nothing in a pack stands in for it.
+ * - `index/<sha256(pack real path)>.json`: the stat index (stat-index.ts): per file, its
+ *   size, mtime, ctime, inode and device with the SHA-256 (and, for a source image, the
+ *   header) of the bytes it held, so that an unchanged file is not read again; the variant
+ *   files packops wrote into an output folder are recorded the same way, so that an output
+ *   that still holds what packops wrote is not read again to be compared. This index is
+ *   trusted only because it lives here; nothing in a pack stands in for it.
  *
- *   The same index records the variant files packops wrote into an output folder (with their
- *   status-change time too, which no one can set back), so that an output that still holds
- *   what packops wrote is not read again to be compared.
- *
- * A hit costs a stat of the source, one small index read, and reading the entry's variant
+ * A hit costs a stat of the source, a lookup in the index, and reading the entry's variant
  * bytes (each checked against its SHA-256): never a decode. `build` asks for less
  * (`get(key, { verify: false })`): the entry's meta.json and a stat of each variant file;
- * it reads each variant once, hashing it against the lock on its way into the archive, and
- * a damaged entry found there is discarded and made again (build.ts). Entry use is recorded
+ * it reads each variant once, checking its SHA-256 on its way into the archive (whose zip
+ * header takes the CRC-32 recorded in meta.json), and a damaged entry found there is
+ * discarded and made again (build.ts). Entry use is recorded
  * in the mtime of its `meta.json`, which `prune` reads.
  *
  * The per-asset file work is synchronous on purpose: sharp's encodes occupy libuv's thread
@@ -35,9 +35,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { homedir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { isAbsolute, join, resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
-import type { ImageFormat } from '../shared/image-probe.js';
+import { probeImage, type ImageFormat, type ProbeOptions, type ProbeResult } from '../shared/image-probe.js';
+import { StatIndex } from './stat-index.js';
 
 /** Bump when the layout changes: an old layout is left alone (prune can remove it). */
 export const CACHE_LAYOUT = 'v1';
@@ -49,6 +51,12 @@ export interface CachedVariantMeta {
   height: number;
   bytes: number;
   sha256: string;
+  /**
+   * The file's CRC-32, recorded when the entry is made (a fact about bytes of this SHA-256,
+   * like the size): build writes the zip header from it and reads the file once. Entries
+   * made before it was recorded lack it.
+   */
+  crc32?: number;
   /** File name inside the entry folder. */
   file: string;
 }
@@ -68,17 +76,6 @@ export interface CacheEntry {
   files: Map<string, string>;
 }
 
-interface SourceRecord {
-  path: string;
-  size: number;
-  mtimeNs: string;
-  ino: string;
-  dev: string;
-  sha256: string;
-  /** Output records only: the status-change time, which no one can set back. */
-  ctimeNs?: string;
-}
-
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -86,6 +83,19 @@ export function sha256Hex(data: string | Uint8Array): string {
 /** A stable key: the SHA-256 of canonical JSON (object keys sorted). */
 export function cacheKey(parts: unknown): string {
   return sha256Hex(canonicalJson(parts));
+}
+
+/**
+ * `cacheKey({ ...parts, [field]: value })` for many values of one field: the rest is made
+ * canonical once (a pack's assets of one type share their settings).
+ */
+export function cacheKeyWith(parts: Record<string, unknown>, field: string): (value: string) => string {
+  const mark = `\u0000${randomBytes(8).toString('hex')}\u0000`;
+  const text = canonicalJson({ ...parts, [field]: mark });
+  const at = text.indexOf(JSON.stringify(mark));
+  const before = text.slice(0, at);
+  const after = text.slice(at + JSON.stringify(mark).length);
+  return (value) => sha256Hex(`${before}${JSON.stringify(value)}${after}`);
 }
 
 function canonicalJson(value: unknown): string {
@@ -111,8 +121,15 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export interface AssetCacheOptions {
-  /** Look entries and the source index up (false for --no-cache: work is forced, results still stored). */
+  /** Look entries and the stat index up (false for --no-cache: work is forced, results still stored). */
   read: boolean;
+  /**
+   * Whose stat index to use: a pack's real path (one index file per pack). Without it, the
+   * index lives in memory for this run only.
+   */
+  scope?: string;
+  /** The clock for the racy-file rule (stat-index.ts; tests pass a fixed one). */
+  clock?: () => number;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -124,12 +141,24 @@ function serializeMeta(meta: CacheEntryMeta): string {
   return `{"sum":"${sha256Hex(body)}","meta":${body}}\n`;
 }
 
+const META_HEAD = '{"sum":"';
+const META_MID = '","meta":';
+
+/**
+ * meta.json as serializeMeta writes it, its sum checked over the very bytes of the
+ * description (any other spelling is damage: a miss, and the entry is made again).
+ */
 function parseMeta(text: string, key: string): CacheEntryMeta | undefined {
-  const parsed = JSON.parse(text) as { sum?: unknown; meta?: CacheEntryMeta };
-  const meta = parsed?.meta;
-  if (typeof parsed?.sum !== 'string' || meta === undefined || parsed.sum !== sha256Hex(canonicalJson(meta))) return undefined;
-  if (meta.version !== 1 || meta.key !== key || !Array.isArray(meta.variants)) return undefined;
-  for (const v of meta.variants) if (typeof v.file !== 'string' || !ENTRY_FILE.test(v.file)) return undefined;
+  const bodyAt = META_HEAD.length + 64 + META_MID.length;
+  if (!text.startsWith(META_HEAD) || text.slice(META_HEAD.length + 64, bodyAt) !== META_MID || !text.endsWith('}\n')) return undefined;
+  const body = text.slice(bodyAt, -2);
+  if (text.slice(META_HEAD.length, META_HEAD.length + 64) !== sha256Hex(body)) return undefined;
+  const meta = JSON.parse(body) as CacheEntryMeta;
+  if (meta?.version !== 1 || meta.key !== key || !Array.isArray(meta.variants)) return undefined;
+  for (const v of meta.variants) {
+    if (typeof v.file !== 'string' || !ENTRY_FILE.test(v.file)) return undefined;
+    if (v.crc32 !== undefined && !(Number.isInteger(v.crc32) && v.crc32 >= 0 && v.crc32 <= 0xffffffff)) return undefined;
+  }
   return meta;
 }
 
@@ -139,6 +168,9 @@ export class AssetCache {
   /** Why the cache folder cannot be used (then every lookup misses and nothing is stored). */
   readonly problem: string | undefined;
 
+  private readonly index: StatIndex;
+  private readonly clock: () => number;
+
   private constructor(
     readonly dir: string,
     private readonly options: AssetCacheOptions,
@@ -146,6 +178,8 @@ export class AssetCache {
   ) {
     this.root = join(dir, CACHE_LAYOUT);
     this.problem = problem;
+    this.index = StatIndex.open(problem === undefined && options.scope !== undefined ? this.root : undefined, options.scope ?? '');
+    this.clock = options.clock ?? Date.now;
   }
 
   /**
@@ -158,37 +192,50 @@ export class AssetCache {
       mkdirSync(join(root, CACHE_LAYOUT, 'tmp'), { recursive: true, mode: 0o700 });
       return new AssetCache(root, options);
     } catch (err) {
-      return new AssetCache(root, { read: false }, errnoCode(err) ?? (err as Error).message);
+      return new AssetCache(root, { ...options, read: false }, errnoCode(err) ?? (err as Error).message);
     }
-  }
-
-  private sourceRecordPath(path: string): string {
-    const h = sha256Hex(path);
-    return join(this.root, 'sources', h.slice(0, 2), `${h}.json`);
   }
 
   /**
-   * SHA-256 of a source file: from the index when its size, mtime, inode and device are
-   * unchanged (and the cache is read), otherwise by reading the file (and recording it).
+   * SHA-256 of a source file: from the stat index when its size, mtime, ctime, inode and
+   * device are unchanged (and the cache is read), otherwise by reading the file (and
+   * recording it, unless it changed too recently to tell: stat-index.ts).
    */
   async sourceDigest(path: string): Promise<{ sha256: string; bytes: number }> {
     const st = statSync(path, { bigint: true });
-    const now = { path, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), dev: st.dev.toString() };
-    const recordPath = this.sourceRecordPath(path);
     if (this.options.read) {
-      try {
-        const r = JSON.parse(readFileSync(recordPath, 'utf8')) as SourceRecord;
-        if (r.path === now.path && r.size === now.size && r.mtimeNs === now.mtimeNs && r.ino === now.ino && r.dev === now.dev && KEY.test(r.sha256)) {
-          return { sha256: r.sha256, bytes: r.size };
-        }
-      } catch {
-        // No record, or a damaged one: hash the file.
-      }
+      const known = this.index.lookup(path, st)?.sha256;
+      if (known !== undefined) return { sha256: known, bytes: Number(st.size) };
     }
+    const readAt = this.clock();
     const sha256 = sha256Hex(readFileSync(path));
-    // The cache is an accelerator: a record that cannot be written costs the next run a hash.
-    if (this.problem === undefined) this.writeAtomic(recordPath, `${JSON.stringify({ ...now, sha256 })}\n`);
-    return { sha256, bytes: now.size };
+    this.index.record(path, st, { sha256 }, readAt);
+    return { sha256, bytes: Number(st.size) };
+  }
+
+  /**
+   * `probeImage` with the stat index in front: the header facts of an unchanged source are
+   * taken from its record (the pixel limit applied to them again), others are read and
+   * recorded. Only successful probes with the extension check on are recorded.
+   */
+  async probe(path: string, options: ProbeOptions): Promise<ProbeResult> {
+    let st: BigIntStats | undefined;
+    try {
+      st = statSync(path, { bigint: true });
+    } catch {
+      // probeImage says what is wrong with the path.
+    }
+    const useIndex = st !== undefined && st.isFile() && options.checkExtension !== false;
+    if (useIndex && this.options.read) {
+      const known = this.index.lookup(path, st!)?.probe;
+      if (known !== undefined && known.width * known.height <= options.maxPixels) return { ok: true, ...known, bytes: Number(st!.size) };
+    }
+    const readAt = this.clock();
+    const result = await probeImage(path, options);
+    if (useIndex && result.ok && result.bytes === Number(st!.size)) {
+      this.index.record(path, st!, { probe: { format: result.format, width: result.width, height: result.height, hasAlpha: result.hasAlpha } }, readAt);
+    }
+    return result;
   }
 
   entryDir(key: string): string {
@@ -292,6 +339,30 @@ export class AssetCache {
     }
   }
 
+  /**
+   * Records the CRC-32 of every variant of an entry made before they were recorded, from
+   * its bytes read and checked by `load` (all of them). meta.json is replaced whole (one
+   * rename; readers see the old or the new one, both true); an entry removed meanwhile is
+   * left removed. Returns the entry with its new meta.
+   */
+  recordCrcs(entry: CacheEntry): CacheEntry {
+    const variants = entry.meta.variants.map((v) => {
+      const bytes = entry.data.get(v.name);
+      return v.crc32 !== undefined || bytes === undefined ? v : { ...v, crc32: crc32(bytes) >>> 0 };
+    });
+    const meta: CacheEntryMeta = { ...entry.meta, variants };
+    if (this.problem === undefined) {
+      const tmp = join(this.root, 'tmp', `m.${process.pid}.${randomBytes(6).toString('hex')}`);
+      try {
+        writeFileSync(tmp, serializeMeta(meta), { flag: 'wx' });
+        renameSync(tmp, join(this.entryDir(meta.key), 'meta.json'));
+      } catch {
+        rmSync(tmp, { force: true });
+      }
+    }
+    return { ...entry, meta };
+  }
+
   /** Discards the entry holding `file` (a variant file found damaged by its reader), if it is one. */
   discardEntryOf(file: string): boolean {
     const objects = join(this.root, 'objects');
@@ -303,23 +374,13 @@ export class AssetCache {
 
   /**
    * Whether `path` still holds what packops wrote there (`recordOutput`): same size, mtime,
-   * status-change time, inode and device, and the same SHA-256 recorded. A stat and a lookup.
+   * ctime, inode and device, and the same SHA-256 recorded. A stat and a lookup.
    */
   holds(path: string, sha256: string): boolean {
     if (!this.options.read) return false;
     try {
       const st = lstatSync(path, { bigint: true });
-      if (!st.isFile()) return false;
-      const r = JSON.parse(readFileSync(this.sourceRecordPath(path), 'utf8')) as SourceRecord;
-      return (
-        r.path === path &&
-        r.sha256 === sha256 &&
-        r.size === Number(st.size) &&
-        r.mtimeNs === st.mtimeNs.toString() &&
-        r.ctimeNs === st.ctimeNs.toString() &&
-        r.ino === st.ino.toString() &&
-        r.dev === st.dev.toString()
-      );
+      return st.isFile() && this.index.lookup(path, st)?.sha256 === sha256;
     } catch {
       return false;
     }
@@ -328,16 +389,7 @@ export class AssetCache {
   /** Records that `path` (as `st` describes it) holds bytes with this SHA-256, written or checked by packops. */
   recordOutput(path: string, sha256: string, st: BigIntStats): void {
     if (this.problem !== undefined || !KEY.test(sha256)) return;
-    const record: SourceRecord = {
-      path,
-      size: Number(st.size),
-      mtimeNs: st.mtimeNs.toString(),
-      ino: st.ino.toString(),
-      dev: st.dev.toString(),
-      sha256,
-      ctimeNs: st.ctimeNs.toString(),
-    };
-    this.writeAtomic(this.sourceRecordPath(path), `${JSON.stringify(record)}\n`);
+    this.index.record(path, st, { sha256 });
   }
 
   /** Moves a damaged entry out of the way (one rename), then removes it. */
@@ -351,17 +403,8 @@ export class AssetCache {
     }
   }
 
-  private writeAtomic(path: string, text: string): void {
-    const tmp = join(this.root, 'tmp', `w.${process.pid}.${randomBytes(6).toString('hex')}`);
-    try {
-      writeFileSync(tmp, text, { flag: 'wx' });
-      mkdirSync(join(path, '..'), { recursive: true });
-      renameSync(tmp, path);
-    } catch {
-      rmSync(tmp, { force: true });
-    }
+  /** Writes the stat index if it changed (once per run). */
+  async save(): Promise<void> {
+    this.index.save();
   }
-
-  /** Kept for callers of the earlier index file; records are written as they are made. */
-  async save(): Promise<void> {}
 }

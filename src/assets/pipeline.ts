@@ -8,6 +8,7 @@
  * A bad asset becomes a finding and never stops the others.
  */
 import { availableParallelism } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { realpath, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ensureOutputDir } from '../shared/atomic.js';
@@ -18,7 +19,7 @@ import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../ma
 import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
-import { AssetCache, cacheKey, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
+import { AssetCache, cacheKeyWith, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
 import { assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
 import { probeImage } from '../shared/image-probe.js';
@@ -63,7 +64,7 @@ export interface OptimiseStats {
 }
 
 /** Where build reads a variant's bytes from: a file in the trusted cache, or memory. */
-export type VariantSource = { file: string } | { data: Buffer };
+export type VariantSource = { file: string; crc32?: number } | { data: Buffer };
 
 export interface OptimiseResult {
   result: CheckResult & { variants: LockVariant[] };
@@ -129,14 +130,15 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
 
   const rules = loadAssetRules();
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  const cache = await AssetCache.open(cacheDir, { read: options.cache !== false });
+  const packReal = await realpath(packDir);
+  const cache = await AssetCache.open(cacheDir, { read: options.cache !== false, scope: packReal });
   const encoderModule = await import('./encode.js');
   encoderModule.configureSharp(concurrency, availableParallelism());
   const fingerprint = encoderModule.encoderFingerprint();
-  const packReal = await realpath(packDir);
   const previous = await readLock(lockPath);
 
   const jobs: AssetJob[] = manifest.assets.map((asset, index) => ({ asset, index }));
+  const keyers = new Map<object, (source: string) => string>();
   const limit = pLimit(concurrency);
   let done = 0;
 
@@ -160,17 +162,23 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     } catch (err) {
       return fail('ASSET_CORRUPT', `Asset "${asset.id}": ${asset.file} cannot be read (${errnoCode(err) ?? 'error'}).`);
     }
-    const key = cacheKey({
-      source: digest.sha256,
-      variants: rule.variants.map((v) => variantSettings(v, encoderModule.encoderOptions(v))),
-      encoder: fingerprint,
-    });
+    let keyOf = keyers.get(rule);
+    if (keyOf === undefined) {
+      // cacheKey({ source, variants, encoder }), the settings part made canonical once per type.
+      keyOf = cacheKeyWith({ variants: rule.variants.map((v) => variantSettings(v, encoderModule.encoderOptions(v))), encoder: fingerprint }, 'source');
+      keyers.set(rule, keyOf);
+    }
+    const key = keyOf(digest.sha256);
 
     let meta: CacheEntryMeta;
     let data: Map<string, Buffer>;
     let files: Map<string, string> | undefined;
     const verify = options.verifyHits !== false;
     let hit = await cache.get(key, { verify });
+    if (hit && !verify && hit.meta.variants.some((v) => v.crc32 === undefined)) {
+      // Made before CRC-32s were recorded: read and check it once, and record them.
+      hit = cache.load(hit, hit.meta.variants.map((v) => v.name)) ? cache.recordCrcs(hit) : undefined;
+    }
     if (hit && !verify) {
       // Only outputs that no longer hold what packops wrote need the bytes (read and checked).
       const need = hit.meta.variants.filter((v) => !cache.holds(join(outDir, variantPath(asset.id, v.name, v.format)), v.sha256)).map((v) => v.name);
@@ -210,6 +218,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
           height: v.height,
           bytes: v.data.length,
           sha256: sha256Hex(v.data),
+          crc32: crc32(v.data) >>> 0,
           file: `${v.rule.name}.${v.format}`,
         })),
       };
@@ -224,7 +233,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     for (const v of meta.variants) {
       const path = variantPath(asset.id, v.name, v.format);
       const cached = files?.get(v.name);
-      sources.push([path, cached !== undefined ? { file: cached } : { data: data.get(v.name)! }]);
+      sources.push([path, cached !== undefined ? { file: cached, ...(v.crc32 !== undefined ? { crc32: v.crc32 } : {}) } : { data: data.get(v.name)! }]);
       const outFile = join(outDir, path);
       const bytes = data.get(v.name);
       // An output that still holds what packops wrote (a stat and a lookup) is left alone.

@@ -121,6 +121,16 @@ export function pruneCache(cacheDir: string, options: PruneOptions): PruneResult
 
   let sourceRecordsRemoved = 0;
   if (cutoff !== undefined) {
+    // Stat-index files (one per pack, rewritten by each run that learnt something) and the
+    // per-file records of earlier versions follow the same age rule.
+    const index = join(root, 'index');
+    for (const name of list(index)) {
+      const st = statOrUndefined(join(index, name));
+      if (st?.isFile() && st.mtimeMs < cutoff) {
+        rmSync(join(index, name), { force: true });
+        sourceRecordsRemoved += 1;
+      }
+    }
     const sources = join(root, 'sources');
     for (const shard of list(sources)) {
       for (const name of list(join(sources, shard))) {

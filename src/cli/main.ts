@@ -15,7 +15,11 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function createProgram(): Command {
+/**
+ * The program with its commands. With `argv`, a run of one command loads only the file
+ * that declares it (see commands/index.ts); without, every command is registered.
+ */
+export async function createProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('packops');
   program
     .description("Content operations for a children's app content-pack marketplace.")
@@ -38,12 +42,30 @@ Examples:
   $ packops build fixtures/packs/ocean-creatures --key packops.key
   $ packops payouts report --period 2026-10 --format md`,
     );
-  registerCommands(program);
+  await registerCommands(program, argv === undefined ? undefined : commandName(argv));
   applyRecursively(program, (cmd) => {
     cmd.exitOverride();
     if (cmd !== program) cmd.showHelpAfterError('(run with --help for usage)');
   });
   return program;
+}
+
+/** Global flags that take no value, and those whose value is the next argument. */
+const GLOBAL_FLAGS = new Set(['--json', '-q', '--quiet', '--verbose', '--no-color']);
+const GLOBAL_WITH_VALUE = new Set(['--db', '--config']);
+
+/**
+ * The top-level command `argv` runs: its first argument after the global options. Any other
+ * option before it (--help, --version, a typo) gives undefined, and every command is loaded.
+ */
+export function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (GLOBAL_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+    else if (!GLOBAL_FLAGS.has(arg) && !/^--(db|config)=/.test(arg)) return undefined;
+  }
+  return undefined;
 }
 
 function applyRecursively(cmd: Command, fn: (c: Command) => void): void {
@@ -61,7 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw err;
     });
   }
-  const program = createProgram();
+  const program = await createProgram(argv);
   const wantsJson = argv.includes('--json');
   let code: number;
   try {

@@ -6,7 +6,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { decodeCheck, formatName, probeImage } from '../shared/image-probe.js';
+import { decodeCheck, formatName, probeImage, type ProbeOptions, type ProbeResult } from '../shared/image-probe.js';
 import { assetTypeRule, loadAssetRules, type AssetRules } from './asset-rules.js';
 import { errnoCode } from '../shared/errors.js';
 import type { Finding } from '../shared/findings.js';
@@ -23,7 +23,14 @@ export interface FileCheckOptions {
    * bytes that decoded), with the same strictness, and reports ASSET_CORRUPT itself.
    */
   decode?: boolean;
+  /**
+   * Reads a file's image header in place of `probeImage` (same contract), given the pack's
+   * real path too: `build` passes one that answers from its stat index for unchanged files.
+   */
+  probe?: ProbeFn;
 }
+
+export type ProbeFn = (path: string, options: ProbeOptions, packRoot: string) => Promise<ProbeResult>;
 
 interface AssetRef {
   index: number;
@@ -60,11 +67,20 @@ export async function checkAssetFiles(manifest: unknown, packDir: string, option
   const { default: pLimit } = await import('p-limit');
   const limit = pLimit(options.concurrency ?? 4);
   const profile = effectiveProfile(manifest, options.profile);
-  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, profile, options.decode !== false))));
+  const probe: ProbeFn = options.probe ?? ((path, o) => probeImage(path, o));
+  const lists = await Promise.all(refs.map((ref) => limit(() => checkOne(ref, packDir, root, rules, profile, options.decode !== false, probe))));
   return lists.flat();
 }
 
-async function checkOne(ref: AssetRef, packDir: string, root: string, rules: AssetRules, profile: Profile, decode: boolean): Promise<Finding[]> {
+async function checkOne(
+  ref: AssetRef,
+  packDir: string,
+  root: string,
+  rules: AssetRules,
+  profile: Profile,
+  decode: boolean,
+  probeFile: ProbeFn,
+): Promise<Finding[]> {
   const pointer = `/assets/${ref.index}/file`;
   const out: Finding[] = [];
   const add = (code: string, message: string, hint?: string) =>
@@ -85,7 +101,7 @@ async function checkOne(ref: AssetRef, packDir: string, root: string, rules: Ass
     add('PATH_UNSAFE', 'the path leads outside the pack folder (through a symbolic link).', 'Copy the file into the pack folder instead of linking to it.');
     return out;
   }
-  const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
+  const probe = await probeFile(real, { maxPixels: rules.maxSourcePixels }, root);
   if (!probe.ok) {
     add(probe.code, lowerFirst(probe.message));
     return out;

@@ -80,7 +80,17 @@ interface Place {
  */
 export function locateFindings(text: string, findings: Finding[], keyPointers: ReadonlySet<Finding> = new Set()): Finding[] {
   if (!findings.some((f) => f.pointer !== undefined && f.line === undefined)) return findings;
-  const places = indexPointers(text);
+  // Only the findings' pointers and their ancestors are ever looked up: the scan skips every
+  // other container whole instead of indexing each value in it.
+  const wanted = new Set<string>();
+  for (const f of findings) {
+    if (f.pointer === undefined || f.line !== undefined) continue;
+    for (let p = f.pointer; !wanted.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+      wanted.add(p);
+      if (p === '') break;
+    }
+  }
+  const places = indexPointers(text, wanted);
   const locate = lineLocator(text);
   for (const f of findings) {
     if (f.pointer === undefined || f.line !== undefined) continue;
@@ -99,15 +109,18 @@ export function locateFindings(text: string, findings: Finding[], keyPointers: R
 
 /**
  * Every value's JSON pointer and offsets, in one pass over a valid JSON text. With a
- * repeated key the last one wins, as in JSON.parse.
+ * repeated key the last one wins, as in JSON.parse. With `wanted`, only those pointers are
+ * indexed, and a container whose pointer is not wanted is skipped whole (its values' pointers
+ * all start with its own, so none of them can be wanted).
  */
-export function indexPointers(text: string): Map<string, Place> {
+export function indexPointers(text: string, wanted?: ReadonlySet<string>): Map<string, Place> {
   const places = new Map<string, Place>();
   // Per open container: its pointer, whether it is an array, the next index, the pending key.
   const stack: Array<{ pointer: string; array: boolean; index: number; key?: string; keyAt?: number }> = [];
+  const n = text.length;
   let i = 0;
   const skipSpace = () => {
-    while (i < text.length) {
+    while (i < n) {
       const c = text.charCodeAt(i);
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
       else break;
@@ -115,7 +128,7 @@ export function indexPointers(text: string): Map<string, Place> {
   };
   const stringEnd = (start: number): number => {
     let j = start + 1;
-    while (j < text.length) {
+    while (j < n) {
       const c = text.charCodeAt(j);
       if (c === 0x5c) j += 2;
       else if (c === 0x22) return j + 1;
@@ -123,7 +136,23 @@ export function indexPointers(text: string): Map<string, Place> {
     }
     return j;
   };
-  /** The pointer of a value starting now, and registers its place. */
+  /** The offset just past the object or array that opens at `start`. */
+  const containerEnd = (start: number): number => {
+    let depth = 0;
+    let j = start;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 0x22) {
+        j = stringEnd(j);
+        continue;
+      }
+      if (c === 0x7b || c === 0x5b) depth++;
+      else if ((c === 0x7d || c === 0x5d) && --depth === 0) return j + 1;
+      j++;
+    }
+    return j;
+  };
+  /** The pointer of a value starting now; registers its place when it is wanted. */
   const enter = (): string => {
     const top = stack[stack.length - 1];
     let pointer = '';
@@ -133,35 +162,46 @@ export function indexPointers(text: string): Map<string, Place> {
       pointer = `${top.pointer}/${pointerEscape(segment)}`;
       key = top.array ? undefined : top.keyAt;
     }
-    places.set(pointer, key === undefined ? { value: i } : { value: i, key });
+    if (wanted === undefined || wanted.has(pointer)) places.set(pointer, key === undefined ? { value: i } : { value: i, key });
     return pointer;
   };
-  while (i < text.length) {
+  while (i < n) {
     skipSpace();
-    if (i >= text.length) break;
-    const c = text[i]!;
+    if (i >= n) break;
+    const c = text.charCodeAt(i);
     const top = stack[stack.length - 1];
-    if (c === '}' || c === ']') {
+    if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
       i++;
-    } else if (c === ',' || c === ':') {
+    } else if (c === 0x2c /* , */ || c === 0x3a /* : */) {
       i++;
     } else if (top && !top.array && top.key === undefined) {
-      // A key: decoded by JSON.parse, so escapes such as \u005f count as what they mean.
+      // A key: decoded by JSON.parse when it has escapes, so \u005f counts as what it means.
       const end = stringEnd(i);
-      top.key = JSON.parse(text.slice(i, end)) as string;
+      const raw = text.slice(i + 1, end - 1);
+      top.key = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
       top.keyAt = i;
       i = end;
-    } else if (c === '{' || c === '[') {
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const pointer = enter();
       if (top && !top.array) top.key = undefined;
-      stack.push({ pointer, array: c === '[', index: 0 });
-      i++;
+      if (wanted !== undefined && !wanted.has(pointer)) i = containerEnd(i);
+      else {
+        stack.push({ pointer, array: c === 0x5b, index: 0 });
+        i++;
+      }
     } else {
       enter();
       if (top && !top.array) top.key = undefined;
-      if (c === '"') i = stringEnd(i);
-      else while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
+      if (c === 0x22 /* " */) i = stringEnd(i);
+      else {
+        // A number, true, false or null runs to the next space, comma or closing bracket.
+        while (i < n) {
+          const d = text.charCodeAt(i);
+          if (d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || d === 0x2c || d === 0x5d || d === 0x7d) break;
+          i++;
+        }
+      }
     }
   }
   return places;

@@ -282,16 +282,20 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && best !== word && bestDistance <= limit ? best : undefined;
 }
 
+/** Edit distance in UTF-16 code units: two rows of integers, reused. */
 export function levenshtein(a: string, b: string): number {
   if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let prev = new Uint32Array(b.length + 1);
+  let row = new Uint32Array(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
+    row[0] = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost));
+      const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
     }
-    prev = row;
+    [prev, row] = [row, prev];
   }
   return prev[b.length]!;
 }

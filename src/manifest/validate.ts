@@ -11,6 +11,7 @@ import { checkManifest } from './check.js';
 import { loadPackManifest } from './load.js';
 import { displayPath } from '../shared/paths.js';
 import type { Profile } from './rules.js';
+import type { ProbeFn } from './files.js';
 import type { PackManifest } from './types.js';
 
 export interface ValidateOptions {
@@ -27,6 +28,8 @@ export interface ValidateOptions {
   concurrency?: number;
   /** Decode every asset file in full (default true; see FileCheckOptions.decode). */
   decode?: boolean;
+  /** Reads image headers in place of probeImage (see FileCheckOptions.probe). */
+  probe?: ProbeFn;
 }
 
 export type PackValidation = CheckResult & {
@@ -67,6 +70,7 @@ export async function validatePack(target: string, options: ValidateOptions = {}
         rules: options.rules,
         concurrency: options.concurrency,
         ...(options.decode !== undefined ? { decode: options.decode } : {}),
+        ...(options.probe !== undefined ? { probe: options.probe } : {}),
       })),
     );
   }

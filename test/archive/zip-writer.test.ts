@@ -7,7 +7,7 @@ import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePackArchive } from '../../src/archive/build.js';
 import { sourceDateEpochFrom } from '../../src/shared/source-date.js';
-import { dosDateTime, fromDosDateTime, writeZip, ZIP_EPOCH } from '../../src/archive/zip-writer.js';
+import { dosDateTime, fromDosDateTime, writeZip, ZIP_EPOCH, ZipSourceMismatchError } from '../../src/archive/zip-writer.js';
 import { generateSecretKey } from '../../src/signing/minisign.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -88,8 +88,8 @@ describe('writeZip', () => {
   });
 });
 
-describe('writeZip reading ahead', () => {
-  it('writes every file entry with its own bytes while the next file is read (two reused buffers)', async () => {
+describe('writeZip through its ring', () => {
+  it('writes every file entry with its own bytes, the slots reused and the writes in flight', async () => {
     const src = join(dir, 'many');
     (await import('node:fs')).mkdirSync(src);
     // Sizes that grow and shrink, so the two buffers are reused and regrown.
@@ -112,6 +112,72 @@ describe('writeZip reading ahead', () => {
     const read = await readAll(zip);
     expect(read.map((e) => createHash('sha256').update(e.data).digest('hex'))).toEqual(files.map((f) => f.sha256));
     for (const e of read) expect(crc32(e.data) >>> 0).toBe(e.crc >>> 0);
+  });
+});
+
+describe('writeZip with recorded CRC-32s', () => {
+  const make = (name: string, data: Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, data);
+    return { path, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), crc32: crc32(data) >>> 0 };
+  };
+
+  it('reads each file once into the archive and writes the same bytes as without them', async () => {
+    // Sizes around the 1 MiB slot, so that files cross slots.
+    const files = [3, 1024 * 1024 - 40, 1024 * 1024 + 5, 70_000, 2_500_000].map((n, i) => {
+      const data = Buffer.alloc(n, i + 1);
+      for (let j = 0; j < n; j += 997) data[j] = (j * 31) & 0xff;
+      return { name: `assets/x/${i}.webp`, ...make(`r${i}.webp`, data) };
+    });
+    const json = { name: 'INTEGRITY.json', data: Buffer.from('{"a":1}\n'), method: 'deflate' as const };
+    const withCrc = join(dir, 'with-crc.zip');
+    const without = join(dir, 'without-crc.zip');
+    const chunks: Buffer[] = [];
+    await writeZip(withCrc, [json, ...files.map((f) => ({ name: f.name, file: f.path, method: 'store' as const, expect: { size: f.size, sha256: f.sha256, crc32: f.crc32 } }))], {
+      mtime: ZIP_EPOCH,
+      onData: (c) => void chunks.push(Buffer.from(c)),
+    });
+    await writeZip(without, [json, ...files.map((f) => ({ name: f.name, file: f.path, method: 'store' as const, expect: { size: f.size, sha256: f.sha256 } }))], { mtime: ZIP_EPOCH });
+    expect(readFileSync(withCrc).equals(readFileSync(without))).toBe(true);
+    expect(Buffer.concat(chunks).equals(readFileSync(withCrc))).toBe(true);
+    const read = await readAll(withCrc);
+    for (const e of read) expect(crc32(e.data) >>> 0).toBe(e.crc >>> 0);
+  });
+
+  it('hands the archive to the hashing worker slot by slot: its digests are those of the file', async () => {
+    const { streamDigest } = await import('../../src/archive/stream-digest.js');
+    const { hashFile } = await import('../../src/archive/zip-writer.js');
+    // More than the ring holds (6 × 2 MiB), so slots are waited for and reused.
+    const files = Array.from({ length: 40 }, (_, i) => {
+      const data = Buffer.alloc(300_000 + i * 7_001, i);
+      data.writeUInt32LE(i * 2654435761 >>> 0, 1000);
+      return { name: `assets/w/${String(i).padStart(2, '0')}.webp`, ...make(`w${i}.webp`, data) };
+    });
+    const zip = join(dir, 'hashed.zip');
+    const hasher = streamDigest();
+    await writeZip(zip, files.map((f) => ({ name: f.name, file: f.path, method: 'store' as const, expect: { size: f.size, sha256: f.sha256, crc32: f.crc32 } })), {
+      mtime: ZIP_EPOCH,
+      ring: hasher,
+    });
+    const digest = await hasher.digest();
+    const direct = await hashFile(zip);
+    expect(digest).toEqual({ sha256: direct.sha256, blake2b512: direct.blake2b512, bytes: direct.bytes });
+  });
+
+  it('refuses a file whose bytes are not the recorded ones (one byte off, shorter), and takes only the recorded bytes of a longer one', async () => {
+    const good = Buffer.alloc(200_000, 9);
+    const f = make('recorded.webp', good);
+    const entry = { name: 'assets/x/a.webp', file: f.path, method: 'store' as const, expect: { size: f.size, sha256: f.sha256, crc32: f.crc32 } };
+    const flipped = Buffer.from(good);
+    flipped[100_000] = (flipped[100_000] ?? 0) ^ 1;
+    writeFileSync(f.path, flipped);
+    await expect(writeZip(join(dir, 'off.zip'), [entry], { mtime: ZIP_EPOCH })).rejects.toBeInstanceOf(ZipSourceMismatchError);
+    writeFileSync(f.path, good.subarray(0, 150_000));
+    await expect(writeZip(join(dir, 'short.zip'), [entry], { mtime: ZIP_EPOCH })).rejects.toMatchObject({ actual: { size: 150_000 } });
+    writeFileSync(f.path, Buffer.concat([good, Buffer.from('tail')]));
+    await writeZip(join(dir, 'long.zip'), [entry], { mtime: ZIP_EPOCH });
+    const [e] = await readAll(join(dir, 'long.zip'));
+    expect(e!.data.equals(good)).toBe(true);
   });
 });
 

@@ -93,26 +93,103 @@ describe('AssetCache', () => {
     expect(await noRead.get(key)).toBeUndefined();
   });
 
-  it('reuses a source hash while size, mtime and inode are unchanged, and re-hashes after an edit', async () => {
+  // The clock the racy-file rule compares ctimes with: far ahead, every file is old enough.
+  const later = () => Date.now() + 3_600_000;
+  const indexFile = (scope: string) => join(tmp.dir, 'cache', 'v1', 'index', `${sha256Hex(scope)}.json`);
+
+  it('reuses a source hash while size, mtime, ctime, inode and device are unchanged (one index file per pack)', async () => {
     const src = join(tmp.dir, 'a.png');
     writeFileSync(src, 'one');
-    const first = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
+    const scope = join(tmp.dir, 'pack-a');
+    const first = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
     expect((await first.sourceDigest(src)).sha256).toBe(sha256Hex('one'));
-    const h = sha256Hex(src);
-    const recordPath = join(tmp.dir, 'cache', 'v1', 'sources', h.slice(0, 2), `${h}.json`);
-    const record = JSON.parse(readFileSync(recordPath, 'utf8'));
+    await first.save();
+    const doc = JSON.parse(readFileSync(indexFile(scope), 'utf8'));
+    expect(doc.files[src].sha256).toBe(sha256Hex('one'));
     // Tamper with the recorded hash: a warm run trusts its own index (it does not re-read the file).
-    record.sha256 = 'f'.repeat(64);
-    writeFileSync(recordPath, JSON.stringify(record));
-    const second = await AssetCache.open(join(tmp.dir, 'cache'), { read: true });
+    doc.files[src].sha256 = 'f'.repeat(64);
+    writeFileSync(indexFile(scope), JSON.stringify(doc));
+    const second = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
     expect((await second.sourceDigest(src)).sha256).toBe('f'.repeat(64));
     // --no-cache hashes again.
-    const forced = await AssetCache.open(join(tmp.dir, 'cache'), { read: false });
+    const forced = await AssetCache.open(join(tmp.dir, 'cache'), { read: false, scope, clock: later });
     expect((await forced.sourceDigest(src)).sha256).toBe(sha256Hex('one'));
-    // An edit changes size or mtime: hashed again.
-    writeFileSync(src, 'two!');
-    utimesSync(src, new Date(2030, 0, 1), new Date(2030, 0, 1));
-    expect((await second.sourceDigest(src)).sha256).toBe(sha256Hex('two!'));
+  });
+
+  it('hashes again a file rewritten in place with the same size and its old mtime put back (ctime changed)', async () => {
+    const src = join(tmp.dir, 'b.png');
+    writeFileSync(src, 'old!');
+    utimesSync(src, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const scope = join(tmp.dir, 'pack-b');
+    const cache = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
+    expect((await cache.sourceDigest(src)).sha256).toBe(sha256Hex('old!'));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the next ctime tick
+    // What `cp -p` or a careful editor does: same inode, same size, same mtime.
+    writeFileSync(src, 'new!');
+    utimesSync(src, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    expect((await cache.sourceDigest(src)).sha256).toBe(sha256Hex('new!'));
+    // And a changed file never reuses the variants of its old content: the key is the content's.
+    expect((await cache.sourceDigest(src)).sha256).not.toBe(sha256Hex('old!'));
+  });
+
+  it('does not record a file changed too recently to tell (racy), so the next run reads it again', async () => {
+    const src = join(tmp.dir, 'c.png');
+    writeFileSync(src, 'fresh');
+    const scope = join(tmp.dir, 'pack-c');
+    const cache = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: () => Date.now() });
+    expect((await cache.sourceDigest(src)).sha256).toBe(sha256Hex('fresh'));
+    await cache.save();
+    expect(existsSync(indexFile(scope)) ? JSON.parse(readFileSync(indexFile(scope), 'utf8')).files[src] : undefined).toBeUndefined();
+    // Old enough: recorded.
+    const later2 = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
+    await later2.sourceDigest(src);
+    await later2.save();
+    expect(JSON.parse(readFileSync(indexFile(scope), 'utf8')).files[src].sha256).toBe(sha256Hex('fresh'));
+  });
+
+  it('answers image headers from the index for unchanged files, and probes a changed one again', async () => {
+    const { probeImage } = await import('../../src/shared/image-probe.js');
+    const sharp = (await import('sharp')).default;
+    const src = join(tmp.dir, 'p.png');
+    await sharp({ create: { width: 40, height: 30, channels: 4, background: '#0f08' } }).png().toFile(src);
+    const scope = join(tmp.dir, 'pack-p');
+    const cache = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
+    const direct = await probeImage(src, { maxPixels: 1e8 });
+    expect(await cache.probe(src, { maxPixels: 1e8 })).toEqual(direct);
+    await cache.save();
+    const doc = JSON.parse(readFileSync(indexFile(scope), 'utf8'));
+    expect(doc.files[src].probe).toEqual({ format: 'png', width: 40, height: 30, hasAlpha: true });
+    // From the index: the record says 4000 px wide now, and the probe answers from it.
+    doc.files[src].probe.width = 4000;
+    writeFileSync(indexFile(scope), JSON.stringify(doc));
+    const warm = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
+    expect(await warm.probe(src, { maxPixels: 1e8 })).toMatchObject({ ok: true, width: 4000 });
+    // The pixel limit still applies to recorded facts (the file itself is then read).
+    expect(await warm.probe(src, { maxPixels: 100_000 })).toEqual(direct);
+    // A changed file is probed again.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sharp({ create: { width: 50, height: 30, channels: 3, background: '#0f0' } }).png().toFile(src);
+    expect(await warm.probe(src, { maxPixels: 1e8 })).toMatchObject({ ok: true, width: 50, hasAlpha: false });
+  });
+
+  it('ignores a damaged index file', async () => {
+    const src = join(tmp.dir, 'd.png');
+    writeFileSync(src, 'dee');
+    const scope = join(tmp.dir, 'pack-d');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(tmp.dir, 'cache', 'v1', 'index'), { recursive: true });
+    writeFileSync(indexFile(scope), '{"version":1,"files":{"x":[1,2');
+    const cache = await AssetCache.open(join(tmp.dir, 'cache'), { read: true, scope, clock: later });
+    expect((await cache.sourceDigest(src)).sha256).toBe(sha256Hex('dee'));
+  });
+});
+
+describe('cacheKeyWith', () => {
+  it('gives cacheKey of the same parts, for any value of the field', async () => {
+    const { cacheKeyWith } = await import('../../src/assets/cache.js');
+    const parts = { variants: [{ name: '512', quality: 80, q: 'a"b\\c' }], encoder: { sharp: '1', vips: '2' } };
+    const keyOf = cacheKeyWith(parts, 'source');
+    for (const source of ['abc', 'f'.repeat(64), '"quoted"', '']) expect(keyOf(source)).toBe(cacheKey({ ...parts, source }));
   });
 });
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeLock } from '../../src/assets/lock.js';
 import { optimisePack } from '../../src/assets/pipeline.js';
@@ -50,6 +51,11 @@ describe('optimisePack', () => {
     expect(existsSync(join(pack, '.packops', 'cache'))).toBe(false);
     expect(r.stats.encoded).toBe(9);
     // Every variant build would read comes from that cache, not from the output folder.
-    for (const v of r.result.variants) expect(r.sources.get(v.path)).toEqual({ file: expect.stringContaining(join(xdg, 'packops', 'v1', 'objects')) });
+    // Each with its CRC-32, recorded beside the SHA-256 when the variant was made.
+    for (const v of r.result.variants) {
+      const source = r.sources.get(v.path) as { file: string; crc32: number };
+      expect(source).toEqual({ file: expect.stringContaining(join(xdg, 'packops', 'v1', 'objects')), crc32: expect.any(Number) });
+      expect(source.crc32).toBe(crc32(readFileSync(source.file)) >>> 0);
+    }
   });
 });

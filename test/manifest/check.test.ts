@@ -1,13 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkManifest, checkManifestValue } from '../../src/manifest/check.js';
 import { depthExceeded } from '../../src/manifest/load.js';
 import { describeSyntaxError, indexPointers, lineColumn, locateFindings } from '../../src/manifest/position.js';
 import { effectiveProfile, unsafePathReason } from '../../src/manifest/rules.js';
 import { packSchema, type SchemaError } from '../../src/manifest/schema.js';
-import { closest, collapseAlternatives, translateSchemaErrors } from '../../src/manifest/schema-errors.js';
+import { closest, collapseAlternatives, levenshtein, translateSchemaErrors } from '../../src/manifest/schema-errors.js';
 import { CATEGORIES, ASSET_TYPES, type PackManifest } from '../../src/manifest/types.js';
 import { FIXTURES } from '../helpers/cli.js';
 
@@ -279,5 +280,48 @@ describe('positions and limits', () => {
     expect(places.get('/a~1b/1/x')).toEqual({ value: json.indexOf('"s,'), key: json.indexOf('"x"') });
     expect(places.get('/k')!.value).toBe(json.indexOf('[ []'));
     expect(places.get('/k/1')!.value).toBe(json.indexOf('{} ]'));
+  });
+
+  it('indexes only the wanted pointers (and their ancestors) exactly as the full index has them', () => {
+    const json = '{"a\\u002fb": [1, {"x": "s,]}\\"q"}], "k": 1, "k": [ [], {"z": [true, -1.5e3]} ], "~": null}';
+    const full = indexPointers(json);
+    const wanted = new Set(['', '/k', '/k/1', '/k/1/z', '/k/1/z/1', '/a~1b']);
+    const some = indexPointers(json, wanted);
+    expect([...some.keys()].sort()).toEqual([...wanted].sort());
+    for (const p of wanted) expect(some.get(p), p).toEqual(full.get(p));
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.boolean(), fc.nat(), (value, pretty, pick) => {
+        const text = JSON.stringify(value, null, pretty ? 2 : 0);
+        const all = indexPointers(text);
+        const pointers = [...all.keys()];
+        const target = pointers[pick % pointers.length]!;
+        const closure = new Set<string>();
+        for (let p = target; ; p = p.slice(0, p.lastIndexOf('/'))) {
+          closure.add(p);
+          if (p === '') break;
+        }
+        const only = indexPointers(text, closure);
+        for (const p of closure) expect(only.get(p)).toEqual(all.get(p));
+        expect(only.size).toBe(closure.size);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('levenshtein is the edit distance in UTF-16 code units', () => {
+    const reference = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+      return d[a.length]![b.length]!;
+    };
+    expect(levenshtein('colour', 'color')).toBe(1);
+    expect(levenshtein('', 'abc')).toBe(3);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (a, b) => {
+        expect(levenshtein(a, b)).toBe(reference(a, b));
+      }),
+    );
   });
 });

@@ -153,8 +153,8 @@ function commands(cmd: Command, prefix: string[] = []): Array<{ name: string; cm
 }
 
 /** The path slots of the program, and every option or argument nobody classified. */
-function enumerate(): { slots: Slot[]; unclassified: string[] } {
-  const program = createProgram();
+async function enumerate(): Promise<{ slots: Slot[]; unclassified: string[] }> {
+  const program = await createProgram();
   const slots: Slot[] = [];
   const unclassified: string[] = [];
   const classify = (key: string, o?: Option): Direction | 'value' | undefined => {
@@ -217,8 +217,8 @@ let tmp: ReturnType<typeof tempDir>;
 let world: string;
 let canMknod = false;
 let runs = 0;
-const enumerated = enumerate();
-const program = createProgram();
+const enumerated = await enumerate();
+const program = await createProgram();
 
 function makeHostile(kind: Kind, path: string): void {
   switch (kind) {
