@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { rawQuery } from '../helpers/ledgers.js';
-import { importFile } from '../../src/ledger/import/index.js';
+import { importFile, runImport } from '../../src/ledger/import/index.js';
+import { KeyFingerprints } from '../../src/ledger/import/key-fingerprints.js';
+import { salesImporter } from '../../src/ledger/import/sales.js';
 import { multiRowInsert } from '../../src/ledger/import/writer.js';
 import { seedLedger } from './seed.js';
 import { salesRow } from './generate.js';
-import { attempt, normalise, refund, sale, salesFile, tricky, type Refusal } from './tricky-sales.js';
+import { attempt, normalise, prepared, refund, sale, salesFile, tricky, type Refusal } from './tricky-sales.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir('packops-staged-sales-')));
@@ -51,6 +53,46 @@ describe('SQLite staged sales import', () => {
     expect(staged.stored).toEqual(chunked.stored);
     expect(staged.quarantined).toEqual(chunked.quarantined);
     expect(staged.quarantined.length).toBeGreaterThan(10);
+  });
+
+  it('gives the same answer when every key fingerprint collides with others (3-bit fingerprints)', async () => {
+    const path = tricky(tmp.dir);
+    for (const quarantine of [false, true]) {
+      const wide = await attempt(join(tmp.dir, `wide-${quarantine}.db`), tmp.dir, path, quarantine);
+      const ledger = await prepared(join(tmp.dir, `narrow-${quarantine}.db`), tmp.dir);
+      try {
+        const narrow = await runImport(ledger, salesImporter(await ledger.familySecret(), { fingerprintBits: 3 }), [path], { quarantine }).then(
+          (r) => ({ ok: true as const, s: { rows: r.rows, imported: r.imported, skipped: r.skipped, quarantined: r.quarantined } }),
+          (e: unknown) => ({ ok: false as const, e: e as Refusal }),
+        );
+        if (wide.result.ok) expect(narrow).toEqual(wide.result);
+        else {
+          expect(narrow.ok).toBe(false);
+          if (!narrow.ok) expect(narrow.e.details.rows).toEqual(wide.result.e.details.rows);
+        }
+        const stored = (await ledger.db.selectFrom('sales').select(['store', 'transaction_id', 'gross_minor']).orderBy('store').orderBy('transaction_id').execute()).map(
+          (r) => `${r.store}/${r.transaction_id}/${r.gross_minor}`,
+        );
+        expect(stored).toEqual(wide.stored);
+      } finally {
+        await ledger.close();
+      }
+    }
+  });
+
+  it('key fingerprints: every copy of a repeated key is a suspect; a first row is found by fingerprint', () => {
+    for (const bits of [32, 4]) {
+      const keys = new KeyFingerprints(bits);
+      const ids = Array.from({ length: 200_000 }, (_, i) => `t${i}`);
+      ids.push('t5', 't199999', 't5');
+      ids.forEach((id, row) => keys.add(keys.fingerprint('web', id), row));
+      const suspects = keys.suspects();
+      for (const row of [5, 199_999, 200_000, 200_001, 200_002]) expect(suspects.has(row)).toBe(true);
+      if (bits === 32) expect(suspects.size).toBeLessThan(50); // a few chance collisions at most
+      const first = keys.first(keys.fingerprint('web', 't123'));
+      expect(first === 123 || suspects.has(123)).toBe(true);
+      expect(keys.first(keys.fingerprint('appstore', 'never-seen')) === -1 || bits < 32).toBe(true);
+    }
   });
 
   it('re-imports skip stored rows and write the new ones, on one open ledger, run after run', async () => {

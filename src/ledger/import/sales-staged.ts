@@ -7,9 +7,12 @@
  *      staging table whose rowid is the row number (appends only, no index to keep), with
  *      multi-row INSERTs of STAGE_BATCH rows through one prepared statement and one reused
  *      array of values: good rows with their values, bad rows with their key only (a later
- *      copy of a bad row is still a duplicate). Nothing is looked up per chunk.
+ *      copy of a bad row is still a duplicate). Nothing is looked up per chunk; each key's
+ *      32-bit fingerprint is kept (key-fingerprints.ts, 8 bytes a row), which names the few
+ *      rows that may be later copies and the rows that may be the sales refunds name.
  *   2. Then the checks that need the ledger run set-based over the staging table: later
- *      copies of a transaction (one GROUP BY), held rows already stored, and the refunds,
+ *      copies of a transaction (the suspects read back by row number and compared by key;
+ *      no sort of the whole file), held rows already stored, and the refunds,
  *      joined to their sale (in the ledger, with what was refunded of it, or earlier in the
  *      file) and walked in file order (sales-refund-walk.ts, shared with PostgreSQL).
  *   3. The accepted rows move with ONE `INSERT … SELECT … ORDER BY store, transaction_id …
@@ -30,8 +33,9 @@ import { BAD, DEFERRED, DUPLICATE, GOOD, packCells, unpackCells } from '../pg-sa
 import type { ClosedPeriods } from './closed.js';
 import type { ImportContext, Item, StagedPath } from './pipeline.js';
 import { duplicateProblem, RefundWalk, settleHeld, type RefundRow } from './sales-refund-walk.js';
-import type { SaleParsed } from './sales-refunds.js';
+import { saleKey, type SaleParsed } from './sales-refunds.js';
 import type { Tx } from './types.js';
+import { KeyFingerprints } from './key-fingerprints.js';
 
 const STAGE = 'packops_stage_sales';
 const PRODUCTS = 'packops_stage_products';
@@ -62,6 +66,8 @@ const MOVE: ReadonlyArray<readonly [string, string]> = [
 export interface SqliteStagedHooks {
   /** The problems of a fresh row that need no lookup; sets `p.resolved`. */
   freshProblems(p: SaleParsed, closed: ClosedPeriods): RowProblem[];
+  /** Fingerprint width (tests narrow it so that keys collide; default 32). */
+  fingerprintBits?: number;
 }
 
 const run = (trx: Tx, sqlText: string, params: readonly unknown[] = []) => trx.executeQuery(CompiledQuery.raw(sqlText, [...params]));
@@ -83,8 +89,25 @@ class SqliteStagedSales implements StagedPath<SaleParsed> {
   /** Each product resolution, numbered ("kind\0slug" → its number in the products table). */
   private readonly resolutions = new Map<string, number>();
   private readonly products: Array<{ kind: ProductKind; slug: string }> = [];
+  /** The staged keys' fingerprints: which rows may be copies of another (key-fingerprints.ts). */
+  private readonly keys: KeyFingerprints;
+  /** Staged refunds (good or deferred), in row order. */
+  private readonly refundRows: number[] = [];
+  /** The first row with the fingerprint of each staged refund's sale (it may be that sale). */
+  private readonly targetRows: number[] = [];
 
-  constructor(private readonly hooks: SqliteStagedHooks) {}
+  constructor(private readonly hooks: SqliteStagedHooks) {
+    this.keys = new KeyFingerprints(hooks.fingerprintBits);
+  }
+
+  /** Records a staged row's key, and for a refund where its sale may be in the file. */
+  private remember(row: number, p: SaleParsed, refund: boolean): void {
+    this.keys.add(this.keys.fingerprint(p.store, p.transactionId), row);
+    if (!refund) return;
+    this.refundRows.push(row);
+    const first = this.keys.first(this.keys.fingerprint(p.store, p.refundOf!));
+    if (first >= 0 && first !== row) this.targetRows.push(first);
+  }
 
   beforeBegin(): void {}
 
@@ -136,7 +159,10 @@ class SqliteStagedSales implements StagedPath<SaleParsed> {
       if (it.problems.length > 0 || p === undefined) {
         this.held.set(row, it);
         // A bad row keeps its key only (a row bad as parsed has no date).
-        if (p !== undefined) await this.stage(row, BAD, null, p.store, p.transactionId);
+        if (p !== undefined) {
+          this.remember(row, p, false);
+          await this.stage(row, BAD, null, p.store, p.transactionId);
+        }
         continue;
       }
       const problems = this.hooks.freshProblems(p, ctx.closed);
@@ -144,9 +170,11 @@ class SqliteStagedSales implements StagedPath<SaleParsed> {
         this.held.set(row, it);
         this.deferred.set(row, problems);
         // Its key, and what a refund of it looks at.
+        this.remember(row, p, p.kind === 'refund');
         await this.stage(row, DEFERRED, null, p.store, p.transactionId, p.kind, p.at.iso, null, null, null, null, null, null, null, null, null, p.refundOf);
         continue;
       }
+      this.remember(row, p, p.kind === 'refund');
       await this.stage(
         row, GOOD, ctx.quarantine ? packCells(it.rec.cells) : null, p.store, p.transactionId, p.kind, p.at.iso, p.product,
         this.resolution(p), p.country, p.currency, p.gross, p.fee, p.tax, p.consentRef, p.familyHmac, p.refundOf,
@@ -173,12 +201,7 @@ class SqliteStagedSales implements StagedPath<SaleParsed> {
 
   private async settleStaged(ctx: ImportContext, trx: Tx, bad: Array<Item<SaleParsed>>) {
     // Later copies of a transaction in the file (bad or not): the first copy wins.
-    const dupRows = await rows<{ row: number; state: number; first: number; store: Store; transaction_id: string; cells: string | null }>(
-      trx,
-      `WITH d AS (SELECT store, transaction_id, min("row") AS first FROM temp.${STAGE} GROUP BY store, transaction_id HAVING count(*) > 1)
-       SELECT s."row", s.state, d.first, s.store, s.transaction_id, s.cells
-         FROM d JOIN temp.${STAGE} s ON s.store = d.store AND s.transaction_id = d.transaction_id WHERE s."row" <> d.first`,
-    );
+    const dupRows = await this.laterCopies(trx);
     const duplicates = new Map<number, RowProblem>();
     let goodGone = 0;
     for (const d of dupRows) {
@@ -224,6 +247,29 @@ class SqliteStagedSales implements StagedPath<SaleParsed> {
     return { bad, imported, skipped: skipped + this.good - goodGone - imported };
   }
 
+  /**
+   * The staged rows that repeat an earlier row's key, with that first row: the rows whose
+   * fingerprint was seen before, and the first rows they met, read back and compared by key.
+   */
+  private async laterCopies(trx: Tx): Promise<Array<{ row: number; state: number; first: number; store: Store; transaction_id: string; cells: string | null }>> {
+    const suspects = this.keys.suspects();
+    if (suspects.size === 0) return [];
+    const staged = await rows<{ row: number; state: number; store: Store; transaction_id: string; cells: string | null }>(
+      trx,
+      `SELECT "row", state, store, transaction_id, cells FROM temp.${STAGE} WHERE "row" IN (SELECT value FROM json_each(?)) ORDER BY "row"`,
+      [JSON.stringify([...suspects])],
+    );
+    const firsts = new Map<string, number>();
+    const later = [];
+    for (const s of staged) {
+      const key = saleKey(s.store, s.transaction_id);
+      const first = firsts.get(key);
+      if (first === undefined) firsts.set(key, s.row);
+      else later.push({ ...s, first });
+    }
+    return later;
+  }
+
   private async mark(trx: Tx, state: number, rowNumbers: number[]): Promise<void> {
     await run(trx, `UPDATE temp.${STAGE} SET state = ${state} WHERE "row" IN (SELECT value FROM json_each(?))`, [JSON.stringify(rowNumbers)]);
   }
@@ -245,15 +291,18 @@ class SqliteStagedSales implements StagedPath<SaleParsed> {
    */
   private async walkRefunds(ctx: ImportContext, trx: Tx, bad: Array<Item<SaleParsed>>): Promise<number[]> {
     // The file's refunds in a table of their own (in row order: its rowid pages the walk),
-    // and the first copies of the transactions they name, indexed: one pass over the stage.
-    await run(trx, `CREATE TEMP TABLE ${REFUNDS} AS SELECT * FROM temp.${STAGE} WHERE kind = 'refund' AND state <= ${DEFERRED} ORDER BY "row"`);
-    const [any] = await rows<{ row: number }>(trx, `SELECT "row" FROM temp.${REFUNDS} LIMIT 1`);
-    if (any === undefined) return [];
-    await run(
-      trx,
-      `CREATE TEMP TABLE ${TARGETS} AS SELECT * FROM temp.${STAGE}
-        WHERE state < ${DUPLICATE} AND (store, transaction_id) IN (SELECT store, refund_of FROM temp.${REFUNDS})`,
-    );
+    // and the staged rows that may be the sales they name, indexed; both read by row number.
+    if (this.refundRows.length === 0) return [];
+    await run(trx, `CREATE TEMP TABLE ${REFUNDS} AS SELECT * FROM temp.${STAGE} WHERE "row" IN (SELECT value FROM json_each(?)) AND state <= ${DEFERRED} ORDER BY "row"`, [
+      JSON.stringify(this.refundRows),
+    ]);
+    // Each refund's sale, if the file has it, is the first row of its key's fingerprint or a
+    // row whose fingerprint was taken (the join below matches the keys exactly).
+    const maybe = this.keys.suspects();
+    for (const row of this.targetRows) maybe.add(row);
+    await run(trx, `CREATE TEMP TABLE ${TARGETS} AS SELECT * FROM temp.${STAGE} WHERE "row" IN (SELECT value FROM json_each(?)) AND state < ${DUPLICATE}`, [
+      JSON.stringify([...maybe]),
+    ]);
     await run(trx, `CREATE INDEX temp.${TARGETS}_key ON ${TARGETS} (store, transaction_id)`);
     const sums = (column: string) =>
       `CASE WHEN l.kind = 'sale' THEN (SELECT sum(x.${column}) FROM sales x WHERE x.kind = 'refund' AND x.store = r.store AND x.refund_of = r.refund_of) END`;
