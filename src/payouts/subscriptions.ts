@@ -13,7 +13,8 @@
  *   ended): they recognise −(their net) in P.
  * Each sale and refund is converted to USD cents at its own month's rate (§9.1).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { ledgerCorrupt } from '../ledger/stored.js';
 import type { LedgerDB, Store } from '../ledger/schema.js';
 import { inputError } from '../shared/errors.js';
 import { parseDecimal, type Rational } from '../shared/money.js';
@@ -121,9 +122,12 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
       const page = await q.orderBy('store').orderBy('transaction_id').limit(PAGE).execute();
       for (const r of page) {
         if (i === 0) sales++;
-        const k = key(r.store, r.transaction_id);
-        const refunds = refundsOf.get(k) ?? NO_REFUNDS;
-        if (refunds.length) used.add(k);
+        let refunds = NO_REFUNDS;
+        if (refundsOf.size > 0) {
+          const k = key(r.store, r.transaction_id);
+          refunds = refundsOf.get(k) ?? NO_REFUNDS;
+          if (refunds.length) used.add(k);
+        }
         const charge: ChargeRecord = {
           id: `${r.store}:${r.transaction_id}`,
           family: r.family_hmac ?? '',
@@ -150,38 +154,49 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
   return { byFamily, sales, refunds: refundsInMonth };
 }
 
-/** The month's allocation: recognised money per family, split by the month's usage. */
+/**
+ * One family's usage as SQL groups it: "pack days pack days …" (pack slugs are kebab-case,
+ * so a space never occurs in one), checked as it is read: a pair that is not a slug and a
+ * positive whole number of days is LEDGER_CORRUPT.
+ */
+function parseFamilyUsage(family: string, period: Period, text: string, rows: number): Array<{ pack: string; activeDays: number }> {
+  const parts = text.split(' ');
+  const usage = new Array<{ pack: string; activeDays: number }>(parts.length >> 1);
+  let ok = parts.length === rows * 2;
+  for (let i = 0; ok && i < parts.length; i += 2) {
+    const days = Number(parts[i + 1]);
+    ok = parts[i]!.length > 0 && Number.isSafeInteger(days) && days > 0;
+    usage[i >> 1] = { pack: parts[i]!, activeDays: days };
+  }
+  if (!ok) throw ledgerCorrupt({ table: 'usage', row: `month=${period} family_hmac=${family}`, column: 'pack_slug, active_days' }, text, 'pack slugs with positive whole numbers of days');
+  return usage;
+}
+
+/**
+ * The month's allocation: recognised money per family, split by the month's usage. Usage is
+ * read grouped by family in SQL (one row per family, its packs and days as one text), in
+ * pages in family order: a third of the rows and of the family keys materialised in JS, and
+ * memory holds one page, however many families.
+ */
 export async function loadSubscriptionMonth(db: Db, period: Period): Promise<SubscriptionMonth> {
   const { byFamily, sales, refunds } = await recognise(db, period);
   const allocator = new MonthAllocator(period, byFamily);
-  let cursor: { family: string; pack: string } | undefined;
-  let family: string | undefined;
-  let rows: Array<{ pack: string; activeDays: number }> = [];
+  let cursor: string | undefined;
   for (;;) {
     let q = db
       .selectFrom('usage')
-      .select(['family_hmac', 'pack_slug', 'active_days'])
+      .select([
+        'family_hmac',
+        sql<string>`string_agg(pack_slug || ' ' || active_days, ' ')`.as('packs'),
+        sql<number | string | bigint>`count(*)`.as('rows'),
+      ])
       .where('month', '=', period);
-    if (cursor) {
-      const c = cursor;
-      // A row-value comparison: both SQLite and PostgreSQL seek the primary key to it (an
-      // OR of the two columns' conditions is not a range the planner can seek).
-      q = q.where((eb) => eb(eb.refTuple('family_hmac', 'pack_slug'), '>', eb.tuple(c.family, c.pack)));
-    }
-    const page = await q.orderBy('family_hmac').orderBy('pack_slug').limit(PAGE).execute();
-    for (const r of page) {
-      if (r.family_hmac !== family) {
-        if (family !== undefined) allocator.addFamily(family, rows);
-        family = r.family_hmac;
-        rows = [];
-      }
-      rows.push({ pack: r.pack_slug, activeDays: Number(r.active_days) });
-    }
+    if (cursor !== undefined) q = q.where('family_hmac', '>', cursor);
+    const page = await q.groupBy('family_hmac').orderBy('family_hmac').limit(PAGE).execute();
+    for (const r of page) allocator.addFamily(r.family_hmac, parseFamilyUsage(r.family_hmac, period, r.packs, Number(r.rows)));
     if (page.length < PAGE) break;
-    const last = page[page.length - 1]!;
-    cursor = { family: last.family_hmac, pack: last.pack_slug };
+    cursor = page[page.length - 1]!.family_hmac;
   }
-  if (family !== undefined) allocator.addFamily(family, rows);
   return { ...allocator.finish(), transactions: { sales, refunds } };
 }
 

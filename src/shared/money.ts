@@ -100,6 +100,52 @@ export function allocateLargestRemainder(
 }
 
 /**
+ * `largestRemainderShares` in safe-integer Number arithmetic, for the hot loop of a split
+ * done once per family: exact (every product, quotient and remainder is an integer below
+ * 2^53, so no double rounding can occur) when |total| × Σ weights ≤ Number.MAX_SAFE_INTEGER
+ * and every weight is a non-negative safe integer; returns undefined otherwise, and the
+ * caller falls back to the BigInt version. The same shares, the same tie-break.
+ */
+export function largestRemainderSharesSafe(total: number, weights: readonly number[], keyOf: (i: number) => string): number[] | undefined {
+  const n = weights.length;
+  let sumWeights = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i]!;
+    if (!Number.isSafeInteger(w) || w < 0) return undefined;
+    sumWeights += w;
+  }
+  const amount = Math.abs(total);
+  if (n === 0 || sumWeights <= 0 || !Number.isSafeInteger(total) || !Number.isSafeInteger(sumWeights) || amount > Math.floor(Number.MAX_SAFE_INTEGER / sumWeights)) return undefined;
+  const shares = new Array<number>(n);
+  const rems = new Array<number>(n);
+  let left = amount;
+  for (let i = 0; i < n; i++) {
+    const product = amount * weights[i]!; // ≤ amount × Σ weights: exact
+    let q = Math.floor(product / sumWeights);
+    let r = product - q * sumWeights; // q × Σ weights ≤ product: exact
+    // A quotient rounded across an integer is put back (cannot happen below 2^53, kept as proof).
+    if (r < 0) {
+      q -= 1;
+      r += sumWeights;
+    } else if (r >= sumWeights) {
+      q += 1;
+      r -= sumWeights;
+    }
+    shares[i] = q;
+    rems[i] = r;
+    left -= q;
+  }
+  if (left > 0) {
+    const order = Array.from({ length: n }, (_v, i) => i).sort((a, b) =>
+      rems[a] === rems[b] ? compareCodePoints(keyOf(a), keyOf(b)) : rems[a]! > rems[b]! ? -1 : 1,
+    );
+    for (let k = 0; k < left; k++) shares[order[k]!]! += 1;
+  }
+  if (total < 0) for (let i = 0; i < n; i++) shares[i] = 0 - shares[i]!; // (0 − 0 is +0)
+  return shares;
+}
+
+/**
  * The shares of `allocateLargestRemainder` in the order of `weights`, without the Map:
  * for callers that split once per record of a large set (a month's families). `keyOf(i)`
  * names item i for the tie-break.

@@ -15,7 +15,7 @@
  * key), so a caller can stream a month of usage without holding it: memory grows with the
  * number of packs and of families with money, never with usage rows.
  */
-import { allocateLargestRemainder, compareCodePoints, largestRemainderShares } from '../shared/money.js';
+import { allocateLargestRemainder, compareCodePoints, largestRemainderShares, largestRemainderSharesSafe } from '../shared/money.js';
 import type { Period } from '../shared/period.js';
 
 export interface UsageRecord {
@@ -77,6 +77,8 @@ interface PackAcc {
   families: number;
   activeDays: number;
   fromUse: bigint;
+  /** Shares split in Number arithmetic (exact: see MonthAllocator.safe); added to fromUse at the end. */
+  fromUseSafe: number;
   fromPool: bigint;
 }
 
@@ -121,6 +123,13 @@ export class MonthAllocator {
   private activeDays = 0;
   private byUse = 0n;
   private finished = false;
+  /**
+   * Σ |M_f| ≤ 2^53 − 1: then every family's shares, and every running sum of them per pack,
+   * are integers a double holds exactly, so a family whose |M_f| × U_f fits too is split in
+   * Number arithmetic (largestRemainderSharesSafe, the same shares as the BigInt split).
+   * Otherwise, and for any family past the bound, BigInt.
+   */
+  private readonly safe: boolean;
 
   /**
    * `recognised`: M_f per family for the month. The allocator takes the map and empties it
@@ -132,8 +141,13 @@ export class MonthAllocator {
     recognised: Map<string, bigint>,
   ) {
     let total = 0n;
-    for (const amount of recognised.values()) total += amount;
+    let abs = 0n;
+    for (const amount of recognised.values()) {
+      total += amount;
+      abs += amount < 0n ? -amount : amount;
+    }
     this.recognisedMinor = total;
+    this.safe = abs <= BigInt(Number.MAX_SAFE_INTEGER);
     this.subscribed = recognised.size;
     this.remaining = recognised;
   }
@@ -157,18 +171,25 @@ export class MonthAllocator {
     this.activeDays += total;
     const amount = this.remaining.get(family);
     let shares: bigint[] | undefined;
+    let safeShares: number[] | undefined;
     if (amount !== undefined) {
       this.remaining.delete(family);
       this.byUse += amount;
-      if (amount !== 0n) shares = splitByDays(amount, usage);
+      if (amount !== 0n) {
+        if (this.safe) {
+          safeShares = usage.length === 1 ? [Number(amount)] : largestRemainderSharesSafe(Number(amount), usage.map((u) => u.activeDays), (i) => usage[i]!.pack);
+        }
+        if (!safeShares) shares = splitByDays(amount, usage);
+      }
     }
     for (let i = 0; i < usage.length; i++) {
       const u = usage[i]!;
       let acc = this.packs.get(u.pack);
-      if (!acc) this.packs.set(u.pack, (acc = { families: 0, activeDays: 0, fromUse: 0n, fromPool: 0n }));
+      if (!acc) this.packs.set(u.pack, (acc = { families: 0, activeDays: 0, fromUse: 0n, fromUseSafe: 0, fromPool: 0n }));
       acc.families += 1;
       acc.activeDays += u.activeDays;
-      if (shares) acc.fromUse += shares[i]!;
+      if (safeShares) acc.fromUseSafe += safeShares[i]!;
+      else if (shares) acc.fromUse += shares[i]!;
     }
   }
 
@@ -193,9 +214,9 @@ export class MonthAllocator {
         pack,
         families: acc.families,
         activeDays: acc.activeDays,
-        fromUseMinor: acc.fromUse,
+        fromUseMinor: acc.fromUse + BigInt(acc.fromUseSafe),
         fromPoolMinor: acc.fromPool,
-        netMinor: acc.fromUse + acc.fromPool,
+        netMinor: acc.fromUse + BigInt(acc.fromUseSafe) + acc.fromPool,
       }));
     const allocated = packs.reduce((s, p) => s + p.netMinor, 0n);
     const result: MonthAllocation = {

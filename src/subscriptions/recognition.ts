@@ -82,6 +82,8 @@ function checkRefunds(charge: ChargeRecord, chargeIndex: number): number | undef
   return first;
 }
 
+const NOT_LIVE: { readonly amountMinor: bigint; readonly live: boolean } = Object.freeze({ amountMinor: 0n, live: false });
+
 /**
  * What `charge` recognises in `month` (any sign; 0 outside its life), and whether the month
  * is part of its life at all: its charge month, a month of an annual schedule not yet
@@ -90,6 +92,12 @@ function checkRefunds(charge: ChargeRecord, chargeIndex: number): number | undef
 export function recognition(charge: ChargeRecord, month: Period): { amountMinor: bigint; live: boolean } {
   const chargeIndex = periodIndex(charge.month);
   const m = periodIndex(month);
+  if (charge.refunds.length === 0) {
+    // Most charges: no refund, so only the charge month (monthly) or the schedule (annual).
+    const i = m - chargeIndex;
+    if (charge.months === 1) return i === 0 ? { amountMinor: charge.netMinor, live: true } : NOT_LIVE;
+    return i >= 0 && i < 12 ? { amountMinor: annualAmount(charge.netMinor, i), live: true } : NOT_LIVE;
+  }
   const firstRefund = checkRefunds(charge, chargeIndex);
   let amount = 0n;
   let live = false;

@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   allocateLargestRemainder,
   compareCodePoints,
+  largestRemainderShares,
+  largestRemainderSharesSafe,
   formatMinor,
   minorUnitExponent,
   parseDecimal,
@@ -104,5 +107,38 @@ describe('decimals and formatting', () => {
     expect(formatMinor(-5, 'USD')).toBe('-0.05');
     expect(formatMinor(750, 'JPY')).toBe('750');
     expect(formatMinor(1500, 'KWD')).toBe('1.500');
+  });
+});
+
+describe('largestRemainderSharesSafe (Number arithmetic below 2^53)', () => {
+  const keys = ['a', 'b', 'a-z', 'ab', 'a1', 'zz', 'é', 'A'];
+  it('gives the BigInt shares exactly, up to the bound, and declines past it', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.maxSafeInteger(), fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 })),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 40 })), { minLength: 1, maxLength: 8 }),
+        (total, weights) => {
+          const keyOf = (i: number) => keys[i]!;
+          const sum = weights.reduce((a, b) => a + b, 0);
+          const safe = largestRemainderSharesSafe(total, weights, keyOf);
+          const fits = sum > 0 && BigInt(Math.abs(total)) * BigInt(sum) <= BigInt(Number.MAX_SAFE_INTEGER);
+          expect(safe !== undefined).toBe(fits);
+          if (safe === undefined) return;
+          const exact = largestRemainderShares(BigInt(total), weights.map(BigInt), keyOf);
+          expect(safe.map(BigInt)).toEqual(exact);
+          expect(safe.every((s) => !Object.is(s, -0))).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('at the edge: 2^53 − 1 over weights 1 and 0, and ties broken by code point', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(largestRemainderSharesSafe(max, [1, 0], (i) => ['x', 'y'][i]!)).toEqual([max, 0]);
+    expect(largestRemainderSharesSafe(max, [1, 1], (i) => ['x', 'y'][i]!)).toBeUndefined();
+    // 7 over three equal weights: 2 each, the 1 left to the slug that sorts first.
+    expect(largestRemainderSharesSafe(7, [5, 5, 5], (i) => ['b', 'a-z', 'ab'][i]!)).toEqual([2, 3, 2]);
+    expect(largestRemainderSharesSafe(-7, [5, 5, 5], (i) => ['b', 'a-z', 'ab'][i]!)).toEqual([-2, -3, -2]);
   });
 });

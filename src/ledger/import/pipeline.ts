@@ -116,8 +116,8 @@ export interface StagedPath<P> {
   /** Before the import's transaction begins (e.g. the lock it takes). */
   beforeBegin(): void;
   add(ctx: ImportContext, items: Array<Item<P>>): Promise<void>;
-  /** Every bad item of the file, in row order, with the rows written and skipped. */
-  settle(ctx: ImportContext): Promise<{ bad: Array<Item<P>>; imported: number; skipped: number }>;
+  /** Every bad item of the file, in row order, with the rows written, skipped and (optional) updated. */
+  settle(ctx: ImportContext): Promise<{ bad: Array<Item<P>>; imported: number; skipped: number; updated?: number }>;
 }
 
 export interface ReportedProblem extends RowProblem {
@@ -283,6 +283,7 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
         s.quarantined += settled.bad.length;
         s.imported += settled.imported;
         s.skipped += settled.skipped;
+        s.updated += settled.updated ?? 0;
       }
       s.format = input.format ?? '';
       s.sha256 = input.digest() ?? (await hashFile(file));

@@ -2,7 +2,6 @@
  * `ledger import sales`: the §7 sales and refunds CSV / JSON Lines. One row is one
  * transaction; refunds are checked against their sale (sales-refunds.ts).
  */
-import { createHmac } from 'node:crypto';
 import {
   country,
   currency,
@@ -23,6 +22,7 @@ import { collect, type Importer } from './pipeline.js';
 import { checkRefund, groupByStore, loadRefundSums, saleKey, storedSaleState, type SaleParsed, type SaleState } from './sales-refunds.js';
 import type { ClosedPeriods } from './closed.js';
 import { stagedSales } from '../pg-sales.js';
+import { hmacSha256Hex } from '../../shared/hmac.js';
 import { sqliteStagedSales } from './sales-staged.js';
 import { loadPlanResolver, subscriptionRowProblems, type PlanResolver } from './subscription-rows.js';
 
@@ -58,10 +58,11 @@ const SALE_INSERT_COLUMNS = [
 /** HMACs of family_ref, cached: a family buys more than once (bounded, so memory stays flat). */
 export function familyHasher(secret: Buffer): (ref: string) => string {
   const cache = new Map<string, string>();
+  const hmac = hmacSha256Hex(secret); // createHmac's bytes, without a native object per family
   return (ref) => {
     let h = cache.get(ref);
     if (h === undefined) {
-      h = createHmac('sha256', secret).update(ref).digest('hex');
+      h = hmac(ref);
       if (cache.size >= 100_000) cache.clear();
       cache.set(ref, h);
     }

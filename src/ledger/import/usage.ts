@@ -13,21 +13,21 @@ import type { LedgerDB, UsageTable } from '../schema.js';
 import { collect, type Importer } from './pipeline.js';
 import { familyHasher } from './sales.js';
 import type { Tx } from './types.js';
+import { stagedUsage, type UsageRow } from './usage-staged.js';
 
-interface UsageParsed {
-  family: string;
-  pack: string;
-  month: string;
-  activeDays: number;
-  key: string;
-  /** The first 52 bits of the family's HMAC: the staging table's lookup key. */
-  familyKey: number;
+interface UsageParsed extends UsageRow {
+  /** The row's (month, family, pack) as one string: set by the chunk path's check. */
+  key?: string;
+  /** The first 52 bits of the family's HMAC: the staging table's lookup key (chunk path). */
+  familyKey?: number;
   /** Set when the stored row to replace is one staged by an earlier file of this import. */
   staged?: boolean;
 }
 
 /**
- * Accepted rows are staged in a TEMP table in file order (appends only) and moved into
+ * One file on SQLite goes through the whole-file path (usage-staged.ts). Otherwise (several
+ * files, or PostgreSQL) rows are checked chunk by chunk here:
+ * accepted rows are staged in a TEMP table in file order (appends only) and moved into
  * `usage` once, sorted by its primary key, at the end of the import: inserting them where
  * they arrive would write the key's B-tree at random places (the family HMACs are random),
  * which at 600,000 rows cost more than everything else the import does. The staging table
@@ -60,7 +60,8 @@ async function createStage(trx: Tx): Promise<void> {
   await db.schema.createIndex(`${STAGE}_family_key`).on(STAGE).column('family_key').execute();
 }
 
-export function usageImporter(secret: Buffer): Importer<UsageParsed> {
+/** `fingerprint`: the whole-file path's duplicate fingerprint (tests pass a constant one). */
+export function usageImporter(secret: Buffer, options: { fingerprint?: (hmacHex: string) => number } = {}): Importer<UsageParsed> {
   const hmac = familyHasher(secret);
   let packs = new Set<string>();
   // Months that held usage before this import (only they can hold a row to skip or replace).
@@ -69,6 +70,7 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
   // their row: a later copy in the file is a duplicate. Written rows carry this batch's id,
   // so the ledger itself (the staging table, or a replaced row) answers for them.
   const notWritten = new Map<string, number>();
+  let wholeFile = false;
   return {
     kind: 'usage',
     columns: { required: ['family_ref', 'pack', 'month', 'active_days'], optional: [] },
@@ -76,7 +78,12 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
     insertColumns: ['month', 'family_hmac', 'pack_slug', 'active_days', 'batch_id', 'family_key'],
     async init({ trx }) {
       packs = new Set((await trx.selectFrom('packs').select('slug').distinct().execute()).map((r) => r.slug));
-      await createStage(trx);
+      if (!wholeFile) await createStage(trx);
+    },
+    staged(ledger) {
+      if (ledger.pg) return undefined;
+      wholeFile = true;
+      return stagedUsage({ packs: () => packs, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) });
     },
     parse(rec) {
       const [vFamily, vPack, vMonth, vDays] = rec.cells;
@@ -87,7 +94,7 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
       const problems = collect(family, pack, m, days);
       if (!family.ok || !pack.ok || !m.ok) return { problems };
       const h = hmac(family.value);
-      const parsed: UsageParsed = { family: h, pack: pack.value, month: m.value, activeDays: days.ok ? days.value : 0, key: key(m.value, h, pack.value), familyKey: familyKey(h) };
+      const parsed: UsageParsed = { family: h, pack: pack.value, month: m.value, activeDays: days.ok ? days.value : 0 };
       if (!days.ok && m.ok) {
         const text = cellText(vDays).trim();
         if (/^\d+$/.test(text) && Number(text) > daysInMonth(m.value)) problems[problems.length - 1]!.message = `active_days is ${text}, but ${m.value} has ${daysInMonth(m.value)} days.`;
@@ -102,6 +109,8 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
       for (const it of items) {
         const p = it.parsed;
         if (!p) continue;
+        p.key = key(p.month, p.family, p.pack);
+        p.familyKey = familyKey(p.family);
         familyKeys.add(p.familyKey);
         let fams = byMonth.get(p.month);
         if (!fams) byMonth.set(p.month, (fams = new Set()));
@@ -136,8 +145,9 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
       for (const it of items) {
         const p = it.parsed;
         if (!p) continue;
-        const prior = stored.get(p.key);
-        const first = inChunk.get(p.key) ?? notWritten.get(p.key);
+        const k = p.key!;
+        const prior = stored.get(k);
+        const first = inChunk.get(k) ?? notWritten.get(k);
         if (first !== undefined || prior?.batch === batch) {
           it.problems.push({
             column: 'family_ref',
@@ -146,19 +156,19 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
           });
           continue;
         }
-        inChunk.set(p.key, it.rec.row);
+        inChunk.set(k, it.rec.row);
         if (it.problems.length > 0) {
-          notWritten.set(p.key, it.rec.row);
+          notWritten.set(k, it.rec.row);
           continue;
         }
         if (!packs.has(p.pack)) {
           it.problems.push({ column: 'pack', code: 'ROW_PRODUCT_UNKNOWN', message: `No pack "${p.pack}" is registered in the ledger.` });
-          notWritten.set(p.key, it.rec.row);
+          notWritten.set(k, it.rec.row);
           continue;
         }
         if (prior && prior.days === p.activeDays) {
           it.action = 'skip';
-          notWritten.set(p.key, it.rec.row);
+          notWritten.set(k, it.rec.row);
         } else if (prior) {
           it.action = 'update';
           if (prior.staged) p.staged = true;
@@ -169,14 +179,14 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
     },
     period: (p) => ({ column: 'active_days', month: p.month }),
     values(p, batch) {
-      return [p.month, p.family, p.pack, p.activeDays, batch, p.familyKey];
+      return [p.month, p.family, p.pack, p.activeDays, batch, p.familyKey!];
     },
     async update({ trx, batch }, p) {
       if (p.staged) {
         await stageOf(trx)
           .updateTable(STAGE)
           .set({ active_days: p.activeDays, batch_id: batch })
-          .where('family_key', '=', p.familyKey)
+          .where('family_key', '=', p.familyKey!)
           .where('month', '=', p.month)
           .where('family_hmac', '=', p.family)
           .where('pack_slug', '=', p.pack)
@@ -192,6 +202,7 @@ export function usageImporter(secret: Buffer): Importer<UsageParsed> {
         .execute();
     },
     async finish({ trx }) {
+      if (wholeFile) return;
       // One sorted pass into the ledger table. (ON CONFLICT: PostgreSQL writers do not
       // share SQLite's one write lock; a row another import stored meanwhile is kept, as
       // the COPY writer does. `WHERE true` lets SQLite parse the upsert after a SELECT.)
