@@ -4,8 +4,9 @@
  * most `maxBytes`. An entry's last use is the mtime of its meta.json (a hit touches it).
  *
  * Safe beside running packops processes: an entry is moved into tmp/ with one rename and
- * then deleted, so a reader sees a whole entry or none (a miss, re-made). Source-index
- * records follow the same age rule; staging leftovers of killed runs older than an hour go.
+ * then deleted, so a reader sees a whole entry or none (a miss, re-made). Stat-index files
+ * (and older per-file source records) follow the same age rule; staging leftovers of killed
+ * runs older than an hour go.
  */
 import { readdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +32,7 @@ export interface PruneResult {
   cacheDir: string;
   removed: PruneCounts;
   kept: PruneCounts;
-  /** Source-index records removed (they are tiny; counted apart from entries). */
+  /** Stat-index files and older per-file source records removed (tiny; counted apart from entries). */
   sourceRecordsRemoved: number;
 }
 
