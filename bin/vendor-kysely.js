@@ -39,5 +39,5 @@ await build({
 });
 writeFileSync(
   join(out, 'package.json'),
-  `${JSON.stringify({ name: 'kysely', version, description: 'kysely bundled into one file by scripts/vendor-kysely.js', type: 'module', exports: { '.': './index.js' } }, null, 2)}\n`,
+  `${JSON.stringify({ name: 'kysely', version, description: 'kysely bundled into one file by bin/vendor-kysely.js', type: 'module', exports: { '.': './index.js' } }, null, 2)}\n`,
 );
