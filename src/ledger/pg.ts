@@ -120,7 +120,12 @@ export async function connectPostgres(loc: PostgresLocation, busyTimeoutMs: numb
       if (!(i < attempts.length - 1 && (sslRefused || !ssl))) break;
     }
   }
-  throw mapPostgresError(lastError, loc);
+  const mapped = mapPostgresError(lastError, loc);
+  // Whatever else stops a session from starting (a FATAL such as a missing
+  // session_preload_libraries file, a protocol error) still means the ledger cannot be
+  // reached: exit 3 naming the server, never an internal error.
+  if (mapped instanceof PackopsError) throw mapped;
+  throw unreachable(loc, redactSecrets(((lastError as Error)?.message ?? String(lastError)).trim()));
 }
 
 /** A pool of exactly one client: Kysely's connection requests queue until the holder releases it. */
@@ -194,6 +199,13 @@ function isUnreachable(err: unknown): boolean {
 
 const NO_PASSWORD = /client password must be a string|password authentication.*no password/i;
 
+function unreachable(loc: PostgresLocation, message: string): PackopsError {
+  return inputError('LEDGER_UNREACHABLE', `Cannot reach the PostgreSQL ledger at ${loc.target}: ${message}.`, {
+    hint: 'Check that the server is running and the URL (host, port, database, user) and its sslmode; nothing was written.',
+    details: { host: loc.host, port: loc.port, database: loc.database },
+  });
+}
+
 /** Driver errors as ledger codes; the message names host, port and database, never the password. */
 export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
   if (err instanceof PackopsError) return err;
@@ -202,12 +214,7 @@ export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
     // node-postgres's words when the server asks for a password (SCRAM) and none was given.
     message = `user "${loc.user}" needs a password and none was given (put it in the URL or in PGPASSWORD)`;
   }
-  if (isUnreachable(err) || NO_PASSWORD.test((err as Error)?.message ?? '')) {
-    return inputError('LEDGER_UNREACHABLE', `Cannot reach the PostgreSQL ledger at ${loc.target}: ${message}.`, {
-      hint: 'Check that the server is running and the URL (host, port, database, user) and its sslmode; nothing was written.',
-      details: { host: loc.host, port: loc.port, database: loc.database },
-    });
-  }
+  if (isUnreachable(err) || NO_PASSWORD.test((err as Error)?.message ?? '')) return unreachable(loc, message);
   if (isLockTimeout(err) || isRetryable(err)) {
     return conflictError('LEDGER_BUSY', `The ledger ${loc.display} is busy: ${message}.`, {
       hint: 'Another import or close is writing the ledger; run this again when it has finished.',

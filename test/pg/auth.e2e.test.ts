@@ -122,4 +122,19 @@ describe('PostgreSQL password and TLS', () => {
     expect(prefer.code, prefer.stderr).toBe(0);
     neverShown(prefer);
   });
+
+  it('a server that refuses the session for another reason (a FATAL at start-up) is LEDGER_UNREACHABLE, not exit 70', async () => {
+    // session_preload_libraries naming a file that does not exist: the server accepts the
+    // login, then ends the session with FATAL "could not access file" (SQLSTATE 58P01).
+    const broken = await freshPgDatabase('fatal-start');
+    const name = new URL(broken).pathname.slice(1);
+    await rawQuery(TEST_PG!, `ALTER DATABASE ${name} SET session_preload_libraries = 'packops_no_such_library'`);
+    const r = await runCli(['payouts', 'report', '--period', '2026-10', '--db', broken, '--json'], { cwd: tmp.dir });
+    expect(r.code, r.stderr).toBe(3);
+    const error = r.json().error;
+    expect(error).toMatchObject({ code: 'LEDGER_UNREACHABLE', details: { host, port, database: name } });
+    expect(error.message).toMatch(/packops_no_such_library/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
+
