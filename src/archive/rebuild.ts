@@ -12,7 +12,8 @@ import yauzl from 'yauzl';
 import { isOk, type Finding } from '../shared/findings.js';
 import { archiveManifest, writePackArchive } from './build.js';
 import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, parseIntegrity, stableJson } from './integrity.js';
-import { fromDosDateTime, hashFile } from './zip-writer.js';
+import { hashFile } from './file-digest.js';
+import { fromDosDateTime } from './zip-format.js';
 
 export interface RebuildSummary {
   identical: boolean;

@@ -20,7 +20,7 @@ import { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, depthExceeded } from '../manife
 import type { PackManifest } from '../manifest/types.js';
 import { SignatureFormatError, parseSignature, verifySignature, type PublicKey, type Signature } from '../signing/minisign.js';
 import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, PACK_JSON, parseIntegrity, trustedCommentFor } from './integrity.js';
-import { hashFile } from './zip-writer.js';
+import { hashFile } from './file-digest.js';
 import { readEntries, type Add, type EntryRecord } from './zip-entries.js';
 
 export const DEFAULT_MAX_RATIO = 100;

@@ -25,10 +25,11 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, write } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { OpenedInput } from '../shared/input.js';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { SlotRing } from './stream-digest.js';
+import { MAX32, centralHeader, dosDateTime, localHeader, tooLarge } from './zip-format.js';
+
+export { ZIP_EPOCH, dosDateTime, fromDosDateTime } from './zip-format.js';
 
 export type ZipMethod = 'store' | 'deflate';
 
@@ -88,85 +89,8 @@ export class ZipSourceMismatchError extends Error {
 }
 
 const CHUNK = 1024 * 1024;
-const MAX32 = 0xffffffff;
-const VERSION_NEEDED = 20;
-const VERSION_MADE_BY = (3 << 8) | 20; // Unix, spec 2.0
-const FLAG_UTF8 = 0x0800;
-const MODE_FILE_0644 = 0o100644;
-
 export const DEFAULT_DEFLATE_LEVEL = 9;
 
-/** The 1980-01-01T00:00:00Z default (the earliest time a zip can hold). */
-export const ZIP_EPOCH = 315532800;
-
-/** MS-DOS date and time of a UTC instant (2-second resolution). */
-export function dosDateTime(epochSeconds: number): { date: number; time: number } {
-  const clamped = Math.min(Math.max(Math.floor(epochSeconds), ZIP_EPOCH), 4354819198);
-  const d = new Date(clamped * 1000);
-  const date = ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate();
-  const time = (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1);
-  return { date, time };
-}
-
-/** Seconds since the epoch of an MS-DOS date and time read as UTC. */
-export function fromDosDateTime(date: number, time: number): number {
-  const ms = Date.UTC(
-    ((date >> 9) & 0x7f) + 1980,
-    ((date >> 5) & 0x0f) - 1,
-    date & 0x1f,
-    (time >> 11) & 0x1f,
-    (time >> 5) & 0x3f,
-    (time & 0x1f) * 2,
-  );
-  return Math.floor(ms / 1000);
-}
-
-function localHeader(name: Buffer, method: number, dos: { date: number; time: number }, crc: number, csize: number, size: number): Buffer {
-  const h = Buffer.alloc(30 + name.length);
-  h.writeUInt32LE(0x04034b50, 0);
-  h.writeUInt16LE(VERSION_NEEDED, 4);
-  h.writeUInt16LE(FLAG_UTF8, 6);
-  h.writeUInt16LE(method, 8);
-  h.writeUInt16LE(dos.time, 10);
-  h.writeUInt16LE(dos.date, 12);
-  h.writeUInt32LE(crc >>> 0, 14);
-  h.writeUInt32LE(csize, 18);
-  h.writeUInt32LE(size, 22);
-  h.writeUInt16LE(name.length, 26);
-  h.writeUInt16LE(0, 28);
-  name.copy(h, 30);
-  return h;
-}
-
-function centralHeader(
-  name: Buffer,
-  method: number,
-  dos: { date: number; time: number },
-  e: ZipEntryWritten,
-  offset: number,
-): Buffer {
-  const h = Buffer.alloc(46 + name.length);
-  h.writeUInt32LE(0x02014b50, 0);
-  h.writeUInt16LE(VERSION_MADE_BY, 4);
-  h.writeUInt16LE(VERSION_NEEDED, 6);
-  h.writeUInt16LE(FLAG_UTF8, 8);
-  h.writeUInt16LE(method, 10);
-  h.writeUInt16LE(dos.time, 12);
-  h.writeUInt16LE(dos.date, 14);
-  h.writeUInt32LE(e.crc32 >>> 0, 16);
-  h.writeUInt32LE(e.compressedSize, 20);
-  h.writeUInt32LE(e.size, 24);
-  h.writeUInt16LE(name.length, 28);
-  // extra length, comment length, disk number start, internal attributes: 0
-  h.writeUInt32LE((MODE_FILE_0644 << 16) >>> 0, 38);
-  h.writeUInt32LE(offset, 42);
-  name.copy(h, 46);
-  return h;
-}
-
-function tooLarge(what: string): Error {
-  return new RangeError(`${what} exceeds what a zip without Zip64 can hold (4 GiB, 65535 entries)`);
-}
 
 /** A private ring for callers without one: each slot goes to `onData`. */
 function plainRing(onData?: (chunk: Uint8Array) => void | Promise<void>): SlotRing {
@@ -445,47 +369,4 @@ async function writeFileEntry(
 
 function fstatSize(fd: number): number {
   return fstatSync(fd).size;
-}
-
-/**
- * SHA-256 and BLAKE2b-512 (minisign's prehash) of a file, in one read. `path` is a file
- * packops wrote itself, or an input already opened by src/shared/input.ts (its checks and
- * size cap hold; it is read from byte 0 up to the size it had when opened, and left open).
- */
-export async function hashFile(path: string | OpenedInput): Promise<{ sha256: string; blake2b512: Buffer; bytes: number }> {
-  if (typeof path !== 'string') return hashOpened(path);
-  const fh = await open(path, 'r');
-  try {
-    const sha = createHash('sha256');
-    const b2 = createHash('blake2b512');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let bytes = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      sha.update(chunk);
-      b2.update(chunk);
-      bytes += bytesRead;
-    }
-    return { sha256: sha.digest('hex'), blake2b512: b2.digest(), bytes };
-  } finally {
-    await fh.close();
-  }
-}
-
-function hashOpened(input: OpenedInput): { sha256: string; blake2b512: Buffer; bytes: number } {
-  const sha = createHash('sha256');
-  const b2 = createHash('blake2b512');
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let bytes = 0;
-  while (bytes < input.size) {
-    const n = readSync(input.fd, buf, 0, Math.min(CHUNK, input.size - bytes), bytes);
-    if (n === 0) break;
-    const chunk = buf.subarray(0, n);
-    sha.update(chunk);
-    b2.update(chunk);
-    bytes += n;
-  }
-  return { sha256: sha.digest('hex'), blake2b512: b2.digest(), bytes };
 }

@@ -146,7 +146,7 @@ describe('writeZip with recorded CRC-32s', () => {
 
   it('hands the archive to the hashing worker slot by slot: its digests are those of the file', async () => {
     const { streamDigest } = await import('../../src/archive/stream-digest.js');
-    const { hashFile } = await import('../../src/archive/zip-writer.js');
+    const { hashFile } = await import('../../src/archive/file-digest.js');
     // More than the ring holds (6 × 2 MiB), so slots are waited for and reused.
     const files = Array.from({ length: 40 }, (_, i) => {
       const data = Buffer.alloc(300_000 + i * 7_001, i);
