@@ -4,7 +4,7 @@
 // at the worst moment, deterministically: a preloaded hook (import-midway.hook.mjs) runs a
 // real `packops ledger import sales` right after the report's sales GROUP BY has returned,
 // and before it reads the refunds (whose sales that import adds too).
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile } from '../../src/ledger/import/index.js';
@@ -31,8 +31,12 @@ beforeAll(async () => {
   // Rows 200…299: sales, and full refunds of sales in the same file (every 50th row).
   later = join(tmp.dir, 'later.csv');
   await writeSalesFile(later, 100, { prefix: 'b', start: 200 });
-  pagesDb = join(tmp.dir, 'pages.db');
-  copyFileSync(db, pagesDb);
+  // The same ledger again (SQLite file or PostgreSQL database alike), for the pages test.
+  pagesDb = await ledgerAt(tmp.dir, 'pages.db');
+  const pages = await seedLedger(pagesDb);
+  await importFile(pages, 'rates', join(LEDGER_FIXTURES, 'rates.csv'));
+  await importFile(pages, 'sales', first);
+  await pages.close();
 }, 120_000);
 afterAll(() => tmp.cleanup());
 
