@@ -23,6 +23,25 @@ afterAll(() => tmp.cleanup());
 
 const cli = (args: string[], cwd?: string) => runCli([...args, '--db', db], { cwd: cwd ?? tmp.dir });
 
+
+/** A ledger of two packs with one October sale each: forest-scenes owned by `forestOwner`, ocean-creatures by ana-lima. */
+async function twoPackLedger(dir: string, creators: string[], forestOwner: string): Promise<string> {
+  const location = await ledgerAt(dir, 'ledger.db');
+  const ledger = await writeLedger(location, {
+    creators,
+    packs: [
+      { slug: 'forest-scenes', owner: forestOwner, price: 399, publishedAt: '2026-05-15T09:00:00Z' },
+      { slug: 'ocean-creatures', owner: 'ana-lima', price: 499, publishedAt: '2026-05-15T09:00:00Z' },
+    ],
+    sales: [
+      { id: 's-1', at: '2026-10-03T10:00:00Z', product: 'forest-scenes', gross: 399, fee: 120 },
+      { id: 's-2', at: '2026-10-04T10:00:00Z', product: 'ocean-creatures', gross: 499, fee: 150 },
+    ],
+  });
+  await ledger.close();
+  return location;
+}
+
 describe('packops payouts report', () => {
   it('--json prints one document with statements, totals and the tie-out', async () => {
     const r = await cli(['payouts', 'report', '--period', '2026-10', '--json']);
@@ -104,19 +123,7 @@ describe('packops payouts report', () => {
   it('--format csv --out: a creator whose id is "summary" gets its own file and never replaces the summary', async () => {
     const dir = tempDir('packops-payouts-csv-names-');
     try {
-      const named = await ledgerAt(dir.dir, 'ledger.db');
-      const ledger = await writeLedger(named, {
-        creators: ['summary', 'ana-lima'],
-        packs: [
-          { slug: 'forest-scenes', owner: 'summary', price: 399, publishedAt: '2026-05-15T09:00:00Z' },
-          { slug: 'ocean-creatures', owner: 'ana-lima', price: 499, publishedAt: '2026-05-15T09:00:00Z' },
-        ],
-        sales: [
-          { id: 's-1', at: '2026-10-03T10:00:00Z', product: 'forest-scenes', gross: 399, fee: 120 },
-          { id: 's-2', at: '2026-10-04T10:00:00Z', product: 'ocean-creatures', gross: 499, fee: 150 },
-        ],
-      });
-      await ledger.close();
+      const named = await twoPackLedger(dir.dir, ['summary', 'ana-lima'], 'summary');
       const out = join(dir.dir, 'out');
       const r = await runCli(['payouts', 'report', '--period', '2026-10', '--format', 'csv', '--out', out, '--json', '--db', named], { cwd: dir.dir });
       expect(r.code, r.stderr).toBe(0);
@@ -139,19 +146,7 @@ describe('packops payouts report', () => {
   it('--format csv --out refuses a creator id that is not one kebab-case segment, and writes nothing', async () => {
     const dir = tempDir('packops-payouts-csv-hostile-');
     try {
-      const hostile = await ledgerAt(dir.dir, 'ledger.db');
-      const ledger = await writeLedger(hostile, {
-        creators: ['ana-lima'],
-        packs: [
-          { slug: 'forest-scenes', owner: '../../escape', price: 399, publishedAt: '2026-05-15T09:00:00Z' },
-          { slug: 'ocean-creatures', owner: 'ana-lima', price: 499, publishedAt: '2026-05-15T09:00:00Z' },
-        ],
-        sales: [
-          { id: 's-1', at: '2026-10-03T10:00:00Z', product: 'forest-scenes', gross: 399, fee: 120 },
-          { id: 's-2', at: '2026-10-04T10:00:00Z', product: 'ocean-creatures', gross: 499, fee: 150 },
-        ],
-      });
-      await ledger.close();
+      const hostile = await twoPackLedger(dir.dir, ['ana-lima'], '../../escape');
       const out = join(dir.dir, 'out');
       const r = await runCli(['payouts', 'report', '--period', '2026-10', '--format', 'csv', '--out', out, '--json', '--db', hostile], { cwd: dir.dir });
       expect(r.code).toBe(3);
