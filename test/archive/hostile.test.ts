@@ -1,5 +1,6 @@
 // Hostile archives: each is a valid, signed archive changed in exactly one way, and each
-// must be refused with its own code. verifyArchive is called directly (no process spawn).
+// must be refused with its own code. verifyArchive is called directly (no process spawn), and the
+// large-pack cases also through the built CLI.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,8 +8,8 @@ import { crc32, createDeflateRaw } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stableJson } from '../../src/archive/integrity.js';
 import { verifyArchive, type ArchiveVerification } from '../../src/archive/verify.js';
-import { generateSecretKey, signMessage, prehash, type PublicKey } from '../../src/signing/minisign.js';
-import { tempDir } from '../helpers/cli.js';
+import { generateSecretKey, publicKeyString, signMessage, prehash, type PublicKey } from '../../src/signing/minisign.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 import { craftZip, resign, sampleFiles, signedArchive, type RawEntry } from './craft.js';
 
 const key = generateSecretKey();
@@ -277,6 +278,9 @@ describe('large packs', () => {
     expect(r.findings).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.manifest?.assets).toHaveLength(1000);
+    // The same through the built CLI.
+    const cli = await runCli(['verify', zip, '--pubkey', publicKeyString(key.toPublicKey()), '--json'], { cwd: dir });
+    expect(cli.code, cli.stderr).toBe(0);
   });
 
   it('refuses a pack.json whose source manifest (variants set aside) is over 1 MiB, as validate would', async () => {
@@ -285,6 +289,9 @@ describe('large packs', () => {
     expect(codes(r)).toContain('MANIFEST_UNREADABLE');
     expect(r.findings.find((f) => f.code === 'MANIFEST_UNREADABLE')?.message).toMatch(/source manifest of \d+ bytes/);
     expect(r.ok).toBe(false);
+    const cli = await runCli(['verify', join(dir, 'big-source.zip'), '--pubkey', publicKeyString(key.toPublicKey()), '--json'], { cwd: dir });
+    expect(cli.code, cli.stderr).toBe(1);
+    expect(cli.stdout).toContain('MANIFEST_UNREADABLE');
   });
 });
 
