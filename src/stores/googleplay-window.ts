@@ -2,16 +2,19 @@
  * An earnings report's rows grouped into transactions (src/stores/googleplay.ts: one sale
  * per order, one refund per order and refund time), held compactly: one slot per
  * transaction in typed arrays (struct of arrays) rather than one object each, so a month's
- * report fits in memory. Per transaction about 90 bytes plus its id's characters, all
+ * report fits in memory. Per transaction about 80 bytes plus its id's characters, all
  * outside V8's heap (which grows to ~3× its live set, and whose collector never scans typed
  * arrays):
  *
- *   - numbers (time, gross, fee, tax, net, first line, rows) in Float64Arrays: the same
- *     doubles the object form held, so the sums are exactly what they were;
+ *   - money and time (ms, gross, fee, tax, net) in Float64Arrays: the same doubles the
+ *     object form held, so the sums are exactly what they were; the first line and the row
+ *     count in Uint32Arrays (a report is at most 4 GiB, so fewer than 2^31 lines);
  *   - SKU, country and currency as numbers into a table of the distinct values;
- *   - kind and "has a charge row" as bits;
- *   - the ids' UTF-16 code units in one pool, found through an open-addressing hash table
- *     of slot numbers (FNV-1a), instead of a Map of strings;
+ *   - kind, "has a charge row" and "wide id" as bits;
+ *   - the ids in one byte pool, found through an open-addressing hash table of slot numbers
+ *     (FNV-1a over the UTF-16 code units), instead of a Map of strings: one byte per
+ *     character when every code unit is below 256 (an order id is ASCII), else two (its
+ *     UTF-16 code units, so any id comes back exactly);
  *   - a row that disagrees with its transaction's first row, rare, in a Map by slot.
  *
  * Slots are numbered in the order of their transactions' first lines. Pure: no database.
@@ -20,6 +23,10 @@ import { mismatchOf, refundTxid, type GoogleRow, type GoogleTx, type Mismatch } 
 
 const REFUND = 1;
 const CHARGE = 2;
+/** The id is stored as UTF-16 code units (two bytes each), not one byte per character. */
+const WIDE = 4;
+/** Growth of the arrays: by half (doubling would leave up to half of a large window unused). */
+const grow = (n: number, need: number, least: number) => Math.max(Math.ceil(n * 1.5), need, least);
 const REFUND_MARK = '/refund/';
 
 /** FNV-1a over a string's UTF-16 code units, never 0 (0 marks an empty table cell). */
@@ -29,7 +36,7 @@ function hashOf(text: string): number {
   return h === 0 ? 1 : h;
 }
 
-function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, size: number): T {
+function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
   return b;
@@ -44,17 +51,18 @@ export class TxWindow {
   private fee = new Float64Array(0);
   private tax = new Float64Array(0);
   private net = new Float64Array(0);
-  private firstLine = new Float64Array(0);
-  private rows = new Float64Array(0);
+  private firstLine = new Uint32Array(0);
+  private rows = new Uint32Array(0);
   private flags = new Uint8Array(0);
   private sku = new Uint32Array(0);
   private country = new Uint32Array(0);
   private currency = new Uint32Array(0);
   private hash = new Int32Array(0);
-  /** Where each id's code units start in `chars`; an id ends where the next slot's starts. */
-  private idStart = new Float64Array(1);
-  private chars = new Uint16Array(0);
-  private charsUsed = 0;
+  /** Where each id starts in `pool`; an id ends where the next slot's starts. */
+  private idStart = new Uint32Array(1);
+  private pool = Buffer.alloc(0);
+  /** Bytes of the pool in use. */
+  private used = 0;
   /** Open addressing: slot + 1 per cell, 0 empty; at most half full. */
   private table = new Int32Array(0);
   /** The distinct SKU, country and currency cells, numbered. */
@@ -62,21 +70,21 @@ export class TxWindow {
   private valueIds = new Map<string, number>();
   private mismatches = new Map<number, Mismatch>();
 
-  /** `limit` transactions or `charLimit` id characters, whichever comes first, make it full. */
+  /** `limit` transactions or `byteLimit` bytes of ids, whichever comes first, make it full. */
   constructor(
     readonly limit: number,
-    readonly charLimit = limit * 32,
+    readonly byteLimit = limit * 32,
   ) {}
 
   /** Whether the window holds as much as it may (the caller then empties it). */
   get full(): boolean {
-    return this.size >= this.limit || this.charsUsed >= this.charLimit;
+    return this.size >= this.limit || this.used >= this.byteLimit;
   }
 
   /** Forgets every transaction (the memory stays allocated for the next ones). */
   clear(): void {
     this.size = 0;
-    this.charsUsed = 0;
+    this.used = 0;
     this.table.fill(0);
     this.values = [];
     this.valueIds = new Map();
@@ -138,20 +146,47 @@ export class TxWindow {
 
   private idIs(slot: number, txid: string): boolean {
     const start = this.idStart[slot]!;
-    if (this.idStart[slot + 1]! - start !== txid.length) return false;
-    const chars = this.chars;
-    for (let i = 0; i < txid.length; i++) if (chars[start + i] !== txid.charCodeAt(i)) return false;
+    const bytes = this.idStart[slot + 1]! - start;
+    const pool = this.pool;
+    if ((this.flags[slot]! & WIDE) === 0) {
+      if (bytes !== txid.length) return false;
+      for (let i = 0; i < bytes; i++) if (pool[start + i] !== txid.charCodeAt(i)) return false;
+      return true;
+    }
+    if (bytes !== 2 * txid.length) return false;
+    for (let i = 0; i < txid.length; i++) if (pool[start + 2 * i]! + 256 * pool[start + 2 * i + 1]! !== txid.charCodeAt(i)) return false;
     return true;
+  }
+
+  /** Stores an id at the end of the pool; true when it needed two bytes per code unit. */
+  private store(txid: string): boolean {
+    let wide = false;
+    for (let i = 0; i < txid.length && !wide; i++) wide = txid.charCodeAt(i) > 255;
+    const bytes = wide ? 2 * txid.length : txid.length;
+    if (this.used + bytes > this.pool.length) {
+      const pool = Buffer.alloc(grow(this.pool.length, this.used + bytes, 1 << 16));
+      this.pool.copy(pool, 0, 0, this.used);
+      this.pool = pool;
+    }
+    const pool = this.pool;
+    const at = this.used;
+    if (!wide) for (let i = 0; i < txid.length; i++) pool[at + i] = txid.charCodeAt(i);
+    else {
+      for (let i = 0; i < txid.length; i++) {
+        const c = txid.charCodeAt(i);
+        pool[at + 2 * i] = c & 255;
+        pool[at + 2 * i + 1] = c >>> 8;
+      }
+    }
+    this.used += bytes;
+    return wide;
   }
 
   private create(txid: string, h: number, refund: boolean, row: GoogleRow): number {
     const slot = this.size;
     if (slot === this.capacity) this.growSlots();
-    if (this.charsUsed + txid.length > this.chars.length) this.chars = grown(this.chars, Math.max(2 * this.chars.length, this.charsUsed + txid.length, 1 << 16));
-    const start = this.charsUsed;
-    for (let i = 0; i < txid.length; i++) this.chars[start + i] = txid.charCodeAt(i);
-    this.charsUsed += txid.length;
-    this.idStart[slot + 1] = this.charsUsed;
+    const wide = this.store(txid);
+    this.idStart[slot + 1] = this.used;
     this.hash[slot] = h;
     this.size++;
     if (this.size * 2 > this.table.length) this.rehash();
@@ -163,7 +198,7 @@ export class TxWindow {
     this.net[slot] = 0;
     this.firstLine[slot] = row.line;
     this.rows[slot] = 0;
-    this.flags[slot] = refund ? REFUND : 0;
+    this.flags[slot] = (refund ? REFUND : 0) | (wide ? WIDE : 0);
     this.sku[slot] = this.valueId(row.sku);
     this.country[slot] = this.valueId(row.country);
     this.currency[slot] = this.valueId(row.currency);
@@ -185,7 +220,8 @@ export class TxWindow {
   }
 
   private growSlots(): void {
-    const n = Math.max(4096, this.capacity * 2);
+    // Up to the limit, no further while the caller empties the window when full (a caller that does not still gets room).
+    const n = this.capacity < this.limit ? Math.min(grow(this.capacity, 0, 4096), this.limit) : grow(this.capacity, 0, 4096);
     this.ms = grown(this.ms, n);
     this.gross = grown(this.gross, n);
     this.fee = grown(this.fee, n);
@@ -219,7 +255,14 @@ export class TxWindow {
 
   /** The transaction in a slot, as an object. */
   tx(slot: number): GoogleTx {
-    const txid = String.fromCharCode.apply(null, this.chars.subarray(this.idStart[slot]!, this.idStart[slot + 1]!) as unknown as number[]);
+    const start = this.idStart[slot]!;
+    const end = this.idStart[slot + 1]!;
+    let txid: string;
+    if ((this.flags[slot]! & WIDE) === 0) txid = this.pool.toString('latin1', start, end);
+    else {
+      txid = '';
+      for (let i = start; i < end; i += 2) txid += String.fromCharCode(this.pool[i]! + 256 * this.pool[i + 1]!);
+    }
     const refund = this.isRefund(slot);
     const v = this.values;
     return {

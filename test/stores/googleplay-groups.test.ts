@@ -197,4 +197,13 @@ describe('OrderGroups', () => {
     window.add({ ...row, order: 'z' });
     expect(window.tx(0)).toMatchObject({ txid: 'z', order: 'z', firstLine: 2, rows: 1, gross: 1, hasCharge: true });
   });
+
+  it('still holds every transaction when a caller adds past its limit without emptying it', () => {
+    const rows = toRows(Array.from({ length: 5000 }, (_, i) => ({ order: i % ORDERS.length, type: 'charge' as const, minute: 0, currency: 'USD', sku: 'pack_ocean', country: 'US', amount: 100, ms: i })));
+    rows.forEach((r, i) => (r.order = `${ORDERS[i % ORDERS.length]}-${i % 4500}`));
+    const window = new TxWindow(3);
+    for (const r of rows) window.add(r);
+    expect(window.full).toBe(true);
+    expect(Array.from({ length: window.size }, (_, slot) => window.tx(slot))).toEqual(reference(rows));
+  });
 });
