@@ -19,19 +19,17 @@ const CURSOR_ROWS = 5000;
 
 /** The part of pg-cursor used here (it ships no types). */
 interface CursorClass {
-  new (text: string, values?: unknown[]): { read(rows: number): Promise<RefundRow[]>; close(): Promise<void> } & import('pg').Submittable;
+  new (text: string): { read(rows: number): Promise<RefundRow[]>; close(): Promise<void> } & import('pg').Submittable;
 }
 
 /**
  * The refunds that are neither later copies nor already stored, in file order, each with
- * its sale: the ledger's (and what was refunded of it) or the file's first copy. Sales this
- * import (`batch`) moved early count as the file's, not the ledger's. Adds the
+ * its sale: the ledger's (and what was refunded of it) or the file's first copy. Adds the
  * bad ones to `bad` (a held row's problems are extended in place) and returns the rows of
  * staged rows that turned bad.
  */
 export async function walkRefunds(
   client: PgClient,
-  batch: string,
   heldRows: ReadonlyMap<number, Item<SaleParsed>>,
   deferred: Map<number, RowProblem[]>,
   quarantine: boolean,
@@ -50,16 +48,15 @@ export async function walkRefunds(
               coalesce(t.pack_slug, t.bundle_slug, t.plan_id) AS t_slug, t.gross_minor AS t_gross_minor,
               t.store_fee_minor AS t_store_fee_minor, t.tax_minor AS t_tax_minor, t.family_hmac AS t_family_hmac
          FROM ${REFUNDS} r
-         LEFT JOIN sales l ON l.store = r.store AND l.transaction_id = r.refund_of AND l.batch_id <> $1
+         LEFT JOIN sales l ON l.store = r.store AND l.transaction_id = r.refund_of
          LEFT JOIN LATERAL (
            SELECT sum(x.gross_minor) AS g, sum(x.store_fee_minor) AS f, sum(x.tax_minor) AS t FROM sales x
             WHERE x.kind = 'refund' AND x.store = r.store AND x.refund_of = r.refund_of
          ) rs ON l.kind = 'sale'
          LEFT JOIN ${STAGE} t ON t.store = r.store AND t.transaction_id = r.refund_of AND t.state < ${DUPLICATE} AND t."row" < r."row"
         WHERE r.state <= ${DEFERRED}
-          AND NOT EXISTS (SELECT 1 FROM sales z WHERE z.store = r.store AND z.transaction_id = r.transaction_id AND z.batch_id <> $1)
+          AND NOT EXISTS (SELECT 1 FROM sales z WHERE z.store = r.store AND z.transaction_id = r.transaction_id)
         ORDER BY r."row"`,
-      [batch],
     ),
   );
   const walk = new RefundWalk(heldRows, deferred, quarantine, bad);

@@ -4,10 +4,7 @@
 // - sales imports share the ledger's write lock: one runs to the end while another holds it;
 // - a close takes the write lock exclusively: it waits until no import holds it;
 // - an import whose refunds name sales of a month takes that month's lock: it waits for
-//   another import refunding sales of the same month, and not for one of another month;
-// - one import at a time moves sales early (the move lock, exclusive): the others write only
-//   after it, and one that finds the move lock held moves nothing early and never waits for it
-//   while it reads its file.
+//   another import refunding sales of the same month, and not for one of another month.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -17,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
 import { freshPgDatabase, rawQuery } from '../helpers/ledgers.js';
 import { importFile } from '../../src/ledger/import/index.js';
-import { LOCK_CLASS, MONTH_LOCK_CLASS, MOVE_LOCK, WRITE_LOCK } from '../../src/ledger/pg.js';
+import { LOCK_CLASS, MONTH_LOCK_CLASS, WRITE_LOCK } from '../../src/ledger/pg.js';
 import { monthKey } from '../../src/ledger/pg-sales.js';
 import { LEDGER_FIXTURES, seedLedger } from '../ledger/seed.js';
-import { SALES_HEADER, salesRow } from '../ledger/generate.js';
+import { SALES_HEADER } from '../ledger/generate.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,8 +61,8 @@ async function holder(db: string, locks: Array<{ shared: boolean; classid: numbe
 }
 
 /** Runs packops; resolves with its exit code and output when it ends. */
-function start(args: string[], env: Record<string, string> = {}): { done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -149,52 +146,6 @@ describe('PostgreSQL locks', () => {
       if (!released) await other.release();
     }
     expect(await count(db)).toBe(4);
-  }, 300_000);
-
-  it('an import writes only after the import moving sales early has ended', async () => {
-    const db = await ledger('move');
-    const database = new URL(db).pathname.slice(1);
-    // Another import is moving its sales early: it holds the write lock shared and the move lock.
-    const other = await holder(db, [
-      { shared: true, classid: LOCK_CLASS, objid: WRITE_LOCK },
-      { shared: false, classid: LOCK_CLASS, objid: MOVE_LOCK },
-    ]);
-    let released = false;
-    try {
-      let ended = false;
-      const imp = start(['ledger', 'import', 'sales', csv('move-nov.csv', [sale('nov-2', '2026-11-03T10:00:00Z')]), '--db', db, '--json']);
-      void imp.done.then(() => (ended = true));
-      await waitsFor(other.client, database, LOCK_CLASS, MOVE_LOCK, () => ended);
-      expect(ended).toBe(false);
-      expect(await count(db)).toBe(1);
-      released = true;
-      await other.release();
-      const done = await imp.done;
-      expect(done.code, done.stderr).toBe(0);
-      expect(JSON.parse(done.stdout)).toMatchObject({ imported: 1 });
-    } finally {
-      if (!released) await other.release();
-    }
-    expect(await count(db)).toBe(2);
-  }, 300_000);
-
-  it('an import finding the move lock held moves nothing early and runs to the end beside the holder', async () => {
-    const db = await ledger('nomove');
-    // Another import is writing its rows: it holds the write lock and the move lock, both shared.
-    const other = await holder(db, [
-      { shared: true, classid: LOCK_CLASS, objid: WRITE_LOCK },
-      { shared: true, classid: LOCK_CLASS, objid: MOVE_LOCK },
-    ]);
-    try {
-      // 2,500 rows with a move due after every chunk: the first one finds the lock held.
-      const file = csv('nomove.csv', Array.from({ length: 2500 }, (_, i) => salesRow(i, 'nm')));
-      const done = await start(['ledger', 'import', 'sales', file, '--db', db, '--json'], { PACKOPS_TEST_PG_MOVE_ROWS: '1' }).done;
-      expect(done.code, done.stderr).toBe(0);
-      expect(JSON.parse(done.stdout)).toMatchObject({ imported: 2500 });
-    } finally {
-      await other.release();
-    }
-    expect(await count(db)).toBe(2501);
   }, 300_000);
 
   it('monthKey orders months as time does', () => {

@@ -18,54 +18,38 @@ beforeAll(() => (tmp = tempDir('packops-pg-staged-')));
 afterAll(() => tmp.cleanup());
 
 /**
- * A file whose sales are moved early (PACKOPS_TEST_PG_MOVE_ROWS) without any later copy of a
- * sale, so nothing moved is taken back: refunds of moved sales (in the ledger and in the file,
- * adding up past the sale), of a refund, of a held row, a row held for its product, a copy of
- * it that is a refund, and refunds before their sale.
+ * A file of refunds across the pipeline's chunks without any later copy of a sale: refunds
+ * of sales in the ledger and in the file (adding up past the sale), of a refund, of a held
+ * row, a row held for its product, a copy of it that is a refund, and refunds before their sale.
  */
-function movedEarly(dir: string): string {
+function refundsAcrossChunks(dir: string): string {
   const filler = Array.from({ length: 2400 }, (_, i) => salesRow(i, 'm'));
-  return salesFile(dir, 'moved.csv', [
+  return salesFile(dir, 'refunds.csv', [
     sale('e-1'),
     refund('e-1-r1', 'e-1', 200),
     sale('x-1', { product: 'no-such-pack' }), // held
     refund('x-1', 'e-1', 1), // a copy of a held row (a refund): the first copy wins
-    refund('late-r', 'late-1', 10), // its sale comes later (and moves later)
+    refund('late-r', 'late-1', 10), // its sale comes later
     ...filler.slice(0, 1100),
-    refund('e-1-r2', 'e-1', 300), // 200 + 300 > 499, across a move
+    refund('e-1-r2', 'e-1', 300), // 200 + 300 > 499, across chunks
     refund('e-1-r3', 'e-1', 299), // 200 + 299 = 499
-    refund('m5-r', 'm5', 10_000), // more than the moved sale
+    refund('m5-r', 'm5', 10_000), // more than the sale
     refund('e-1-r4', 'e-1', 1, { currency: 'GBP' }), // the wrong currency
     refund('e-1-r1-r', 'e-1-r1', 1), // a refund of a refund
     refund('x-1-r', 'x-1', 1), // a refund of a held sale
     refund('l-1-r2', 'l-1', 399), // a stored sale: 100 + 399 = 499
     ...filler.slice(1100),
     sale('late-1'),
-    refund('m2000-r', 'm2000', 1), // a sale moved in the last move
+    refund('m2000-r', 'm2000', 1), // a sale in the last chunk
   ]);
 }
 
-/** With `moveRows`, the PostgreSQL import moves accepted sales into the ledger every that many rows. */
-async function withMoves<T>(moveRows: number | undefined, run: () => Promise<T>): Promise<T> {
-  const before = process.env.PACKOPS_TEST_PG_MOVE_ROWS;
-  if (moveRows === undefined) delete process.env.PACKOPS_TEST_PG_MOVE_ROWS;
-  else process.env.PACKOPS_TEST_PG_MOVE_ROWS = String(moveRows);
-  try {
-    return await run();
-  } finally {
-    if (before === undefined) delete process.env.PACKOPS_TEST_PG_MOVE_ROWS;
-    else process.env.PACKOPS_TEST_PG_MOVE_ROWS = before;
-  }
-}
-
 describe('PostgreSQL staged sales import', () => {
-  // Without moves (a file under 50,000 rows), and with sales moved early every chunk: the
-  // tricky file has later copies of moved sales, so everything moved is taken back.
-  it.each([undefined, 1])('refuses the same rows with the same codes and messages as SQLite, and writes nothing (moves every %s rows)', async (moveRows) => {
+  it('refuses the same rows with the same codes and messages as SQLite, and writes nothing', async () => {
     const path = tricky(tmp.dir);
-    const lite = await attempt(join(tmp.dir, `refuse-${moveRows}.db`), tmp.dir, path, false);
-    const pgDb = await freshPgDatabase(`staged${moveRows ?? ''}`);
-    const pg = await withMoves(moveRows, () => attempt(pgDb, tmp.dir, path, false));
+    const lite = await attempt(join(tmp.dir, 'refuse.db'), tmp.dir, path, false);
+    const pgDb = await freshPgDatabase('staged');
+    const pg = await attempt(pgDb, tmp.dir, path, false);
     expect(lite.result.ok).toBe(false);
     expect(pg.result.ok).toBe(false);
     if (lite.result.ok || pg.result.ok) return;
@@ -82,11 +66,11 @@ describe('PostgreSQL staged sales import', () => {
     expect(pg.stored).toHaveLength(4);
   });
 
-  it.each([undefined, 1])('with --quarantine stores, skips and quarantines the same rows as SQLite (moves every %s rows)', async (moveRows) => {
+  it('with --quarantine stores, skips and quarantines the same rows as SQLite', async () => {
     const path = tricky(tmp.dir);
-    const lite = await attempt(join(tmp.dir, `quarantine-${moveRows}.db`), tmp.dir, path, true);
-    const pgDb = await freshPgDatabase(`stagedq${moveRows ?? ''}`);
-    const pg = await withMoves(moveRows, () => attempt(pgDb, tmp.dir, path, true));
+    const lite = await attempt(join(tmp.dir, 'quarantine.db'), tmp.dir, path, true);
+    const pgDb = await freshPgDatabase('stagedq');
+    const pg = await attempt(pgDb, tmp.dir, path, true);
     expect(pg.result).toEqual(lite.result);
     expect(pg.result).toMatchObject({ ok: true, s: { rows: 1226 } });
     expect(pg.stored).toEqual(lite.stored);
@@ -94,12 +78,12 @@ describe('PostgreSQL staged sales import', () => {
     expect(pg.quarantined.length).toBeGreaterThan(10);
   });
 
-  it('sales moved early: refunds, held rows and copies are decided as on SQLite, refused or quarantined', async () => {
-    const path = movedEarly(tmp.dir);
+  it('refunds across chunks, held rows and copies are decided as on SQLite, refused or quarantined', async () => {
+    const path = refundsAcrossChunks(tmp.dir);
     for (const quarantine of [false, true]) {
-      const lite = await attempt(join(tmp.dir, `moved-${quarantine}.db`), tmp.dir, path, quarantine);
-      const pgDb = await freshPgDatabase(`moved${quarantine ? 'q' : ''}`);
-      const pg = await withMoves(1, () => attempt(pgDb, tmp.dir, path, quarantine));
+      const lite = await attempt(join(tmp.dir, `refunds-${quarantine}.db`), tmp.dir, path, quarantine);
+      const pgDb = await freshPgDatabase(`refunds${quarantine ? 'q' : ''}`);
+      const pg = await attempt(pgDb, tmp.dir, path, quarantine);
       expect(lite.result.ok).toBe(quarantine);
       if (!lite.result.ok && !pg.result.ok) {
         const shown = (e: Refusal) => e.details.rows.map((r) => ({ ...r, message: normalise(r.message) }));
@@ -115,7 +99,7 @@ describe('PostgreSQL staged sales import', () => {
     }
   });
 
-  it('a re-import of a large file skips every row and moves nothing', async () => {
+  it('a re-import of a large file skips every row and stores nothing twice', async () => {
     const db = await freshPgDatabase('again');
     const ledger = await seedLedger(db);
     try {
