@@ -67,8 +67,8 @@ const INTERN_LIMIT = 4096;
 
 /**
  * A string that holds only its own characters. V8 returns a long substring (a cell split
- * from a line) as a view of the text it was cut from, so one order id kept in the grouping
- * window would keep its whole ~1 MB chunk of the file alive.
+ * from a line) as a view of the text it was cut from, so one value kept for the whole file
+ * (an interned cell, a cached date) would keep its whole ~1 MB chunk of the file alive.
  */
 export function ownCopy(text: string): string {
   return text.length < 13 ? text : (' ' + text).slice(1);
@@ -236,60 +236,22 @@ export function refundTxid(order: string, ms: number): string {
   return `${order}/refund/${new Date(ms).toISOString().replace('.000Z', 'Z')}`;
 }
 
-/** Adds a row to its transaction (creating it), checking the rows of one order agree. */
-export function addRow(txs: Map<string, GoogleTx>, row: GoogleRow): void {
-  const refund = row.type === 'chargeRefund' || row.type === 'feeRefund' || row.type === 'taxRefund';
-  const txid = refund ? refundTxid(row.order, row.ms) : row.order;
-  let tx = txs.get(txid);
-  if (!tx) {
-    // Kept until the end of the file: the ids as strings of their own (see ownCopy).
-    const order = ownCopy(row.order);
-    tx = {
-      txid: refund ? ownCopy(txid) : order, kind: refund ? 'refund' : 'sale', order, ms: row.ms, sku: row.sku, country: row.country,
-      currency: row.currency, gross: 0, fee: 0, tax: 0, net: 0, firstLine: row.line, rows: 0, hasCharge: false, mismatch: undefined,
-    };
-    txs.set(tx.txid, tx);
-  }
-  tx.rows++;
-  tx.net += row.amount;
-  tx.mismatch ??= mismatchOf(tx, row.line, row);
-  switch (row.type) {
-    case 'charge':
-      if (!tx.hasCharge || row.ms < tx.ms) tx.ms = row.ms;
-      tx.hasCharge = true;
-      tx.gross += row.amount;
-      break;
-    case 'fee':
-      tx.fee -= row.amount;
-      break;
-    case 'tax':
-      tx.tax -= row.amount;
-      break;
-    case 'chargeRefund':
-      tx.hasCharge = true;
-      tx.gross -= row.amount;
-      break;
-    case 'feeRefund':
-      tx.fee += row.amount;
-      break;
-    case 'taxRefund':
-      tx.tax += row.amount;
-      break;
-  }
-}
-
-/** Whether a row (or a part's first row) disagrees with the transaction's first row, and how. */
-function mismatchOf(tx: GoogleTx, line: number, other: { currency: string; sku: string; country: string }): Mismatch | undefined {
-  if (other.currency !== tx.currency) return { line, field: 'currency', value: other.currency };
-  if (other.sku !== tx.sku) return { line, field: 'sku', value: other.sku };
-  if (other.country !== tx.country) return { line, field: 'country', value: other.country };
+/**
+ * Whether a row (or a part's first row), at `line`, disagrees with its transaction's first
+ * row (`currency`, `sku`, `country`), and how.
+ */
+export function mismatchOf(currency: string, sku: string, country: string, line: number, other: { currency: string; sku: string; country: string }): Mismatch | undefined {
+  if (other.currency !== currency) return { line, field: 'currency', value: other.currency };
+  if (other.sku !== sku) return { line, field: 'sku', value: other.sku };
+  if (other.country !== country) return { line, field: 'country', value: other.country };
   return undefined;
 }
 
 /**
  * Merges two parts of one transaction, `a` holding its earlier lines and `b` later ones,
- * into `a`: the same transaction `addRow` makes when it sees every row of both in file
- * order (so an order can be grouped a part at a time, in bounded memory).
+ * into `a`: the same transaction grouping every row of both in file order makes (so an
+ * order can be grouped a part at a time, in bounded memory; googleplay-groups.ts does this
+ * in SQL).
  */
 export function mergeTx(a: GoogleTx, b: GoogleTx): GoogleTx {
   // A sale is dated by its earliest Charge row, else its first row; a refund's rows share its time.
@@ -301,7 +263,7 @@ export function mergeTx(a: GoogleTx, b: GoogleTx): GoogleTx {
   a.fee += b.fee;
   a.tax += b.tax;
   // b's own mismatch is relative to b's first row, which then agrees with a's in every field.
-  a.mismatch ??= mismatchOf(a, b.firstLine, b) ?? b.mismatch;
+  a.mismatch ??= mismatchOf(a.currency, a.sku, a.country, b.firstLine, b) ?? b.mismatch;
   return a;
 }
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { decimalToMinor, splitEqually } from '../../src/stores/amounts.js';
 import { pacificDayEnd, pacificDayStart, pacificOffsetMinutes, pacificToUtc } from '../../src/stores/pacific.js';
 import { decodeText, readRecords, reportParts } from '../../src/stores/source.js';
-import { GoogleHeader, addRow, baseOrderId, checkTx, googleTime, parseGoogleRow, type GoogleRow, type GoogleTx } from '../../src/stores/googleplay.js';
+import { GoogleHeader, baseOrderId, checkTx, googleTime, parseGoogleRow, type GoogleRow } from '../../src/stores/googleplay.js';
+import { TxWindow } from '../../src/stores/googleplay-window.js';
 import { AppleReportReader } from '../../src/stores/appstore.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -180,7 +181,7 @@ describe('Google Play earnings rows', () => {
   });
 
   it('groups an order into one sale and its refund rows into one refund per time', () => {
-    const txs = new Map<string, GoogleTx>();
+    const txs = new TxWindow(10);
     const rows = [
       gRow('GPA.1', 'Charge', '4.99'),
       gRow('GPA.1', 'Google fee', '-0.75'),
@@ -188,11 +189,12 @@ describe('Google Play earnings rows', () => {
       gRow('GPA.1', 'Charge refund', '-2.00', '9:00:00 AM PST', 'Nov 20, 2026'),
       gRow('GPA.1', 'Google fee refund', '0.30', '9:00:00 AM PST', 'Nov 20, 2026'),
     ];
-    rows.forEach((r, i) => addRow(txs, parseGoogleRow(i + 2, r, header) as GoogleRow));
-    const [sale, refund] = [...txs.values()];
+    rows.forEach((r, i) => txs.add(parseGoogleRow(i + 2, r, header) as GoogleRow));
+    expect(txs.size).toBe(2);
+    const [sale, refund] = [txs.tx(0), txs.tx(1)];
     expect(sale).toMatchObject({ txid: 'GPA.1', kind: 'sale', gross: 499, fee: 75, tax: 40, net: 384, rows: 3 });
     expect(iso(sale!.ms)).toBe('2026-10-03T20:20:34.000Z');
-    expect(refund).toMatchObject({ txid: 'GPA.1/refund/2026-11-20T17:00:00Z', kind: 'refund', gross: 200, fee: 30, tax: 0, net: -170 });
+    expect(refund).toMatchObject({ txid: 'GPA.1/refund/2026-11-20T17:00:00Z', kind: 'refund', order: 'GPA.1', gross: 200, fee: 30, tax: 0, net: -170 });
     expect(checkTx(sale!)).toBeUndefined();
     expect(checkTx(refund!)).toBeUndefined();
   });
@@ -205,11 +207,12 @@ describe('Google Play earnings rows', () => {
   });
 
   it('finds an order whose fee exceeds its charge, or that has no charge', () => {
-    const txs = new Map<string, GoogleTx>();
-    addRow(txs, parseGoogleRow(2, gRow('GPA.2', 'Google fee', '-0.75'), header) as GoogleRow);
-    expect(checkTx(txs.get('GPA.2')!)).toMatch(/no Charge/);
-    addRow(txs, parseGoogleRow(3, gRow('GPA.2', 'Charge', '0.50'), header) as GoogleRow);
-    expect(checkTx(txs.get('GPA.2')!)).toMatch(/exceed/);
+    const txs = new TxWindow(10);
+    txs.add(parseGoogleRow(2, gRow('GPA.2', 'Google fee', '-0.75'), header) as GoogleRow);
+    expect(checkTx(txs.tx(0))).toMatch(/no Charge/);
+    txs.add(parseGoogleRow(3, gRow('GPA.2', 'Charge', '0.50'), header) as GoogleRow);
+    expect(txs.size).toBe(1);
+    expect(checkTx(txs.tx(0))).toMatch(/exceed/);
   });
 
   it('strips a renewal suffix to find the purchase', () => {

@@ -2,23 +2,30 @@
  * Grouping an earnings report's rows into transactions in bounded memory, whatever the
  * file's size. Google documents no row order (platform-facts §2.2: "one order has several
  * rows"; a refund comes days after its charge), so no transaction is known complete before
- * the last line. Rows are grouped in a Map of at most `limit` transactions; when it fills,
+ * the last line. Rows are grouped in a compact in-memory window (TxWindow,
+ * src/stores/googleplay-window.ts: typed arrays, ~90 bytes and the id per transaction) of at
+ * most `limit` transactions, enough for a month's report of a million rows; when it fills,
  * every part in it is merged into a temporary staging table (inside the import's
- * transaction: gone with its commit or rollback) and the Map starts again. A part merged
+ * transaction: gone with its commit or rollback) and the window starts again. A part merged
  * into a staged part of the same transaction gives exactly what grouping the whole file
  * at once gives: the staging table's upsert is `mergeTx` in SQL (the staged part holds the
  * earlier lines), one statement per 500 parts, compiled once and run again with each
  * batch's values. Parts are staged as columns (no JSON either way). A report that fits in
- * the Map never touches the table.
+ * the window never touches the table.
  * Transactions come out sales first, then refunds, each in the order of their first line.
  */
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import { addRow, type GoogleRow, type GoogleTx, type Mismatch } from '../../stores/googleplay.js';
+import type { GoogleRow, GoogleTx, Mismatch } from '../../stores/googleplay.js';
+import { TxWindow } from '../../stores/googleplay-window.js';
 import { int, text } from '../migrations/types.js';
 import type { Tx } from './types.js';
 
-/** Transactions held in memory before they are merged into the staging table (~300 B each). */
-export const GROUP_LIMIT = 50_000;
+/**
+ * Transactions held in memory before they are merged into the staging table: ~90 B each
+ * and their ids (at most 32 characters each on average), ~60 MB when full. A 1,000,000-row
+ * report has about 430,000.
+ */
+export const GROUP_LIMIT = 500_000;
 /** Parts per staging statement (17 parameters each: far below SQLite's and PostgreSQL's limits). */
 const STAGE_BATCH = 500;
 const TABLE = 'packops_googleplay_groups';
@@ -58,7 +65,7 @@ function values(p: GoogleTx, out: unknown[]): void {
 }
 
 function fromRow(r: StagedRow): GoogleTx {
-  // Field for field what addRow makes (PostgreSQL returns bigints as strings).
+  // Field for field what TxWindow.tx gives (PostgreSQL returns bigints as strings).
   return {
     txid: r.txid, kind: r.kind, order: r.order_id, ms: Number(r.ms), sku: r.sku, country: r.country, currency: r.currency,
     gross: Number(r.gross), fee: Number(r.fee), tax: Number(r.tax), net: Number(r.net), firstLine: Number(r.first_line), rows: Number(r.rows),
@@ -68,7 +75,7 @@ function fromRow(r: StagedRow): GoogleTx {
 }
 
 export class OrderGroups {
-  private txs = new Map<string, GoogleTx>();
+  private readonly window: TxWindow;
   /** The staging table exists (some parts were spilled). */
   private created = false;
   /** The upsert's text per batch size (the driver keeps each prepared). */
@@ -78,15 +85,16 @@ export class OrderGroups {
 
   constructor(
     trx: Tx,
-    private readonly limit = GROUP_LIMIT,
+    limit = GROUP_LIMIT,
   ) {
     this.db = trx as unknown as Kysely<any>;
+    this.window = new TxWindow(limit);
   }
 
-  /** Adds a row; true when the Map is full and `spill()` must be awaited before the next row. */
+  /** Adds a row; true when the window is full and `spill()` must be awaited before the next row. */
   add(row: GoogleRow): boolean {
-    addRow(this.txs, row);
-    return this.txs.size >= this.limit;
+    this.window.add(row);
+    return this.window.full;
   }
 
   /**
@@ -133,7 +141,8 @@ export class OrderGroups {
 
   /** Merges every transaction held in memory into the staging table. */
   async spill(): Promise<void> {
-    if (this.txs.size === 0) return;
+    const w = this.window;
+    if (w.size === 0) return;
     const db = this.db;
     if (!this.created) {
       await db.schema.dropTable(TABLE).ifExists().execute(); // left by an earlier input of this import
@@ -161,12 +170,10 @@ export class OrderGroups {
       await db.schema.createIndex(`${TABLE}_order`).on(TABLE).columns(['kind', 'first_line']).execute();
       this.created = true;
     }
-    const parts = this.txs;
-    this.txs = new Map();
     let batch: unknown[] = [];
     let n = 0;
-    for (const p of parts.values()) {
-      values(p, batch);
+    for (let slot = 0; slot < w.size; slot++) {
+      values(w.tx(slot), batch);
       if (++n === STAGE_BATCH) {
         await db.executeQuery(CompiledQuery.raw(this.upsert(n), batch));
         batch = [];
@@ -174,11 +181,12 @@ export class OrderGroups {
       }
     }
     if (n > 0) await db.executeQuery(CompiledQuery.raw(this.upsert(n), batch));
+    w.clear();
   }
 
   /** How many transactions the report holds (call after the last `add`). */
   async count(): Promise<number> {
-    if (!this.created) return this.txs.size;
+    if (!this.created) return this.window.size;
     await this.spill();
     const r = await this.db.selectFrom(TABLE).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     return Number(r.n);
@@ -187,10 +195,12 @@ export class OrderGroups {
   /** Every transaction, sales first, then refunds, each in first-line order, `size` at a time. */
   async *chunks(kind: 'sale' | 'refund', size: number): AsyncGenerator<GoogleTx[]> {
     if (!this.created) {
+      const w = this.window;
+      const refunds = kind === 'refund';
       let chunk: GoogleTx[] = [];
-      for (const tx of this.txs.values()) {
-        if (tx.kind !== kind) continue;
-        chunk.push(tx);
+      for (let slot = 0; slot < w.size; slot++) {
+        if (w.isRefund(slot) !== refunds) continue;
+        chunk.push(w.tx(slot));
         if (chunk.length >= size) {
           yield chunk;
           chunk = [];
@@ -223,6 +233,6 @@ export class OrderGroups {
   async drop(): Promise<void> {
     await this.db.schema.dropTable(TABLE).ifExists().execute();
     this.created = false;
-    this.txs = new Map();
+    this.window.clear();
   }
 }
