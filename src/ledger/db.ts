@@ -73,6 +73,19 @@ export function mapLedgerError(err: unknown, location: string): unknown {
       cause: err,
     });
   }
+  if (code === 'SQLITE_FULL' || code?.startsWith('SQLITE_IOERR')) {
+    // The transaction is rolled back: a full disk (the ledger's, or the temporary folder a
+    // large import stages in) or an I/O error leaves the ledger as it was.
+    const why = code === 'SQLITE_FULL' ? 'the disk is full' : `an I/O error (${code})`;
+    return inputError('LEDGER_REFUSED', `Writing the ledger ${location} failed: ${why}; nothing was written.`, {
+      hint:
+        code === 'SQLITE_FULL'
+          ? 'Free space on the ledger\'s disk and in the temporary folder (SQLITE_TMPDIR, else TMPDIR or /tmp): a large import stages its rows there first.'
+          : 'Check the disk holding the ledger; nothing was written.',
+      details: { reason: code },
+      cause: err,
+    });
+  }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
     return inputError('LEDGER_UNREADABLE', `Cannot use ${location} as a ledger: ${(err as Error).message}.`, {
       hint: 'Check --db: it must name a packops SQLite ledger (or a new file to create).',

@@ -215,5 +215,28 @@ export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
     });
   }
   if (err instanceof RangeError) return inputError('LEDGER_UNREADABLE', message);
+  const refused = refusalOf(errnoCode(err));
+  if (refused !== undefined) {
+    return inputError('LEDGER_REFUSED', `The PostgreSQL ledger at ${loc.target} refused the work (${refused}): ${message}; nothing was written.`, {
+      hint: 'Ask the database owner: the role, its rights or the server (disk, memory, timeouts) stopped it, not the data.',
+      details: { sqlstate: errnoCode(err), host: loc.host, port: loc.port, database: loc.database },
+    });
+  }
   return err;
+}
+
+/**
+ * SQLSTATEs where the server refused for reasons of its own, not the data: no rights, a
+ * read-only role or standby, out of disk, memory or a configured limit, a statement timeout.
+ * The transaction is rolled back, so nothing was written.
+ */
+function refusalOf(sqlstate: string | undefined): string | undefined {
+  if (sqlstate === undefined) return undefined;
+  if (sqlstate === '42501') return 'permission denied';
+  if (sqlstate === '25006') return 'read-only transaction';
+  if (sqlstate === '53100') return 'disk full';
+  if (sqlstate === '53200') return 'out of memory';
+  if (sqlstate === '53400') return 'configuration limit exceeded';
+  if (sqlstate === '57014') return 'statement cancelled or timed out';
+  return undefined;
 }

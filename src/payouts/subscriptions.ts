@@ -14,7 +14,7 @@
  * Each sale and refund is converted to USD cents at its own month's rate (§9.1).
  */
 import { sql, type Kysely } from 'kysely';
-import { ledgerCorrupt } from '../ledger/stored.js';
+import { ledgerCorrupt, storedMinor, type StoredAt } from '../ledger/stored.js';
 import type { LedgerDB, Store } from '../ledger/schema.js';
 import { inputError } from '../shared/errors.js';
 import { parseDecimal, type Rational } from '../shared/money.js';
@@ -73,8 +73,12 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
   const usd = converter(new Map(rateRows.map((r) => [`${r.currency} ${r.month}`, r.usd_per_unit])));
   // Plan rows come from `ledger import sales`, always with their three amounts (only App
   // Store report lines leave them unknown, and those are packs, never plans).
-  const net = (r: { gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null }) =>
-    BigInt(r.gross_minor ?? 0) - BigInt(r.store_fee_minor ?? 0) - BigInt(r.tax_minor ?? 0);
+  // Each amount is checked as it is read: a value packops cannot have written (past 2^53, a
+  // fraction, text) is LEDGER_CORRUPT naming the row, never a rounded Number.
+  const net = (r: { store: string; transaction_id: string; gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null }) => {
+    const at = (column: string): StoredAt => ({ table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column });
+    return storedMinor(at('gross_minor'), r.gross_minor ?? 0) - storedMinor(at('store_fee_minor'), r.store_fee_minor ?? 0) - storedMinor(at('tax_minor'), r.tax_minor ?? 0);
+  };
 
   // Refunds that can touch the month: dated from the window's first month up to the month.
   const refundRows = await db

@@ -15,7 +15,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { LedgerDB, SalesTable } from '../ledger/schema.js';
-import { ledgerCorrupt, storedInstant, storedMinor, type StoredAt } from '../ledger/stored.js';
+import { ledgerCorrupt, storedInstant, storedMinor, storedSignedMinor, type StoredAt } from '../ledger/stored.js';
 import { compareCodePoints } from '../shared/money.js';
 import type { Period, TxGroup } from './types.js';
 
@@ -24,13 +24,6 @@ const CHUNK = 500;
 
 
 type Db = Kysely<LedgerDB>;
-
-interface AmountCells {
-  gross_minor: number | null;
-  store_fee_minor: number | null;
-  tax_minor: number | null;
-  net_minor: number | null;
-}
 
 /** Each month's transaction groups (sales grouped in SQL, refunds with whether each completes its sale). */
 export async function loadTransactions(db: Db, months: readonly Period[]): Promise<Map<Period, TxGroup[]>> {
@@ -67,7 +60,7 @@ async function addSaleGroups(db: Db, months: readonly Period[], byMonth: Map<Per
     .execute();
   for (const r of rows) {
     // App Store rows know their net only (gross, fee and tax NULL); the rest are checked.
-    const amounts = r.gross_minor === null ? amountsOf(r) : await groupAmounts(db, r.month, r);
+    const amounts = r.gross_minor === null ? await groupNet(db, r.month, r.net_minor) : await groupAmounts(db, r.month, r);
     byMonth.get(r.month)?.push({ kind: 'sale', product: productOf(r), currency: r.currency, ...amounts, count: Number(r.n) });
   }
 }
@@ -158,7 +151,7 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
       for (const h of earlier) {
         const key = saleKey(h.store, h.refund_of ?? '');
         const at = saleAt(h, 'occurred_at');
-        const entry = { at: storedInstant(at, h.occurred_at), id: h.transaction_id, gross: h.gross_minor === null ? refundBasis(h) : storedMinor({ ...at, column: 'gross_minor' }, h.gross_minor) };
+        const entry = { at: storedInstant(at, h.occurred_at), id: h.transaction_id, gross: h.gross_minor === null ? netBasis(h.net_minor, saleAt(h, 'net_minor')) : storedMinor({ ...at, column: 'gross_minor' }, h.gross_minor) };
         const entries = history.get(key);
         if (entries) entries.push(entry);
         else history.set(key, [entry]);
@@ -171,7 +164,7 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
   for (const r of refunds) {
     const amounts =
       r.gross_minor === null
-        ? amountsOf(r)
+        ? netOnly(saleAt(r, 'net_minor'), r.net_minor)
         : {
             grossMinor: storedMinor(saleAt(r, 'gross_minor'), r.gross_minor),
             feeMinor: storedMinor(saleAt(r, 'store_fee_minor'), r.store_fee_minor),
@@ -189,9 +182,9 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
         r.sale_id === null
           ? undefined
           : r.sale_gross === null
-            ? refundBasis({ gross_minor: r.sale_gross, net_minor: r.sale_net })
+            ? netBasis(r.sale_net, saleAt({ store: r.store, transaction_id: r.sale_id }, 'net_minor'))
             : storedMinor(saleAt({ store: r.store, transaction_id: r.sale_id }, 'gross_minor'), r.sale_gross);
-      const after = before + (r.gross_minor === null ? refundBasis(r) : amounts.grossMinor);
+      const after = before + (r.gross_minor === null ? netBasis(r.net_minor, saleAt(r, 'net_minor')) : amounts.grossMinor);
       // A partial refund counts as a unit only when it completes the refund of its sale.
       completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;
     }
@@ -207,19 +200,30 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
 }
 
 /**
- * A row's amounts for the engine: gross, fee and tax, or, when the store reported only the
- * net (App Store: gross, fee and tax NULL), that net.
+ * The amounts of a row whose store reported only the net (App Store: gross, fee and tax
+ * NULL): that net, checked as it is read (a whole number within ±2^53, else LEDGER_CORRUPT).
  */
-function amountsOf(r: AmountCells): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
-  if (r.gross_minor === null || r.store_fee_minor === null || r.tax_minor === null) {
-    return { grossMinor: 0n, feeMinor: 0n, taxMinor: 0n, netMinor: BigInt(r.net_minor ?? 0) };
-  }
-  return { grossMinor: BigInt(r.gross_minor), feeMinor: BigInt(r.store_fee_minor), taxMinor: BigInt(r.tax_minor) };
+function netOnly(at: StoredAt, net: unknown): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
+  return { grossMinor: 0n, feeMinor: 0n, taxMinor: 0n, netMinor: storedSignedMinor(at, net ?? 0) };
 }
 
-/** What a refund is measured against its sale by: the gross, or the net where only the net is known. */
-function refundBasis(r: { gross_minor: number | null; net_minor: number | null }): bigint {
-  return BigInt(r.gross_minor ?? r.net_minor ?? 0);
+/** `netOnly` for a group of a month's sales: a damaged net is named by one row that holds it. */
+async function groupNet(db: Db, month: Period, net: unknown): Promise<Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'>> {
+  if (net === null || (typeof net === 'number' && Number.isSafeInteger(net))) return netOnly({ table: 'sales', row: `month=${month}`, column: 'net_minor' }, net);
+  const row = await db
+    .selectFrom('sales')
+    .select(['store', 'transaction_id'])
+    .where('month', '=', month)
+    .where('gross_minor', 'is', null)
+    .where('net_minor', '=', net as number)
+    .limit(1)
+    .executeTakeFirst();
+  throw ledgerCorrupt(row ? saleAt(row, 'net_minor') : { table: 'sales', row: `month=${month}`, column: 'net_minor' }, net, 'a whole number');
+}
+
+/** What a refund is measured against its sale by where only the net is known: that net (checked). */
+function netBasis(net: unknown, at: StoredAt): bigint {
+  return storedSignedMinor(at, net ?? 0);
 }
 
 function saleAt(r: { store: string; transaction_id: string }, column: string): StoredAt {

@@ -98,6 +98,7 @@ export const CODES = {
   FX_RATE_MISSING: 'No exchange rate for a currency and month',
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',
+  LEDGER_REFUSED: 'The ledger\'s storage refused the work: a full disk or temporary folder, an I/O error, a PostgreSQL role without the rights or read-only, a server out of resources or past a statement timeout (nothing written)',
   LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
   LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',

@@ -45,6 +45,7 @@ function copyWith(name: string, sql: string): string {
 const COMMANDS: Record<string, string[]> = {
   'report closed': ['payouts', 'report', '--period', '2026-10'],
   'report open': ['payouts', 'report', '--period', '2026-11'],
+  'pages open': ['payouts', 'report', '--period', '2026-11', '--format', 'html', '--out', 'PAGES'],
   'tiers closed': ['creators', 'tiers', '--period', '2026-10'],
   'tiers open': ['creators', 'tiers', '--period', '2026-11'],
   'close': ['payouts', 'close', '--period', '2026-11'],
@@ -59,6 +60,9 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
     { name: 'published_at', sql: "UPDATE packs SET published_at = '1' WHERE slug = 'ocean-creatures'", fails: ['report open', 'tiers open', 'close'], table: 'packs', column: 'published_at' },
     { name: 'sale amount as text', sql: "UPDATE sales SET gross_minor = 'abc' WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'gross_minor' },
     { name: 'sale amount with a fraction', sql: "UPDATE sales SET store_fee_minor = 1.5 WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'store_fee_minor' },
+    // An App Store row knows its net only: that net is checked as it is read, like the gross.
+    { name: 'net-only sale amount as text', sql: "UPDATE sales SET gross_minor = NULL, store_fee_minor = NULL, tax_minor = NULL, net_minor = 'abc' WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'net_minor' },
+    { name: 'net-only sale amount past 2^53', sql: "UPDATE sales SET gross_minor = NULL, store_fee_minor = NULL, tax_minor = NULL, net_minor = 9007199254740993 WHERE transaction_id = 'n1'", fails: ['report open', 'close'], table: 'sales', column: 'net_minor' },
     { name: 'sale kind', sql: "UPDATE sales SET kind = 'gift' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
     // The report seeks odd kinds in three ranges of its index: below 'refund' (above), between 'refund' and 'sale', above 'sale'.
     { name: 'sale kind between refund and sale', sql: "UPDATE sales SET kind = 'return' WHERE transaction_id = 'n1'", fails: ['report open', 'tiers open', 'close'], table: 'sales', column: 'kind' },
@@ -70,6 +74,9 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
     { name: 'review rating', sql: "UPDATE reviews SET rating = 'x' WHERE rowid = 1", fails: ['report open', 'tiers open', 'close', 'catalog report'], table: 'reviews', column: 'rating' },
     { name: 'stored report', sql: "UPDATE closed_periods SET totals = '{' WHERE month = '2026-10'", fails: ['report closed', 'tiers closed'], table: 'closed_periods', column: 'totals' },
     { name: 'stored statement', sql: "UPDATE statements SET detail = '{}' WHERE rowid = 1", fails: ['report closed', 'tiers closed'], table: 'statements', column: 'detail' },
+    // The statement pages' 12-month history reads the closed months' stored statements.
+    { name: 'stored payout', sql: "UPDATE statements SET payout_minor = 'x' WHERE rowid = 1", fails: ['pages open'], table: 'statements', column: 'payout_minor' },
+    { name: 'stored earnings past 2^53', sql: 'UPDATE statements SET earnings_minor = 9007199254740993 WHERE rowid = 1', fails: ['pages open'], table: 'statements', column: 'earnings_minor' },
     { name: 'carried balance', sql: "UPDATE statements SET carried_out_minor = 'x' WHERE rowid = 1", fails: ['report open', 'close'], table: 'statements', column: 'carried_out_minor' },
     { name: 'pack tags not JSON', sql: "UPDATE packs SET tags = '[\"summer\"' WHERE slug = 'ocean-creatures'", fails: ['bundles seasonal'], table: 'packs', column: 'tags' },
     { name: 'pack tags not a list of strings', sql: "UPDATE packs SET tags = '{\"summer\":1}' WHERE slug = 'ocean-creatures'", fails: ['bundles seasonal'], table: 'packs', column: 'tags' },
@@ -84,7 +91,7 @@ describe('a damaged ledger value is LEDGER_CORRUPT, never exit 70', () => {
         const args = COMMANDS[label]!;
         const work = join(tmp.dir, `${c.name.replace(/\W+/g, '-')}-${label.replace(/\W+/g, '-')}.db`);
         copyFileSync(db, work);
-        const r = await runCli([...args, '--db', work, '--json']);
+        const r = await runCli([...args.map((a) => (a === 'PAGES' ? join(tmp.dir, `${label.replace(/\W+/g, '-')}-${c.name.replace(/\W+/g, '-')}-pages`) : a)), '--db', work, '--json']);
         expect(r.code, `${label}: ${r.stderr}`).not.toBe(70);
         expect(r.stderr, label).not.toMatch(/\n\s+at /);
         if (c.fails.includes(label)) {

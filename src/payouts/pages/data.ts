@@ -11,7 +11,8 @@ import { compareCodePoints, parseDecimal } from '../../shared/money.js';
 import { addMonths, type Period } from '../../shared/period.js';
 import { convertToUsdCents } from '../engine.js';
 import { loadSnapshot } from '../loader.js';
-import { payoutReport, tierTable, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
+import { payoutReport, tierTable, toPlain, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
+import { storedSignedMinor, type StoredAt } from '../../ledger/stored.js';
 
 export interface HistoryMonth {
   month: Period;
@@ -74,8 +75,9 @@ async function history(db: Kysely<LedgerDB>, report: PayoutReport, options: Payo
       months.push({
         month,
         status: 'closed',
-        payoutMinor: mine.reduce((s, r) => s + Number(r.payout_minor), 0),
-        creators: mine.map((r) => ({ creator: r.creator_id, earningsMinor: Number(r.earnings_minor) })),
+        // Stored statements are read like every stored amount (stored.ts): checked, summed exactly.
+        payoutMinor: toPlain(mine.reduce((s, r) => s + storedSignedMinor(statementAt(r, 'payout_minor'), r.payout_minor), 0n)),
+        creators: mine.map((r) => ({ creator: r.creator_id, earningsMinor: toPlain(storedSignedMinor(statementAt(r, 'earnings_minor'), r.earnings_minor)) })),
       });
     } else if (active.has(month) && (lastClosedEver === undefined || month > lastClosedEver)) {
       // An open month after the last close: what it would pay today (provisional).
@@ -87,6 +89,10 @@ async function history(db: Kysely<LedgerDB>, report: PayoutReport, options: Payo
   }
   months.push(fromReport(report));
   return months;
+}
+
+function statementAt(r: { month: string; creator_id: string }, column: string): StoredAt {
+  return { table: 'statements', row: `month=${r.month} creator_id=${r.creator_id}`, column };
 }
 
 function fromReport(r: PayoutReport): HistoryMonth {
