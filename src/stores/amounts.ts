@@ -8,7 +8,12 @@ export type AmountResult = { ok: true; minor: number } | { ok: false; message: s
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 
+/** Powers of ten up to 10^15 (exact as doubles). */
+const TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
 export function decimalToMinor(text: string, exponent: number, currency: string): AmountResult {
+  const quick = plainDecimal(text, exponent);
+  if (quick !== undefined) return { ok: true, minor: quick };
   const m = DECIMAL.exec(text);
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) {
     return { ok: false, message: `"${text}" is not a decimal amount` };
@@ -31,6 +36,40 @@ export function decimalToMinor(text: string, exponent: number, currency: string)
   if (digits.length > 15) return { ok: false, message: `"${text}" is too large` };
   const value = Number(digits);
   return { ok: true, minor: m[1] === '-' && value !== 0 ? -value : value };
+}
+
+/**
+ * The common form read without regular expressions: an optional `-`, digits, optionally a
+ * point and at most `exponent` more digits, with at most 15 digits once scaled. Anything
+ * else (a `+`, extra zero decimals, a long or malformed amount) is undefined and goes the
+ * general way, which gives the same value or the error.
+ */
+function plainDecimal(text: string, exponent: number): number | undefined {
+  const n = text.length;
+  let i = 0;
+  if (n > 0 && text.charCodeAt(0) === 45) i = 1;
+  let int = 0;
+  let intDigits = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    int = int * 10 + c;
+    intDigits++;
+  }
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 46) return undefined;
+    for (i++; i < n; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return undefined;
+      frac = frac * 10 + c;
+      fracDigits++;
+    }
+  }
+  if ((intDigits === 0 && fracDigits === 0) || fracDigits > exponent || intDigits + exponent > 15) return undefined;
+  const value = int * TEN[exponent]! + frac * TEN[exponent - fracDigits]!;
+  return text.charCodeAt(0) === 45 && value !== 0 ? -value : value;
 }
 
 /**

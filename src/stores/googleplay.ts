@@ -74,16 +74,32 @@ export function ownCopy(text: string): string {
   return text.length < 13 ? text : (' ' + text).slice(1);
 }
 
+/** The cells `GoogleHeader.intern` keeps, each with its own one-entry cache of the last value. */
+const PKG = 0;
+const SKU = 1;
+const COUNTRY = 2;
+const CURRENCY = 3;
+type Interned = typeof PKG | typeof SKU | typeof COUNTRY | typeof CURRENCY;
+
 export class GoogleHeader {
   /** SKU, country, currency and package cells, one string per distinct value (see ownCopy). */
   private readonly interned = new Map<string, string>();
+  /** Per kind of cell, the last text seen and its interned string (rows repeat them). */
+  private readonly lastText = ['', '', '', ''];
+  private readonly lastValue = ['', '', '', ''];
   private constructor(
     readonly index: ColumnIndex<GoogleKey>,
     readonly width: number,
   ) {}
 
   /** One shared copy per distinct value: the few products, countries and currencies of a report. */
-  intern(text: string): string {
+  intern(text: string, kind: Interned): string {
+    if (text === this.lastText[kind]) return this.lastValue[kind]!;
+    this.lastText[kind] = text;
+    return (this.lastValue[kind] = this.internNew(text));
+  }
+
+  private internNew(text: string): string {
     const known = this.interned.get(text);
     if (known !== undefined) return known;
     const own = ownCopy(text);
@@ -139,8 +155,24 @@ function googleDate(date: string): PacificDate {
   return r;
 }
 
+type GoogleTime = { ok: true; ms: number; pacificMonth: string } | { ok: false; message: string };
+
+/** The last date and time read and what they gave: the rows of one order share them. */
+let lastDate = '';
+let lastTime = '';
+let lastWhen: GoogleTime = { ok: false, message: '' };
+
 /** `Dec 23, 2024` + `1:20:34 PM PST` → UTC ms, or a message. */
-export function googleTime(date: string, time: string): { ok: true; ms: number; pacificMonth: string } | { ok: false; message: string } {
+export function googleTime(date: string, time: string): GoogleTime {
+  if (date === lastDate && time === lastTime && lastDate !== '') return lastWhen;
+  const when = readGoogleTime(date, time);
+  lastDate = date;
+  lastTime = time;
+  lastWhen = when;
+  return when;
+}
+
+function readGoogleTime(date: string, time: string): GoogleTime {
   const d = googleDate(date);
   if (!d.ok) return d;
   const t = TIME.exec(time);
@@ -165,9 +197,9 @@ export function parseGoogleRow(line: number, raw: readonly string[], header: Goo
   }
   const ix = header.index;
   const cell = (k: GoogleKey): string => (ix[k] < 0 ? '' : raw[ix[k]]!.trim());
-  const problems: StoreProblem[] = [];
+  let problems: StoreProblem[] | undefined;
   const bad = (column: string, message: string, code = 'ROW_INVALID'): void => {
-    problems.push({ line, column, code, message });
+    (problems ??= []).push({ line, column, code, message });
   };
   const order = cell('description');
   if (order === '') bad('Description', 'The order id (Description) is empty.');
@@ -177,13 +209,13 @@ export function parseGoogleRow(line: number, raw: readonly string[], header: Goo
   if (!type) bad('Transaction Type', `Transaction Type "${typeText}" is not one packops imports (Charge, Google fee, Tax, Charge refund, Google fee refund, Tax refund); it is never guessed.`);
   const when = googleTime(cell('date'), cell('time'));
   if (!when.ok) bad('Transaction Date', `${when.message}.`);
-  const pkg = header.intern(cell('pkg'));
+  const pkg = header.intern(cell('pkg'), PKG);
   if (pkg === '') bad('Product id', 'The package name (Product id) is empty.');
-  const sku = header.intern(cell('sku'));
+  const sku = header.intern(cell('sku'), SKU);
   if (sku === '' || sku.length > 200) bad('Sku Id', sku === '' ? 'The Sku Id is empty.' : 'The Sku Id is longer than 200 characters.');
-  const country = header.intern(cell('country'));
+  const country = header.intern(cell('country'), COUNTRY);
   if (!isCountryCode(country)) bad('Buyer Country', `Buyer Country "${country}" is not an ISO 3166-1 alpha-2 code.`);
-  const currency = header.intern(cell('merchantCurrency'));
+  const currency = header.intern(cell('merchantCurrency'), CURRENCY);
   const exponent = isCurrencyCode(currency) ? minorUnitExponent(currency) : undefined;
   let amount = 0;
   if (exponent === undefined) bad('Merchant Currency', `Merchant Currency "${currency}" is not an ISO 4217 code.`);
@@ -192,7 +224,7 @@ export function parseGoogleRow(line: number, raw: readonly string[], header: Goo
     if (a.ok) amount = a.minor;
     else bad('Amount (Merchant Currency)', `Amount (Merchant Currency) ${a.message}.`);
   }
-  if (problems.length) return problems;
+  if (problems) return problems;
   return { line, order, ms: (when as { ms: number }).ms, type: type!, pkg, sku, country, currency, amount, pacificMonth: (when as { pacificMonth: string }).pacificMonth };
 }
 

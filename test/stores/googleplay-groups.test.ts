@@ -149,7 +149,7 @@ describe('OrderGroups', () => {
     });
   });
 
-  it('grows past its first allocation and table: 30,000 orders in random order, as grouped at once', async () => {
+  it('grows past its first allocation and table: 12,000 orders in random order, as grouped at once', async () => {
     // Every order 2–4 rows, rows shuffled (a deterministic generator), some refunds, a few mismatches.
     let seed = 12345;
     const next = (n: number) => {
@@ -157,7 +157,7 @@ describe('OrderGroups', () => {
       return seed % n;
     };
     const rows: GoogleRow[] = [];
-    for (let o = 0; o < 30_000; o++) {
+    for (let o = 0; o < 12_000; o++) {
       const order = `GPA.${3300 + (o % 7)}-${o}`;
       const base = { pkg: 'com.wondernest.app', sku: 'pack_ocean', country: 'US', currency: 'USD', pacificMonth: '2026-10', order };
       rows.push({ ...base, line: 0, ms: 1_000_000 + o, type: 'charge', amount: 100 + (o % 500) });
@@ -175,9 +175,9 @@ describe('OrderGroups', () => {
     expect(window.full).toBe(false);
     const got = Array.from({ length: window.size }, (_, slot) => window.tx(slot));
     expect(got).toEqual(reference(rows));
-    // The same through the groups, spilling every 7,000 transactions.
+    // The same through the groups, spilling every 3,000 transactions.
     await ledger.db.transaction().execute(async (trx) => {
-      const groups = new OrderGroups(trx, 7_000);
+      const groups = new OrderGroups(trx, 3_000);
       for (const r of rows) if (groups.add(r)) await groups.spill();
       for (const kind of ['sale', 'refund'] as const) expect(await grouped(groups, kind, 1000)).toEqual(expected(rows, kind));
       await groups.drop();

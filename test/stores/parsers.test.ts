@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimalToMinor, splitEqually } from '../../src/stores/amounts.js';
 import { pacificDayEnd, pacificDayStart, pacificOffsetMinutes, pacificToUtc } from '../../src/stores/pacific.js';
@@ -72,6 +73,35 @@ describe('amounts', () => {
     expect(decimalToMinor('1e3', 2, 'USD').ok).toBe(false);
     expect(decimalToMinor('', 2, 'USD').ok).toBe(false);
     expect(decimalToMinor('-', 2, 'USD').ok).toBe(false);
+  });
+
+  it('gives every decimal text the exact value of its digits, or refuses it (any sign, digits, point, exponent)', () => {
+    // The reference: exact BigInt arithmetic over the text's own digits.
+    const reference = (text: string, exponent: number): number | undefined => {
+      const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text);
+      if (!m || (m[2] === '' && !m[3])) return undefined;
+      const frac = m[3] ?? '';
+      if (/[1-9]/.test(frac.slice(exponent))) return undefined;
+      const scaled = BigInt((m[2] || '0') + frac.slice(0, exponent).padEnd(exponent, '0'));
+      if (scaled.toString().length > 15) return undefined;
+      const value = Number(scaled);
+      return m[1] === '-' && value !== 0 ? -value : value;
+    };
+    const text = fc.tuple(
+      fc.constantFrom('', '-', '+', '--'),
+      fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), maxLength: 17, size: 'max' }),
+      fc.constantFrom('', '.', '..', ','),
+      fc.string({ unit: fc.constantFrom('0', '0', '3', '9', 'e'), maxLength: 5 }),
+    );
+    fc.assert(
+      fc.property(text, fc.constantFrom(0, 2, 3), ([sign, int, point, frac], exponent) => {
+        const t = `${sign}${int}${point}${point ? frac : ''}`;
+        const r = decimalToMinor(t, exponent, 'XXX');
+        const want = reference(t, exponent);
+        expect(r.ok ? r.minor : undefined).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('splits by largest remainder: shares differ by at most one and sum exactly', () => {

@@ -196,6 +196,31 @@ export function badLines(label: string, lines: number, rows: Array<{ row: number
   });
 }
 
+const DAY_MS = 86_400_000;
+/** `YYYY-MM-DDT` of each UTC day met (a report spans a month or a few). */
+const dayPrefixes = new Map<number, string>();
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * `new Date(ms).toISOString()`, without a Date per call for the instants of years 1970–9999
+ * in whole milliseconds (each import formats one per transaction): the day's prefix is
+ * formatted once, the time of day from integers.
+ */
 export function isoOf(ms: number): string {
-  return new Date(ms).toISOString();
+  if (!(ms >= 0 && ms < 253_402_300_800_000) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= 10_000) dayPrefixes.clear();
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  let rest = ms - day * DAY_MS;
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const second = rest % 60;
+  rest = (rest - second) / 60;
+  const minute = rest % 60;
+  const hour = (rest - minute) / 60;
+  return `${prefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }

@@ -18,12 +18,16 @@ const INSERT_BATCH = 500;
  * batch's values (the driver keeps the prepared statement); the last, shorter batch is
  * compiled for its own size.
  *
- * The statement says ON CONFLICT DO NOTHING and the writer checks that every row went in
- * (the importers' checks already left out every row the ledger holds, so a conflict is a
- * bug, and it still refuses the import). Without the clause, SQLite must be able to undo a
- * multi-row INSERT that fails half-way, so it journals every page the statement changes
- * (a statement journal) — with it no row can fail, and that work goes (measured: ~15% less
- * CPU for 200,000 sales rows, the ledger's indexes and row shape unchanged).
+ * The statement is INSERT OR IGNORE (SQLite's; PostgreSQL stages by COPY instead) and the
+ * writer checks that every row went in (the importers' checks already left out every row
+ * the ledger holds and every value a column refuses, so a skipped row is a bug, and it
+ * still refuses the import). A multi-row INSERT that could fail half-way makes SQLite copy
+ * every page the statement touches, before changing it, into a statement journal (a
+ * temporary file) so that it can undo the statement alone; with OR IGNORE no row can fail.
+ * ON CONFLICT DO NOTHING is not enough: it covers the primary key, but a NOT NULL column
+ * could still abort the statement. Measured on 127,000 Google Play sales (three indexes, the
+ * payouts one at random places): 116,000 statement-journal page writes → none, the
+ * INSERTs' CPU time 1.5–1.9 s → 1.1–1.3 s.
  */
 class MultiRowInsert implements RowWriter {
   private pending: unknown[] = [];
@@ -45,8 +49,8 @@ class MultiRowInsert implements RowWriter {
     const row = Object.fromEntries(this.columns.map((c) => [c, null]));
     const compiled = this.trx
       .insertInto(this.table)
+      .orIgnore()
       .values(Array.from({ length: rows }, () => ({ ...row })) as never)
-      .onConflict((oc) => oc.doNothing())
       .compile();
     return compiled.sql;
   }
@@ -60,7 +64,7 @@ class MultiRowInsert implements RowWriter {
     }
     const r = await this.trx.executeQuery(CompiledQuery.raw(sqlText, this.pending));
     if (r.numAffectedRows !== undefined && r.numAffectedRows !== BigInt(this.count)) {
-      throw new Error(`${String(this.table)}: ${this.count - Number(r.numAffectedRows)} of ${this.count} rows were already in the ledger, past the import's checks`);
+      throw new Error(`${String(this.table)}: ${this.count - Number(r.numAffectedRows)} of ${this.count} rows were not written (already in the ledger, or a value the table refuses), past the import's checks`);
     }
     this.pending = [];
     this.count = 0;
