@@ -220,6 +220,24 @@ describe('ledger import appstore', () => {
     ]);
   });
 
+  it('the statement pages count App Store lines at their net: the finance summary per store and per currency adds up to the month', async () => {
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
+    expect((await cli('ledger', 'import', 'rates', join(FIXTURES, 'ledger', 'rates.csv'))).code).toBe(0);
+    expect((await cli('ledger', 'import', 'appstore', join(AS, '80012345_1026_US_JP.zip'), join(AS, '80012345_1026_EU.txt.gz'))).code).toBe(0);
+    const r = await cli('payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', join(db, '..', 'pages'));
+    expect(r.code, r.stdout).toBe(0);
+    const doc = r.json();
+    const appstore = doc.stores.find((x: { store: string }) => x.store === 'appstore');
+    // Every line of these reports is net-only (gross, fee and tax unknown): the store's net is theirs.
+    expect(appstore.transactions).toBe(11);
+    expect(appstore.netUsdMinor).toBeGreaterThan(1605);
+    const sum = (list: Array<{ netUsdMinor: number }>) => list.reduce((t, x) => t + x.netUsdMinor, 0);
+    expect(sum(doc.stores)).toBe(doc.totals.netMinor);
+    expect(sum(doc.currencies)).toBe(doc.totals.netMinor);
+    const usd = doc.currencies.find((x: { currency: string }) => x.currency === 'USD');
+    expect(usd).toMatchObject({ grossMinor: 0, feesMinor: 0, taxMinor: 0, netMinor: 1605 });
+  });
+
   it('reads the transaction-level layout; a return line becomes a refund of the purchase it names', async () => {
     const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-2026-11.jsonl'));
     await cli('ledger', 'import', 'appstore', join(AS, '80012345_1026_US.txt'));

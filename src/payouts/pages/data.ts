@@ -116,9 +116,9 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
   );
   const groups = await db
     .selectFrom('sales')
-    .select((eb) => ['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor', eb.fn.countAll<number>().as('n')])
+    .select((eb) => ['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor', eb.fn.countAll<number>().as('n')])
     .where('month', '=', period)
-    .groupBy(['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor'])
+    .groupBy(['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .execute();
   const stores = new Map<string, { transactions: number; net: bigint }>();
   const currencies = new Map<string, { rate: string; transactions: number; gross: bigint; fees: bigint; tax: bigint; net: bigint; usd: bigint }>();
@@ -130,10 +130,13 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
     const n = Number(g.n);
     const count = BigInt(n);
     const sign = g.kind === 'refund' ? -1n : 1n;
-    const gross = sign * BigInt(g.gross_minor ?? 0);
-    const fees = sign * BigInt(g.store_fee_minor ?? 0);
-    const tax = sign * BigInt(g.tax_minor ?? 0);
-    const net = gross - fees - tax;
+    // An App Store line knows its net only (gross, fee and tax NULL): it counts at that net,
+    // with nothing in gross, fees or tax, as the payouts engine counts it.
+    const netOnly = g.gross_minor === null || g.store_fee_minor === null || g.tax_minor === null;
+    const gross = netOnly ? 0n : sign * BigInt(g.gross_minor!);
+    const fees = netOnly ? 0n : sign * BigInt(g.store_fee_minor!);
+    const tax = netOnly ? 0n : sign * BigInt(g.tax_minor!);
+    const net = netOnly ? sign * BigInt(g.net_minor ?? 0) : gross - fees - tax;
     const usd = convertToUsdCents(net, g.currency, rate) * count;
     const s = stores.get(g.store) ?? { transactions: 0, net: 0n };
     s.transactions += n;
