@@ -234,8 +234,22 @@ describe('ledger import appstore', () => {
     const sum = (list: Array<{ netUsdMinor: number }>) => list.reduce((t, x) => t + x.netUsdMinor, 0);
     expect(sum(doc.stores)).toBe(doc.totals.netMinor);
     expect(sum(doc.currencies)).toBe(doc.totals.netMinor);
+    // Gross, fees and tax are unknown (null, shown "—"), not 0: only the net is a total.
     const usd = doc.currencies.find((x: { currency: string }) => x.currency === 'USD');
-    expect(usd).toMatchObject({ grossMinor: 0, feesMinor: 0, taxMinor: 0, netMinor: 1605 });
+    expect(usd).toMatchObject({ grossMinor: null, feesMinor: null, taxMinor: null, netMinor: 1605 });
+    const pages = join(db, '..', 'pages', '2026-10');
+    const summary = readFileSync(join(pages, 'summary.html'), 'utf8');
+    const i = doc.currencies.indexOf(usd);
+    expect(summary).toContain(`<span data-json="/currencies/${i}/grossMinor" data-kind="money:USD">—</span>`);
+    expect(summary).toContain(`<span data-json="/currencies/${i}/netMinor" data-kind="money:USD">$16.05</span>`);
+    // A creator's statement shows an App Store line's gross, fees and tax as "—" too, as the
+    // Markdown and CSV statements do.
+    const ana = doc.statements.findIndex((x: { creator: string }) => x.creator === 'ana-lima');
+    const line = doc.statements[ana].own.lines[0];
+    expect(line).toMatchObject({ amountsUnknown: true });
+    const page = readFileSync(join(pages, 'ana-lima.html'), 'utf8');
+    for (const k of ['grossMinor', 'feesMinor', 'taxMinor']) expect(page).toContain(`<span data-json="/statements/${ana}/own/lines/0/${k}" data-kind="money:${line.currency}">—</span>`);
+    expect(page).not.toContain(`<span data-json="/statements/${ana}/own/lines/0/netMinor" data-kind="money:${line.currency}">—</span>`);
   });
 
   it('reads the transaction-level layout; a return line becomes a refund of the purchase it names', async () => {

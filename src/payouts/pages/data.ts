@@ -34,10 +34,14 @@ export interface CurrencyTotal {
   /** USD per major unit used for the month ("1" for USD). */
   rate: string;
   transactions: number;
-  /** In the currency's minor units; refunds subtract. */
-  grossMinor: number;
-  feesMinor: number;
-  taxMinor: number;
+  /**
+   * In the currency's minor units; refunds subtract. null when any of the month's lines in
+   * the currency knows its net only (App Store report lines): then the currency's gross,
+   * fees and tax are unknown, and only its net is a total.
+   */
+  grossMinor: number | null;
+  feesMinor: number | null;
+  taxMinor: number | null;
   netMinor: number;
   netUsdMinor: number;
 }
@@ -121,7 +125,7 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
     .groupBy(['store', 'currency', 'kind', 'gross_minor', 'store_fee_minor', 'tax_minor', 'net_minor'])
     .execute();
   const stores = new Map<string, { transactions: number; net: bigint }>();
-  const currencies = new Map<string, { rate: string; transactions: number; gross: bigint; fees: bigint; tax: bigint; net: bigint; usd: bigint }>();
+  const currencies = new Map<string, { rate: string; transactions: number; gross: bigint; fees: bigint; tax: bigint; net: bigint; usd: bigint; netOnly: boolean }>();
   for (const g of groups) {
     const rateText = g.currency === 'USD' ? (rates.get('USD') ?? '1') : rates.get(g.currency);
     const rate = rateText === undefined ? undefined : parseDecimal(rateText);
@@ -131,7 +135,7 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
     const count = BigInt(n);
     const sign = g.kind === 'refund' ? -1n : 1n;
     // An App Store line knows its net only (gross, fee and tax NULL): it counts at that net,
-    // with nothing in gross, fees or tax, as the payouts engine counts it.
+    // and its currency's gross, fees and tax become unknown (null), not short.
     const netOnly = g.gross_minor === null || g.store_fee_minor === null || g.tax_minor === null;
     const gross = netOnly ? 0n : sign * BigInt(g.gross_minor!);
     const fees = netOnly ? 0n : sign * BigInt(g.store_fee_minor!);
@@ -142,8 +146,9 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
     s.transactions += n;
     s.net += usd;
     stores.set(g.store, s);
-    const c = currencies.get(g.currency) ?? { rate: rateText!, transactions: 0, gross: 0n, fees: 0n, tax: 0n, net: 0n, usd: 0n };
+    const c = currencies.get(g.currency) ?? { rate: rateText!, transactions: 0, gross: 0n, fees: 0n, tax: 0n, net: 0n, usd: 0n, netOnly: false };
     c.transactions += n;
+    if (netOnly) c.netOnly = true;
     c.gross += gross * count;
     c.fees += fees * count;
     c.tax += tax * count;
@@ -154,18 +159,18 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
   return {
     stores: [...stores]
       .sort((a, b) => compareCodePoints(a[0], b[0]))
-      .map(([store, s]) => ({ store, transactions: s.transactions, netUsdMinor: Number(s.net) })),
+      .map(([store, s]) => ({ store, transactions: s.transactions, netUsdMinor: toPlain(s.net) })),
     currencies: [...currencies]
       .sort((a, b) => compareCodePoints(a[0], b[0]))
       .map(([currency, c]) => ({
         currency,
         rate: c.rate,
         transactions: c.transactions,
-        grossMinor: Number(c.gross),
-        feesMinor: Number(c.fees),
-        taxMinor: Number(c.tax),
-        netMinor: Number(c.net),
-        netUsdMinor: Number(c.usd),
+        grossMinor: c.netOnly ? null : toPlain(c.gross),
+        feesMinor: c.netOnly ? null : toPlain(c.fees),
+        taxMinor: c.netOnly ? null : toPlain(c.tax),
+        netMinor: toPlain(c.net),
+        netUsdMinor: toPlain(c.usd),
       })),
   };
 }

@@ -97,9 +97,11 @@ function packName(doc: PagesDoc, slug: string): Raw {
 function lineRows(doc: PagesDoc, lines: readonly PackLineDoc[], base: string): Raw[] {
   return lines.map((l, j) => {
     const p = `${base}/${j}`;
+    // A line of App Store report lines knows its net only: gross, fees and tax show as "—",
+    // as in the Markdown and CSV statements (the JSON keeps 0 and says amountsUnknown).
     const via = l.bundle ? html`<br><span class="note">in bundle ${l.bundle}</span>` : html``;
     const counts = `${plural(l.sales, 'sale', 'sales')}${l.refunds ? `, ${plural(l.refunds, 'refund', 'refunds')}` : ''}`;
-    const row = html`<tr><th scope="row">${packName(doc, l.pack)}${via}<br><span class="note">${counts} · ${l.currency}</span></th><td class="num" data-label="Units">${figure(`${p}/units`, l.units)}</td><td class="num" data-label="Gross">${money(`${p}/grossMinor`, l.grossMinor, l.currency)}</td><td class="num" data-label="Fees">${money(`${p}/feesMinor`, l.feesMinor, l.currency)}</td><td class="num" data-label="Tax">${money(`${p}/taxMinor`, l.taxMinor, l.currency)}</td><td class="num" data-label="Net">${money(`${p}/netMinor`, l.netMinor, l.currency)}</td><td class="num" data-label="Net USD">${money(`${p}/netUsdMinor`, l.netUsdMinor, 'USD')}</td><td></td><td></td></tr>`;
+    const row = html`<tr><th scope="row">${packName(doc, l.pack)}${via}<br><span class="note">${counts} · ${l.currency}</span></th><td class="num" data-label="Units">${figure(`${p}/units`, l.units)}</td><td class="num" data-label="Gross">${money(`${p}/grossMinor`, l.amountsUnknown ? null : l.grossMinor, l.currency)}</td><td class="num" data-label="Fees">${money(`${p}/feesMinor`, l.amountsUnknown ? null : l.feesMinor, l.currency)}</td><td class="num" data-label="Tax">${money(`${p}/taxMinor`, l.amountsUnknown ? null : l.taxMinor, l.currency)}</td><td class="num" data-label="Net">${money(`${p}/netMinor`, l.netMinor, l.currency)}</td><td class="num" data-label="Net USD">${money(`${p}/netUsdMinor`, l.netUsdMinor, 'USD')}</td><td></td><td></td></tr>`;
     return html`${row}\n`;
   });
 }
