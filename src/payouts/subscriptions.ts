@@ -75,10 +75,15 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
   // Store report lines leave them unknown, and those are packs, never plans).
   // Each amount is checked as it is read: a value packops cannot have written (past 2^53, a
   // fraction, text) is LEDGER_CORRUPT naming the row, never a rounded Number.
-  const net = (r: { store: string; transaction_id: string; gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null }) => {
-    const at = (column: string): StoredAt => ({ table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column });
-    return storedMinor(at('gross_minor'), r.gross_minor ?? 0) - storedMinor(at('store_fee_minor'), r.store_fee_minor ?? 0) - storedMinor(at('tax_minor'), r.tax_minor ?? 0);
+  // (The row is named only for a bad value: a month can hold hundreds of thousands of charges.)
+  type PlanRow = { store: string; transaction_id: string; gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null };
+  const amount = (r: PlanRow, column: 'gross_minor' | 'store_fee_minor' | 'tax_minor'): bigint => {
+    const v = r[column] ?? 0;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    const at: StoredAt = { table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column };
+    return storedMinor(at, v);
   };
+  const net = (r: PlanRow) => amount(r, 'gross_minor') - amount(r, 'store_fee_minor') - amount(r, 'tax_minor');
 
   // Refunds that can touch the month: dated from the window's first month up to the month.
   const refundRows = await db
