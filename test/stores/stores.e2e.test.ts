@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
 import { importFile } from '../../src/ledger/import/index.js';
@@ -134,6 +135,23 @@ describe('ledger import googleplay', () => {
     expect(rows.get('GPA.3301-1001-2001-30003')).toMatchObject({ gross_minor: 0, store_fee_minor: 0, consent_ref: 'vpc-g-0003' });
     expect([...rows.keys()].some((k) => k.startsWith('GPA.3399'))).toBe(false);
     expect(rows.size).toBe(13);
+  });
+
+  it('a later refund of a stored sale whose amount is damaged is LEDGER_CORRUPT naming it, and nothing of the report is written', async () => {
+    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-2026-11.jsonl'), join(S, 'purchases-late.jsonl'));
+    expect((await cli('ledger', 'import', 'googleplay', OCT_GP, ...PKG)).code).toBe(0);
+    const raw = new BetterSqlite3(db);
+    try {
+      expect(raw.prepare("UPDATE sales SET gross_minor = 'abc' WHERE transaction_id = 'GPA.3301-1001-2001-30001'").run().changes).toBe(1);
+      const before = (raw.prepare('SELECT count(*) AS n FROM sales').get() as { n: number }).n;
+      // November holds a partial refund of that order.
+      const r = await cli('ledger', 'import', 'googleplay', NOV_GP, ...PKG);
+      expect(r.code, r.stdout).toBe(3);
+      expect(r.json().error).toMatchObject({ code: 'LEDGER_CORRUPT', details: { table: 'sales', row: 'store=googleplay transaction_id=GPA.3301-1001-2001-30001', column: 'gross_minor' } });
+      expect((raw.prepare('SELECT count(*) AS n FROM sales').get() as { n: number }).n).toBe(before);
+    } finally {
+      raw.close();
+    }
   });
 
   it('reads the same report as UTF-8, UTF-8 with BOM, UTF-16LE and UTF-16BE alike', async () => {

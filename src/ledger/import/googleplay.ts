@@ -12,7 +12,7 @@ import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
 import { CHUNK, type Importer } from './pipeline.js';
-import type { SaleState } from './sales-refunds.js';
+import { storedAmount, storedRefundSum, type SaleState } from './sales-refunds.js';
 import {
   Amounts, badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
   type HeldFields, type Resolved,
@@ -152,14 +152,22 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
       const heldElsewhere = new Set<string>();
       if (orders.length) {
         const rows = await trx.selectFrom('sales').select(['transaction_id', 'gross_minor', 'store_fee_minor', 'tax_minor']).where('store', '=', 'googleplay').where('kind', '=', 'sale').where('transaction_id', 'in', orders).execute();
-        for (const s of rows) sales.set(s.transaction_id, { gross: Number(s.gross_minor), fee: Number(s.store_fee_minor), tax: Number(s.tax_minor), refGross: 0, refFee: 0, refTax: 0 });
+        for (const s of rows) {
+          // Stored amounts are checked as they are read (a damaged one is LEDGER_CORRUPT, not a NaN every bound passes).
+          const where = { store: 'googleplay', transactionId: s.transaction_id };
+          sales.set(s.transaction_id, {
+            gross: storedAmount(where, 'gross_minor', s.gross_minor), fee: storedAmount(where, 'store_fee_minor', s.store_fee_minor), tax: storedAmount(where, 'tax_minor', s.tax_minor),
+            refGross: 0, refFee: 0, refTax: 0,
+          });
+        }
         const sums = await trx
           .selectFrom('sales')
           .select((eb) => ['refund_of', eb.fn.sum<number>('gross_minor').as('g'), eb.fn.sum<number>('store_fee_minor').as('f'), eb.fn.sum<number>('tax_minor').as('t')])
           .where('store', '=', 'googleplay').where('kind', '=', 'refund').where('refund_of', 'in', orders).groupBy('refund_of').execute();
         for (const s of sums) {
           const st = sales.get(s.refund_of!);
-          if (st) Object.assign(st, { refGross: Number(s.g), refFee: Number(s.f), refTax: Number(s.t) });
+          const where = { store: 'googleplay', transactionId: s.refund_of! };
+          if (st) Object.assign(st, { refGross: storedRefundSum(where, 'gross_minor', s.g), refFee: storedRefundSum(where, 'store_fee_minor', s.f), refTax: storedRefundSum(where, 'tax_minor', s.t) });
         }
         const held = await trx.selectFrom('quarantine').select('hold_key').where('store', '=', 'googleplay').where('code', '=', 'CONSENT_MISSING').where('hold_key', 'in', orders).where('released_batch', 'is', null).execute();
         for (const h of held) heldElsewhere.add(h.hold_key!);

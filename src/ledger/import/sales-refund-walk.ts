@@ -10,7 +10,7 @@ import type { RowProblem } from '../fields.js';
 import type { ProductKind, SaleKind, Store } from '../schema.js';
 import { DEFERRED, GOOD, unpackCells } from '../pg-sales-stage.js';
 import type { Item } from './pipeline.js';
-import { checkRefund, saleKey, storedSaleState, type SaleParsed, type SaleState } from './sales-refunds.js';
+import { checkRefund, saleKey, storedRefundSum, storedSaleState, type SaleParsed, type SaleState } from './sales-refunds.js';
 import { subscriptionRowProblems } from './subscription-rows.js';
 
 /**
@@ -93,14 +93,18 @@ export class RefundWalk {
     let sale = this.refunded.get(target);
     let badRow: number | undefined;
     if (!sale && r.l_kind !== null) {
-      sale = storedSaleState({
-        kind: r.l_kind, occurred_at: r.l_occurred_at, currency: r.l_currency, pack_slug: r.l_pack_slug, bundle_slug: r.l_bundle_slug,
-        plan_id: r.l_plan_id, gross_minor: r.l_gross_minor, store_fee_minor: r.l_store_fee_minor, tax_minor: r.l_tax_minor,
-        net_minor: r.l_net_minor, family_hmac: r.l_family_hmac,
-      });
-      sale.refGross = Number(r.rg ?? 0);
-      sale.refFee = Number(r.rf ?? 0);
-      sale.refTax = Number(r.rt ?? 0);
+      const where = { store: p.store, transactionId: p.refundOf! };
+      sale = storedSaleState(
+        {
+          kind: r.l_kind, occurred_at: r.l_occurred_at, currency: r.l_currency, pack_slug: r.l_pack_slug, bundle_slug: r.l_bundle_slug,
+          plan_id: r.l_plan_id, gross_minor: r.l_gross_minor, store_fee_minor: r.l_store_fee_minor, tax_minor: r.l_tax_minor,
+          net_minor: r.l_net_minor, family_hmac: r.l_family_hmac,
+        },
+        where,
+      );
+      sale.refGross = storedRefundSum(where, 'gross_minor', r.rg);
+      sale.refFee = storedRefundSum(where, 'store_fee_minor', r.rf);
+      sale.refTax = storedRefundSum(where, 'tax_minor', r.rt);
     } else if (!sale && r.t_row !== null) {
       if (r.t_state === GOOD && !this.badRows.has(r.t_row)) {
         sale = {
