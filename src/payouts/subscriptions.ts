@@ -14,7 +14,7 @@
  * Each sale and refund is converted to USD cents at its own month's rate (§9.1).
  */
 import { sql, type Kysely } from 'kysely';
-import { ledgerCorrupt, storedMinor, type StoredAt } from '../ledger/stored.js';
+import { ledgerCorrupt, saleAt, storedMinor } from '../ledger/stored.js';
 import type { LedgerDB, Store } from '../ledger/schema.js';
 import { inputError } from '../shared/errors.js';
 import { parseDecimal, type Rational } from '../shared/money.js';
@@ -74,15 +74,10 @@ async function recognise(db: Db, period: Period): Promise<{ byFamily: Map<string
   // Plan rows come from `ledger import sales`, always with their three amounts (only App
   // Store report lines leave them unknown, and those are packs, never plans).
   // Each amount is checked as it is read: a value packops cannot have written (past 2^53, a
-  // fraction, text) is LEDGER_CORRUPT naming the row, never a rounded Number.
-  // (The row is named only for a bad value: a month can hold hundreds of thousands of charges.)
+  // fraction, text) is LEDGER_CORRUPT naming the row (named only then: a month can hold
+  // hundreds of thousands of charges), never a rounded Number.
   type PlanRow = { store: string; transaction_id: string; gross_minor: number | null; store_fee_minor: number | null; tax_minor: number | null };
-  const amount = (r: PlanRow, column: 'gross_minor' | 'store_fee_minor' | 'tax_minor'): bigint => {
-    const v = r[column] ?? 0;
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-    const at: StoredAt = { table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column };
-    return storedMinor(at, v);
-  };
+  const amount = (r: PlanRow, column: 'gross_minor' | 'store_fee_minor' | 'tax_minor') => storedMinor(() => saleAt(r, column), r[column] ?? 0);
   const net = (r: PlanRow) => amount(r, 'gross_minor') - amount(r, 'store_fee_minor') - amount(r, 'tax_minor');
 
   // Refunds that can touch the month: dated from the window's first month up to the month.

@@ -15,7 +15,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { LedgerDB, SalesTable } from '../ledger/schema.js';
-import { ledgerCorrupt, storedInstant, storedMinor, storedSignedMinor, type StoredAt } from '../ledger/stored.js';
+import { ledgerCorrupt, saleAt, storedInstant, storedMinor, storedSignedMinor, type StoredWhere } from '../ledger/stored.js';
 import { compareCodePoints } from '../shared/money.js';
 import type { Period, TxGroup } from './types.js';
 
@@ -150,8 +150,11 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
         .execute();
       for (const h of earlier) {
         const key = saleKey(h.store, h.refund_of ?? '');
-        const at = saleAt(h, 'occurred_at');
-        const entry = { at: storedInstant(at, h.occurred_at), id: h.transaction_id, gross: h.gross_minor === null ? netBasis(h.net_minor, saleAt(h, 'net_minor')) : storedMinor({ ...at, column: 'gross_minor' }, h.gross_minor) };
+        const entry = {
+          at: storedInstant(() => saleAt(h, 'occurred_at'), h.occurred_at),
+          id: h.transaction_id,
+          gross: h.gross_minor === null ? netBasis(h.net_minor, () => saleAt(h, 'net_minor')) : storedMinor(() => saleAt(h, 'gross_minor'), h.gross_minor),
+        };
         const entries = history.get(key);
         if (entries) entries.push(entry);
         else history.set(key, [entry]);
@@ -164,11 +167,11 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
   for (const r of refunds) {
     const amounts =
       r.gross_minor === null
-        ? netOnly(saleAt(r, 'net_minor'), r.net_minor)
+        ? netOnly(() => saleAt(r, 'net_minor'), r.net_minor)
         : {
-            grossMinor: storedMinor(saleAt(r, 'gross_minor'), r.gross_minor),
-            feeMinor: storedMinor(saleAt(r, 'store_fee_minor'), r.store_fee_minor),
-            taxMinor: storedMinor(saleAt(r, 'tax_minor'), r.tax_minor),
+            grossMinor: storedMinor(() => saleAt(r, 'gross_minor'), r.gross_minor),
+            feeMinor: storedMinor(() => saleAt(r, 'store_fee_minor'), r.store_fee_minor),
+            taxMinor: storedMinor(() => saleAt(r, 'tax_minor'), r.tax_minor),
           };
     let completes = false;
     if (r.refund_of !== null) {
@@ -182,9 +185,9 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
         r.sale_id === null
           ? undefined
           : r.sale_gross === null
-            ? netBasis(r.sale_net, saleAt({ store: r.store, transaction_id: r.sale_id }, 'net_minor'))
-            : storedMinor(saleAt({ store: r.store, transaction_id: r.sale_id }, 'gross_minor'), r.sale_gross);
-      const after = before + (r.gross_minor === null ? netBasis(r.net_minor, saleAt(r, 'net_minor')) : amounts.grossMinor);
+            ? netBasis(r.sale_net, () => saleAt({ store: r.store, transaction_id: r.sale_id! }, 'net_minor'))
+            : storedMinor(() => saleAt({ store: r.store, transaction_id: r.sale_id! }, 'gross_minor'), r.sale_gross);
+      const after = before + (r.gross_minor === null ? netBasis(r.net_minor, () => saleAt(r, 'net_minor')) : amounts.grossMinor);
       // A partial refund counts as a unit only when it completes the refund of its sale.
       completes = sale !== undefined && before < sale ? after >= sale : sale === 0n && before === 0n;
     }
@@ -203,7 +206,7 @@ async function addRefunds(db: Db, months: readonly Period[], byMonth: Map<Period
  * The amounts of a row whose store reported only the net (App Store: gross, fee and tax
  * NULL): that net, checked as it is read (a whole number within ±2^53, else LEDGER_CORRUPT).
  */
-function netOnly(at: StoredAt, net: unknown): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
+function netOnly(at: StoredWhere, net: unknown): Pick<TxGroup, 'grossMinor' | 'feeMinor' | 'taxMinor' | 'netMinor'> {
   return { grossMinor: 0n, feeMinor: 0n, taxMinor: 0n, netMinor: storedSignedMinor(at, net ?? 0) };
 }
 
@@ -222,13 +225,10 @@ async function groupNet(db: Db, month: Period, net: unknown): Promise<Pick<TxGro
 }
 
 /** What a refund is measured against its sale by where only the net is known: that net (checked). */
-function netBasis(net: unknown, at: StoredAt): bigint {
+function netBasis(net: unknown, at: StoredWhere): bigint {
   return storedSignedMinor(at, net ?? 0);
 }
 
-function saleAt(r: { store: string; transaction_id: string }, column: string): StoredAt {
-  return { table: 'sales', row: `store=${r.store} transaction_id=${r.transaction_id}`, column };
-}
 
 type AmountColumn = 'gross_minor' | 'store_fee_minor' | 'tax_minor';
 

@@ -12,7 +12,8 @@ import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
 import { CHUNK, type Importer } from './pipeline.js';
-import { storedAmount, storedRefundSum, type SaleState } from './sales-refunds.js';
+import { storedRefundSum, type SaleState } from './sales-refunds.js';
+import { saleAt, storedInteger } from '../stored.js';
 import {
   Amounts, badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
   type HeldFields, type Resolved,
@@ -154,9 +155,9 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
         const rows = await trx.selectFrom('sales').select(['transaction_id', 'gross_minor', 'store_fee_minor', 'tax_minor']).where('store', '=', 'googleplay').where('kind', '=', 'sale').where('transaction_id', 'in', orders).execute();
         for (const s of rows) {
           // Stored amounts are checked as they are read (a damaged one is LEDGER_CORRUPT, not a NaN every bound passes).
-          const where = { store: 'googleplay', transactionId: s.transaction_id };
+          const at = (column: string) => () => saleAt({ store: 'googleplay', transaction_id: s.transaction_id }, column);
           sales.set(s.transaction_id, {
-            gross: storedAmount(where, 'gross_minor', s.gross_minor), fee: storedAmount(where, 'store_fee_minor', s.store_fee_minor), tax: storedAmount(where, 'tax_minor', s.tax_minor),
+            gross: storedInteger(at('gross_minor'), s.gross_minor), fee: storedInteger(at('store_fee_minor'), s.store_fee_minor), tax: storedInteger(at('tax_minor'), s.tax_minor),
             refGross: 0, refFee: 0, refTax: 0,
           });
         }
@@ -166,7 +167,7 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
           .where('store', '=', 'googleplay').where('kind', '=', 'refund').where('refund_of', 'in', orders).groupBy('refund_of').execute();
         for (const s of sums) {
           const st = sales.get(s.refund_of!);
-          const where = { store: 'googleplay', transactionId: s.refund_of! };
+          const where = { store: 'googleplay', transaction_id: s.refund_of! };
           if (st) Object.assign(st, { refGross: storedRefundSum(where, 'gross_minor', s.g), refFee: storedRefundSum(where, 'store_fee_minor', s.f), refTax: storedRefundSum(where, 'tax_minor', s.t) });
         }
         const held = await trx.selectFrom('quarantine').select('hold_key').where('store', '=', 'googleplay').where('code', '=', 'CONSENT_MISSING').where('hold_key', 'in', orders).where('released_batch', 'is', null).execute();

@@ -93,7 +93,7 @@ export class RefundWalk {
     let sale = this.refunded.get(target);
     let badRow: number | undefined;
     if (!sale && r.l_kind !== null) {
-      const where = { store: p.store, transactionId: p.refundOf! };
+      const where = { store: p.store, transaction_id: p.refundOf! };
       sale = storedSaleState(
         {
           kind: r.l_kind, occurred_at: r.l_occurred_at, currency: r.l_currency, pack_slug: r.l_pack_slug, bundle_slug: r.l_bundle_slug,

@@ -3,7 +3,7 @@
  * checked against (its sale and everything refunded of it so far) and the refund rules.
  */
 import type { ProductKind, SaleKind, Store } from '../schema.js';
-import { ledgerCorrupt, storedInstant, storedInteger, type StoredAt } from '../stored.js';
+import { ledgerCorrupt, saleAt, storedInstant, storedInteger } from '../stored.js';
 import type { Item } from './pipeline.js';
 import type { Tx } from './types.js';
 
@@ -56,19 +56,10 @@ export interface StoredSale {
   family_hmac: string | null;
 }
 
-/** Where a stored sale is, for LEDGER_CORRUPT. */
+/** A stored sale's key, naming it in LEDGER_CORRUPT. */
 export interface SaleWhere {
   store: string;
-  transactionId: string;
-}
-
-function saleAt(where: SaleWhere, column: string): StoredAt {
-  return { table: 'sales', row: `store=${where.store} transaction_id=${where.transactionId}`, column };
-}
-
-/** A stored amount a refund is measured against: a whole number within ±2^53 (checked like every stored amount, src/ledger/stored.ts). */
-export function storedAmount(where: SaleWhere, column: string, value: number | null, min = 0): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min ? value : storedInteger(saleAt(where, column), value, min);
+  transaction_id: string;
 }
 
 /**
@@ -78,11 +69,11 @@ export function storedAmount(where: SaleWhere, column: string, value: number | n
  */
 export function storedSaleState(r: StoredSale, where: SaleWhere): SaleState {
   return {
-    kind: r.kind, ms: Date.parse(storedInstant(saleAt(where, 'occurred_at'), r.occurred_at)), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
+    kind: r.kind, ms: Date.parse(storedInstant(() => saleAt(where, 'occurred_at'), r.occurred_at)), currency: r.currency, product: (r.pack_slug ?? r.bundle_slug ?? r.plan_id)!,
     // An App Store sale knows its net only: refunds of it are bounded by that net.
-    gross: r.gross_minor !== null ? storedAmount(where, 'gross_minor', r.gross_minor) : storedAmount(where, 'net_minor', r.net_minor ?? 0, Number.MIN_SAFE_INTEGER),
-    fee: r.store_fee_minor !== null ? storedAmount(where, 'store_fee_minor', r.store_fee_minor) : 0,
-    tax: r.tax_minor !== null ? storedAmount(where, 'tax_minor', r.tax_minor) : 0,
+    gross: r.gross_minor !== null ? storedInteger(() => saleAt(where, 'gross_minor'), r.gross_minor) : storedInteger(() => saleAt(where, 'net_minor'), r.net_minor ?? 0, Number.MIN_SAFE_INTEGER),
+    fee: r.store_fee_minor !== null ? storedInteger(() => saleAt(where, 'store_fee_minor'), r.store_fee_minor) : 0,
+    tax: r.tax_minor !== null ? storedInteger(() => saleAt(where, 'tax_minor'), r.tax_minor) : 0,
     refGross: 0, refFee: 0, refTax: 0,
     family: r.family_hmac,
   };
@@ -92,7 +83,7 @@ export function storedSaleState(r: StoredSale, where: SaleWhere): SaleState {
 export function storedRefundSum(where: SaleWhere, column: string, value: unknown): number {
   const n = value === null || value === undefined ? 0 : Number(value);
   if (Number.isSafeInteger(n) && n >= 0 && (typeof value !== 'string' || /^\d+$/.test(value))) return n;
-  throw ledgerCorrupt({ table: 'sales', row: `refunds of store=${where.store} transaction_id=${where.transactionId}`, column }, value, 'a whole number ≥ 0 (the sum of whole amounts)');
+  throw ledgerCorrupt({ table: 'sales', row: `refunds of store=${where.store} transaction_id=${where.transaction_id}`, column }, value, 'a whole number ≥ 0 (the sum of whole amounts)');
 }
 
 export function saleKey(store: string, txid: string): string {
@@ -134,7 +125,7 @@ export async function loadRefundSums(trx: Tx, keys: string[], states: Map<string
       .execute();
     for (const r of sums) {
       const st = states.get(saleKey(store, r.refund_of!))!;
-      const where = { store, transactionId: r.refund_of! };
+      const where = { store, transaction_id: r.refund_of! };
       st.refGross = storedRefundSum(where, 'gross_minor', r.g);
       st.refFee = storedRefundSum(where, 'store_fee_minor', r.f);
       st.refTax = storedRefundSum(where, 'tax_minor', r.t);

@@ -210,7 +210,7 @@ export function salesImporter(secret: Buffer, options: { fingerprintBits?: numbe
             .where('store', '=', st)
             .where('transaction_id', 'in', ids)
             .execute();
-          for (const r of rows) found.set(saleKey(st, r.transaction_id), { ...storedSaleState(r, { store: st, transactionId: r.transaction_id }), batch: r.batch_id });
+          for (const r of rows) found.set(saleKey(st, r.transaction_id), { ...storedSaleState(r, { store: st, transaction_id: r.transaction_id }), batch: r.batch_id });
         }
         await loadRefundSums(trx, [...targets].filter((k) => found.get(k)?.kind === 'sale'), found);
       }
