@@ -279,26 +279,6 @@ export function mismatchOf(currency: string, sku: string, country: string, line:
   return undefined;
 }
 
-/**
- * Merges two parts of one transaction, `a` holding its earlier lines and `b` later ones,
- * into `a`: the same transaction grouping every row of both in file order makes (so an
- * order can be grouped a part at a time, in bounded memory; googleplay-groups.ts does this
- * in SQL).
- */
-export function mergeTx(a: GoogleTx, b: GoogleTx): GoogleTx {
-  // A sale is dated by its earliest Charge row, else its first row; a refund's rows share its time.
-  if (b.hasCharge && (!a.hasCharge || b.ms < a.ms)) a.ms = b.ms;
-  a.hasCharge ||= b.hasCharge;
-  a.rows += b.rows;
-  a.net += b.net;
-  a.gross += b.gross;
-  a.fee += b.fee;
-  a.tax += b.tax;
-  // b's own mismatch is relative to b's first row, which then agrees with a's in every field.
-  a.mismatch ??= mismatchOf(a.currency, a.sku, a.country, b.firstLine, b) ?? b.mismatch;
-  return a;
-}
-
 /** The problem of a finished transaction (all its rows seen), if any. */
 export function checkTx(tx: GoogleTx): string | undefined {
   const m = tx.mismatch;

@@ -8,8 +8,8 @@
  * every part in it is merged into a temporary staging table (inside the import's
  * transaction: gone with its commit or rollback) and the window starts again. A part merged
  * into a staged part of the same transaction gives exactly what grouping the whole file
- * at once gives: the staging table's upsert is `mergeTx` in SQL (the staged part holds the
- * earlier lines), one statement per 500 parts, compiled once and run again with each
+ * at once gives: the staging table's upsert merges the part into the staged one (which holds
+ * the earlier lines; see `upsert`), one statement per 500 parts, compiled once and run again with each
  * batch's values. Parts are staged as columns (no JSON either way). A report that fits in
  * the window never touches the table.
  * Transactions come out sales first, then refunds, each in the order of their first line.
@@ -99,8 +99,10 @@ export class OrderGroups {
 
   /**
    * The staging statement for `n` parts: insert, or merge into the staged part of the same
-   * transaction exactly as `mergeTx(staged, part)` does. In an upsert's SET every column
-   * names the staged row as it was, `excluded` the part.
+   * transaction (which holds its earlier lines), giving what grouping every row of both in
+   * file order gives: counts and amounts add up, a sale is dated by its earliest Charge row,
+   * and the first row that disagrees with the transaction's first row is kept. In an
+   * upsert's SET every column names the staged row as it was, `excluded` the part.
    */
   private upsert(n: number): string {
     let text = this.upserts.get(n);
@@ -108,7 +110,7 @@ export class OrderGroups {
     const t = sql.ref(TABLE);
     const col = (c: string) => sql`${t}.${sql.ref(c)}`;
     const ex = (c: string) => sql`excluded.${sql.ref(c)}`;
-    // mergeTx: a.mismatch ??= mismatchOf(a, b.firstLine, b) ?? b.mismatch
+    // The mismatch: the staged one if any, else the part's first row if it disagrees, else the part's own.
     const differs = (c: string) => sql`${ex(c)} <> ${col(c)}`;
     const anyDiffers = sql`(${differs('currency')} or ${differs('sku')} or ${differs('country')})`;
     const mmField = sql`case when ${differs('currency')} then 'currency' when ${differs('sku')} then 'sku' when ${differs('country')} then 'country' end`;
