@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { Ledger } from '../../src/ledger/db.js';
 import { importFile, type RunOptions } from '../../src/ledger/import/index.js';
 import { seedLedger } from './seed.js';
@@ -98,3 +99,37 @@ export async function attempt(location: string, dir: string, path: string, quara
 /** SQLite names the first copy's row when it is in the same chunk and says "earlier in this file" otherwise. */
 export const normalise = (message: string) => message.replace(/already appears (in row \d+|earlier in this file)/g, 'already appears (earlier)');
 
+
+export type Attempt = Awaited<ReturnType<typeof attempt>>;
+
+/**
+ * The tricky file refused through `path` (a whole-file path) as through `reference`: the same
+ * bad rows with the same codes and (normalised) messages, every kind of problem among them,
+ * the first copy of a transaction named by its row wherever it is, and nothing written.
+ */
+export function expectSameRefusal(path: Attempt, reference: Attempt): void {
+  expect(path.result.ok).toBe(false);
+  expect(reference.result.ok).toBe(false);
+  if (path.result.ok || reference.result.ok) return;
+  expect(path.result.e.code).toBe('ROWS_INVALID');
+  const shown = (e: Refusal) => e.details.rows.map((r) => ({ ...r, message: normalise(r.message) }));
+  expect(shown(path.result.e)).toEqual(shown(reference.result.e));
+  expect(path.result.e.details.badRows).toBe(reference.result.e.details.badRows);
+  const codes = new Set(path.result.e.details.rows.map((r) => r.code));
+  for (const code of ['ROW_DUPLICATE_IN_FILE', 'ROW_REFUND_UNKNOWN', 'ROW_REFUND_EXCEEDS', 'ROW_PRODUCT_UNKNOWN', 'ROW_INVALID']) expect(codes).toContain(code);
+  // A whole-file check names the first copy's row wherever it is (SQLite's chunk path says
+  // "earlier in this file" across chunks).
+  const later = path.result.e.details.rows.find((r) => r.code === 'ROW_DUPLICATE_IN_FILE' && r.row > 1001 && r.message.includes('a-1 '))!;
+  expect(later.message).toMatch(/a-1 \(appstore\) already appears in row 2;/);
+  expect(path.stored).toEqual(reference.stored);
+  expect(path.stored).toHaveLength(4);
+}
+
+/** The tricky file imported with --quarantine through `path` as through `reference`: the same rows stored, skipped and quarantined. */
+export function expectSameQuarantine(path: Attempt, reference: Attempt): void {
+  expect(path.result).toEqual(reference.result);
+  expect(path.result).toMatchObject({ ok: true, s: { rows: 1226 } });
+  expect(path.stored).toEqual(reference.stored);
+  expect(path.quarantined).toEqual(reference.quarantined);
+  expect(path.quarantined.length).toBeGreaterThan(10);
+}
