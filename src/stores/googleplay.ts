@@ -87,10 +87,27 @@ export class GoogleHeader {
   /** Per kind of cell, the last text seen and its interned string (rows repeat them). */
   private readonly lastText = ['', '', '', ''];
   private readonly lastValue = ['', '', '', ''];
+  /** Each column's position (-1: absent), as plain fields: read for every row. */
+  readonly at: { readonly [K in GoogleKey]: number };
+  /** The last currency read and its minor-unit exponent (undefined: not an ISO 4217 code). */
+  private lastCurrency = '';
+  private lastExponent: number | undefined;
   private constructor(
     readonly index: ColumnIndex<GoogleKey>,
     readonly width: number,
-  ) {}
+  ) {
+    this.at = {
+      description: index.description, date: index.date, time: index.time, type: index.type, refundType: index.refundType, pkg: index.pkg,
+      sku: index.sku, country: index.country, merchantCurrency: index.merchantCurrency, merchantAmount: index.merchantAmount,
+    };
+  }
+
+  /** The currency's minor-unit exponent, or undefined when it is not an ISO 4217 code (rows repeat their currency). */
+  exponent(currency: string): number | undefined {
+    if (currency === this.lastCurrency && currency !== '') return this.lastExponent;
+    this.lastCurrency = currency;
+    return (this.lastExponent = isCurrencyCode(currency) ? minorUnitExponent(currency) : undefined);
+  }
 
   /** One shared copy per distinct value: the few products, countries and currencies of a report. */
   intern(text: string, kind: Interned): string {
@@ -172,22 +189,66 @@ export function googleTime(date: string, time: string): GoogleTime {
   return when;
 }
 
+type ClockTime = { ok: true; hour: number; minute: number; second: number; zone: string } | { ok: false; message: string };
+
+/** Times of day already read (at most 2 × 86,400 distinct ones as Google writes them; cleared past 100,000). */
+const clocks = new Map<string, ClockTime>();
+
+/** `1:20:34 PM PST` → 24-hour parts and the zone as written, or a message. */
+function googleClock(text: string): ClockTime {
+  const known = clocks.get(text);
+  if (known !== undefined) return known;
+  const time = ownCopy(text);
+  let r: ClockTime;
+  const t = TIME.exec(time);
+  if (!t) r = { ok: false, message: `Transaction Time "${time}" is not a time like "1:20:34 PM PST"` };
+  else {
+    let hour = Number(t[1]);
+    const minute = Number(t[2]);
+    const second = Number(t[3]);
+    if (hour < 1 || hour > 12 || minute > 59 || second > 59) r = { ok: false, message: `Transaction Time "${time}" is not a real time` };
+    else {
+      const pm = t[4]!.toLowerCase() === 'pm';
+      if (hour === 12) hour = pm ? 12 : 0;
+      else if (pm) hour += 12;
+      r = { ok: true, hour, minute, second, zone: t[5]! };
+    }
+  }
+  if (clocks.size >= 100_000) clocks.clear();
+  clocks.set(time, r);
+  return r;
+}
+
 function readGoogleTime(date: string, time: string): GoogleTime {
   const d = googleDate(date);
   if (!d.ok) return d;
-  const t = TIME.exec(time);
-  if (!t) return { ok: false, message: `Transaction Time "${time}" is not a time like "1:20:34 PM PST"` };
+  const c = googleClock(time);
+  if (!c.ok) return c;
   const { year, month, day } = d;
-  let hour = Number(t[1]);
-  const minute = Number(t[2]);
-  const second = Number(t[3]);
-  if (hour < 1 || hour > 12 || minute > 59 || second > 59) return { ok: false, message: `Transaction Time "${time}" is not a real time` };
-  const pm = t[4]!.toLowerCase() === 'pm';
-  if (hour === 12) hour = pm ? 12 : 0;
-  else if (pm) hour += 12;
-  const r = pacificToUtc({ year, month, day, hour, minute, second }, t[5]!);
+  const r = pacificToUtc({ year, month, day, hour: c.hour, minute: c.minute, second: c.second }, c.zone);
   if (!r.ok) return { ok: false, message: `"${date} ${time}": ${r.message}` };
   return { ok: true, ms: r.ms, pacificMonth: d.pacificMonth };
+}
+
+/** The Transaction Types as Google writes them (the common case, looked up without lower-casing). */
+const TYPES_AS_WRITTEN: ReadonlyMap<string, GoogleRowType> = new Map([
+  ['Charge', 'charge'],
+  ['Google fee', 'fee'],
+  ['Tax', 'tax'],
+  ['Charge refund', 'chargeRefund'],
+  ['Google fee refund', 'feeRefund'],
+  ['Tax refund', 'taxRefund'],
+]);
+
+/** Whether a UTF-16 code unit is printable ASCII (never white space for `trim`). */
+const printable = (c: number): boolean => c > 32 && c < 127;
+
+/** The cell at `i`, trimmed as `trim` does ('' for an absent column); one that starts and ends with printable ASCII is returned as it is. */
+export function cellAt(raw: readonly string[], i: number): string {
+  if (i < 0) return '';
+  const text = raw[i]!;
+  const n = text.length;
+  return n === 0 || (printable(text.charCodeAt(0)) && printable(text.charCodeAt(n - 1))) ? text : text.trim();
 }
 
 /** One data record → a row or its problems (cells are trimmed here). */
@@ -195,32 +256,31 @@ export function parseGoogleRow(line: number, raw: readonly string[], header: Goo
   if (raw.length !== header.width) {
     return [{ line, column: '*', code: 'ROW_INVALID', message: `The row has ${raw.length} fields; the header has ${header.width} (a truncated or broken line).` }];
   }
-  const ix = header.index;
-  const cell = (k: GoogleKey): string => (ix[k] < 0 ? '' : raw[ix[k]]!.trim());
+  const at = header.at;
   let problems: StoreProblem[] | undefined;
   const bad = (column: string, message: string, code = 'ROW_INVALID'): void => {
     (problems ??= []).push({ line, column, code, message });
   };
-  const order = cell('description');
+  const order = cellAt(raw, at.description);
   if (order === '') bad('Description', 'The order id (Description) is empty.');
   else if (order.length > 200) bad('Description', 'The order id (Description) is longer than 200 characters.');
-  const typeText = cell('type');
-  const type = TYPES.get(typeText.toLowerCase());
+  const typeText = cellAt(raw, at.type);
+  const type = TYPES_AS_WRITTEN.get(typeText) ?? TYPES.get(typeText.toLowerCase());
   if (!type) bad('Transaction Type', `Transaction Type "${typeText}" is not one packops imports (Charge, Google fee, Tax, Charge refund, Google fee refund, Tax refund); it is never guessed.`);
-  const when = googleTime(cell('date'), cell('time'));
+  const when = googleTime(cellAt(raw, at.date), cellAt(raw, at.time));
   if (!when.ok) bad('Transaction Date', `${when.message}.`);
-  const pkg = header.intern(cell('pkg'), PKG);
+  const pkg = header.intern(cellAt(raw, at.pkg), PKG);
   if (pkg === '') bad('Product id', 'The package name (Product id) is empty.');
-  const sku = header.intern(cell('sku'), SKU);
+  const sku = header.intern(cellAt(raw, at.sku), SKU);
   if (sku === '' || sku.length > 200) bad('Sku Id', sku === '' ? 'The Sku Id is empty.' : 'The Sku Id is longer than 200 characters.');
-  const country = header.intern(cell('country'), COUNTRY);
+  const country = header.intern(cellAt(raw, at.country), COUNTRY);
   if (!isCountryCode(country)) bad('Buyer Country', `Buyer Country "${country}" is not an ISO 3166-1 alpha-2 code.`);
-  const currency = header.intern(cell('merchantCurrency'), CURRENCY);
-  const exponent = isCurrencyCode(currency) ? minorUnitExponent(currency) : undefined;
+  const currency = header.intern(cellAt(raw, at.merchantCurrency), CURRENCY);
+  const exponent = header.exponent(currency);
   let amount = 0;
   if (exponent === undefined) bad('Merchant Currency', `Merchant Currency "${currency}" is not an ISO 4217 code.`);
   else {
-    const a = decimalToMinor(cell('merchantAmount'), exponent, currency);
+    const a = decimalToMinor(cellAt(raw, at.merchantAmount), exponent, currency);
     if (a.ok) amount = a.minor;
     else bad('Amount (Merchant Currency)', `Amount (Merchant Currency) ${a.message}.`);
   }

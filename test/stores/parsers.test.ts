@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decimalToMinor, splitEqually } from '../../src/stores/amounts.js';
 import { pacificDayEnd, pacificDayStart, pacificOffsetMinutes, pacificToUtc } from '../../src/stores/pacific.js';
 import { decodeText, readRecords, reportParts } from '../../src/stores/source.js';
-import { GoogleHeader, baseOrderId, checkTx, googleTime, parseGoogleRow, type GoogleRow } from '../../src/stores/googleplay.js';
+import { GoogleHeader, baseOrderId, cellAt, checkTx, googleTime, parseGoogleRow, type GoogleRow } from '../../src/stores/googleplay.js';
 import { TxWindow } from '../../src/stores/googleplay-window.js';
 import { AppleReportReader } from '../../src/stores/appstore.js';
 
@@ -56,6 +56,38 @@ describe('Pacific time', () => {
     expect(googleTime('2026-10-01', '1:00:00 AM PST').ok).toBe(false);
     expect(googleTime('Oct 1, 2026', '13:00:00 PM PDT').ok).toBe(false);
     expect(googleTime('Oct 1, 2026', '1:00:00 PM CET').ok).toBe(false);
+  });
+
+  it('gives, time after time (times of day are remembered), what reading each date and time afresh gives', () => {
+    // The reading before times of day were remembered, field for field, message for message.
+    const fresh = (date: string, time: string) => {
+      const d = /^([A-Za-z]{3})[a-z]*\.? (\d{1,2}), (\d{4})$/.exec(date);
+      const month = d ? ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].indexOf(d[1]!.toLowerCase()) + 1 : 0;
+      if (!d || month === 0) return { ok: false, message: `Transaction Date "${date}" is not a date like "Dec 23, 2024"` };
+      const [day, year] = [Number(d[2]), Number(d[3])];
+      const check = new Date(Date.UTC(year, month - 1, day));
+      if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return { ok: false, message: `Transaction Date "${date}" is not a real date` };
+      const t = /^(\d{1,2}):(\d{2}):(\d{2}) ?([AaPp][Mm]) ([A-Za-z]{3})$/.exec(time);
+      if (!t) return { ok: false, message: `Transaction Time "${time}" is not a time like "1:20:34 PM PST"` };
+      let hour = Number(t[1]);
+      const [minute, second] = [Number(t[2]), Number(t[3])];
+      if (hour < 1 || hour > 12 || minute > 59 || second > 59) return { ok: false, message: `Transaction Time "${time}" is not a real time` };
+      const pm = t[4]!.toLowerCase() === 'pm';
+      hour = hour === 12 ? (pm ? 12 : 0) : pm ? hour + 12 : hour;
+      const r = pacificToUtc({ year, month, day, hour, minute, second }, t[5]!);
+      if (!r.ok) return { ok: false, message: `"${date} ${time}": ${r.message}` };
+      return { ok: true, ms: r.ms, pacificMonth: `${year}-${String(month).padStart(2, '0')}` };
+    };
+    const date = fc.constantFrom('Mar 8, 2026', 'Nov 1, 2026', 'Oct 31, 2026', 'Feb 30, 2026', 'October 5, 2026', 'oct 5, 2026', '2026-10-05');
+    const time = fc.tuple(fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 60 }), fc.constantFrom('', ' '), fc.constantFrom('AM', 'PM', 'pm', 'XM'), fc.constantFrom('PST', 'PDT', 'pst', 'CET'))
+      .map(([h, m, sp, ap, zone]) => `${h}:${String(m).padStart(2, '0')}:0${m % 10}${sp}${ap} ${zone}`);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(date, time), { minLength: 1, maxLength: 30 }), (pairs) => {
+        // Twice over: the second pass reads every time of day from memory.
+        for (const [d, t] of [...pairs, ...pairs]) expect(googleTime(d, t)).toEqual(fresh(d, t));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -197,6 +229,17 @@ function gRow(order: string, type: string, amount: string, time = '1:20:34 PM PD
 }
 
 describe('Google Play earnings rows', () => {
+  it('trims a cell exactly as String.prototype.trim does (the untrimmed case returned as it is)', () => {
+    const char = fc.constantFrom('a', 'Z', '1', '-', '"', ' ', '\t', '\u00a0', '\u3000', '\ufeff', '\u2028', '\u0001', '\u007f', 'é', '\n');
+    fc.assert(
+      fc.property(fc.array(fc.array(char, { maxLength: 6 }).map((c) => c.join('')), { minLength: 1, maxLength: 4 }), (cells) => {
+        cells.forEach((c, i) => expect(cellAt(cells, i)).toBe(c.trim()));
+        expect(cellAt(cells, -1)).toBe('');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   const header = GoogleHeader.from(GOOGLE_HEADER, 'g.csv');
 
   it('maps columns by name with aliases, whatever their order or case', () => {

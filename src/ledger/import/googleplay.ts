@@ -48,6 +48,8 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   let container: Container = 'plain';
   const packages = new Set<string>();
   const months = new Set<string>();
+  let lastPkg: string | undefined;
+  let lastMonth: string | undefined;
   const problems: Array<{ row: number; column: string; code: string; message: string }> = [];
   let total = 0;
   let parts = 0;
@@ -75,8 +77,8 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
           t.other.add(row.currency, row.amount);
           continue;
         }
-        packages.add(row.pkg);
-        months.add(row.pacificMonth);
+        if (row.pkg !== lastPkg) packages.add((lastPkg = row.pkg)); // rows repeat their package and month
+        if (row.pacificMonth !== lastMonth) months.add((lastMonth = row.pacificMonth));
         // A file with a bad line is refused whole: its rows are no longer grouped, only its lines checked.
         if (total === 0 && groups.add(row)) await groups.spill();
       }
