@@ -70,10 +70,17 @@ export class TxWindow {
   private valueIds = new Map<string, number>();
   private mismatches = new Map<number, Mismatch>();
 
-  /** `limit` transactions or `byteLimit` bytes of ids, whichever comes first, make it full. */
+  /**
+   * `limit` transactions or `byteLimit` bytes of ids, whichever comes first, make it full.
+   * With `reserve`, the arrays are allocated for `limit` transactions at once rather than
+   * grown by half: zero-filled memory the system commits page by page as it is written, so
+   * a small report costs no more, and a large one never holds an outgrown copy of every
+   * array (garbage until V8's next full collection) next to the new one.
+   */
   constructor(
     readonly limit: number,
     readonly byteLimit = limit * 32,
+    private readonly reserve = false,
   ) {}
 
   /** Whether the window holds as much as it may (the caller then empties it). */
@@ -164,7 +171,7 @@ export class TxWindow {
     for (let i = 0; i < txid.length && !wide; i++) wide = txid.charCodeAt(i) > 255;
     const bytes = wide ? 2 * txid.length : txid.length;
     if (this.used + bytes > this.pool.length) {
-      const pool = Buffer.alloc(grow(this.pool.length, this.used + bytes, 1 << 16));
+      const pool = Buffer.alloc(grow(this.pool.length, this.used + bytes, this.reserve ? this.byteLimit + 1024 : 1 << 16));
       this.pool.copy(pool, 0, 0, this.used);
       this.pool = pool;
     }
@@ -214,6 +221,7 @@ export class TxWindow {
 
   private rehash(): void {
     let n = Math.max(this.table.length, 1 << 12);
+    if (this.reserve) while (this.limit * 2 > n) n *= 2;
     while (this.size * 2 > n) n *= 2;
     this.table = new Int32Array(n);
     for (let s = 0; s < this.size; s++) this.place(s, this.hash[s]!);
@@ -221,7 +229,7 @@ export class TxWindow {
 
   private growSlots(): void {
     // Up to the limit, no further while the caller empties the window when full (a caller that does not still gets room).
-    const n = this.capacity < this.limit ? Math.min(grow(this.capacity, 0, 4096), this.limit) : grow(this.capacity, 0, 4096);
+    const n = this.capacity < this.limit ? Math.min(grow(this.capacity, 0, this.reserve ? this.limit : 4096), this.limit) : grow(this.capacity, 0, 4096);
     this.ms = grown(this.ms, n);
     this.gross = grown(this.gross, n);
     this.fee = grown(this.fee, n);

@@ -88,7 +88,7 @@ export class OrderGroups {
     limit = GROUP_LIMIT,
   ) {
     this.db = trx as unknown as Kysely<any>;
-    this.window = new TxWindow(limit);
+    this.window = new TxWindow(limit, undefined, true);
   }
 
   /** Adds a row; true when the window is full and `spill()` must be awaited before the next row. */
