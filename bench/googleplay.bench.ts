@@ -78,10 +78,12 @@ export default async function googlePlayImport(): Promise<void> {
   const ours = median(`packops ledger import googleplay (${ROWS.toLocaleString('en')} rows)`, RUNS, () => {
     removeDb(db);
     spawnSync('cp', [seed, db]);
+    spawnSync('sync'); // the copy's dirty pages are written back now, not during the timed run
     return run('packops', process.execPath, [PACKOPS, 'ledger', 'import', 'googleplay', csv, '--package', 'com.wondernest.app', '--db', db, '--json', '--quiet']);
   });
   const theirs = median('sqlite3 .import (same file, a table of its columns)', RUNS, () => {
     removeDb(shellDb);
+    spawnSync('sync'); // nor the ledger packops just wrote during the shell's
     return run('sqlite3', 'sqlite3', [shellDb], { input: SHELL_SQL(csv) });
   });
   report({
