@@ -293,7 +293,7 @@ const RENEWAL = /\.\.\d+$/;
 
 /** The order id of a renewal without its `..N` suffix (the purchase it renews), else the id. */
 export function baseOrderId(order: string): string {
-  return order.replace(RENEWAL, '');
+  return order.includes('..') ? order.replace(RENEWAL, '') : order; // (most ids are no renewal: no regular expression run)
 }
 
 export interface GoogleTx {

@@ -144,7 +144,14 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
       const txs = items.filter((i) => i.parsed).map((i) => i.parsed!.tx);
       const ids = txs.map((t) => t.txid);
       const orders = [...new Set(txs.filter((t) => t.kind === 'refund').map((t) => t.order))];
-      const purchaseIds = [...new Set(txs.filter((t) => t.kind === 'sale').flatMap((t) => [t.order, baseOrderId(t.order)]))];
+      const wanted = new Set<string>();
+      for (const t of txs) {
+        if (t.kind !== 'sale') continue;
+        wanted.add(t.order);
+        const base = baseOrderId(t.order);
+        if (base !== t.order) wanted.add(base);
+      }
+      const purchaseIds = [...wanted];
       const inLedger = new Set(ids.length ? (await trx.selectFrom('sales').select('transaction_id').where('store', '=', 'googleplay').where('transaction_id', 'in', ids).execute()).map((x) => x.transaction_id) : []);
       const purchases = new Map<string, { consent_ref: string | null; family_hmac: string }>();
       if (purchaseIds.length) {
