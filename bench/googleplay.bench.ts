@@ -11,6 +11,13 @@ import { seedLedger } from '../test/ledger/seed.js';
 
 const ROWS = Number(process.env.GOOGLEPLAY_BENCH_ROWS ?? 1_000_000);
 const RUNS = Number(process.env.GOOGLEPLAY_BENCH_RUNS ?? 1);
+/**
+ * Order ids as Google gives them: 17 digits with no order (`random`, the default), or
+ * counting up (`sequential`, the ids of the figures before session 5). Counting ids flatter
+ * the import: its purchase-log lookups and the sales primary key then walk their B-trees in
+ * order, which a real report never does.
+ */
+const IDS = process.env.GOOGLEPLAY_BENCH_IDS === 'sequential' ? 'sequential' : 'random';
 
 const HEADER =
   'Description,Transaction Date,Transaction Time,Tax Type,Transaction Type,Refund Type,Product Title,Product id,Product Type,Sku Id,Hardware,Buyer Country,Buyer State,Buyer Postal Code,Buyer Currency,Amount (Buyer Currency),Currency Conversion Rate,Merchant Currency,Amount (Merchant Currency)';
@@ -24,6 +31,13 @@ CREATE TABLE earnings (
 `;
 
 const SKUS = ['pack_ocean', 'pack_forest', 'pack_counting'];
+/** The i-th order id: with `random`, i → (a·i + c) mod 10^17 (a prime to 10, so no two orders share one). */
+function orderId(i: number): string {
+  if (IDS === 'sequential') return `GPA.3300-${String(Math.floor(i / 10000)).padStart(4, '0')}-${String(i % 10000).padStart(4, '0')}-${String(i % 99991).padStart(5, '0')}`;
+  const d = ((BigInt(i) * 6364136223846793007n + 1442695040888963407n) % 10n ** 17n).toString().padStart(17, '0');
+  return `GPA.${d.slice(0, 4)}-${d.slice(4, 8)}-${d.slice(8, 12)}-${d.slice(12)}`;
+}
+
 const money = (minor: number): string => `${minor < 0 ? '-' : ''}${Math.floor(Math.abs(minor) / 100)}.${String(Math.abs(minor) % 100).padStart(2, '0')}`;
 
 /** Writes the earnings report and the purchase log for its orders (October 2026, deterministic). */
@@ -35,7 +49,7 @@ async function writeFiles(csv: string, purchases: string, rows: number): Promise
   await write(log, 'store,transaction_id,kind,occurred_at,product,country,consent_ref,family_ref,refund_of\n');
   let written = 0;
   for (let i = 0; written < rows; i++) {
-    const id = `GPA.3300-${String(Math.floor(i / 10000)).padStart(4, '0')}-${String(i % 10000).padStart(4, '0')}-${String(i % 99991).padStart(5, '0')}`;
+    const id = orderId(i);
     const day = 1 + (i % 30);
     const h = i % 12 || 12;
     const time = `${h}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')} ${i % 2 ? 'PM' : 'AM'} PDT`;
@@ -64,8 +78,8 @@ function removeDb(path: string): void {
 
 export default async function googlePlayImport(): Promise<void> {
   if (spawnSync('sqlite3', ['-version']).status !== 0) throw new Error('the sqlite3 shell is not installed (apt-get install sqlite3)');
-  const csv = join(WORK, `earnings-${ROWS}.csv`);
-  const purchases = join(WORK, `earnings-${ROWS}-purchases.csv`);
+  const csv = join(WORK, `earnings-${ROWS}${IDS === 'random' ? '-r' : ''}.csv`);
+  const purchases = join(WORK, `earnings-${ROWS}${IDS === 'random' ? '-r' : ''}-purchases.csv`);
   if (!existsSync(csv) || !existsSync(purchases)) await writeFiles(csv, purchases, ROWS);
   // The ledger with the catalog and the purchase log in it (not timed).
   const seed = join(WORK, 'googleplay-seed.db');
