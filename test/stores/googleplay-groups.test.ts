@@ -83,11 +83,18 @@ function toRows(gen: Generated[]): GoogleRow[] {
   });
 }
 
-/** Per kind, in first-line order, with each one's problem (which names its mismatch). */
+/** Code unit by code unit, a shorter id first (JavaScript's `<` on strings). */
+const byId = (a: { txid: string }, b: { txid: string }) => (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : 0);
+
+/**
+ * Per kind, with each one's problem (which names its mismatch): sales in id order (the
+ * ledger's key order; for these ids SQLite's byte order is the same), refunds in first-line
+ * order.
+ */
 function expected(rows: GoogleRow[], kind: 'sale' | 'refund'): Array<GoogleTx & { check?: string }> {
-  return reference(rows)
-    .filter((t) => t.kind === kind)
-    .map((t) => normal(t));
+  const txs = reference(rows).filter((t) => t.kind === kind);
+  if (kind === 'sale') txs.sort(byId);
+  return txs.map((t) => normal(t));
 }
 
 function normal(t: GoogleTx): GoogleTx & { check?: string } {
@@ -142,9 +149,9 @@ describe('OrderGroups', () => {
       }
       expect(spills).toBe(5);
       expect(await groups.count()).toBe(50);
-      const firstLines: number[] = [];
-      for await (const chunk of groups.chunks('sale', 7)) firstLines.push(...chunk.map((t) => t.firstLine));
-      expect(firstLines).toEqual(rows.map((r) => r.line));
+      const ids: string[] = [];
+      for await (const chunk of groups.chunks('sale', 7)) ids.push(...chunk.map((t) => t.txid));
+      expect(ids).toEqual(rows.map((r) => r.order).sort());
       await groups.drop();
     });
   });
@@ -175,6 +182,7 @@ describe('OrderGroups', () => {
     expect(window.full).toBe(false);
     const got = Array.from({ length: window.size }, (_, slot) => window.tx(slot));
     expect(got).toEqual(reference(rows));
+    expect(Array.from(window.slotsInIdOrder(false), (slot) => window.tx(slot).txid)).toEqual(got.filter((t) => t.kind === 'sale').map((t) => t.txid).sort());
     // The same through the groups, spilling every 3,000 transactions.
     await ledger.db.transaction().execute(async (trx) => {
       const groups = new OrderGroups(trx, 3_000);
@@ -182,6 +190,27 @@ describe('OrderGroups', () => {
       for (const kind of ['sale', 'refund'] as const) expect(await grouped(groups, kind, 1000)).toEqual(expected(rows, kind));
       await groups.drop();
     });
+  });
+
+  it('gives the slots of each kind in id order, for any ids (shared prefixes, ids that are prefixes of others, characters past Latin-1, ties in the sort key)', () => {
+    // Few characters, so ids share long prefixes and tie in the first units; ÿ (U+00FF) and
+    // U+FFFD are past the byte the sort key gives a unit; 😀 is a surrogate pair.
+    const char = fc.constantFrom('G', 'P', 'A', '.', '0', '1', '9', '-', 'é', 'ÿ', '\ufffd', '😀');
+    const id = fc.array(char, { minLength: 1, maxLength: 12 }).map((c) => c.join(''));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(id, fc.boolean()), { selector: ([i, r]) => `${i}${r}`, maxLength: 60 }), fc.constantFrom('', 'GPA.', 'GPA.3300-'), (ids, prefix) => {
+        const window = new TxWindow(1000);
+        ids.forEach(([i, refund], n) => {
+          const base = { line: n + 2, order: prefix + i, ms: 60_000 * n, pkg: 'p', sku: 's', country: 'US', currency: 'USD', pacificMonth: '2026-10' };
+          window.add(refund ? { ...base, type: 'chargeRefund', amount: -1 } : { ...base, type: 'charge', amount: 1 });
+        });
+        for (const refunds of [false, true]) {
+          const want = Array.from({ length: window.size }, (_, slot) => window.tx(slot)).filter((t) => (t.kind === 'refund') === refunds).sort(byId).map((t) => t.txid);
+          expect(Array.from(window.slotsInIdOrder(refunds), (slot) => window.tx(slot).txid)).toEqual(want);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('is full at its character limit too (long ids spill sooner)', () => {

@@ -63,6 +63,38 @@ const countSales = (db: string) => query(db, async (l) => Number((await l.db.sel
 const holds = (db: string) => query(db, (l) => l.db.selectFrom('quarantine').selectAll().where('code', '=', 'CONSENT_MISSING').orderBy('hold_key').execute());
 
 describe('ledger import googleplay', () => {
+  it('checks sales in id order but reports and holds them in line order, sales before refunds, with the same ledger as ever', async () => {
+    // Sales whose ids are not in line order (the import looks them up and writes them by id),
+    // none with a purchase record, and a refund of an order no sale has, between them.
+    const header = readFileSync(OCT_GP, 'utf8').split('\r\n')[0]!;
+    const line = (id: string, type: string, amount: string) =>
+      `${id},"Oct 2, 2026",9:15:02 AM PDT,,${type},${type === 'Charge' ? '' : 'Full'},Ocean Creatures (WonderNest),com.wondernest.app,1,pack_ocean,a15,US,CA,94110,USD,${amount},1.000000,USD,${amount},,,,Yes,15,,`;
+    const ids = ['GPA.9001-0000-0000-00001', 'GPA.1001-0000-0000-00002', 'GPA.5001-0000-0000-00003', 'GPA.0001-0000-0000-00004', 'GPA.7001-0000-0000-00005'];
+    const rows = [line(ids[0]!, 'Charge', '4.99'), line(ids[1]!, 'Charge', '4.99'), line('GPA.4444-0000-0000-00009', 'Charge refund', '-4.99'), line(ids[2]!, 'Charge', '4.99'), line(ids[3]!, 'Charge', '4.99'), line(ids[4]!, 'Charge', '4.99')];
+    const file = join(root, 'out-of-order.csv');
+    writeFileSync(file, `${header}\r\n${rows.join('\r\n')}\r\n`);
+    const { db, cli } = await freshLedger();
+    const refused = await cli('ledger', 'import', 'googleplay', file, ...PKG);
+    expect(refused.code).toBe(3);
+    const err = refused.json().error;
+    expect(err.code).toBe('ROWS_INVALID');
+    expect(err.details.rows.map((r: { row: number; code: string }) => [r.row, r.code])).toEqual([
+      [2, 'CONSENT_MISSING'], [3, 'CONSENT_MISSING'], [5, 'CONSENT_MISSING'], [6, 'CONSENT_MISSING'], [7, 'CONSENT_MISSING'], [4, 'ROW_REFUND_UNKNOWN'],
+    ]);
+    // Quarantined in the same order; then, with the purchase records, the sales go in once.
+    writeFileSync(join(root, 'out-of-order-purchases.csv'), `store,transaction_id,kind,occurred_at,product,country,consent_ref,family_ref,refund_of\n${ids.map((id, i) => `googleplay,${id},sale,2026-10-02T16:15:02Z,pack_ocean,US,vpc-${i},fam-${i},`).join('\n')}\n`);
+    expect((await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine')).code).toBe(0);
+    const raw = new BetterSqlite3(db, { readonly: true });
+    const quarantined = raw.prepare("SELECT row_number FROM quarantine WHERE kind = 'googleplay' ORDER BY rowid").all() as Array<{ row_number: number }>;
+    raw.close();
+    expect(quarantined.map((q) => q.row_number)).toEqual([2, 3, 5, 6, 7, 4]);
+    expect((await cli('ledger', 'import', 'purchases', join(root, 'out-of-order-purchases.csv'))).code).toBe(0);
+    expect((await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine')).json()).toMatchObject({ imported: 5, released: 5 });
+    expect((await salesOf(db, 'googleplay')).map((x) => [x.transaction_id, x.gross_minor, x.consent_ref])).toEqual(
+      [...ids].sort().map((id) => [id, 499, `vpc-${ids.indexOf(id)}`]),
+    );
+  });
+
   it('refuses unmatched orders (CONSENT_MISSING), holds them with --quarantine, releases them once after the purchase log', async () => {
     const { db, cli } = await freshLedger();
     expect((await cli('ledger', 'import', 'purchases', join(S, 'purchases-2026-10.csv'))).code).toBe(0);

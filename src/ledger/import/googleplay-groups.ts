@@ -194,13 +194,22 @@ export class OrderGroups {
     return Number(r.n);
   }
 
-  /** Every transaction, sales first, then refunds, each in first-line order, `size` at a time. */
+  /**
+   * The sales or the refunds, `size` at a time. Sales come in order of their ids: the order
+   * of the ledger's primary key and the purchase log's, so their lookups and INSERTs walk
+   * those B-trees in order (TxWindow.slotsInIdOrder; the staging table's key when spilled).
+   * A sale's checks do not depend on other sales. Refunds come in first-line order: whether
+   * one exceeds its sale depends on the refunds of the same order before it.
+   */
   async *chunks(kind: 'sale' | 'refund', size: number): AsyncGenerator<GoogleTx[]> {
     if (!this.created) {
       const w = this.window;
       const refunds = kind === 'refund';
       let chunk: GoogleTx[] = [];
-      for (let slot = 0; slot < w.size; slot++) {
+      const slots = refunds ? undefined : w.slotsInIdOrder(false);
+      const n = slots ? slots.length : w.size;
+      for (let k = 0; k < n; k++) {
+        const slot = slots ? slots[k]! : k;
         if (w.isRefund(slot) !== refunds) continue;
         chunk.push(w.tx(slot));
         if (chunk.length >= size) {
@@ -213,7 +222,20 @@ export class OrderGroups {
     }
     await this.spill();
     const t = this.db;
-    // Pages by (kind, first_line) rather than one open cursor: the pipeline writes between pages.
+    // Pages (rather than one open cursor: the pipeline writes between pages) by txid for
+    // sales, the staging table's key, and by first_line for refunds.
+    if (kind === 'sale') {
+      let after: string | undefined;
+      for (;;) {
+        let q = t.selectFrom(TABLE).select([...COLUMNS]).where('kind', '=', kind);
+        if (after !== undefined) q = q.where('txid', '>', after);
+        const rows: StagedRow[] = await q.orderBy('txid').limit(size).execute();
+        if (rows.length === 0) return;
+        after = String(rows[rows.length - 1]!.txid);
+        yield rows.map(fromRow);
+        if (rows.length < size) return;
+      }
+    }
     let after = 0;
     for (;;) {
       const rows: StagedRow[] = await t

@@ -262,6 +262,12 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
       return { column: 'Transaction Date', month: p.month };
     },
 
+    // Sales are checked in order of their ids (OrderGroups.chunks); problems are reported
+    // as before: the sales' in first-line order, then the refunds'.
+    reportOrder(item) {
+      return (item.parsed?.tx.kind === 'refund' ? 2 ** 32 : 0) + item.rec.row;
+    },
+
     values(p, batch) {
       const { tx, resolved: r } = p;
       return [

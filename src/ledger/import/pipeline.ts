@@ -84,7 +84,8 @@ export interface Importer<P> {
   init(ctx: ImportContext): Promise<void>;
   parse(rec: SourceRecord): { parsed?: P; problems: RowProblem[] };
   /**
-   * Cross-row and ledger checks, in file order: sets each good item's action. Every row
+   * Cross-row and ledger checks, in the order `read` yields rows (file order, unless the
+   * importer says otherwise): sets each good item's action. Every row
    * accepted before this chunk is already written (in this transaction), so the ledger
    * itself answers "is it there already?".
    */
@@ -96,6 +97,12 @@ export interface Importer<P> {
   update?(ctx: ImportContext, p: P): Promise<void>;
   /** Extra columns of a bad row's quarantine record (e.g. a held amount). */
   quarantineRow?(item: Item<P>): Record<string, unknown>;
+  /**
+   * Where a bad item of a file goes among the file's bad items when they are reported and
+   * quarantined (ascending; default: the order `check` saw them). For an importer whose
+   * `check` sees rows in another order than its file's (googleplay: sales by id).
+   */
+  reportOrder?(item: Item<P>): number;
   /** The error refusing the import when it is more specific than ROWS_INVALID; undefined for the default. */
   refuse?(bad: ReadonlyArray<Item<P>>, details: RefusalDetails): PackopsError | undefined;
   /** After the last input, inside the transaction (before quarantine and commit). */
@@ -213,6 +220,7 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
     for (let f = 0; f < files.length; f++) {
       const file = files[f]!;
       const batch = randomUUID();
+      const fileBad = bad.length;
       ctx.batch = batch;
       await trx
         .insertInto('import_batches')
@@ -284,6 +292,11 @@ export async function runImport<P>(ledger: Ledger, importer: Importer<P>, files:
         s.imported += settled.imported;
         s.skipped += settled.skipped;
         s.updated += settled.updated ?? 0;
+      }
+      if (importer.reportOrder) {
+        const order = importer.reportOrder;
+        const mine = bad.splice(fileBad).sort((a, b) => order(a.item) - order(b.item)); // stable
+        for (const b of mine) bad.push(b);
       }
       s.format = input.format ?? '';
       s.sha256 = input.digest() ?? (await hashFile(file));
