@@ -63,6 +63,16 @@ const countSales = (db: string) => query(db, async (l) => Number((await l.db.sel
 const holds = (db: string) => query(db, (l) => l.db.selectFrom('quarantine').selectAll().where('code', '=', 'CONSENT_MISSING').orderBy('hold_key').execute());
 
 describe('ledger import googleplay', () => {
+  it('matches sales to the purchase log from an index alone (consent_ref and family_hmac in it: no table page per sale)', async () => {
+    const { db } = await freshLedger();
+    const raw = new BetterSqlite3(db, { readonly: true });
+    const plan = raw
+      .prepare("EXPLAIN QUERY PLAN SELECT transaction_id, consent_ref, family_hmac FROM purchases WHERE store = 'googleplay' AND kind = 'sale' AND transaction_id IN ('GPA.1', 'GPA.2')")
+      .all() as Array<{ detail: string }>;
+    raw.close();
+    expect(plan.map((p) => p.detail).join('\n')).toContain('USING COVERING INDEX purchases_consent_idx');
+  });
+
   it('checks sales in id order but reports and holds them in line order, sales before refunds, with the same ledger as ever', async () => {
     // Sales whose ids are not in line order (the import looks them up and writes them by id),
     // none with a purchase record, and a refund of an order no sale has, between them.

@@ -14,6 +14,7 @@ import * as m0210 from './0210_store_reports.js';
 import * as m0290 from './0290_payouts_net_index.js';
 import * as m0300 from './0300_subscriptions.js';
 import * as m0310 from './0310_subscription_reads.js';
+import * as m0320 from './0320_purchases_consent_index.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
@@ -24,4 +25,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0290_payouts_net_index': m0290,
   '0300_subscriptions': m0300,
   '0310_subscription_reads': m0310,
+  '0320_purchases_consent_index': m0320,
 };
