@@ -12,6 +12,7 @@ import { AppleReportReader, regionFromName, type AppleLine } from '../../stores/
 import { decodeText, fileSha256, readRecords as readReport, reportParts } from '../../stores/source.js';
 import type { SourceRecord } from '../records.js';
 import { STORE_SALE_COLUMNS, storeSummary } from './googleplay.js';
+import { loadAppleSales, takeRefund, type AppleSaleState } from './appstore-refunds.js';
 import { CHUNK, type Importer, type Item } from './pipeline.js';
 import { badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals, type HeldFields, type Resolved } from './store-report.js';
 
@@ -92,14 +93,25 @@ export function appStoreImporter(): Importer<AppleUnit> {
         // A zip's reports are told apart by their entries; a lone file by its bytes.
         await identifyReport(ctx, 'appstore', tally, tally.file === input.file ? sha256 : `${sha256}:${tally.file.slice(input.file.length + 1)}`);
         const holds = await openHolds(ctx.trx, 'appstore', tally.key);
-        let chunk: SourceRecord[] = [];
+        // Units are numbered in line order (the quarantine's row numbers), then checked sale
+        // lines first, return lines after (as Google's refunds follow its sales): a return
+        // of a unit sold in this very report finds its sale accepted, whatever the line order.
+        const first = new Map<AppleLine, number>();
         for (const line of lines) {
-          const shares = splitEqually(line.extendedMinor, Math.abs(line.quantity));
-          for (let unit = 0; unit < shares.length; unit++) {
-            chunk.push({ row: line.line, cells: [{ line, unit, share: shares[unit]!, report: tally, holds, ordinal: ++ordinal } satisfies AppleUnit] });
-            if (chunk.length >= CHUNK) {
-              yield chunk;
-              chunk = [];
+          first.set(line, ordinal);
+          ordinal += Math.abs(line.quantity);
+        }
+        let chunk: SourceRecord[] = [];
+        for (const kind of ['sale', 'refund'] as const) {
+          for (const line of lines) {
+            if (line.kind !== kind) continue;
+            const shares = splitEqually(line.extendedMinor, Math.abs(line.quantity));
+            for (let unit = 0; unit < shares.length; unit++) {
+              chunk.push({ row: line.line, cells: [{ line, unit, share: shares[unit]!, report: tally, holds, ordinal: first.get(line)! + unit + 1 } satisfies AppleUnit] });
+              if (chunk.length >= CHUNK) {
+                yield chunk;
+                chunk = [];
+              }
             }
           }
         }
@@ -122,6 +134,10 @@ export function appStoreImporter(): Importer<AppleUnit> {
       const releases = new Map<string, string[]>();
       // Records this chunk has matched already (they reach the ledger after the check).
       const used = new Set<string>();
+      // Sales that return lines refund: those this chunk accepted (its sale lines come
+      // first) and, loaded as needed, those in the ledger (earlier chunks and files of this
+      // import are written before this check), each with what was refunded of it so far.
+      const sales = new Map<string, AppleSaleState>();
       for (const [line, group] of groups) {
         const t = group[0]!.parsed!.report;
         const resolved = resolve(line.product);
@@ -165,12 +181,12 @@ export function appStoreImporter(): Importer<AppleUnit> {
         let records = candidates;
         let why = `no purchase record of ${line.product} in ${line.country} dated ${line.start.month}/${line.start.day}/${line.start.year}–${line.end.month}/${line.end.day}/${line.end.year} (Pacific) is left for it`;
         if (line.kind === 'refund' && candidates.length) {
-          const sold = new Set(
-            (await trx.selectFrom('sales').select('transaction_id').where('store', '=', 'appstore').where('kind', '=', 'sale')
-              .where('transaction_id', 'in', candidates.map((c) => c.refund_of ?? '')).execute()).map((x) => x.transaction_id),
-          );
-          records = candidates.filter((c) => c.refund_of !== null && sold.has(c.refund_of));
-          if (records.length < candidates.length) why = 'the refund records left for it refund sales that are not in the ledger';
+          // A refund record is matched once its sale is in the ledger or accepted earlier in
+          // this import; a refund of a sale held for want of consent (or not reported yet)
+          // stays held with it, and is released when its sale is.
+          await loadAppleSales(trx, candidates.flatMap((c) => (c.refund_of === null ? [] : [c.refund_of])), sales);
+          records = candidates.filter((c) => c.refund_of !== null && sales.has(c.refund_of));
+          if (records.length < candidates.length) why = 'the refund records left for it refund sales that are not in the ledger or earlier in this import (held for want of consent, or not reported yet)';
         }
         wanted.forEach((it, i) => {
           const u = it.parsed!;
@@ -178,6 +194,16 @@ export function appStoreImporter(): Importer<AppleUnit> {
           const record = records[i];
           if (record) {
             used.add(record.transaction_id);
+            if (line.kind === 'refund') {
+              // §7: all refunds of a sale together never exceed it (Apple: net against net).
+              const problem = takeRefund(record.refund_of!, sales.get(record.refund_of!)!, line.currency, BigInt(-u.share));
+              if (problem) {
+                it.problems.push(problem);
+                return;
+              }
+            } else {
+              sales.set(record.transaction_id, { currency: line.currency, net: BigInt(u.share), refunded: 0n });
+            }
             u.record = record;
             it.action = 'insert';
             t.ledger.add(line.currency, u.share);
@@ -204,6 +230,11 @@ export function appStoreImporter(): Importer<AppleUnit> {
 
     period(u) {
       return { column: 'End Date', month: u.line.month };
+    },
+
+    // Return lines are checked after sale lines; problems are reported and quarantined in line order.
+    reportOrder(item) {
+      return item.parsed?.ordinal ?? item.rec.row;
     },
 
     values(u, batch) {
