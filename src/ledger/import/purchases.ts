@@ -36,6 +36,8 @@ export function purchasesImporter(secret: Buffer): Importer<PurchaseParsed> {
   const hmac = familyHasher(secret);
   /** This import's records: row, kind, and whether the row was good. */
   const seen = new Map<string, { row: number; kind: SaleKind; ok: boolean }>();
+  /** App Store sales this import recorded a refund of: sale id → the refund's row. */
+  const appleRefunded = new Map<string, number>();
   return {
     kind: 'purchases',
     columns: COLUMNS,
@@ -91,6 +93,13 @@ export function purchasesImporter(secret: Buffer): Importer<PurchaseParsed> {
           for (const r of rows) inLedger.set(key(store, r.transaction_id), r.kind);
         }
       }
+      // App Store sales of this chunk's refund records that the log holds a refund record of already.
+      const appleIds = [...new Set(items.flatMap((it) => (it.parsed?.store === 'appstore' && it.parsed.kind === 'refund' && it.parsed.refundOf ? [it.parsed.refundOf] : [])))];
+      const appleRefundInLog = new Map<string, string>();
+      for (let i = 0; i < appleIds.length; i += 500) {
+        const rows = await trx.selectFrom('purchases').select(['transaction_id', 'refund_of']).where('store', '=', 'appstore').where('refund_of', 'in', appleIds.slice(i, i + 500)).execute();
+        for (const r of rows) appleRefundInLog.set(r.refund_of!, r.transaction_id);
+      }
       for (const it of items) {
         const p = it.parsed;
         if (!p) continue;
@@ -114,6 +123,24 @@ export function purchasesImporter(secret: Buffer): Importer<PurchaseParsed> {
             it.problems.push({ column: 'refund_of', code: 'ROW_REFUND_UNKNOWN', message: `No ${p.store} sale ${p.refundOf} is in the purchase log or earlier in this file.` });
             seen.get(k)!.ok = false;
             continue;
+          }
+          // Apple refunds a StoreKit transaction whole (one refund, of the whole transaction;
+          // an App Store line's unit is one transaction): a second refund record of the same
+          // App Store sale would refund it twice (§7: refunds never exceed their sale). Google
+          // refunds an order in parts, so its refund records are bounded by amount in the
+          // earnings report instead.
+          if (p.store === 'appstore') {
+            const row = appleRefunded.get(p.refundOf);
+            const other = appleRefundInLog.get(p.refundOf);
+            if (row !== undefined || other !== undefined) {
+              it.problems.push({
+                column: 'refund_of', code: 'ROW_REFUND_EXCEEDS',
+                message: `App Store sale ${p.refundOf} already has a refund record (${row !== undefined ? `row ${row}` : `${other} in the purchase log`}); Apple refunds a transaction whole, once.`,
+              });
+              seen.get(k)!.ok = false;
+              continue;
+            }
+            appleRefunded.set(p.refundOf, it.rec.row);
           }
         }
         it.action = 'insert';

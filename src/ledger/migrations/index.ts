@@ -11,6 +11,7 @@ import * as m0100 from './0100_payouts_sales_index.js';
 import * as m0101 from './0101_sales_refunds_index.js';
 import * as m0200 from './0200_quarantine_row_key.js';
 import * as m0210 from './0210_store_reports.js';
+import * as m0212 from './0212_purchases_refunds_index.js';
 import * as m0290 from './0290_payouts_net_index.js';
 import * as m0300 from './0300_subscriptions.js';
 import * as m0310 from './0310_subscription_reads.js';
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0101_sales_refunds_index': m0101,
   '0200_quarantine_row_key': m0200,
   '0210_store_reports': m0210,
+  '0212_purchases_refunds_index': m0212,
   '0290_payouts_net_index': m0290,
   '0300_subscriptions': m0300,
   '0310_subscription_reads': m0310,
