@@ -23,6 +23,7 @@ const BOTH = [
   'test/catalog/publish.e2e.test.ts',
   'test/subscriptions/cli.e2e.test.ts',
   'test/subscriptions/oracle.e2e.test.ts',
+  'test/stores/appstore-returns.e2e.test.ts',
 ];
 
 export default defineConfig({

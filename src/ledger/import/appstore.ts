@@ -254,7 +254,9 @@ export function appStoreImporter(): Importer<AppleUnit> {
       return {
         ...held,
         // One quarantine row per unit of a report, ever: a held unit is never held twice.
-        row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`,
+        // JSON, not NUL-separated: PostgreSQL's text cannot hold a NUL (it refused every
+        // held unit there, exit 70).
+        row_key: JSON.stringify([held.store, held.report_key, held.hold_key]),
         row_number: u.ordinal,
         raw: JSON.stringify({ line: line.line, unit: u.unit + 1, units: Math.abs(line.quantity), kind: line.kind, product: line.product, country: line.country, currency: line.currency, share: u.share, start: line.start, end: line.end }),
       };
