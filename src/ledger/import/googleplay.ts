@@ -6,9 +6,10 @@
  * held (--quarantine) or refused (CONSENT_MISSING). Other apps' rows are skipped and counted.
  */
 import { createHash } from 'node:crypto';
-import { baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { baseOrderId, checkTx, GOOGLE_COLUMNS, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { formatUnknown, requiredNames } from '../../stores/header.js';
 import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, type Container } from '../../stores/source.js';
-import { usageError } from '../../shared/errors.js';
+import { inputError, usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
 import { CHUNK, type Importer } from './pipeline.js';
@@ -55,7 +56,13 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   let parts = 0;
   let t: ReportTally | undefined;
   for await (const part of reportParts(file, (name) => /\.csv$/i.test(name), DEFAULT_REPORT_LIMITS, (chunk) => hash.update(chunk))) {
-    if (++parts > 1) throw usageError(`${file} holds more than one CSV; import one earnings report per file.`);
+    if (++parts > 1) {
+      // A bad file, not a bad command line: exit 3 like every other malformed report.
+      throw inputError('REPORT_FORMAT_UNKNOWN', `${file} holds more than one CSV; an earnings .zip holds one report, and nothing was imported.`, {
+        hint: 'Unzip it and import each earnings report as its own file.',
+        details: { file },
+      });
+    }
     container = part.container;
     t = new ReportTally(part.label);
     let header: GoogleHeader | undefined;
@@ -83,9 +90,9 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
         if (total === 0 && groups.add(row)) await groups.spill();
       }
     }
-    if (!header) throw usageError(`${part.label} is empty: an earnings report starts with its header line.`);
+    if (!header) formatUnknown(part.label, 'a Google Play earnings report', requiredNames(GOOGLE_COLUMNS), [], ' (it is empty: an earnings report starts with its header line)');
   }
-  if (!t) throw usageError(`${file} holds no earnings report.`);
+  if (!t) formatUnknown(file, 'a Google Play earnings report', requiredNames(GOOGLE_COLUMNS), [], ' (the archive holds no .csv file)');
   if (total) throw badLines(t.file, t.lines, problems, total);
   if (pkgOption === undefined && packages.size > 1) {
     throw usageError(`${t.file} holds rows of ${packages.size} apps (${[...packages].sort().join(', ')}); name yours with --package or the googleplay.package config key.`);
