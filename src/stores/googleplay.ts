@@ -349,6 +349,12 @@ export function checkTx(tx: GoogleTx): string | undefined {
     return `line ${m.line} is from ${m.value}, ${first} from ${tx.country}`;
   }
   const what = tx.kind === 'sale' ? 'order' : 'refund';
+  // Each row's amount is a safe integer, but the rows of one order are summed as doubles: a
+  // sum past 2^53 − 1 minor units (90 trillion dollars) is no longer exact, so it is refused
+  // rather than stored a cent off.
+  if (!(Number.isSafeInteger(tx.gross) && Number.isSafeInteger(tx.fee) && Number.isSafeInteger(tx.tax) && Number.isSafeInteger(tx.net))) {
+    return `the ${what}'s rows sum past 2^53 − 1 minor units, more than a ledger amount holds exactly`;
+  }
   if (!tx.hasCharge) return `the ${what} has ${tx.kind === 'sale' ? 'Google fee or Tax' : 'fee or tax refund'} rows but no ${tx.kind === 'sale' ? 'Charge' : 'Charge refund'} row`;
   if (tx.gross < 0) return `the ${what}'s charge rows sum to a ${tx.kind === 'sale' ? 'negative charge' : 'positive refund'} (${tx.gross})`;
   if (tx.fee < 0) return `the ${what}'s Google fee rows ${tx.kind === 'sale' ? 'pay money in' : 'take money out'} (${tx.fee})`;

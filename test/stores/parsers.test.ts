@@ -288,6 +288,17 @@ describe('Google Play earnings rows', () => {
     expect(checkTx(txs.tx(0))).toMatch(/exceed/);
   });
 
+  it('refuses an order whose rows sum past 2^53 − 1 minor units instead of storing it rounded', () => {
+    const txs = new TxWindow(10);
+    // Each row is exact (999,999,999,999,999 cents); eleven of them are not, as a double.
+    for (let i = 0; i < 11; i++) txs.add(parseGoogleRow(2 + i, gRow('GPA.3', 'Charge', '9999999999999.99'), header) as GoogleRow);
+    expect(txs.tx(0).gross).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+    expect(checkTx(txs.tx(0))).toMatch(/2\^53/);
+    const one = new TxWindow(10);
+    one.add(parseGoogleRow(2, gRow('GPA.4', 'Charge', '9999999999999.99'), header) as GoogleRow);
+    expect(checkTx(one.tx(0))).toBeUndefined();
+  });
+
   it('strips a renewal suffix to find the purchase', () => {
     expect(baseOrderId('GPA.3369-1234-5678-90123..2')).toBe('GPA.3369-1234-5678-90123');
     expect(baseOrderId('GPA.3369-1234-5678-90123')).toBe('GPA.3369-1234-5678-90123');
