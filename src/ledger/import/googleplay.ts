@@ -6,7 +6,7 @@
  * held (--quarantine) or refused (CONSENT_MISSING). Other apps' rows are skipped and counted.
  */
 import { createHash } from 'node:crypto';
-import { baseOrderId, checkTx, GOOGLE_COLUMNS, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { baseOrderId, checkTx, GOOGLE_COLUMNS, GoogleHeader, lastLineCutShort, parseGoogleRow, type GoogleRow, type GoogleTx } from '../../stores/googleplay.js';
 import { formatUnknown, requiredNames } from '../../stores/header.js';
 import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, type Container } from '../../stores/source.js';
 import { inputError, usageError } from '../../shared/errors.js';
@@ -66,7 +66,17 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
     container = part.container;
     t = new ReportTally(part.label);
     let header: GoogleHeader | undefined;
-    for await (const batch of readReport(decodeText(part.chunks), { delimiter: ',', quote: true, label: part.label })) {
+    // The file's last character and last row: a last line with no line break after it is checked for a cut (lastLineCutShort).
+    let lastChar = '';
+    let lastRow: GoogleRow | undefined;
+    let lastCells: string[] = [];
+    const text = (async function* () {
+      for await (const s of decodeText(part.chunks)) {
+        if (s.length) lastChar = s[s.length - 1]!;
+        yield s;
+      }
+    })();
+    for await (const batch of readReport(text, { delimiter: ',', quote: true, label: part.label })) {
       for (const rec of batch) {
         if (!header) {
           header = GoogleHeader.from(rec.cells, part.label);
@@ -76,8 +86,11 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
         const row = parseGoogleRow(rec.line, rec.cells, header);
         if (Array.isArray(row)) {
           for (const p of row) if (total++ < 10_000) problems.push({ row: p.line, column: p.column, code: p.code, message: p.message });
+          lastRow = undefined; // a bad last line is reported as such
           continue;
         }
+        lastRow = row;
+        lastCells = rec.cells;
         t.report.add(row.currency, row.amount);
         if (pkgOption !== undefined && row.pkg !== pkgOption) {
           t.otherRows++;
@@ -89,6 +102,12 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
         // A file with a bad line is refused whole: its rows are no longer grouped, only its lines checked.
         if (total === 0 && groups.add(row)) await groups.spill();
       }
+    }
+    if (lastRow && lastChar !== '\n' && lastChar !== '\r' && header && lastLineCutShort(lastRow, lastCells, header)) {
+      throw inputError('REPORT_TRUNCATED', `${part.label} ends inside line ${lastRow.line}: no line break follows it, and its merchant amount is not its buyer amount times its conversion rate, so the file looks cut short; nothing was imported.`, {
+        hint: 'Download the earnings report again (a complete file ends with a line break).',
+        details: { file: part.label, line: lastRow.line },
+      });
     }
     if (!header) formatUnknown(part.label, 'a Google Play earnings report', requiredNames(GOOGLE_COLUMNS), [], ' (it is empty: an earnings report starts with its header line)');
   }
