@@ -56,6 +56,8 @@ describe('loadAppleSales', () => {
       row('b-r1', 'refund', [499, 150, 0, null], 'b'),
       row('c', 'sale', [null, null, null, 99]),
       row('bad', 'sale', [null, null, null, null]),
+      // A refund in the ledger whose sale is not (yet) written: this chunk's sale counts it.
+      row('p-r1', 'refund', [null, null, null, 50], 'p'),
     ] as never).execute();
   });
   afterAll(async () => {
@@ -79,6 +81,17 @@ describe('loadAppleSales', () => {
   it('keeps a state already held (it carries this chunk\'s refunds)', async () => {
     const mine = new Map<string, AppleSaleState>([['a', { currency: 'USD', net: 349n, refunded: 300n }]]);
     expect((await load(['a', 'c'], mine)).get('a')).toEqual({ currency: 'USD', net: 349n, refunded: 300n });
+  });
+
+  it('a sale this chunk accepted (not written yet) is a sale too, with the refunds of it already in the ledger', async () => {
+    const pending = new Map([['p', { currency: 'USD', net: 349n }], ['q', { currency: 'JPY', net: 119n }]]);
+    const states = new Map<string, AppleSaleState>();
+    await ledger.db.transaction().execute((trx) => loadAppleSales(trx as unknown as Tx, ['p', 'q', 'c'], states, pending));
+    expect(Object.fromEntries(states)).toEqual({
+      p: { currency: 'USD', net: 349n, refunded: 50n },
+      q: { currency: 'JPY', net: 119n, refunded: 0n },
+      c: { currency: 'USD', net: 99n, refunded: 0n },
+    });
   });
 
   it('a sale with no net and no gross is LEDGER_CORRUPT naming it', async () => {

@@ -28,19 +28,30 @@ function storedNet(r: { transaction_id: string; net_minor: number | null; gross_
 }
 
 /**
- * Adds to `states` the App Store sales among `ids` that are in the ledger (and not in
- * `states` already: those carry this chunk's refunds), each with the nets of its stored
- * refunds. Rows of earlier chunks and files of this import are in the ledger already.
+ * Adds to `states` the App Store sales among `ids` that are in the ledger or in `pending`
+ * (accepted by this chunk, not written yet), and not in `states` already (those carry this
+ * chunk's refunds), each with the nets of its refunds in the ledger. Rows of earlier chunks
+ * and files of this import are in the ledger already.
  */
-export async function loadAppleSales(trx: Tx, ids: readonly string[], states: Map<string, AppleSaleState>): Promise<void> {
+export async function loadAppleSales(
+  trx: Tx,
+  ids: readonly string[],
+  states: Map<string, AppleSaleState>,
+  pending: ReadonlyMap<string, { currency: string; net: bigint }> = new Map(),
+): Promise<void> {
   const wanted = [...new Set(ids)].filter((id) => !states.has(id));
   const cols = ['transaction_id', 'currency', 'net_minor', 'gross_minor', 'store_fee_minor', 'tax_minor'] as const;
   for (let i = 0; i < wanted.length; i += 500) {
     const slice = wanted.slice(i, i + 500);
-    const sales = await trx.selectFrom('sales').select([...cols]).where('store', '=', 'appstore').where('kind', '=', 'sale').where('transaction_id', 'in', slice).execute();
-    if (sales.length === 0) continue;
     const found = new Map<string, AppleSaleState>();
+    for (const id of slice) {
+      const p = pending.get(id);
+      if (p) found.set(id, { currency: p.currency, net: p.net, refunded: 0n });
+    }
+    const stored = slice.filter((id) => !found.has(id));
+    const sales = stored.length ? await trx.selectFrom('sales').select([...cols]).where('store', '=', 'appstore').where('kind', '=', 'sale').where('transaction_id', 'in', stored).execute() : [];
     for (const s of sales) found.set(s.transaction_id, { currency: s.currency, net: storedNet(s), refunded: 0n });
+    if (found.size === 0) continue;
     // One row per refund (a sale has one or two): summed here as BigInt, never by SQL into a float.
     const refunds = await trx.selectFrom('sales').select([...cols, 'refund_of']).where('store', '=', 'appstore').where('kind', '=', 'refund').where('refund_of', 'in', [...found.keys()]).execute();
     for (const r of refunds) found.get(r.refund_of!)!.refunded += storedNet(r);

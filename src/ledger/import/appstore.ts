@@ -134,10 +134,11 @@ export function appStoreImporter(): Importer<AppleUnit> {
       const releases = new Map<string, string[]>();
       // Records this chunk has matched already (they reach the ledger after the check).
       const used = new Set<string>();
-      // Sales that return lines refund: those this chunk accepted (its sale lines come
-      // first) and, loaded as needed, those in the ledger (earlier chunks and files of this
-      // import are written before this check), each with what was refunded of it so far.
+      // Sales that return lines refund, loaded as needed with what was refunded of each so
+      // far: those this chunk accepted (`accepted`: its sale lines come first) and those in
+      // the ledger (earlier chunks and files of this import are written before this check).
       const sales = new Map<string, AppleSaleState>();
+      const accepted = new Map<string, { currency: string; net: bigint }>();
       for (const [line, group] of groups) {
         const t = group[0]!.parsed!.report;
         const resolved = resolve(line.product);
@@ -184,7 +185,7 @@ export function appStoreImporter(): Importer<AppleUnit> {
           // A refund record is matched once its sale is in the ledger or accepted earlier in
           // this import; a refund of a sale held for want of consent (or not reported yet)
           // stays held with it, and is released when its sale is.
-          await loadAppleSales(trx, candidates.flatMap((c) => (c.refund_of === null ? [] : [c.refund_of])), sales);
+          await loadAppleSales(trx, candidates.flatMap((c) => (c.refund_of === null ? [] : [c.refund_of])), sales, accepted);
           records = candidates.filter((c) => c.refund_of !== null && sales.has(c.refund_of));
           if (records.length < candidates.length) why = 'the refund records left for it refund sales that are not in the ledger or earlier in this import (held for want of consent, or not reported yet)';
         }
@@ -202,7 +203,7 @@ export function appStoreImporter(): Importer<AppleUnit> {
                 return;
               }
             } else {
-              sales.set(record.transaction_id, { currency: line.currency, net: BigInt(u.share), refunded: 0n });
+              accepted.set(record.transaction_id, { currency: line.currency, net: BigInt(u.share) });
             }
             u.record = record;
             it.action = 'insert';
