@@ -7,10 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
-import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, type Container } from '../../stores/source.js';
+import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, tapped, type Container } from '../../stores/source.js';
 import { usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
+import { Corrections } from './store-corrections.js';
 import { CHUNK, type Importer } from './pipeline.js';
 import { storedRefundSum, type SaleState } from './sales-refunds.js';
 import { saleAt, storedInteger } from '../stored.js';
@@ -42,9 +43,11 @@ type SaleAmounts = Pick<SaleState, 'gross' | 'fee' | 'tax' | 'refGross' | 'refFe
  * Reads one earnings report and groups its rows into `groups` (bounded memory: see
  * googleplay-groups.ts); format errors refuse the file with every line listed.
  */
-async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups): Promise<{ tally: ReportTally; sha256: string }> {
-  // The file is hashed as it is read (a zip, read out of order, is hashed on its own after).
+async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups): Promise<{ tally: ReportTally; sha256: string; content: string }> {
+  // The file is hashed as it is read (a zip, read out of order, is hashed on its own after),
+  // and so is the report in it: a report is known by its content, whatever holds it.
   const hash = createHash('sha256');
+  const content = createHash('sha256');
   let container: Container = 'plain';
   const packages = new Set<string>();
   const months = new Set<string>();
@@ -59,7 +62,9 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
     container = part.container;
     t = new ReportTally(part.label);
     let header: GoogleHeader | undefined;
-    for await (const batch of readReport(decodeText(part.chunks), { delimiter: ',', quote: true, label: part.label })) {
+    // A plain file's content is its bytes: hashed once.
+    const chunks = part.container === 'plain' ? part.chunks : tapped(part.chunks, (c) => content.update(c));
+    for await (const batch of readReport(decodeText(chunks), { delimiter: ',', quote: true, label: part.label })) {
       for (const rec of batch) {
         if (!header) {
           header = GoogleHeader.from(rec.cells, part.label);
@@ -94,11 +99,13 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   const pkg = pkgOption ?? [...packages][0] ?? '';
   t.key = `googleplay:${pkg}:${sorted.length ? `${sorted[0]}..${sorted.at(-1)}` : 'empty'}`;
   t.transactions = await groups.count();
-  return { tally: t, sha256: container === 'zip' ? await fileSha256(file) : hash.digest('hex') };
+  const sha256 = container === 'zip' ? await fileSha256(file) : hash.digest('hex');
+  return { tally: t, sha256, content: container === 'plain' ? sha256 : content.digest('hex') };
 }
 
-export function googlePlayImporter(options: { package?: string } = {}): Importer<GoogleParsed> {
+export function googlePlayImporter(options: { package?: string; replace?: boolean } = {}): Importer<GoogleParsed> {
   const tallies: ReportTally[] = [];
+  const corrections = new Corrections(options.replace ?? false);
   let resolve: (product: string) => Resolved | undefined = () => undefined;
   /**
    * Sales this import held. (Those it wrote need no list: every sale is checked before any
@@ -118,11 +125,12 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
 
     async *read(input, ctx) {
       const groups = new OrderGroups(ctx.trx);
-      const { tally: report, sha256 } = await readEarnings(input.file, options.package, groups);
+      const { tally: report, sha256, content } = await readEarnings(input.file, options.package, groups);
       input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
       tallies.push(report);
       input.format = 'googleplay-earnings';
-      await identifyReport(ctx, 'googleplay', report, sha256);
+      // Before this change a .zip was recorded under the zip's own SHA-256: that still names it.
+      await identifyReport(ctx, 'googleplay', report, { content, aliases: sha256 === content ? [] : [sha256] }, corrections);
       const holds = await openHolds(ctx.trx, 'googleplay', report.key);
       // Sales first, then refunds: a refund may come before its sale in the file.
       for (const kind of ['sale', 'refund'] as const) {
@@ -288,6 +296,7 @@ export function googlePlayImporter(options: { package?: string } = {}): Importer
     refuse: consentRefusal,
 
     async finish(ctx) {
+      await corrections.check(ctx.trx);
       await saveTotals(ctx, tallies);
     },
 
