@@ -62,7 +62,7 @@ async function query<T>(db: string, fn: (l: Awaited<ReturnType<typeof openLedger
 }
 
 type Row = { transaction_id: string; kind: string; gross_minor: unknown; net_minor: unknown; refund_of: string | null; batch_id: string };
-const sales = (db: string, store: string): Promise<Row[]> =>
+const sales = (db: string, store: 'googleplay' | 'appstore'): Promise<Row[]> =>
   query(db, (l) => l.db.selectFrom('sales').select(['transaction_id', 'kind', 'gross_minor', 'net_minor', 'refund_of', 'batch_id']).where('store', '=', store).orderBy('transaction_id').execute());
 const held = (db: string) =>
   query(db, (l) => l.db.selectFrom('quarantine').select(['hold_key', 'report_key', 'amount_minor', 'released_batch']).where('code', '=', 'CONSENT_MISSING').orderBy('hold_key').execute());

@@ -15,7 +15,7 @@ import type { SourceRecord } from '../records.js';
 import { STORE_SALE_COLUMNS, storeSummary } from './googleplay.js';
 import { CHUNK, type Importer, type Item } from './pipeline.js';
 import { Corrections } from './store-corrections.js';
-import { badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals, type HeldFields, type Resolved } from './store-report.js';
+import { badLines, consentRefusal, heldRowKey, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals, type HeldFields, type Resolved } from './store-report.js';
 
 export interface AppleUnit {
   line: AppleLine;
@@ -233,7 +233,7 @@ export function appStoreImporter(options: { replace?: boolean } = {}): Importer<
       return {
         ...held,
         // One quarantine row per unit of a report, ever: a held unit is never held twice.
-        row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`,
+        row_key: heldRowKey(held),
         row_number: u.ordinal,
         raw: JSON.stringify({ line: line.line, unit: u.unit + 1, units: Math.abs(line.quantity), kind: line.kind, product: line.product, country: line.country, currency: line.currency, share: u.share, start: line.start, end: line.end }),
       };

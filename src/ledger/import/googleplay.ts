@@ -16,7 +16,7 @@ import { CHUNK, type Importer } from './pipeline.js';
 import { storedRefundSum, type SaleState } from './sales-refunds.js';
 import { saleAt, storedInteger } from '../stored.js';
 import {
-  Amounts, badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
+  Amounts, badLines, consentRefusal, heldRowKey, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
   type HeldFields, type Resolved,
 } from './store-report.js';
 
@@ -290,7 +290,7 @@ export function googlePlayImporter(options: { package?: string; replace?: boolea
       if (!p) return {};
       const { tx } = p;
       const held: HeldFields = p.held ?? { store: 'googleplay', report_key: p.report.key, hold_key: tx.txid, line: tx.firstLine, month: p.month, currency: tx.currency, amount_minor: tx.net };
-      return { ...held, row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`, raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
+      return { ...held, row_key: heldRowKey(held), raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
     },
 
     refuse: consentRefusal,

@@ -213,6 +213,14 @@ export interface HeldFields {
 }
 
 /**
+ * The quarantine row key of held store money: one row per store, report and hold, ever.
+ * A JSON array, not NUL-separated: PostgreSQL text cannot hold a NUL byte.
+ */
+export function heldRowKey(held: HeldFields): string {
+  return JSON.stringify([held.store, held.report_key, held.hold_key]);
+}
+
+/**
  * CONSENT_MISSING when every refused row is a sale without a purchase record (each listed
  * with its line and amount); undefined (ROWS_INVALID) when any row is bad otherwise.
  */
