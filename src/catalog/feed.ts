@@ -7,7 +7,6 @@
 import type { AssetType, Category, LockVariant, PackManifest } from '../manifest/types.js';
 import { inputError } from '../shared/errors.js';
 import { compareCodePoints, savingsPercent } from '../shared/money.js';
-import { sourceDateEpochFrom } from '../shared/source-date.js';
 import { compareVersions, isPrerelease, isSemver } from '../shared/version.js';
 import { own, setOwn } from '../shared/lookup.js';
 
@@ -167,11 +166,8 @@ export function variantSitePath(slug: string, version: string, variantPath: stri
 
 // ---------------------------------------------------------------------------------------
 
-/** SOURCE_DATE_EPOCH (whole seconds since 1970) as the clock, or the real clock. */
-export function clockFromEnv(env: NodeJS.ProcessEnv, fallback: () => Date = () => new Date()): Date {
-  const seconds = sourceDateEpochFrom(env);
-  return seconds === undefined ? fallback() : new Date(seconds * 1000);
-}
+/** SOURCE_DATE_EPOCH (whole seconds since 1970) as the clock, or the real clock (one helper, in shared). */
+export { clockFromEnv } from '../shared/source-date.js';
 
 export function utcDay(d: Date): string {
   return d.toISOString().slice(0, 10);
