@@ -50,8 +50,8 @@ describe('the first and last months', () => {
     expect(last.json()).toMatchObject({ period: '9999-12', status: 'open' });
     const tiers = await cli(['creators', 'tiers', '--period', '9999-12', '--json']);
     expect(tiers.code, tiers.stderr).toBe(0);
-    // Every pack was published by the end of 9999-12: each counts for its owner.
-    expect(tiers.json().creators.find((c: { creator: string }) => c.creator === 'ana-lima').figures.packsPublished).toBe(2);
+    // Every pack was published by the end of 9999-12: ana-lima's two and the one her collaboration owns.
+    expect(tiers.json().creators.find((c: { creator: string }) => c.creator === 'ana-lima').figures.packsPublished).toBe(3);
     const close = await cli(['payouts', 'close', '--period', '9999-12', '--json']);
     expect(close.code).toBe(4);
     expect(['PERIOD_ORDER', 'PERIOD_OPEN']).toContain(close.json().error.code);
