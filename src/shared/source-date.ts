@@ -22,3 +22,8 @@ export function clockFromEnv(env: NodeJS.ProcessEnv, fallback: () => Date = () =
   const seconds = sourceDateEpochFrom(env);
   return seconds === undefined ? fallback() : new Date(seconds * 1000);
 }
+
+/** The UTC day (YYYY-MM-DD) of an instant. */
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
