@@ -129,6 +129,7 @@ export const CODES = {
   REPORT_FORMAT_UNKNOWN: "A file is not the store report the command reads (another store's, or an unknown layout)",
   REPORT_TOTALS_MISMATCH: "A store report's own totals disagree with its lines",
   REPORT_TRUNCATED: 'A store report ends before its end (no trailer, an unclosed quote, a cut-off archive)',
+  CORRECTION_CONFLICT: 'A corrected store report would strand refunds of its sales or, without --replace, delete transactions its predecessor wrote',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;

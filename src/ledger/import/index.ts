@@ -46,13 +46,15 @@ export async function importFiles(
   ledger: Ledger,
   kind: ImportKind,
   files: readonly string[],
-  options: RunOptions & { package?: string } = {},
+  options: RunOptions & { package?: string; replace?: boolean } = {},
 ): Promise<ImportResult> {
   // Google's earnings report covers every app of the account: the package picks ours.
   // The family secret is read before the write transaction (the pipeline keys quarantined
   // rows with it, and the ledger's one connection is the transaction's until the commit).
   await ledger.familySecret();
-  const importer = kind === 'googleplay' ? googlePlayImporter({ package: options.package }) : await IMPORTERS[kind](ledger);
+  const replace = options.replace ?? false;
+  const importer =
+    kind === 'googleplay' ? googlePlayImporter({ package: options.package, replace }) : kind === 'appstore' ? appStoreImporter({ replace }) : await IMPORTERS[kind](ledger);
   return runImport(ledger, importer, files, options);
 }
 
