@@ -52,7 +52,11 @@ export async function importFiles(
   // The family secret is read before the write transaction (the pipeline keys quarantined
   // rows with it, and the ledger's one connection is the transaction's until the commit).
   await ledger.familySecret();
-  const importer = kind === 'googleplay' ? googlePlayImporter({ package: options.package }) : await IMPORTERS[kind](ledger);
+  // PACKOPS_CONSENT_PREFETCH=off keeps a Google Play import's consent lookups on the main thread.
+  const importer =
+    kind === 'googleplay'
+      ? googlePlayImporter({ package: options.package, prefetch: process.env.PACKOPS_CONSENT_PREFETCH !== 'off' })
+      : await IMPORTERS[kind](ledger);
   return runImport(ledger, importer, files, options);
 }
 
