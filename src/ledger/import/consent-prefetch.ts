@@ -33,7 +33,7 @@
  * until their check: a Map of that many records (id, consent ref, 64-hex family HMAC) is
  * 93 MB of heap. Ids sent in file order (Google's are random) would also walk the purchase
  * index in no order, where a chunk of sales in id order walks it in order (migration 0320).
- * The write phase leaves the other core just as idle, and the thread itself (~22 MB RSS)
+ * The write phase leaves the other core just as idle, and the thread itself (~16 MB RSS, its heap capped)
  * is only started after the peak.
  *
  * Never a hang, never a wrong answer: the worker is unref'd (it never keeps the process
@@ -71,7 +71,12 @@ export interface PrefetchStats {
 /** Chunks requested ahead of the one being checked. */
 export const LOOKAHEAD = 2;
 /** The worker's SQLite page cache: enough for the index's inner pages; the OS caches the rest. */
-const WORKER_CACHE_KIB = 4096;
+const WORKER_CACHE_KIB = 2048;
+/**
+ * The worker's V8 heap, capped (MB): it holds one chunk's ids and answers at a time. Past
+ * the cap the thread ends (ERR_WORKER_OUT_OF_MEMORY) and the checks query themselves.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
 /**
  * How long a check waits for an answer the worker has not given yet before it queries
  * itself and stops using the worker (it answers a chunk in milliseconds: only a stuck
@@ -109,7 +114,7 @@ export class ConsentPrefetch {
   static start(file: string, store: string, options: PrefetchOptions = {}): ConsentPrefetch | undefined {
     try {
       const workerData: ConsentWorkerData = { file, store, cacheKiB: WORKER_CACHE_KIB };
-      const worker = new Worker(options.worker ?? new URL('./consent-worker.js', import.meta.url), { workerData });
+      const worker = new Worker(options.worker ?? new URL('./consent-worker.js', import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
       return new ConsentPrefetch(worker, options.answerWaitMs ?? ANSWER_WAIT_MS, options.onClose);
     } catch {
       return undefined; // (no thread: every check queries, as before)

@@ -164,7 +164,7 @@ export function googlePlayImporter(options: GooglePlayOptions = {}): Importer<Go
         const { tally: report, sha256 } = await readEarnings(input.file, options.package, groups);
         // The consent thread starts once the file is read (inside the import's write
         // transaction, which consent-prefetch.ts relies on): not before, as the grouped file's
-        // memory peaks at the end of the parse and the thread costs ~22 MB; it is up (~0.1 s)
+        // memory peaks at the end of the parse and the thread costs ~16 MB; it is up (~0.1 s)
         // while the sales are sorted by id, before the first check.
         const where = ctx.ledger.where;
         if (options.prefetch !== false && where.kind === 'sqlite' && where.file !== ':memory:') {
