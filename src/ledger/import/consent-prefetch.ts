@@ -33,8 +33,8 @@
  * until their check: a Map of that many records (id, consent ref, 64-hex family HMAC) is
  * 93 MB of heap. Ids sent in file order (Google's are random) would also walk the purchase
  * index in no order, where a chunk of sales in id order walks it in order (migration 0320).
- * The write phase leaves the other core just as idle, and the thread itself (~16 MB RSS, its heap capped)
- * is only started after the peak.
+ * The write phase leaves the other core just as idle, and the thread itself (~16 MB RSS,
+ * its heap capped) is only started after the peak.
  *
  * Never a hang, never a wrong answer: the worker is unref'd (it never keeps the process
  * alive), terminated by `close` (the importer's `finally`, also when the import is refused
