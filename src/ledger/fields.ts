@@ -30,9 +30,30 @@ export function cellText(value: unknown): string {
   return previewValue(value);
 }
 
+/**
+ * A JSON number given where text is expected (an id, a reference, a product): its text
+ * when the number is a whole number JSON holds exactly, else the problem. JSON.parse
+ * rounds an integer beyond 2^53 − 1 to a neighbour (20000008123400011 becomes …012), so
+ * such an id would silently become another transaction's; it must be written as a string.
+ */
+export function numberProblem(column: string, value: number): Parsed<never> | undefined {
+  if (Number.isSafeInteger(value)) return undefined;
+  return bad(
+    column,
+    'ROW_INVALID',
+    Number.isInteger(value)
+      ? `${column} is a JSON number beyond 2^53 − 1 (${String(value)} after reading), which JSON numbers cannot hold exactly; write it as a string ("…").`
+      : `${column} is the JSON number ${String(value)}; write it as a string ("…").`,
+  );
+}
+
 export function requiredText(column: string, value: unknown, maxLength = 200): Parsed<string> {
   if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number') {
     return bad(column, 'ROW_INVALID', `${column} must be text.`);
+  }
+  if (typeof value === 'number') {
+    const problem = numberProblem(column, value);
+    if (problem) return problem;
   }
   const text = cellText(value).trim();
   if (text === '') return bad(column, 'ROW_INVALID', `${column} is empty.`);

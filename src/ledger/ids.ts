@@ -12,7 +12,7 @@
  * - What remains is normalised to NFC, so a composed and a decomposed "é" are one id.
  * Refusals are ROW_INVALID naming the column and the code point.
  */
-import type { Parsed } from './fields.js';
+import { numberProblem, type Parsed } from './fields.js';
 
 /** Leading or trailing spaces and tabs: cell padding. */
 const PADDING = /^[ \t]+|[ \t]+$/g;
@@ -44,6 +44,10 @@ export function identifier(column: string, value: unknown, maxLength = 200): Par
   if (fast !== undefined) return { ok: true, value: fast };
   if (value === undefined || value === null) return bad(`${column} is empty.`);
   if (typeof value !== 'string' && typeof value !== 'number') return bad(`${column} must be text.`);
+  if (typeof value === 'number') {
+    const problem = numberProblem(column, value);
+    if (problem) return problem;
+  }
   const text = String(value).replace(PADDING, '');
   if (text === '') return bad(`${column} is empty.`);
   const edge = /^\s/.test(text) ? text[0]! : /\s$/.test(text) ? text.at(-1)! : undefined;

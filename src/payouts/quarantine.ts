@@ -8,8 +8,10 @@
  * REASON_LABELS; adding an importer's rows is one entry in SOURCES.
  */
 import type { Kysely } from 'kysely';
-import type { LedgerDB } from '../ledger/schema.js';
-import { currencyExponent, plainMinor } from '../ledger/fields.js';
+import type { LedgerDB, Store } from '../ledger/schema.js';
+import { currencyExponent, oneOf, plainMinor } from '../ledger/fields.js';
+import { identifier } from '../ledger/ids.js';
+import { STORES } from '../ledger/import/sales.js';
 import { ledgerCorrupt, storedJson } from '../ledger/stored.js';
 import { compareCodePoints } from '../shared/money.js';
 import { parseInstant } from '../shared/timestamp.js';
@@ -48,15 +50,48 @@ export function reasonLabel(code: string): string {
 /** What a quarantined row of one kind says about money: its date, currency and gross. */
 interface Source {
   /** The row as the import kept it (`raw`, family_ref removed) → its date, currency and gross cells. */
-  read(raw: Record<string, unknown>): { at: unknown; currency: unknown; gross: unknown };
+  read(raw: Record<string, unknown>): { at: unknown; currency: unknown; gross: unknown; store: unknown; transactionId: unknown };
 }
 
 /** Kinds of quarantined rows that carry money; reviews and rates do not. */
 export const SOURCES: ReadonlyMap<string, Source> = new Map<string, Source>([
-  ['sales', { read: (raw) => ({ at: raw.occurred_at, currency: raw.currency, gross: raw.gross_minor }) }],
+  [
+    'sales',
+    { read: (raw) => ({ at: raw.occurred_at, currency: raw.currency, gross: raw.gross_minor, store: raw.store, transactionId: raw.transaction_id }) },
+  ],
 ]);
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The ledger key (store, transaction id) a quarantined row would be imported under, read
+ * the way the import reads it (ids.ts canonical form); undefined when either cell cannot be
+ * read (such a row is held as it is: nothing can release it but a fixed import).
+ */
+function transactionKey(store: unknown, transactionId: unknown): string | undefined {
+  const s = oneOf('store', store, STORES);
+  const id = identifier('transaction_id', transactionId);
+  return s.ok && id.ok ? `${s.value}\u0000${id.value}` : undefined;
+}
+
+/** The keys among `keys` that are in `sales` now: one primary-key probe per key, in chunks. */
+async function inSales(db: Kysely<LedgerDB>, keys: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const byStore = new Map<Store, string[]>();
+  for (const key of keys) {
+    const [store, id] = key.split('\u0000') as [Store, string];
+    const ids = byStore.get(store) ?? [];
+    ids.push(id);
+    byStore.set(store, ids);
+  }
+  for (const [store, ids] of byStore) {
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await db.selectFrom('sales').select('transaction_id').where('store', '=', store).where('transaction_id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) found.add(`${store}\u0000${r.transaction_id}`);
+    }
+  }
+  return found;
+}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim();
@@ -71,7 +106,7 @@ function text(value: unknown): string | undefined {
 export async function quarantineFor(db: Kysely<LedgerDB>, period: Period): Promise<QuarantineEntry[]> {
   const rows = await db
     .selectFrom('quarantine')
-    .select(['batch_id', 'row_number', 'kind', 'code', 'raw'])
+    .select(['batch_id', 'row_number', 'kind', 'code', 'raw', 'created_at'])
     .where('kind', 'in', [...SOURCES.keys()] as Array<LedgerDB['quarantine']['kind']>)
     .execute();
   const groups = new Map<string, { month: Period | null; reason: string; rows: number; amounts: Map<string, bigint>; without: number }>();
@@ -107,19 +142,36 @@ export async function quarantineFor(db: Kysely<LedgerDB>, period: Period): Promi
     const signed = stored === null ? undefined : stored;
     add(group((r.month as Period | null) ?? null, r.code), r.currency ?? undefined, signed);
   }
-  for (const r of rows) {
+  // Import-quarantined rows (§7): each transaction counts once, as its latest quarantined row
+  // (one transaction quarantined twice with different bad values is one held row), and not at
+  // all once a later import wrote it to the ledger (then it is in a statement, not held).
+  const latest = new Map<string, { month: Period | null; code: string; currency: string | undefined; amount: number | undefined }>();
+  const unkeyed: Array<{ month: Period | null; code: string; currency: string | undefined; amount: number | undefined }> = [];
+  const ordered = [...rows].sort(
+    (a, b) => compareCodePoints(String(a.created_at), String(b.created_at)) || compareCodePoints(a.batch_id, b.batch_id) || Number(a.row_number) - Number(b.row_number),
+  );
+  for (const r of ordered) {
     const source = SOURCES.get(r.kind)!;
-    const raw = storedJson({ table: 'quarantine', row: `batch_id=${r.batch_id} row_number=${r.row_number}`, column: 'raw' }, r.raw, true);
-    if (typeof r.code !== 'string' || r.code === '') {
-      throw ledgerCorrupt({ table: 'quarantine', row: `batch_id=${r.batch_id} row_number=${r.row_number}`, column: 'code' }, r.code, 'a code');
-    }
+    const where = { table: 'quarantine', row: `batch_id=${r.batch_id} row_number=${r.row_number}` };
+    const raw = storedJson({ ...where, column: 'raw' }, r.raw, true);
+    if (typeof r.code !== 'string' || r.code === '') throw ledgerCorrupt({ ...where, column: 'code' }, r.code, 'a code');
     const cells = source.read(raw);
     const at = text(cells.at);
     const instant = at === undefined ? undefined : parseInstant(at);
-    const month = instant?.ok ? instant.value.month : null;
-    if (month !== null && month !== period) continue;
-    add(group(month, r.code), text(cells.currency), plainMinor(text(cells.gross)));
+    const entry = { month: instant?.ok ? instant.value.month : null, code: r.code, currency: text(cells.currency), amount: plainMinor(text(cells.gross)) };
+    const key = transactionKey(cells.store, cells.transactionId);
+    if (key === undefined) unkeyed.push(entry);
+    else {
+      // Re-inserted so the map's order stays the order of each transaction's latest row.
+      latest.delete(key);
+      latest.set(key, entry);
+    }
   }
+  const inPeriod = (e: { month: Period | null }) => e.month === null || e.month === period;
+  const candidates = [...latest].filter(([, e]) => inPeriod(e));
+  const released = await inSales(db, candidates.map(([key]) => key));
+  for (const [key, e] of candidates) if (!released.has(key)) add(group(e.month, e.code), e.currency, e.amount);
+  for (const e of unkeyed) if (inPeriod(e)) add(group(e.month, e.code), e.currency, e.amount);
   return [...groups.values()]
     .sort((a, b) => compareCodePoints(a.month ?? '', b.month ?? '') || compareCodePoints(a.reason, b.reason))
     .map((g) => ({

@@ -20,7 +20,8 @@ export interface StoreProblem {
 }
 
 type GoogleKey =
-  | 'description' | 'date' | 'time' | 'type' | 'refundType' | 'pkg' | 'sku' | 'country' | 'merchantCurrency' | 'merchantAmount';
+  | 'description' | 'date' | 'time' | 'type' | 'refundType' | 'pkg' | 'sku' | 'country' | 'merchantCurrency' | 'merchantAmount'
+  | 'buyerAmount' | 'rate';
 
 export const GOOGLE_COLUMNS: ReadonlyArray<ColumnDef<GoogleKey>> = [
   { key: 'description', names: ['Description'], required: true },
@@ -33,6 +34,9 @@ export const GOOGLE_COLUMNS: ReadonlyArray<ColumnDef<GoogleKey>> = [
   { key: 'country', names: ['Buyer Country'], required: true },
   { key: 'merchantCurrency', names: ['Merchant Currency'], required: true },
   { key: 'merchantAmount', names: ['Amount (Merchant Currency)'], required: true },
+  // Read only to tell a last line cut short (lastLineCutShort).
+  { key: 'buyerAmount', names: ['Amount (Buyer Currency)'], required: false },
+  { key: 'rate', names: ['Currency Conversion Rate'], required: false },
 ];
 
 export type GoogleRowType = 'charge' | 'fee' | 'tax' | 'chargeRefund' | 'feeRefund' | 'taxRefund';
@@ -99,6 +103,7 @@ export class GoogleHeader {
     this.at = {
       description: index.description, date: index.date, time: index.time, type: index.type, refundType: index.refundType, pkg: index.pkg,
       sku: index.sku, country: index.country, merchantCurrency: index.merchantCurrency, merchantAmount: index.merchantAmount,
+      buyerAmount: index.buyerAmount, rate: index.rate,
     };
   }
 
@@ -288,6 +293,33 @@ export function parseGoogleRow(line: number, raw: readonly string[], header: Goo
   return { line, order, ms: (when as { ms: number }).ms, type: type!, pkg, sku, country, currency, amount, pacificMonth: (when as { pacificMonth: string }).pacificMonth };
 }
 
+/** A plain decimal (`-12.345`) as exact units and scale, or undefined. */
+function exactDecimal(text: string): { units: bigint; scale: number } | undefined {
+  const m = /^(-?)(\d{1,30})(?:\.(\d{1,30}))?$/.exec(text);
+  if (!m) return undefined;
+  const frac = m[3] ?? '';
+  const units = BigInt(m[2]! + frac);
+  return { units: m[1] === '-' ? -units : units, scale: frac.length };
+}
+
+/**
+ * Whether the file's last line, when no line break follows it, looks cut short. A cut
+ * inside the last cell (`-0.75` → `-0.7`) leaves a well-formed row with the right number
+ * of cells: the 19-column layout ends with the merchant amount. The row carries its own
+ * check: the merchant amount is the buyer amount times the conversion rate, in the merchant
+ * currency's minor units (one unit of slack for Google's rounding). A row without a buyer
+ * amount or rate cannot be checked and is taken as it is. Exact decimal arithmetic.
+ */
+export function lastLineCutShort(row: GoogleRow, raw: readonly string[], header: GoogleHeader): boolean {
+  const buyer = exactDecimal(cellAt(raw, header.at.buyerAmount));
+  const rate = exactDecimal(cellAt(raw, header.at.rate));
+  const exponent = header.exponent(row.currency);
+  if (!buyer || !rate || exponent === undefined) return false;
+  const scale = 10n ** BigInt(buyer.scale + rate.scale);
+  const diff = buyer.units * rate.units * 10n ** BigInt(exponent) - BigInt(row.amount) * scale;
+  return (diff < 0n ? -diff : diff) > scale;
+}
+
 /** The renewal cycle suffix of a subscription order id: `GPA.1234-…-56789..3`. */
 const RENEWAL = /\.\.\d+$/;
 
@@ -349,6 +381,12 @@ export function checkTx(tx: GoogleTx): string | undefined {
     return `line ${m.line} is from ${m.value}, ${first} from ${tx.country}`;
   }
   const what = tx.kind === 'sale' ? 'order' : 'refund';
+  // Each row's amount is a safe integer, but the rows of one order are summed as doubles: a
+  // sum past 2^53 − 1 minor units (90 trillion dollars) is no longer exact, so it is refused
+  // rather than stored a cent off.
+  if (!(Number.isSafeInteger(tx.gross) && Number.isSafeInteger(tx.fee) && Number.isSafeInteger(tx.tax) && Number.isSafeInteger(tx.net))) {
+    return `the ${what}'s rows sum past 2^53 − 1 minor units, more than a ledger amount holds exactly`;
+  }
   if (!tx.hasCharge) return `the ${what} has ${tx.kind === 'sale' ? 'Google fee or Tax' : 'fee or tax refund'} rows but no ${tx.kind === 'sale' ? 'Charge' : 'Charge refund'} row`;
   if (tx.gross < 0) return `the ${what}'s charge rows sum to a ${tx.kind === 'sale' ? 'negative charge' : 'positive refund'} (${tx.gross})`;
   if (tx.fee < 0) return `the ${what}'s Google fee rows ${tx.kind === 'sale' ? 'pay money in' : 'take money out'} (${tx.fee})`;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decimalToMinor, splitEqually } from '../../src/stores/amounts.js';
 import { pacificDayEnd, pacificDayStart, pacificOffsetMinutes, pacificToUtc } from '../../src/stores/pacific.js';
 import { decodeText, readRecords, reportParts } from '../../src/stores/source.js';
-import { GoogleHeader, baseOrderId, cellAt, checkTx, googleTime, parseGoogleRow, type GoogleRow } from '../../src/stores/googleplay.js';
+import { GoogleHeader, baseOrderId, cellAt, checkTx, googleTime, lastLineCutShort, parseGoogleRow, type GoogleRow } from '../../src/stores/googleplay.js';
 import { TxWindow } from '../../src/stores/googleplay-window.js';
 import { AppleReportReader } from '../../src/stores/appstore.js';
 
@@ -286,6 +286,38 @@ describe('Google Play earnings rows', () => {
     txs.add(parseGoogleRow(3, gRow('GPA.2', 'Charge', '0.50'), header) as GoogleRow);
     expect(txs.size).toBe(1);
     expect(checkTx(txs.tx(0))).toMatch(/exceed/);
+  });
+
+  it('refuses an order whose rows sum past 2^53 − 1 minor units instead of storing it rounded', () => {
+    const txs = new TxWindow(10);
+    // Each row is exact (999,999,999,999,999 cents); eleven of them are not, as a double.
+    for (let i = 0; i < 11; i++) txs.add(parseGoogleRow(2 + i, gRow('GPA.3', 'Charge', '9999999999999.99'), header) as GoogleRow);
+    expect(txs.tx(0).gross).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+    expect(checkTx(txs.tx(0))).toMatch(/2\^53/);
+    const one = new TxWindow(10);
+    one.add(parseGoogleRow(2, gRow('GPA.4', 'Charge', '9999999999999.99'), header) as GoogleRow);
+    expect(checkTx(one.tx(0))).toBeUndefined();
+  });
+
+  it('tells a last line cut inside its merchant amount by its buyer amount × rate (exactly, one minor unit of slack)', () => {
+    const row = (buyer: string, rate: string, merchant: string) => {
+      const cells = gRow('GPA.5', 'Charge', merchant);
+      cells[14] = 'EUR';
+      cells[15] = buyer;
+      cells[16] = rate;
+      return { cells, row: parseGoogleRow(2, cells, header) as GoogleRow };
+    };
+    const cut = (buyer: string, rate: string, merchant: string) => {
+      const r = row(buyer, rate, merchant);
+      return lastLineCutShort(r.row, r.cells, header);
+    };
+    expect(cut('4.99', '1.085000', '5.41')).toBe(false); // 5.41415 rounds to 5.41
+    expect(cut('4.99', '1.085000', '5.42')).toBe(false); // Google's rounding: one unit of slack
+    expect(cut('4.99', '1.085000', '5.4')).toBe(true); // "5.41" cut to "5.4"
+    expect(cut('4.99', '1.085000', '5')).toBe(true);
+    expect(cut('-0.75', '1.000000', '-0.7')).toBe(true);
+    expect(cut('-0.70', '1.000000', '-0.7')).toBe(false); // a cut that changes nothing is no harm
+    expect(cut('', '', '5.4')).toBe(false); // nothing to check against
   });
 
   it('strips a renewal suffix to find the purchase', () => {

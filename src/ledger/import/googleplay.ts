@@ -6,9 +6,10 @@
  * held (--quarantine) or refused (CONSENT_MISSING). Other apps' rows are skipped and counted.
  */
 import { createHash } from 'node:crypto';
-import { baseOrderId, checkTx, GoogleHeader, parseGoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { baseOrderId, checkTx, GOOGLE_COLUMNS, GoogleHeader, lastLineCutShort, parseGoogleRow, type GoogleRow, type GoogleTx } from '../../stores/googleplay.js';
+import { formatUnknown, requiredNames } from '../../stores/header.js';
 import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, type Container } from '../../stores/source.js';
-import { usageError } from '../../shared/errors.js';
+import { inputError, usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
 import { ConsentPrefetch, LOOKAHEAD, type Consent, type PrefetchOptions } from './consent-prefetch.js';
@@ -56,11 +57,27 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   let parts = 0;
   let t: ReportTally | undefined;
   for await (const part of reportParts(file, (name) => /\.csv$/i.test(name), DEFAULT_REPORT_LIMITS, (chunk) => hash.update(chunk))) {
-    if (++parts > 1) throw usageError(`${file} holds more than one CSV; import one earnings report per file.`);
+    if (++parts > 1) {
+      // A bad file, not a bad command line: exit 3 like every other malformed report.
+      throw inputError('REPORT_FORMAT_UNKNOWN', `${file} holds more than one CSV; an earnings .zip holds one report, and nothing was imported.`, {
+        hint: 'Unzip it and import each earnings report as its own file.',
+        details: { file },
+      });
+    }
     container = part.container;
     t = new ReportTally(part.label);
     let header: GoogleHeader | undefined;
-    for await (const batch of readReport(decodeText(part.chunks), { delimiter: ',', quote: true, label: part.label })) {
+    // The file's last character and last row: a last line with no line break after it is checked for a cut (lastLineCutShort).
+    let lastChar = '';
+    let lastRow: GoogleRow | undefined;
+    let lastCells: string[] = [];
+    const text = (async function* () {
+      for await (const s of decodeText(part.chunks)) {
+        if (s.length) lastChar = s[s.length - 1]!;
+        yield s;
+      }
+    })();
+    for await (const batch of readReport(text, { delimiter: ',', quote: true, label: part.label })) {
       for (const rec of batch) {
         if (!header) {
           header = GoogleHeader.from(rec.cells, part.label);
@@ -70,8 +87,11 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
         const row = parseGoogleRow(rec.line, rec.cells, header);
         if (Array.isArray(row)) {
           for (const p of row) if (total++ < 10_000) problems.push({ row: p.line, column: p.column, code: p.code, message: p.message });
+          lastRow = undefined; // a bad last line is reported as such
           continue;
         }
+        lastRow = row;
+        lastCells = rec.cells;
         t.report.add(row.currency, row.amount);
         if (pkgOption !== undefined && row.pkg !== pkgOption) {
           t.otherRows++;
@@ -84,9 +104,15 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
         if (total === 0 && groups.add(row)) await groups.spill();
       }
     }
-    if (!header) throw usageError(`${part.label} is empty: an earnings report starts with its header line.`);
+    if (lastRow && lastChar !== '\n' && lastChar !== '\r' && header && lastLineCutShort(lastRow, lastCells, header)) {
+      throw inputError('REPORT_TRUNCATED', `${part.label} ends inside line ${lastRow.line}: no line break follows it, and its merchant amount is not its buyer amount times its conversion rate, so the file looks cut short; nothing was imported.`, {
+        hint: 'Download the earnings report again (a complete file ends with a line break).',
+        details: { file: part.label, line: lastRow.line },
+      });
+    }
+    if (!header) formatUnknown(part.label, 'a Google Play earnings report', requiredNames(GOOGLE_COLUMNS), [], ' (it is empty: an earnings report starts with its header line)');
   }
-  if (!t) throw usageError(`${file} holds no earnings report.`);
+  if (!t) formatUnknown(file, 'a Google Play earnings report', requiredNames(GOOGLE_COLUMNS), [], ' (the archive holds no .csv file)');
   if (total) throw badLines(t.file, t.lines, problems, total);
   if (pkgOption === undefined && packages.size > 1) {
     throw usageError(`${t.file} holds rows of ${packages.size} apps (${[...packages].sort().join(', ')}); name yours with --package or the googleplay.package config key.`);
