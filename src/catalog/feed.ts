@@ -7,8 +7,9 @@
 import type { AssetType, Category, LockVariant, PackManifest } from '../manifest/types.js';
 import { inputError } from '../shared/errors.js';
 import { compareCodePoints, savingsPercent } from '../shared/money.js';
-import { sourceDateEpochFrom } from '../shared/source-date.js';
-import { compareVersions, isPrerelease, isSemver } from '../shared/version.js';
+import { isSemver } from '../shared/version.js';
+import { utcDay } from '../shared/source-date.js';
+import { highestPerSlug, liveOn, type NotLiveReason, type VersionKey } from '../shared/live-version.js';
 import { own, setOwn } from '../shared/lookup.js';
 
 export const CATALOG_VERSION = 1;
@@ -167,15 +168,8 @@ export function variantSitePath(slug: string, version: string, variantPath: stri
 
 // ---------------------------------------------------------------------------------------
 
-/** SOURCE_DATE_EPOCH (whole seconds since 1970) as the clock, or the real clock. */
-export function clockFromEnv(env: NodeJS.ProcessEnv, fallback: () => Date = () => new Date()): Date {
-  const seconds = sourceDateEpochFrom(env);
-  return seconds === undefined ? fallback() : new Date(seconds * 1000);
-}
-
-export function utcDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
+// The clock and its UTC day live in shared/source-date.ts (pricing reads them too).
+export { clockFromEnv, utcDay } from '../shared/source-date.js';
 
 /** ISO 8601 in UTC to the second, so that sub-second clock noise never reaches the feed. */
 export function isoSeconds(d: Date): string {
@@ -236,34 +230,22 @@ function redactUserInfo(raw: string): string {
   return `${raw.slice(0, Math.min(start, at))}***${raw.slice(at)}`;
 }
 
-/**
- * The live version of each slug on `day` (YYYY-MM-DD, UTC): the highest semver precedence
- * among its versions published by the end of that day that are not pre-releases. A later
- * `published_at` (a scheduled release) or a pre-release (1.10.0-beta.1) never replaces the
- * live version. Slugs with no live version are returned apart, with why.
- */
+/** The live version of each slug on `day` (YYYY-MM-DD, UTC), by the one rule in shared/live-version.ts. */
 export function liveVersions<T extends { manifest: { slug: string; version: string }; publishedAt: string }>(
   packs: readonly T[],
   day: string,
-): { live: T[]; notLive: Array<{ slug: string; version: string; reason: 'not-yet-published' | 'pre-release' }> } {
-  const eligible = packs.filter((p) => p.publishedAt.slice(0, 10) <= day && !isPrerelease(p.manifest.version));
-  const live = latestPerSlug(eligible);
-  const liveSlugs = new Set(live.map((p) => p.manifest.slug));
-  const notLive = latestPerSlug(packs.filter((p) => !liveSlugs.has(p.manifest.slug))).map((p) => {
-    const published = packs.some((q) => q.manifest.slug === p.manifest.slug && q.publishedAt.slice(0, 10) <= day);
-    return { slug: p.manifest.slug, version: p.manifest.version, reason: published ? ('pre-release' as const) : ('not-yet-published' as const) };
-  });
-  return { live, notLive };
+): { live: T[]; notLive: Array<{ slug: string; version: string; reason: NotLiveReason }> } {
+  const { live, notLive } = liveOn(packs, day, registeredKey);
+  return { live, notLive: notLive.map(({ slug, version, reason }) => ({ slug, version, reason })) };
 }
 
 /** The latest version of each slug, sorted by slug. */
 export function latestPerSlug<T extends { manifest: { slug: string; version: string } }>(packs: readonly T[]): T[] {
-  const best = new Map<string, T>();
-  for (const p of packs) {
-    const cur = best.get(p.manifest.slug);
-    if (!cur || compareVersions(p.manifest.version, cur.manifest.version) > 0) best.set(p.manifest.slug, p);
-  }
-  return [...best.values()].sort((a, b) => compareCodePoints(a.manifest.slug, b.manifest.slug));
+  return highestPerSlug(packs, (p) => ({ slug: p.manifest.slug, version: p.manifest.version, publishedAt: '' }));
+}
+
+function registeredKey(p: { manifest: { slug: string; version: string }; publishedAt: string }): VersionKey {
+  return { slug: p.manifest.slug, version: p.manifest.version, publishedAt: p.publishedAt };
 }
 
 function sortedRecord<V>(rec: Record<string, V> | undefined, map: (v: V) => V): Record<string, V> {

@@ -5,12 +5,13 @@
  * conflict, as is a store product id already claimed by another pack (sales resolve
  * products through those ids).
  */
+import { liveOn, type NotLive } from '../shared/live-version.js';
 import { compareVersions } from '../shared/version.js';
 import type { PackManifest } from '../manifest/types.js';
 import { conflictError, inputError } from '../shared/errors.js';
 import { publishedAtInstant } from '../shared/timestamp.js';
 import { closedMonths } from './import/closed.js';
-import { storedInteger, storedStringArray } from './stored.js';
+import { storedInstant, storedInteger, storedStringArray } from './stored.js';
 import { assertProductNamesFree } from './products.js';
 import type { Ledger } from './db.js';
 import type { Transaction } from 'kysely';
@@ -80,6 +81,21 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
       details: { slug: m.slug, version: m.version, publishedAt, month: published.month },
     });
   }
+  // §9.4: a pack belongs to one creator or one collaboration, for all of its versions
+  // (payouts attribute a month's sales to one owner; a new owner would take earlier sales).
+  const owners = await trx.selectFrom('packs').select(['owner_id', 'owner_kind', 'version']).where('slug', '=', m.slug).execute();
+  const other = owners.find((o) => o.owner_id !== m.creator);
+  if (other) {
+    const versions = owners.filter((o) => o.owner_id === other.owner_id).map((o) => o.version).sort(compareVersions);
+    throw conflictError(
+      'PACK_OWNER_CHANGED',
+      `${m.slug} ${m.version} names "${m.creator}" as its creator, but ${m.slug} belongs to ${other.owner_kind} "${other.owner_id}" (registered ${versions.join(', ')}); a pack keeps one owner.`,
+      {
+        hint: `Keep "creator": "${other.owner_id}" in pack.json, or publish the pack under a new slug for "${m.creator}". To share a pack's revenue, make it a collaboration's pack from its first version.`,
+        details: { slug: m.slug, version: m.version, creator: m.creator, owner: { id: other.owner_id, kind: other.owner_kind }, ownerVersions: versions },
+      },
+    );
+  }
   const creator = await trx.selectFrom('creators').select('id').where('id', '=', m.creator).executeTakeFirst();
   const collaboration = creator
     ? undefined
@@ -118,24 +134,36 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
   return { status: 'added', slug: m.slug, version: m.version, owner: { id: row.owner_id, kind: row.owner_kind }, publishedAt };
 }
 
+export type PricedPack = Pick<PacksTable, 'slug' | 'version' | 'name' | 'price_minor' | 'currency' | 'available_from' | 'available_until' | 'category'> & {
+  tags: string[];
+  publishedAt: string;
+};
+
 /**
- * The latest registered version of each slug (semver precedence), for pricing; `tags`
- * parsed (a stored value that is not a JSON array of strings is LEDGER_CORRUPT).
+ * Every registered version of every pack, for pricing: `price_minor` checked, `tags`
+ * parsed and `published_at` read as an instant (a stored value that is not is LEDGER_CORRUPT).
  */
-export async function latestPacks(
-  ledger: Ledger,
-): Promise<Array<Pick<PacksTable, 'slug' | 'version' | 'name' | 'price_minor' | 'currency' | 'available_from' | 'available_until' | 'category'> & { tags: string[] }>> {
+export async function packVersions(ledger: Ledger): Promise<PricedPack[]> {
   const rows = await ledger.db
     .selectFrom('packs')
-    .select(['slug', 'version', 'name', 'price_minor', 'currency', 'tags', 'available_from', 'available_until', 'category'])
+    .select(['slug', 'version', 'name', 'price_minor', 'currency', 'tags', 'available_from', 'available_until', 'category', 'published_at'])
     .execute();
-  const latest = new Map<string, (typeof rows)[number]>();
-  for (const r of rows) {
-    r.price_minor = storedInteger({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column: 'price_minor' }, r.price_minor);
-    const cur = latest.get(r.slug);
-    if (!cur || compareVersions(r.version, cur.version) > 0) latest.set(r.slug, r);
-  }
-  return [...latest.values()]
-    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0))
-    .map((r) => ({ ...r, tags: storedStringArray({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column: 'tags' }, r.tags) }));
+  return rows.map(({ published_at, tags, ...r }) => {
+    const at = (column: string) => ({ table: 'packs', row: `slug=${r.slug} version=${r.version}`, column });
+    return {
+      ...r,
+      price_minor: storedInteger(at('price_minor'), r.price_minor),
+      tags: storedStringArray(at('tags'), tags),
+      publishedAt: storedInstant(at('published_at'), published_at),
+    };
+  });
+}
+
+/**
+ * Each slug's live version on `day` (YYYY-MM-DD, UTC) by the catalog's rule (§10,
+ * shared/live-version.ts): published by that day and not a pre-release. The prices bundles
+ * and seasonal collections are made from. Slugs with no live version come back apart.
+ */
+export async function livePacks(ledger: Ledger, day: string): Promise<{ live: PricedPack[]; notLive: Array<NotLive<PricedPack>> }> {
+  return liveOn(await packVersions(ledger), day, (p) => p);
 }

@@ -6,7 +6,9 @@
  */
 import { conflictError, inputError } from '../shared/errors.js';
 import { parseDecimal, roundHalfAwayFromZero, savingsPercent, type Rational } from '../shared/money.js';
-import { latestPacks } from '../ledger/catalog.js';
+import { livePacks, packVersions, type PricedPack } from '../ledger/catalog.js';
+import { highestPerSlug, liveOn } from '../shared/live-version.js';
+import { utcDay } from '../shared/source-date.js';
 import { assertProductNamesFree } from '../ledger/products.js';
 import type { Ledger } from '../ledger/db.js';
 import type { BundleKind } from '../ledger/schema.js';
@@ -64,10 +66,6 @@ export function charmPrice(minor: number): number {
 }
 
 
-function utcToday(now: Date): string {
-  return now.toISOString().slice(0, 10);
-}
-
 function addDays(day: string, days: number): string {
   const t = Date.parse(`${day}T00:00:00Z`) + days * 86_400_000;
   return new Date(t).toISOString().slice(0, 10);
@@ -78,14 +76,19 @@ export function availableOn(from: string | null, until: string | null, day: stri
   return (from === null || from <= day) && (until === null || day <= until);
 }
 
-async function currentPacks(ledger: Ledger) {
-  const packs = await latestPacks(ledger);
-  for (const p of packs) {
+/**
+ * The packs' current prices on `day`: each slug's live version (§10: published by that day,
+ * not a pre-release), never a scheduled release or a beta registered beside it. Slugs with
+ * no live version come back apart (bundles name them; seasonal collections skip them).
+ */
+async function currentPacks(ledger: Ledger, day: string) {
+  const { live, notLive } = await livePacks(ledger, day);
+  for (const p of live) {
     if (p.currency !== 'USD') {
       throw inputError('PACK_PRICE_CURRENCY', `${p.slug} has its list price in ${p.currency}; bundle prices are in USD.`);
     }
   }
-  return packs;
+  return { live, notLive };
 }
 
 async function store(ledger: Ledger, b: Bundle): Promise<CreateResult> {
@@ -140,6 +143,7 @@ export interface CreateBundleOptions {
   priceMinor?: number;
   discount?: string;
   charm?: boolean;
+  /** The clock whose UTC day prices the packs (the CLI passes SOURCE_DATE_EPOCH, else now). */
   now?: () => Date;
 }
 
@@ -156,12 +160,24 @@ export async function createBundle(ledger: Ledger, o: CreateBundleOptions): Prom
   if (wanted.length < 2 || dupes.length) {
     throw inputError('BUNDLE_INVALID', dupes.length ? `${dupes[0]} is listed twice in --packs.` : 'A bundle needs at least two packs (--packs a,b).');
   }
-  const packs = new Map((await currentPacks(ledger)).map((p) => [p.slug, p]));
-  const unknown = wanted.filter((p) => !packs.has(p));
+  const now = (o.now ?? (() => new Date()))();
+  const day = utcDay(now);
+  const current = await currentPacks(ledger, day);
+  const packs = new Map(current.live.map((p) => [p.slug, p]));
+  const notLive = new Map(current.notLive.map((n) => [n.slug, n]));
+  const unknown = wanted.filter((p) => !packs.has(p) && !notLive.has(p));
   if (unknown.length) {
     throw inputError('PACK_UNKNOWN', `Not registered in the ledger: ${unknown.join(', ')}.`, {
       hint: 'Register packs with packops catalog add first.',
       details: { packs: unknown },
+    });
+  }
+  const dark = wanted.filter((p) => notLive.has(p)).map((p) => notLive.get(p)!);
+  if (dark.length) {
+    const why = dark.map((n) => `${n.slug} (${n.reason === 'pre-release' ? `only pre-releases published, highest ${n.version}` : `no version published yet, highest registered ${n.version}`})`);
+    throw conflictError('PACK_NOT_LIVE', `No live version on ${day} to price from: ${why.join(', ')}. A bundle is priced from each pack's live version (published by that day, not a pre-release).`, {
+      hint: 'Leave the pack out, or create the bundle once a release of it is published (SOURCE_DATE_EPOCH sets the day).',
+      details: { day, packs: dark.map(({ slug, version, reason }) => ({ slug, version, reason })) },
     });
   }
   const items = wanted.map((slug) => ({ pack: slug, name: packs.get(slug)!.name, priceMinor: packs.get(slug)!.price_minor }));
@@ -195,7 +211,7 @@ export async function createBundle(ledger: Ledger, o: CreateBundleOptions): Prom
     charm: Boolean(o.charm),
     availableFrom: null,
     availableUntil: null,
-    createdAt: (o.now ?? (() => new Date()))().toISOString(),
+    createdAt: now.toISOString(),
     items,
   });
 }
@@ -221,15 +237,16 @@ export async function createSeasonalBundle(ledger: Ledger, o: SeasonalOptions): 
     throw inputError('BUNDLE_INVALID', `"${o.season}" is not a season tag (letters, digits and hyphens, e.g. winter).`);
   }
   const now = (o.now ?? (() => new Date()))();
-  const today = o.today ?? utcToday(now);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(`${today}T00:00:00Z`)) || utcToday(new Date(`${today}T00:00:00Z`)) !== today) {
+  const today = o.today ?? utcDay(now);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(`${today}T00:00:00Z`)) || utcDay(new Date(`${today}T00:00:00Z`)) !== today) {
     throw inputError('BUNDLE_INVALID', `--today "${today}" is not a date (YYYY-MM-DD).`);
   }
   const days = o.days ?? 60;
   if (!Number.isSafeInteger(days) || days < 1) throw inputError('BUNDLE_INVALID', '--days is a whole number of at least 1.');
   const d = parseDiscount(o.discount);
   const tag = season.toLowerCase();
-  const matching = (await currentPacks(ledger)).filter(
+  // A pack with no live version on --today is not in the catalog that day: not a candidate.
+  const matching = (await currentPacks(ledger, today)).live.filter(
     (p) => p.tags.some((t) => t.toLowerCase() === tag) && availableOn(p.available_from, p.available_until, today),
   );
   if (matching.length === 0) {
@@ -263,7 +280,14 @@ export async function createSeasonalBundle(ledger: Ledger, o: SeasonalOptions): 
   });
 }
 
-export async function listBundles(ledger: Ledger): Promise<Bundle[]> {
+/** Each slug's name as the catalog shows it on `day` (its live version), else its highest version's. */
+function packNames(versions: readonly PricedPack[], day: string): Map<string, string> {
+  const names = new Map(highestPerSlug(versions, (p) => p).map((p) => [p.slug, p.name]));
+  for (const p of liveOn(versions, day, (v) => v).live) names.set(p.slug, p.name);
+  return names;
+}
+
+export async function listBundles(ledger: Ledger, now: () => Date = () => new Date()): Promise<Bundle[]> {
   const bundles = await ledger.db.selectFrom('bundles').selectAll().orderBy('slug').execute();
   const items = await ledger.db
     .selectFrom('bundle_items')
@@ -272,7 +296,7 @@ export async function listBundles(ledger: Ledger): Promise<Bundle[]> {
     .orderBy('bundle_items.bundle_slug')
     .orderBy('bundle_items.position')
     .execute();
-  const names = new Map((await latestPacks(ledger)).map((p) => [p.slug, p.name]));
+  const names = packNames(await packVersions(ledger), utcDay(now()));
   return bundles.map((b) => ({
     slug: b.slug,
     name: b.name,

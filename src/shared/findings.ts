@@ -102,6 +102,8 @@ export const CODES = {
   LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
   LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
+  PACK_OWNER_CHANGED: 'A new version names another creator or collaboration than the pack\'s registered versions',
+  PACK_NOT_LIVE: 'A pack has no live version (published by the day, not a pre-release) to price from',
   BUNDLE_EMPTY: 'No pack matches the bundle',
   LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
   PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
@@ -127,6 +129,7 @@ export const CODES = {
   REPORT_FORMAT_UNKNOWN: "A file is not the store report the command reads (another store's, or an unknown layout)",
   REPORT_TOTALS_MISMATCH: "A store report's own totals disagree with its lines",
   REPORT_TRUNCATED: 'A store report ends before its end (no trailer, an unclosed quote, a cut-off archive)',
+  CORRECTION_CONFLICT: 'A corrected store report would strand refunds of its sales or, without --replace, delete transactions its predecessor wrote',
 } as const satisfies Record<string, string>;
 
 export type StableCode = keyof typeof CODES;

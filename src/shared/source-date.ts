@@ -14,3 +14,14 @@ export function sourceDateEpochFrom(env: NodeJS.ProcessEnv): number | undefined 
   }
   return Number(raw);
 }
+
+/** SOURCE_DATE_EPOCH (whole seconds since 1970) as the clock, or the real clock. */
+export function clockFromEnv(env: NodeJS.ProcessEnv, fallback: () => Date = () => new Date()): Date {
+  const seconds = sourceDateEpochFrom(env);
+  return seconds === undefined ? fallback() : new Date(seconds * 1000);
+}
+
+/** The UTC day (YYYY-MM-DD) of an instant. */
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}

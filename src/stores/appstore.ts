@@ -115,8 +115,11 @@ export class AppleReportReader {
   private summaryWidth = 0;
   private bySummaryKey = new Map<string, { quantity: number; hundredths: number }>();
   private summaries: Array<{ line: number; country: string; currency: string; quantity: string; amount: string }> = [];
-  /** The report's period (first line's start and end), and its currencies and countries. */
+  /** The first line's start and end (what keys were derived from before 2026-12: see legacyKey). */
   period: { start: Day; end: Day } | undefined;
+  /** The earliest start and latest end of all lines (`YYYY-MM-DD`). */
+  private first: string | undefined;
+  private last: string | undefined;
   readonly currencies = new Set<string>();
   readonly countries = new Set<string>();
 
@@ -257,6 +260,10 @@ export class AppleReportReader {
       if (pe) reportEnd = pe;
     }
     this.period ??= { start: start!, end: reportEnd };
+    const from = dayText(start!);
+    const to = dayText(reportEnd);
+    if (this.first === undefined || from < this.first) this.first = from;
+    if (this.last === undefined || to > this.last) this.last = to;
     this.currencies.add(currency);
     this.countries.add(country);
     return {
@@ -345,8 +352,23 @@ export class AppleReportReader {
     }
   }
 
-  /** A key naming this report among its corrections: period, currency and countries. */
-  reportKey(regionHint: string | undefined): string {
+  /**
+   * The key naming this report among its corrections, from its content alone, so a copy
+   * under another name and a re-issued (corrected) file of the same report get the same one:
+   * the layout; the period (the transaction-level layout states it in its preamble, Start
+   * Date and End Date; otherwise the earliest start and the latest end of all its lines, not
+   * the first line's, which a re-issued file may change); its currencies; and the countries
+   * it sells in (two regions may share a currency: US and Rest of World both pay USD). The
+   * file name is never used: Apple's region code in it is lost when a file is renamed.
+   */
+  reportKey(): string {
+    const stated = this.layout === 'transaction' ? [appleDay(this.preamble.get('start date') ?? ''), appleDay(this.preamble.get('end date') ?? '')] : [];
+    const period = stated[0] && stated[1] ? `${dayText(stated[0])}..${dayText(stated[1])}` : this.first ? `${this.first}..${this.last!}` : 'empty';
+    return `appstore:${this.layout}:${period}:${[...this.currencies].sort().join(',')}:${[...this.countries].sort().join(',')}`;
+  }
+
+  /** The key earlier versions derived (first line's period, the region in the file name): its predecessors may be recorded under it. */
+  legacyKey(regionHint: string | undefined): string {
     const p = this.period;
     const period = p ? `${dayText(p.start)}..${dayText(p.end)}` : 'empty';
     const region = regionHint ?? [...this.countries].sort().join(',');
@@ -364,7 +386,7 @@ function hundredthsText(h: number): string {
   return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
 }
 
-/** The region code in Apple's file name `<vendor>_<MMYY>_<REGION>.txt`, if it has one. */
+/** The region code in Apple's file name `<vendor>_<MMYY>_<REGION>.txt`, if it has one (legacy keys only). */
 export function regionFromName(name: string): string | undefined {
   const m = /_\d{4}_([A-Z0-9]{2,3})(?:\.txt)?(?:\.gz)?$/i.exec(name);
   return m ? m[1]!.toUpperCase() : undefined;

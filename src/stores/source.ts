@@ -55,7 +55,7 @@ function openReport(file: string, limits: ReportLimits = DEFAULT_REPORT_LIMITS):
 }
 
 /** The file's bytes as they are read, handed to `raw` on the way (e.g. to hash them in the same pass). */
-async function* tapped(source: AsyncIterable<Buffer>, raw: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
+export async function* tapped(source: AsyncIterable<Buffer>, raw: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
     raw?.(chunk);
     yield chunk;

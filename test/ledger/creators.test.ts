@@ -5,7 +5,7 @@ import { tempDir } from '../helpers/cli.js';
 import { ledgerAt } from '../helpers/ledgers.js';
 import { openLedger, type Ledger } from '../../src/ledger/db.js';
 import { importCreators } from '../../src/ledger/creators.js';
-import { registerPack } from '../../src/ledger/catalog.js';
+import { registerPack, registerPacks } from '../../src/ledger/catalog.js';
 import { fixtureManifest, LEDGER_FIXTURES, refusal } from './seed.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -100,5 +100,29 @@ describe('registerPack', () => {
     const row = await ledger.db.selectFrom('packs').selectAll().where('slug', '=', 'ocean-creatures').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ price_minor: 499, currency: 'USD', appstore_product_id: 'com.wondernest.pack.ocean', googleplay_product_id: 'pack_ocean', available_from: '2026-06-01', available_until: null });
     expect(JSON.parse(row.markets)).toEqual({ GB: { currency: 'GBP', amountMinor: 449 }, JP: { currency: 'JPY', amountMinor: 750 } });
+  });
+  it('refuses a version that names another owner (PACK_OWNER_CHANGED, exit 4): a pack keeps one creator or collaboration', async () => {
+    await importCreators(ledger, join(LEDGER_FIXTURES, 'creators.json'));
+    expect(await registerPack(ledger, input('ocean-creatures'))).toMatchObject({ status: 'added' });
+    const v = (version: string, creator: string, sha: string) => ({ ...input('ocean-creatures', sha.repeat(64)), manifest: { ...fixtureManifest('ocean-creatures'), version, creator } });
+    // The same owner publishes a new version.
+    expect(await registerPack(ledger, v('1.1.0', 'ocean-team', 'c'))).toMatchObject({ status: 'added', owner: { id: 'ocean-team', kind: 'collaboration' } });
+    // A member of the collaboration (and a stranger) cannot take it over.
+    for (const creator of ['bo-chen', 'ana-lima']) {
+      const err = await refusal<{ code: string; exitCode: number; message: string; hint: string; details: unknown }>(registerPack(ledger, v('1.2.0', creator, 'd')));
+      expect(err).toMatchObject({ code: 'PACK_OWNER_CHANGED', exitCode: 4 });
+      expect(err.message).toBe(`ocean-creatures 1.2.0 names "${creator}" as its creator, but ocean-creatures belongs to collaboration "ocean-team" (registered 1.0.0, 1.1.0); a pack keeps one owner.`);
+      expect(err.hint).toMatch(/Keep "creator": "ocean-team" in pack.json, or publish the pack under a new slug/);
+      expect(err.details).toMatchObject({ owner: { id: 'ocean-team', kind: 'collaboration' }, creator, ownerVersions: ['1.0.0', '1.1.0'] });
+    }
+    // One batch: the second archive conflicts with the first, so neither is registered.
+    const fs = { ...input('forest-scenes'), manifest: { ...fixtureManifest('forest-scenes'), version: '1.0.0' } };
+    const taken = { ...fs, sha256: 'e'.repeat(64), manifest: { ...fs.manifest, version: '1.0.1', creator: 'bo-chen' } };
+    await expect(registerPacks(ledger, [fs, taken])).rejects.toMatchObject({ code: 'PACK_OWNER_CHANGED' });
+    const rows = await ledger.db.selectFrom('packs').select(['slug', 'version', 'owner_id']).orderBy('slug').orderBy('version').execute();
+    expect(rows).toEqual([
+      { slug: 'ocean-creatures', version: '1.0.0', owner_id: 'ocean-team' },
+      { slug: 'ocean-creatures', version: '1.1.0', owner_id: 'ocean-team' },
+    ]);
   });
 });

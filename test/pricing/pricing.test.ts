@@ -12,7 +12,8 @@ import {
 } from '../../src/pricing/bundles.js';
 import { savingsPercent } from '../../src/shared/money.js';
 import { quoteInstitution } from '../../src/pricing/institution.js';
-import { seedLedger } from '../ledger/seed.js';
+import { fixtureManifest, seedLedger } from '../ledger/seed.js';
+import { registerPacks } from '../../src/ledger/catalog.js';
 
 describe('bundle arithmetic', () => {
   it('matches the roadmap: Animal Kingdom Complete, 2499 against 3596, saves 30.5%', () => {
@@ -83,9 +84,11 @@ describe('bundles in the ledger', () => {
       individualTotalMinor: 199, priceMinor: 149, availableFrom: '2026-12-01', availableUntil: '2027-01-30',
       items: [{ pack: 'winter-wonders', priceMinor: 199 }],
     });
-    // Summer: ocean-creatures is available from 2026-06-01 with no end.
-    const summer = await createSeasonalBundle(ledger, { season: 'Summer', discount: '0.25', today: '2026-07-01', days: 30 });
-    expect(summer.bundle).toMatchObject({ slug: 'summer-collection', name: 'Summer Collection', priceMinor: 374, availableUntil: '2026-07-31' });
+    // Summer: ocean-creatures is available from 2026-06-01 with no end, but published (live)
+    // only from 2026-09-01: on 2026-07-01 no summer pack is in the catalog yet.
+    await expect(createSeasonalBundle(ledger, { season: 'Summer', discount: '0.25', today: '2026-07-01', days: 30 })).rejects.toMatchObject({ code: 'BUNDLE_EMPTY' });
+    const summer = await createSeasonalBundle(ledger, { season: 'Summer', discount: '0.25', today: '2026-09-01', days: 30 });
+    expect(summer.bundle).toMatchObject({ slug: 'summer-collection', name: 'Summer Collection', priceMinor: 374, availableUntil: '2026-10-01' });
   });
 
   it('refuses an empty collection with BUNDLE_EMPTY (exit 4) instead of a free bundle', async () => {
@@ -93,6 +96,77 @@ describe('bundles in the ledger', () => {
     await expect(createSeasonalBundle(ledger, { season: 'winter', discount: '0.25', today: '2026-10-31' })).rejects.toMatchObject({ code: 'BUNDLE_EMPTY', exitCode: 4 });
     await expect(createSeasonalBundle(ledger, { season: 'monsoon', discount: '0.25', today: '2026-10-31' })).rejects.toMatchObject({ code: 'BUNDLE_EMPTY' });
     expect(await listBundles(ledger)).toHaveLength(1);
+  });
+});
+
+describe('bundles are priced from each pack\'s live version (§8, §10)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let ledger: Ledger;
+  const at = (day: string) => () => new Date(`${day}T12:00:00Z`);
+  /** Registers another version of a seeded fixture pack at a price. */
+  async function version(slug: string, v: string, amountMinor: number, publishedAt: string, tags?: string[]) {
+    const m = fixtureManifest(slug);
+    await registerPacks(ledger, [
+      {
+        manifest: { ...m, version: v, price: { ...m.price, amountMinor }, ...(tags ? { tags } : {}) },
+        sha256: `${slug}-${v}`.padEnd(64, '0').slice(0, 64),
+        bytes: 1000,
+        archivePath: `/archives/${slug}-${v}.zip`,
+        publishedAt,
+      },
+    ]);
+  }
+  beforeEach(async () => {
+    tmp = tempDir();
+    ledger = await seedLedger(await ledgerAt(tmp.dir, 'l.db'));
+    await version('forest-scenes', '2.0.0-beta.1', 50, '2026-09-15T00:00:00Z'); // a beta at 50
+    await version('forest-scenes', '1.1.0', 999, '2027-03-01T00:00:00Z'); // scheduled at 999
+  });
+  afterEach(async () => {
+    await ledger.close();
+    tmp.cleanup();
+  });
+
+  it('create: neither the pre-release nor the scheduled version, until its day', async () => {
+    const o = { name: 'Duo', packs: ['ocean-creatures', 'forest-scenes'], discount: '0.10' };
+    const duo = await createBundle(ledger, { ...o, slug: 'duo', now: at('2026-10-01') });
+    // 499 + 399 = 898; × 0.90 = 808.2 → 808 (the beta made it 549 → 494).
+    expect(duo.bundle).toMatchObject({ individualTotalMinor: 898, priceMinor: 808, items: [{ pack: 'ocean-creatures', priceMinor: 499 }, { pack: 'forest-scenes', priceMinor: 399 }] });
+    const later = await createBundle(ledger, { ...o, slug: 'duo-later', now: at('2027-03-01') });
+    expect(later.bundle).toMatchObject({ individualTotalMinor: 1498, items: [{ priceMinor: 499 }, { pack: 'forest-scenes', priceMinor: 999 }] });
+    // The stored weights are what payouts split by: read back, not recomputed.
+    const stored = await listBundles(ledger, at('2026-10-01'));
+    expect(stored.find((b) => b.slug === 'duo')!.items.map((i) => i.priceMinor)).toEqual([499, 399]);
+  });
+
+  it('create: a pack with no live version that day is PACK_NOT_LIVE (exit 4), and nothing is stored', async () => {
+    // Before any forest-scenes release is published:
+    await expect(createBundle(ledger, { slug: 'early', name: 'Early', packs: ['ocean-creatures', 'forest-scenes'], priceMinor: 500, now: at('2026-08-31') })).rejects.toMatchObject({
+      code: 'PACK_NOT_LIVE',
+      exitCode: 4,
+      message: expect.stringMatching(/No live version on 2026-08-31 .*forest-scenes \(no version published yet, highest registered 2\.0\.0-beta\.1\)/),
+    });
+    // A pack registered only as a pre-release:
+    const m = fixtureManifest('counting-garden');
+    await registerPacks(ledger, [{ manifest: { ...m, slug: 'beta-garden', version: '0.1.0-rc.1', storeProductIds: {} }, sha256: 'b'.repeat(64), bytes: 1, archivePath: '/a.zip', publishedAt: '2026-09-01T00:00:00Z' }]);
+    const err = await createBundle(ledger, { slug: 'rc-duo', name: 'RC', packs: ['ocean-creatures', 'beta-garden'], priceMinor: 500, now: at('2026-10-01') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PACK_NOT_LIVE', details: { day: '2026-10-01', packs: [{ slug: 'beta-garden', version: '0.1.0-rc.1', reason: 'pre-release' }] } });
+    expect((await listBundles(ledger)).map((b) => b.slug)).toEqual(['starter-bundle']);
+  });
+
+  it('seasonal: the live version\'s price, tags and window on --today; a pack with none is left out', async () => {
+    const autumn = await createSeasonalBundle(ledger, { season: 'autumn', discount: '0.25', today: '2026-10-01' });
+    // forest-scenes 1.0.0 at 399: 399 × 0.75 = 299.25 → 299 (the beta at 50 gave 38).
+    expect(autumn.bundle).toMatchObject({ individualTotalMinor: 399, priceMinor: 299, items: [{ pack: 'forest-scenes', priceMinor: 399 }] });
+    // A scheduled version that adds a tag counts from its day on, at its price.
+    await version('ocean-creatures', '1.2.0', 599, '2026-12-01T00:00:00Z', ['ocean', 'animals', 'autumn']);
+    const before = await createSeasonalBundle(ledger, { season: 'autumn', discount: '0.25', today: '2026-11-30', slug: 'autumn-a' });
+    expect(before.bundle.items.map((i) => i.pack)).toEqual(['forest-scenes']);
+    const on = await createSeasonalBundle(ledger, { season: 'autumn', discount: '0.25', today: '2026-12-01', slug: 'autumn-b' });
+    expect(on.bundle.items).toEqual([
+      { pack: 'forest-scenes', name: 'Forest Scenes', priceMinor: 399 },
+      { pack: 'ocean-creatures', name: 'Ocean Creatures', priceMinor: 599 },
+    ]);
   });
 });
 

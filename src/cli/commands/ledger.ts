@@ -45,7 +45,7 @@ async function importStoreReports(
   ctx: CliContext,
   store: 'googleplay' | 'appstore',
   fileArgs: string[],
-  opts: { quarantine?: boolean; package?: string },
+  opts: { quarantine?: boolean; package?: string; replace?: boolean },
 ): Promise<void> {
   const files = fileArgs.map((f) => ctx.path(f));
   const section = ctx.config.googleplay;
@@ -61,6 +61,7 @@ async function importStoreReports(
         importFiles(l, store, files, {
           quarantine: opts.quarantine ?? false,
           ...(store === 'googleplay' && pkg !== undefined ? { package: pkg } : {}),
+          replace: opts.replace ?? false,
           onProgress: ({ rows }) => progress.update(`Importing ${store}: ${rows.toLocaleString('en')} transactions`),
         }),
       { busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS },
@@ -147,6 +148,7 @@ Examples:
     .argument('<file...>', 'the file: CSV with a header, or JSON Lines (.jsonl/.ndjson, or sniffed); googleplay and appstore take several store reports')
     .option('--quarantine', 'write the good rows and keep the bad ones (with their reasons) in the quarantine table; for store reports, hold sales without a purchase record instead of refusing the file')
     .option('--package <name>', 'googleplay: the app\'s package name; rows of other apps are skipped and counted (config: googleplay.package)')
+    .option('--replace', 'googleplay, appstore: the file is a corrected report: remove what it no longer lists (without it, a correction that would delete transactions an earlier file of the same report wrote is CORRECTION_CONFLICT)')
     .addHelpText(
       'after',
       `
@@ -170,6 +172,9 @@ refused (CONSENT_MISSING, exit 3, every one listed), or held with --quarantine a
 when the purchase log and the same report are imported again. A wrong store's file or an
 unknown layout is REPORT_FORMAT_UNKNOWN; an App Store trailer that disagrees with the lines
 is REPORT_TOTALS_MISMATCH; a file cut short is REPORT_TRUNCATED (all exit 3, nothing written).
+A store report is known by its content (a renamed, zipped or re-gzipped copy changes
+nothing); another file of the same report corrects it, and may remove transactions only
+with --replace; a correction that strands a refund of its sales is CORRECTION_CONFLICT (exit 4).
 
 One transaction per file: any bad row and nothing is written (exit 3, ROWS_INVALID, every
 bad row listed with its row, column and code), unless --quarantine. Rows already in the
@@ -186,11 +191,12 @@ Examples:
   $ packops ledger import appstore 80012345_1026_US.txt 80012345_1026_EU.txt.gz --quarantine`,
     )
     .action(
-      action<[ImportKindArg, string[]], { quarantine?: boolean; package?: string }>(async (ctx, [kind, fileArgs], opts) => {
+      action<[ImportKindArg, string[]], { quarantine?: boolean; package?: string; replace?: boolean }>(async (ctx, [kind, fileArgs], opts) => {
         if (kind === 'googleplay' || kind === 'appstore') {
           await importStoreReports(ctx, kind, fileArgs, opts);
           return;
         }
+        if (opts.replace) throw usageError('--replace is for store reports (ledger import googleplay|appstore): a corrected report replaces its predecessor.');
         const fileArg = oneFile(kind, fileArgs);
         const file = ctx.path(fileArg);
         const { importFile } = await import('../../ledger/import/index.js');

@@ -62,8 +62,11 @@ export function register(program: Command, _groups: CommandGroups): void {
       'after',
       `
 Stores individual_total (the sum of the packs' current USD prices), the price, the savings
-and each pack's price at bundle time (the weights of revenue splits). A different bundle
-under an existing slug is BUNDLE_EXISTS (exit 4); unknown packs are PACK_UNKNOWN (exit 3).
+and each pack's price at bundle time (the weights of revenue splits). A pack's current
+price is its live version's on the day (SOURCE_DATE_EPOCH, else today, UTC): the highest
+version published by that day that is not a pre-release, as in the catalog. A different
+bundle under an existing slug is BUNDLE_EXISTS (exit 4); unknown packs are PACK_UNKNOWN
+(exit 3); a pack with no live version that day is PACK_NOT_LIVE (exit 4).
 
 Examples:
   $ packops bundles create starter-bundle --name "Starter Bundle" \\
@@ -78,8 +81,10 @@ Examples:
           throw usageError('Give exactly one of --price <minor> or --discount <fraction>.');
         }
         const { createBundle } = await import('../../pricing/bundles.js');
+        const { clockFromEnv } = await import('../../shared/source-date.js');
+        const now = clockFromEnv(ctx.env);
         const r = await withLedger(ctx, (l) =>
-          createBundle(l, { slug, name: o.name, packs: o.packs.split(','), priceMinor: o.price, discount: o.discount, charm: o.charm }),
+          createBundle(l, { slug, name: o.name, packs: o.packs.split(','), priceMinor: o.price, discount: o.discount, charm: o.charm, now: () => now }),
         );
         await emitCreated(ctx, r);
       }),
@@ -91,11 +96,14 @@ Examples:
     .argument('<season>', 'the season tag, e.g. winter')
     .requiredOption('--discount <fraction>', 'discount on the individual total, e.g. 0.25')
     .option('--days <n>', 'days the collection stays available', intOption('--days', 1, 3650), 60)
-    .option('--today <YYYY-MM-DD>', 'the day to evaluate availability on (default: today, UTC)')
+    .option('--today <YYYY-MM-DD>', 'the day to evaluate live versions and availability on (default: SOURCE_DATE_EPOCH\'s day, else today, UTC)')
     .option('--slug <slug>', 'bundle slug (default <season>-collection)')
     .addHelpText(
       'after',
       `
+Each pack counts with its live version on --today (published by that day, not a
+pre-release): its tags, availability window and price; a pack with no live version that
+day is not in the catalog and is left out.
 price = ROUND(individual total × (1 − discount)), half away from zero; name "<Season>
 Collection"; available from --today until --today + --days. No matching pack is
 BUNDLE_EMPTY (exit 4: the catalog has nothing to bundle that day), never a free bundle.
@@ -107,8 +115,10 @@ Examples:
     .action(
       action<[string], { discount: string; days: number; today?: string; slug?: string }>(async (ctx, [season], o) => {
         const { createSeasonalBundle } = await import('../../pricing/bundles.js');
+        const { clockFromEnv } = await import('../../shared/source-date.js');
+        const now = clockFromEnv(ctx.env);
         const r = await withLedger(ctx, (l) =>
-          createSeasonalBundle(l, { season, discount: o.discount, days: o.days, today: o.today, slug: o.slug }),
+          createSeasonalBundle(l, { season, discount: o.discount, days: o.days, today: o.today, slug: o.slug, now: () => now }),
         );
         await emitCreated(ctx, r);
       }),
@@ -121,7 +131,9 @@ Examples:
     .action(
       action(async (ctx) => {
         const { listBundles } = await import('../../pricing/bundles.js');
-        const list = await withLedger(ctx, (l) => listBundles(l));
+        const { clockFromEnv } = await import('../../shared/source-date.js');
+        const now = clockFromEnv(ctx.env);
+        const list = await withLedger(ctx, (l) => listBundles(l, () => now));
         const { usd } = await import('../../pricing/institution.js');
         ctx.out.result({ ok: true, bundles: list }, () => (list.length ? list.map((b) => renderBundle(b, usd)).join('\n\n') : 'No bundles yet.'));
       }),

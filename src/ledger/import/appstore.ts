@@ -9,11 +9,13 @@
  */
 import { splitEqually } from '../../stores/amounts.js';
 import { AppleReportReader, regionFromName, type AppleLine } from '../../stores/appstore.js';
-import { decodeText, fileSha256, readRecords as readReport, reportParts } from '../../stores/source.js';
+import { createHash } from 'node:crypto';
+import { decodeText, fileSha256, readRecords as readReport, reportParts, tapped } from '../../stores/source.js';
 import type { SourceRecord } from '../records.js';
 import { STORE_SALE_COLUMNS, storeSummary } from './googleplay.js';
 import { CHUNK, type Importer, type Item } from './pipeline.js';
-import { badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals, type HeldFields, type Resolved } from './store-report.js';
+import { Corrections } from './store-corrections.js';
+import { badLines, consentRefusal, heldRowKey, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals, type HeldFields, type Resolved } from './store-report.js';
 
 export interface AppleUnit {
   line: AppleLine;
@@ -34,6 +36,10 @@ const holdKey = (u: { line: AppleLine; unit: number }): string => `line:${u.line
 interface ReadReport {
   tally: ReportTally;
   lines: AppleLine[];
+  /** SHA-256 of the report's text (a .gz's or zip entry's content; a plain file's bytes). */
+  content: string;
+  /** The key earlier versions gave this report. */
+  legacyKey: string;
 }
 
 /** Reads every report of a file (a zip may hold several); format errors refuse it with every line listed. */
@@ -45,7 +51,8 @@ async function readReports(file: string): Promise<ReadReport[]> {
     const problems: Array<{ row: number; column: string; code: string; message: string }> = [];
     let total = 0;
     const lines: AppleLine[] = [];
-    for await (const batch of readReport(decodeText(part.chunks), { delimiter: '\t', quote: false, label: part.label })) {
+    const content = createHash('sha256');
+    for await (const batch of readReport(decodeText(tapped(part.chunks, (c) => content.update(c))), { delimiter: '\t', quote: false, label: part.label })) {
       for (const rec of batch) {
         const r = reader.accept(rec.line, rec.cells);
         if (r === null) continue;
@@ -59,18 +66,19 @@ async function readReports(file: string): Promise<ReadReport[]> {
     }
     if (total) throw badLines(part.label, tally.lines, problems, total);
     reader.finish();
-    tally.key = reader.reportKey(regionFromName(part.name));
+    tally.key = reader.reportKey();
     for (const l of lines) {
       tally.report.add(l.currency, l.extendedMinor);
       tally.transactions += Math.abs(l.quantity);
     }
-    out.push({ tally, lines });
+    out.push({ tally, lines, content: content.digest('hex'), legacyKey: reader.legacyKey(regionFromName(part.name)) });
   }
   return out;
 }
 
-export function appStoreImporter(): Importer<AppleUnit> {
+export function appStoreImporter(options: { replace?: boolean } = {}): Importer<AppleUnit> {
   const tallies: ReportTally[] = [];
+  const corrections = new Corrections(options.replace ?? false);
   let resolve: (product: string) => Resolved | undefined = () => undefined;
 
   return {
@@ -87,10 +95,12 @@ export function appStoreImporter(): Importer<AppleUnit> {
       input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
       input.format = 'appstore-financial';
       let ordinal = 0;
-      for (const { tally, lines } of await readReports(input.file)) {
+      for (const { tally, lines, content, legacyKey } of await readReports(input.file)) {
         tallies.push(tally);
-        // A zip's reports are told apart by their entries; a lone file by its bytes.
-        await identifyReport(ctx, 'appstore', tally, tally.file === input.file ? sha256 : `${sha256}:${tally.file.slice(input.file.length + 1)}`);
+        // A report is known by its content; before, a lone file was recorded under its
+        // bytes' SHA-256 and a zip's report under `<zip sha>:<entry>`: those still name it.
+        const alias = tally.file === input.file ? sha256 : `${sha256}:${tally.file.slice(input.file.length + 1)}`;
+        await identifyReport(ctx, 'appstore', tally, { content, aliases: [alias], legacyKeys: [legacyKey] }, corrections);
         const holds = await openHolds(ctx.trx, 'appstore', tally.key);
         let chunk: SourceRecord[] = [];
         for (const line of lines) {
@@ -223,7 +233,7 @@ export function appStoreImporter(): Importer<AppleUnit> {
       return {
         ...held,
         // One quarantine row per unit of a report, ever: a held unit is never held twice.
-        row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`,
+        row_key: heldRowKey(held),
         row_number: u.ordinal,
         raw: JSON.stringify({ line: line.line, unit: u.unit + 1, units: Math.abs(line.quantity), kind: line.kind, product: line.product, country: line.country, currency: line.currency, share: u.share, start: line.start, end: line.end }),
       };
@@ -232,6 +242,7 @@ export function appStoreImporter(): Importer<AppleUnit> {
     refuse: consentRefusal,
 
     async finish(ctx) {
+      await corrections.check(ctx.trx);
       await saveTotals(ctx, tallies);
     },
 

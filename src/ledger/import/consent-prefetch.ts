@@ -20,7 +20,8 @@
  * records meanwhile, and every snapshot the worker's connection opens (one per statement,
  * all after the import's BEGIN) shows the purchase log as the import's transaction sees
  * it. A Google Play import never writes the purchases table itself (checked in the code:
- * pipeline.ts, googleplay.ts, googleplay-groups.ts, store-report.ts, writer.ts): it writes
+ * pipeline.ts, googleplay.ts, googleplay-groups.ts, store-report.ts, store-corrections.ts,
+ * writer.ts): it writes
  * `sales` (the pipeline's writer; identifyReport deletes a replaced report's rows),
  * `import_batches`, `store_reports` (identifyReport, saveTotals), `quarantine` (the
  * pipeline's held rows, identifyReport, releaseHolds) and its temporary staging table

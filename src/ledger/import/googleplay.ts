@@ -8,16 +8,17 @@
 import { createHash } from 'node:crypto';
 import { baseOrderId, checkTx, GOOGLE_COLUMNS, GoogleHeader, lastLineCutShort, parseGoogleRow, type GoogleRow, type GoogleTx } from '../../stores/googleplay.js';
 import { formatUnknown, requiredNames } from '../../stores/header.js';
-import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, type Container } from '../../stores/source.js';
+import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readReport, reportParts, tapped, type Container } from '../../stores/source.js';
 import { inputError, usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
 import { ConsentPrefetch, LOOKAHEAD, type Consent, type PrefetchOptions } from './consent-prefetch.js';
+import { Corrections } from './store-corrections.js';
 import { CHUNK, type Importer } from './pipeline.js';
 import { storedRefundSum, type SaleState } from './sales-refunds.js';
 import { saleAt, storedInteger } from '../stored.js';
 import {
-  Amounts, badLines, consentRefusal, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
+  Amounts, badLines, consentRefusal, heldRowKey, identifyReport, isoOf, openHolds, productResolver, releaseHolds, ReportTally, saveTotals,
   type HeldFields, type Resolved,
 } from './store-report.js';
 
@@ -44,9 +45,11 @@ type SaleAmounts = Pick<SaleState, 'gross' | 'fee' | 'tax' | 'refGross' | 'refFe
  * Reads one earnings report and groups its rows into `groups` (bounded memory: see
  * googleplay-groups.ts); format errors refuse the file with every line listed.
  */
-async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups): Promise<{ tally: ReportTally; sha256: string }> {
-  // The file is hashed as it is read (a zip, read out of order, is hashed on its own after).
+async function readEarnings(file: string, pkgOption: string | undefined, groups: OrderGroups): Promise<{ tally: ReportTally; sha256: string; content: string }> {
+  // The file is hashed as it is read (a zip, read out of order, is hashed on its own after),
+  // and so is the report in it: a report is known by its content, whatever holds it.
   const hash = createHash('sha256');
+  const content = createHash('sha256');
   let container: Container = 'plain';
   const packages = new Set<string>();
   const months = new Set<string>();
@@ -71,8 +74,10 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
     let lastChar = '';
     let lastRow: GoogleRow | undefined;
     let lastCells: string[] = [];
+    // A plain file's content is its bytes: hashed once.
+    const chunks = part.container === 'plain' ? part.chunks : tapped(part.chunks, (c) => content.update(c));
     const text = (async function* () {
-      for await (const s of decodeText(part.chunks)) {
+      for await (const s of decodeText(chunks)) {
         if (s.length) lastChar = s[s.length - 1]!;
         yield s;
       }
@@ -121,7 +126,8 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   const pkg = pkgOption ?? [...packages][0] ?? '';
   t.key = `googleplay:${pkg}:${sorted.length ? `${sorted[0]}..${sorted.at(-1)}` : 'empty'}`;
   t.transactions = await groups.count();
-  return { tally: t, sha256: container === 'zip' ? await fileSha256(file) : hash.digest('hex') };
+  const sha256 = container === 'zip' ? await fileSha256(file) : hash.digest('hex');
+  return { tally: t, sha256, content: container === 'plain' ? sha256 : content.digest('hex') };
 }
 
 /**
@@ -156,6 +162,7 @@ async function* prefetched(source: AsyncIterable<GoogleTx[]>, prefetch: ConsentP
 
 export interface GooglePlayOptions {
   package?: string;
+  replace?: boolean;
   /**
    * The consent lookups on a second thread (consent-prefetch.ts) for a SQLite ledger file:
    * default on; false: on the main thread only (also PACKOPS_CONSENT_PREFETCH=off).
@@ -165,6 +172,7 @@ export interface GooglePlayOptions {
 
 export function googlePlayImporter(options: GooglePlayOptions = {}): Importer<GoogleParsed> {
   const tallies: ReportTally[] = [];
+  const corrections = new Corrections(options.replace ?? false);
   /** The current input's consent prefetch (undefined: every check queries). */
   let prefetch: ConsentPrefetch | undefined;
   let resolve: (product: string) => Resolved | undefined = () => undefined;
@@ -187,7 +195,7 @@ export function googlePlayImporter(options: GooglePlayOptions = {}): Importer<Go
     async *read(input, ctx) {
       try {
         const groups = new OrderGroups(ctx.trx);
-        const { tally: report, sha256 } = await readEarnings(input.file, options.package, groups);
+        const { tally: report, sha256, content } = await readEarnings(input.file, options.package, groups);
         // The consent thread starts once the file is read (inside the import's write
         // transaction, which consent-prefetch.ts relies on): not before, as the grouped file's
         // memory peaks at the end of the parse and the thread costs ~16 MB; it is up (~0.1 s)
@@ -199,7 +207,8 @@ export function googlePlayImporter(options: GooglePlayOptions = {}): Importer<Go
         input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
         tallies.push(report);
         input.format = 'googleplay-earnings';
-        await identifyReport(ctx, 'googleplay', report, sha256);
+        // Before this change a .zip was recorded under the zip's own SHA-256: that still names it.
+        await identifyReport(ctx, 'googleplay', report, { content, aliases: sha256 === content ? [] : [sha256] }, corrections);
         const holds = await openHolds(ctx.trx, 'googleplay', report.key);
         // Sales first, then refunds: a refund may come before its sale in the file.
         for await (const txs of prefetched(groups.chunks('sale', CHUNK), prefetch)) yield txs.map((tx) => ({ row: tx.firstLine, cells: [tx, report, holds] }));
@@ -360,12 +369,13 @@ export function googlePlayImporter(options: GooglePlayOptions = {}): Importer<Go
       if (!p) return {};
       const { tx } = p;
       const held: HeldFields = p.held ?? { store: 'googleplay', report_key: p.report.key, hold_key: tx.txid, line: tx.firstLine, month: p.month, currency: tx.currency, amount_minor: tx.net };
-      return { ...held, row_key: `${held.store}\u0000${held.report_key}\u0000${held.hold_key}`, raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
+      return { ...held, row_key: heldRowKey(held), raw: JSON.stringify({ transaction_id: tx.txid, kind: tx.kind, order: tx.order, occurred_at: isoOf(tx.ms), sku: tx.sku, country: tx.country, currency: tx.currency, gross: tx.gross, fee: tx.fee, tax: tx.tax, net: tx.net, rows: tx.rows }) };
     },
 
     refuse: consentRefusal,
 
     async finish(ctx) {
+      await corrections.check(ctx.trx);
       await saveTotals(ctx, tallies);
     },
 

@@ -46,17 +46,21 @@ export async function importFiles(
   ledger: Ledger,
   kind: ImportKind,
   files: readonly string[],
-  options: RunOptions & { package?: string } = {},
+  options: RunOptions & { package?: string; replace?: boolean } = {},
 ): Promise<ImportResult> {
   // Google's earnings report covers every app of the account: the package picks ours.
   // The family secret is read before the write transaction (the pipeline keys quarantined
   // rows with it, and the ledger's one connection is the transaction's until the commit).
   await ledger.familySecret();
+  const replace = options.replace ?? false;
   // PACKOPS_CONSENT_PREFETCH=off keeps a Google Play import's consent lookups on the main thread.
+  const prefetch = process.env.PACKOPS_CONSENT_PREFETCH !== 'off';
   const importer =
     kind === 'googleplay'
-      ? googlePlayImporter({ package: options.package, prefetch: process.env.PACKOPS_CONSENT_PREFETCH !== 'off' })
-      : await IMPORTERS[kind](ledger);
+      ? googlePlayImporter({ package: options.package, replace, prefetch })
+      : kind === 'appstore'
+        ? appStoreImporter({ replace })
+        : await IMPORTERS[kind](ledger);
   return runImport(ledger, importer, files, options);
 }
 

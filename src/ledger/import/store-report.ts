@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { conflictError, inputError, type PackopsError } from '../../shared/errors.js';
 import type { ProductKind } from '../schema.js';
 import type { ImportContext, Item, RefusalDetails } from './pipeline.js';
+import type { Corrections } from './store-corrections.js';
 import type { Tx } from './types.js';
 
 export type StoreName = 'googleplay' | 'appstore';
@@ -85,21 +86,56 @@ export async function productResolver(trx: Tx, store: StoreName): Promise<(produ
   return (product) => map.get(product);
 }
 
+/** How a report file is recognised: by its content, whatever its name or container. */
+export interface ReportIdentity {
+  /** SHA-256 of the report text itself (a zip entry's or a .gz's content, a plain file's bytes). */
+  content: string;
+  /**
+   * Hashes the same file was recorded under before reports were known by content (the
+   * container's SHA-256 of a .gz or .zip, `<zip sha>:<entry>` of an App Store zip entry).
+   */
+  aliases?: readonly string[];
+  /** Keys an earlier version derived for this report (its predecessors may be recorded under them). */
+  legacyKeys?: readonly string[];
+}
+
 /**
- * Records the report this input is and returns how it relates to earlier files: the very
- * same file (by SHA-256, whatever its name) is `again`; another file of the same report
- * is a correction, which first removes everything its predecessors wrote (their sales,
- * their held rows), refusing with PERIOD_CLOSED when any of that is in a closed month.
+ * Records the report this input is and returns how it relates to earlier files.
+ * - The same report text (SHA-256 of the content, whatever the file's name or container)
+ *   as ANY earlier file of the store is that earlier report: `again`, under its key, whatever
+ *   key this file would give. Its rows are skipped; held ones may be released.
+ * - Otherwise another file of the same report key is a correction: it first removes
+ *   everything its predecessors wrote (their sales, their held rows), refusing with
+ *   PERIOD_CLOSED when any of that is in a closed month. What the correction may not do
+ *   (drop transactions without --replace, strand refunds) is checked once the import's rows
+ *   are written (`corrections.check`, store-corrections.ts).
  */
-export async function identifyReport(ctx: ImportContext, store: StoreName, tally: ReportTally, sha256: string): Promise<void> {
+export async function identifyReport(ctx: ImportContext, store: StoreName, tally: ReportTally, id: ReportIdentity, corrections: Corrections): Promise<void> {
   const { trx } = ctx;
-  const rows = await trx.selectFrom('store_reports').select(['batch_id', 'file_sha256']).where('store', '=', store).where('report_key', '=', tally.key).execute();
-  const predecessors = [...new Set(rows.filter((r) => r.file_sha256 !== sha256).map((r) => r.batch_id))];
-  tally.status = rows.some((r) => r.file_sha256 === sha256) ? 'again' : predecessors.length ? 'corrected' : 'new';
+  tally.batch = ctx.batch;
+  const known = await trx
+    .selectFrom('store_reports')
+    .select(['report_key'])
+    .where('store', '=', store)
+    .where('file_sha256', 'in', [id.content, ...(id.aliases ?? [])])
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (known) {
+    tally.key = known.report_key;
+    tally.status = 'again';
+    await recordReport(ctx, store, tally, id.content);
+    return;
+  }
+  const keys = [tally.key, ...(id.legacyKeys ?? []).filter((k) => k !== tally.key)];
+  const rows = await trx.selectFrom('store_reports').select(['batch_id', 'file_name', 'created_at', 'report_key']).where('store', '=', store).where('report_key', 'in', keys).orderBy('created_at').execute();
+  const predecessors = [...new Set(rows.filter((r) => r.batch_id !== ctx.batch).map((r) => r.batch_id))];
+  tally.status = predecessors.length ? 'corrected' : 'new';
   if (predecessors.length) {
+    const oldKeys = [...new Set(rows.map((r) => r.report_key))];
     const months = new Set<string>();
     for (const r of await trx.selectFrom('sales').select('month').distinct().where('store', '=', store).where('batch_id', 'in', predecessors).execute()) months.add(r.month);
-    for (const r of await trx.selectFrom('quarantine').select('month').distinct().where('store', '=', store).where('report_key', '=', tally.key).execute()) if (r.month) months.add(r.month);
+    for (const r of await trx.selectFrom('quarantine').select('month').distinct().where('store', '=', store).where('report_key', 'in', oldKeys).execute()) if (r.month) months.add(r.month);
     const closed = [...months].filter((m) => ctx.closed.has(m)).sort();
     if (closed.length) {
       throw conflictError('PERIOD_CLOSED', `${tally.file} corrects an earlier file of the same report, whose rows are in ${closed.join(', ')}: ${closed.map((m) => ctx.closed.describe(m)).join('; ')}. Nothing was imported.`, {
@@ -107,15 +143,22 @@ export async function identifyReport(ctx: ImportContext, store: StoreName, tally
         details: { file: tally.file, months: closed },
       });
     }
+    const earlier = rows.filter((r) => predecessors.includes(r.batch_id)).map((r) => ({ file: r.file_name, importedAt: r.created_at }));
+    await corrections.snapshot(trx, { store, file: tally.file, key: tally.key, predecessors: earlier }, predecessors);
     const removed = await trx.deleteFrom('sales').where('store', '=', store).where('batch_id', 'in', predecessors).executeTakeFirst();
     tally.replaced = Number(removed.numDeletedRows);
-    await trx.deleteFrom('quarantine').where('store', '=', store).where('report_key', '=', tally.key).execute();
-    await trx.deleteFrom('store_reports').where('store', '=', store).where('report_key', '=', tally.key).execute();
+    await trx.deleteFrom('quarantine').where('store', '=', store).where('report_key', 'in', oldKeys).execute();
+    await trx.deleteFrom('store_reports').where('store', '=', store).where('report_key', 'in', oldKeys).execute();
   }
-  tally.batch = ctx.batch;
-  await trx
+  await recordReport(ctx, store, tally, id.content);
+}
+
+/** The report's record for this batch (once per batch and key: a zip may hold the same report twice). */
+async function recordReport(ctx: ImportContext, store: StoreName, tally: ReportTally, sha256: string): Promise<void> {
+  await ctx.trx
     .insertInto('store_reports')
     .values({ batch_id: ctx.batch, store, report_key: tally.key, file_sha256: sha256, file_name: basename(tally.file), summary: '{}', created_at: ctx.now().toISOString() })
+    .onConflict((oc) => oc.columns(['batch_id', 'report_key']).doNothing())
     .execute();
 }
 
@@ -167,6 +210,14 @@ export interface HeldFields {
   month: string;
   currency: string;
   amount_minor: number;
+}
+
+/**
+ * The quarantine row key of held store money: one row per store, report and hold, ever.
+ * A JSON array, not NUL-separated: PostgreSQL text cannot hold a NUL byte.
+ */
+export function heldRowKey(held: HeldFields): string {
+  return JSON.stringify([held.store, held.report_key, held.hold_key]);
 }
 
 /**
