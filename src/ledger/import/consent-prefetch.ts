@@ -21,12 +21,12 @@
  * all after the import's BEGIN) shows the purchase log as the import's transaction sees
  * it. A Google Play import never writes the purchases table itself (checked in the code:
  * pipeline.ts, googleplay.ts, googleplay-groups.ts, store-report.ts, store-corrections.ts,
- * writer.ts): it writes
- * `sales` (the pipeline's writer; identifyReport deletes a replaced report's rows),
- * `import_batches`, `store_reports` (identifyReport, saveTotals), `quarantine` (the
- * pipeline's held rows, identifyReport, releaseHolds) and its temporary staging table
- * (googleplay-groups.ts), nothing else; no trigger or cascade reaches `purchases`. So its
- * own uncommitted writes, which the worker cannot see, never touch what the worker reads.
+ * writer.ts): it writes `sales` (the pipeline's writer; identifyReport deletes a replaced
+ * report's rows), `import_batches`, `store_reports` (identifyReport, saveTotals),
+ * `quarantine` (the pipeline's held rows, identifyReport, releaseHolds) and its temporary
+ * staging table (googleplay-groups.ts), nothing else; no trigger or cascade reaches
+ * `purchases`. So its own uncommitted writes, which the worker cannot see, never touch
+ * what the worker reads.
  *
  * Why not overlapped with the parse, as first planned (measured at 1M rows, 414,846
  * purchase records): the import's memory peaks at the end of the parse (the grouped file
