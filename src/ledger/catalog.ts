@@ -14,7 +14,7 @@ import { closedMonths } from './import/closed.js';
 import { storedInstant, storedInteger, storedStringArray } from './stored.js';
 import { assertProductNamesFree } from './products.js';
 import type { Ledger } from './db.js';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { LedgerDB, OwnerKind, PacksTable } from './schema.js';
 
 export interface RegisterPackInput {
@@ -81,21 +81,7 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
       details: { slug: m.slug, version: m.version, publishedAt, month: published.month },
     });
   }
-  // §9.4: a pack belongs to one creator or one collaboration, for all of its versions
-  // (payouts attribute a month's sales to one owner; a new owner would take earlier sales).
-  const owners = await trx.selectFrom('packs').select(['owner_id', 'owner_kind', 'version']).where('slug', '=', m.slug).execute();
-  const other = owners.find((o) => o.owner_id !== m.creator);
-  if (other) {
-    const versions = owners.filter((o) => o.owner_id === other.owner_id).map((o) => o.version).sort(compareVersions);
-    throw conflictError(
-      'PACK_OWNER_CHANGED',
-      `${m.slug} ${m.version} names "${m.creator}" as its creator, but ${m.slug} belongs to ${other.owner_kind} "${other.owner_id}" (registered ${versions.join(', ')}); a pack keeps one owner.`,
-      {
-        hint: `Keep "creator": "${other.owner_id}" in pack.json, or publish the pack under a new slug for "${m.creator}". To share a pack's revenue, make it a collaboration's pack from its first version.`,
-        details: { slug: m.slug, version: m.version, creator: m.creator, owner: { id: other.owner_id, kind: other.owner_kind }, ownerVersions: versions },
-      },
-    );
-  }
+  await assertOwnerKept(trx, m);
   const creator = await trx.selectFrom('creators').select('id').where('id', '=', m.creator).executeTakeFirst();
   const collaboration = creator
     ? undefined
@@ -132,6 +118,27 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
   };
   await trx.insertInto('packs').values(row).execute();
   return { status: 'added', slug: m.slug, version: m.version, owner: { id: row.owner_id, kind: row.owner_kind }, publishedAt };
+}
+
+/**
+ * §9.4: a pack belongs to one creator or one collaboration, for all of its versions (payouts
+ * attribute a month's sales to one owner; a new owner would take the month's earlier sales).
+ * A version naming anyone else than the slug's registered versions is PACK_OWNER_CHANGED.
+ * Called inside registration's transaction, and by `release` before it builds anything.
+ */
+export async function assertOwnerKept(db: Kysely<LedgerDB>, m: Pick<PackManifest, 'slug' | 'version' | 'creator'>): Promise<void> {
+  const owners = await db.selectFrom('packs').select(['owner_id', 'owner_kind', 'version']).where('slug', '=', m.slug).execute();
+  const other = owners.find((o) => o.owner_id !== m.creator);
+  if (!other) return;
+  const versions = owners.filter((o) => o.owner_id === other.owner_id).map((o) => o.version).sort(compareVersions);
+  throw conflictError(
+    'PACK_OWNER_CHANGED',
+    `${m.slug} ${m.version} names "${m.creator}" as its creator, but ${m.slug} belongs to ${other.owner_kind} "${other.owner_id}" (registered ${versions.join(', ')}); a pack keeps one owner.`,
+    {
+      hint: `Keep "creator": "${other.owner_id}" in pack.json, or publish the pack under a new slug for "${m.creator}". To share a pack's revenue, make it a collaboration's pack from its first version.`,
+      details: { slug: m.slug, version: m.version, creator: m.creator, owner: { id: other.owner_id, kind: other.owner_kind }, ownerVersions: versions },
+    },
+  );
 }
 
 export type PricedPack = Pick<PacksTable, 'slug' | 'version' | 'name' | 'price_minor' | 'currency' | 'available_from' | 'available_until' | 'category'> & {

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../ledger/schema.js';
 import { conflictError, inputError, usageError } from '../shared/errors.js';
 import { compareCodePoints } from '../shared/money.js';
-import { isPeriod } from '../shared/period.js';
+import { isPeriodArgument, periodEndMs } from '../shared/period.js';
 import { computePayouts } from './engine.js';
 import { assessTier, assessTiers, orderTiers } from './tiers.js';
 import { checkSubscriptions, NO_SUBSCRIPTIONS } from './tieout.js';
@@ -112,7 +112,7 @@ export interface PayoutOptions {
 }
 
 function requirePeriod(period: string): void {
-  if (!isPeriod(period)) throw usageError(`--period takes a calendar month YYYY-MM, not "${period}".`);
+  if (!isPeriodArgument(period)) throw usageError(`--period takes a calendar month YYYY-MM (0001-01 to 9999-12), not "${period}".`);
 }
 
 function carriedOutOf(result: EngineResult): Map<string, bigint> {
@@ -310,7 +310,7 @@ function isUniqueViolation(err: unknown): boolean {
  * `payouts close`: stores the month's statements and freezes it. Months close in order:
  * every earlier month with activity must be closed first (PERIOD_ORDER, exit 4), and a
  * month before the latest closed one cannot be closed any more. Closing twice is
- * PERIOD_CLOSED (exit 4).
+ * PERIOD_CLOSED (exit 4); a month that has not ended by `now` is PERIOD_OPEN (exit 4).
  */
 export async function closePeriod(
   db: Kysely<LedgerDB>,
@@ -318,6 +318,7 @@ export async function closePeriod(
   options: PayoutOptions & { now?: () => Date },
 ): Promise<PayoutReport> {
   requirePeriod(period);
+  const now = (options.now ?? (() => new Date()))();
   const alreadyClosed = () =>
     conflictError('PERIOD_CLOSED', `${period} is already closed; its statements are final.`, {
       hint: `Show them with: packops payouts report --period ${period}`,
@@ -345,6 +346,15 @@ export async function closePeriod(
           details: { period, open },
         });
       }
+      // A month is closed once it has ended: rows dated in its rest would be refused forever.
+      const ends = periodEndMs(period);
+      if (now.getTime() < ends) {
+        const from = new Date(ends).toISOString().replace('.000Z', 'Z');
+        throw conflictError('PERIOD_OPEN', `${period} has not ended yet (now is ${now.toISOString()}); it can be closed from ${from}.`, {
+          hint: `Close it on or after ${from.slice(0, 10)} (UTC), once its sales, refunds and rates are imported.`,
+          details: { period, now: now.toISOString(), closableFrom: from },
+        });
+      }
       const { report, tiers } = await computeOpen(trx, period, closed, options);
       stranded = report.strandedMonths;
       const known = new Set((await trx.selectFrom('creators').select('id').execute()).map((r) => r.id));
@@ -355,7 +365,7 @@ export async function closePeriod(
           details: { creators: unknown },
         });
       }
-      const closedAt = (options.now ?? (() => new Date()))().toISOString();
+      const closedAt = now.toISOString();
       const { statements, status: _s, closedAt: _c, strandedMonths: _stranded, ...rest } = report;
       const header: StoredHeader = { version: 1, ...rest, tiers: { tiers: tiers.tiers, creators: tiers.creators } };
       await trx.insertInto('closed_periods').values({ month: period, closed_at: closedAt, totals: JSON.stringify(header) }).execute();

@@ -18,7 +18,7 @@ import { ledgerCorrupt, saleAt, storedMinor } from '../ledger/stored.js';
 import type { LedgerDB, Store } from '../ledger/schema.js';
 import { inputError } from '../shared/errors.js';
 import { parseDecimal, type Rational } from '../shared/money.js';
-import { addMonths, type Period } from '../shared/period.js';
+import { addMonths, periodIndex, type Period } from '../shared/period.js';
 import { MonthAllocator, type MonthAllocation } from '../subscriptions/allocation.js';
 import { addRecognised, type ChargeRecord, type RefundRecord } from '../subscriptions/recognition.js';
 import { convertToUsdCents } from './engine.js';
@@ -220,7 +220,8 @@ export async function subscriptionMonthsBetween(db: Db, after: Period | undefine
       .where('kind', '=', 'sale')
       .where('plan_id', 'in', annual)
       .where('month', '<', before);
-    if (after !== undefined) sq = sq.where('month', '>', addMonths(after, -11));
+    // Charges up to 11 months before `after` reach past it (none can be before 0000-01).
+    if (after !== undefined && periodIndex(after) >= 11) sq = sq.where('month', '>', addMonths(after, -11));
     for (const r of await sq.execute()) {
       for (let i = 0; i < 12; i++) {
         const m = addMonths(r.month, i);

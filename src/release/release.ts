@@ -127,6 +127,10 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
   const source = validation.manifest;
   out.slug = source.slug;
   out.version = source.version;
+  // A version naming another owner is refused before any image is encoded or archive written
+  // (registration checks again, in its transaction).
+  const { assertOwnerKept } = await import('../ledger/catalog.js');
+  await assertOwnerKept(options.ledger.db, source);
   emit('validate', 'done', `${source.slug} ${source.version}`);
 
   emit('assets', 'start');

@@ -95,6 +95,7 @@ export const CODES = {
   ROW_REFUND_EXCEEDS: 'Refunds of a sale exceed the sale',
   ROW_DUPLICATE_IN_FILE: 'A transaction appears twice in one file',
   PERIOD_CLOSED: 'The period is closed',
+  PERIOD_OPEN: 'The month has not ended yet, so it cannot be closed',
   FX_RATE_MISSING: 'No exchange rate for a currency and month',
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
   LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',

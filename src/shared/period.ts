@@ -10,6 +10,15 @@ export function isPeriod(text: string): boolean {
   return PERIOD_RE.test(text);
 }
 
+/**
+ * A month a command takes as `--period`: YYYY-MM from 0001-01 to 9999-12. Year 0000 is a
+ * stored month (timestamps reach it) but not one to report: a report looks 11 months back
+ * (its history, annual subscriptions), and nothing comes before 0000-01.
+ */
+export function isPeriodArgument(text: string): boolean {
+  return PERIOD_RE.test(text) && !text.startsWith('0000-');
+}
+
 /** Parsed periods: a ledger holds few months, and recognition asks for them once per row. */
 const indexCache = new Map<string, number>();
 
@@ -25,6 +34,8 @@ export function periodIndex(period: Period): number {
 }
 
 export function periodFromIndex(index: number): Period {
+  // Before 0000-01 there is no four-digit year: a caller looking back past it is a bug.
+  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`no month before 0000-01 (index ${index})`);
   const year = Math.floor(index / 12);
   const month = (index % 12) + 1;
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
@@ -34,9 +45,23 @@ export function addMonths(period: Period, n: number): Period {
   return periodFromIndex(periodIndex(period) + n);
 }
 
-/** The first instant (UTC, ISO) of the month after `period`. */
+/**
+ * The first instant (UTC, ISO) of the month after `period`, as a bound that compares with
+ * stored instants as text. After 9999-12 it is ISO 8601's end of day, 9999-12-31T24:00,
+ * which sorts after every instant of the year 9999 (a year 10000 would sort before them).
+ */
 export function nextPeriodStart(period: Period): string {
-  return `${addMonths(period, 1)}-01T00:00:00.000Z`;
+  const next = addMonths(period, 1);
+  return next.length > 7 ? '9999-12-31T24:00:00.000Z' : `${next}-01T00:00:00.000Z`;
+}
+
+/** The first instant of the month after `period`, in milliseconds since 1970 (UTC). */
+export function periodEndMs(period: Period): number {
+  const next = periodIndex(period) + 1;
+  const d = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC maps the years 0–99 to 1900–1999.
+  d.setUTCFullYear(Math.floor(next / 12), next % 12, 1);
+  return d.getTime();
 }
 
 /** Calendar months from `from` to `to` inclusive (0 when `to` is before `from`). */

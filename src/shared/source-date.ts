@@ -1,7 +1,9 @@
 /**
  * SOURCE_DATE_EPOCH, as reproducible-builds.org defines it: a decimal count of seconds since
  * 1970-01-01 UTC. One parser for every command that honours it (build, catalog publish,
- * release), so the same value can never pass one step and fail the next.
+ * release), so the same value can never pass one step and fail the next. It is also the
+ * clock of date rules (the catalog's publish day, whether a month has ended for `payouts
+ * close`), so tests and reproducible runs pin "now" with one variable.
  */
 import { inputError } from './errors.js';
 

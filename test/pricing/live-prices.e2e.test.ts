@@ -3,7 +3,7 @@
 // by the day, not a pre-release), so the stored split weights (§9.3) are live prices; and a
 // pack keeps one owner (§9.4): a version naming another creator is refused at release.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { epochOf, workspace, type Workspace } from '../catalog/workspace.js';
 
@@ -92,6 +92,9 @@ describe('a pack keeps one owner (finding 6)', () => {
     expect(r.json().error.code).toBe('PACK_OWNER_CHANGED');
     expect(r.json().error.message).toMatch(/ocean-creatures 1\.1\.0 names "bo-chen" as its creator, but ocean-creatures belongs to collaboration "ocean-team" \(registered 1\.0\.0\)/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // Refused right after validation: no image encoded, no archive written.
+    expect(r.stderr).not.toMatch(/ocean-creatures: (assets|build)/);
+    expect(readdirSync(join(ws.dir, 'dist')).filter((f) => f.includes('1.1.0'))).toEqual(['forest-scenes-1.1.0.zip', 'forest-scenes-1.1.0.zip.minisig']);
     const after = await ws.run(['payouts', 'report', '--period', '2026-11', '--json']);
     expect(after.json().owners).toEqual(before.json().owners);
     // The same owner's new version is still welcome.

@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action } from '../action.js';
 import { withLedger } from '../ledger.js';
 import type { CliContext } from '../context.js';
+import { isPeriodArgument } from '../../shared/period.js';
 import type { CommandGroups } from '../command-groups.js';
 
 const FORMATS = ['table', 'csv', 'json', 'md', 'html', 'pdf'] as const;
@@ -12,7 +13,7 @@ const periodOption = () =>
   new Option('--period <YYYY-MM>', 'the calendar month (UTC)')
     .makeOptionMandatory(true)
     .argParser((value: string) => {
-      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('Use a calendar month as YYYY-MM, e.g. 2026-10.');
+      if (!isPeriodArgument(value)) throw new InvalidArgumentError('Use a calendar month as YYYY-MM, e.g. 2026-10 (years 0001 to 9999).');
       return value;
     });
 
@@ -89,9 +90,12 @@ Examples:
       `
 Closing computes the month exactly as \`payouts report\` shows it, stores every statement
 and the totals, and from then on the month reports the same numbers forever; imports into
-it are refused. Earlier months with activity must be closed first.
+it are refused. Earlier months with activity must be closed first, and a month can be
+closed only once it has ended (UTC; "now" is SOURCE_DATE_EPOCH when set, else the clock,
+and is also the stored close time).
 Exit codes: 0 closed · 2 usage · 3 missing rate, ledger or creator · 4 PERIOD_CLOSED
-(already closed) or PERIOD_ORDER (an earlier month is open, or a later one is closed).
+(already closed), PERIOD_ORDER (an earlier month is open, or a later one is closed) or
+PERIOD_OPEN (the month has not ended yet).
 
 Example:
   $ packops payouts report --period 2026-10 --format md > review.md   # review first
@@ -103,7 +107,9 @@ Example:
         const { closePeriod } = await import('../../payouts/report.js');
         const { alignTable, SUMMARY_HEADERS, summaryRows } = await import('../../payouts/render.js');
         const { formatMinor } = await import('../../shared/money.js');
-        const report = await withLedgerDb(ctx, (db) => closePeriod(db, opts.period, { minimumMinor: minimum }));
+        const { clockFromEnv } = await import('../../shared/source-date.js');
+        const now = clockFromEnv(ctx.env);
+        const report = await withLedgerDb(ctx, (db) => closePeriod(db, opts.period, { minimumMinor: minimum, now: () => now }));
         warnStranded(ctx, report);
         ctx.out.result(report, () =>
           [

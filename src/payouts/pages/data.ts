@@ -11,6 +11,7 @@ import { compareCodePoints, parseDecimal } from '../../shared/money.js';
 import { addMonths, type Period } from '../../shared/period.js';
 import { convertToUsdCents } from '../engine.js';
 import { loadSnapshot } from '../loader.js';
+import { activeMonthsBetween } from '../months.js';
 import { payoutReport, tierTable, toPlain, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
 import { storedSignedMinor, type StoredAt } from '../../ledger/stored.js';
 
@@ -68,9 +69,9 @@ async function history(db: Kysely<LedgerDB>, report: PayoutReport, options: Payo
     .where('month', '>=', first)
     .where('month', '<', report.period)
     .execute();
-  const active = new Set(
-    (await db.selectFrom('sales').select('month').distinct().where('month', '>=', first).where('month', '<', report.period).execute()).map((r) => r.month),
-  );
+  // The engine's active months (sales and refunds, usage, annual schedules reaching a month):
+  // an open month that only subscriptions make active has a provisional statement too.
+  const active = new Set(await activeMonthsBetween(db, first === '0000-01' ? undefined : addMonths(first, -1), report.period));
   const months: HistoryMonth[] = [];
   for (let i = 0; i < 11; i++) {
     const month = addMonths(first, i);
