@@ -152,6 +152,15 @@ describe('a store report is known by its content (findings 1, 7)', () => {
     }
     expect(await sales(db, 'googleplay')).toEqual(before);
   });
+  it('the same Google account report read for another app (--package) is that app\'s own report, not the first one again', async () => {
+    const { cli } = await freshLedger(OCT_LOG);
+    expect((await cli('ledger', 'import', 'googleplay', OCT_GP, ...PKG, '--quarantine')).code).toBe(0);
+    const other = await cli('ledger', 'import', 'googleplay', OCT_GP, '--package', 'com.wondernest.coloring', '--quarantine');
+    expect(other.code, other.stdout).toBe(0);
+    expect(other.json().reports[0]).toMatchObject({ status: 'new', report: 'googleplay:com.wondernest.coloring:2026-10..2026-10' });
+    const again = await cli('ledger', 'import', 'googleplay', OCT_GP_ZIP, ...PKG, '--quarantine');
+    expect(again.json().reports[0]).toMatchObject({ status: 'again', report: 'googleplay:com.wondernest.app:2026-10..2026-10' });
+  });
 });
 
 describe('a correction and the refunds of other batches (finding 2)', () => {

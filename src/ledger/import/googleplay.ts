@@ -156,7 +156,7 @@ export function googlePlayImporter(options: { package?: string; replace?: boolea
       tallies.push(report);
       input.format = 'googleplay-earnings';
       // Before this change a .zip was recorded under the zip's own SHA-256: that still names it.
-      await identifyReport(ctx, 'googleplay', report, { content, aliases: sha256 === content ? [] : [sha256] }, corrections);
+      await identifyReport(ctx, 'googleplay', report, { content, aliases: sha256 === content ? [] : [sha256], keyPrefix: `${report.key.split(':').slice(0, 2).join(':')}:` }, corrections);
       const holds = await openHolds(ctx.trx, 'googleplay', report.key);
       // Sales first, then refunds: a refund may come before its sale in the file.
       for (const kind of ['sale', 'refund'] as const) {

@@ -97,6 +97,11 @@ export interface ReportIdentity {
   aliases?: readonly string[];
   /** Keys an earlier version derived for this report (its predecessors may be recorded under them). */
   legacyKeys?: readonly string[];
+  /**
+   * Only earlier reports whose key starts with this are the same report: Google's account
+   * report holds every app, so the same file read for another app (`--package`) is not it.
+   */
+  keyPrefix?: string;
 }
 
 /**
@@ -119,8 +124,8 @@ export async function identifyReport(ctx: ImportContext, store: StoreName, tally
     .where('store', '=', store)
     .where('file_sha256', 'in', [id.content, ...(id.aliases ?? [])])
     .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .execute()
+    .then((rows) => rows.find((r) => r.report_key.startsWith(id.keyPrefix ?? '')));
   if (known) {
     tally.key = known.report_key;
     tally.status = 'again';
