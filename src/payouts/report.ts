@@ -178,7 +178,14 @@ type StoredHeader = Omit<PayoutReport, 'statements' | 'status' | 'closedAt' | 'q
   version: 1;
   quarantine?: QuarantineEntry[];
   tiers?: Omit<TiersReport, 'ok' | 'period'>;
+  /** Each statement's creator's payout reference at the close (what was paid to); not in the report. */
+  payoutRefs?: PayoutRef[];
 };
+
+export interface PayoutRef {
+  creator: string;
+  payoutRef: string | null;
+}
 
 interface ClosedMonth {
   header: StoredHeader;
@@ -216,7 +223,7 @@ async function readStored(db: Kysely<LedgerDB>, period: Period): Promise<ClosedM
 
 async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutReport> {
   const { header, closedAt, statements } = await readStored(db, period);
-  const { version: _version, tiers: _tiers, quarantine, ...rest } = header;
+  const { version: _version, tiers: _tiers, payoutRefs: _refs, quarantine, ...rest } = header;
   return {
     ...rest,
     // A month closed before subscriptions existed had none: its figures are zeros.
@@ -228,6 +235,23 @@ async function readClosed(db: Kysely<LedgerDB>, period: Period): Promise<PayoutR
     // Closed before the block existed: no row of a closed month can be quarantined since.
     quarantine: quarantine ?? (await quarantineFor(db, period)),
   };
+}
+
+/**
+ * The payout references a closed month stored at its close (one per statement), or
+ * undefined for a month closed before they were stored.
+ */
+export async function storedPayoutRefs(db: Kysely<LedgerDB>, period: Period): Promise<PayoutRef[] | undefined> {
+  const { header } = await readStored(db, period);
+  const refs: unknown = header.payoutRefs;
+  if (refs === undefined) return undefined;
+  const at = { table: 'closed_periods', row: `month=${period}`, column: 'totals' };
+  const valid = (r: unknown): r is PayoutRef => {
+    const o = r as { creator?: unknown; payoutRef?: unknown } | null;
+    return typeof o === 'object' && o !== null && typeof o.creator === 'string' && (o.payoutRef === null || typeof o.payoutRef === 'string');
+  };
+  if (!Array.isArray(refs) || !refs.every(valid)) throw ledgerCorrupt(at, JSON.stringify(refs).slice(0, 60), 'the stored payout references');
+  return refs;
 }
 
 /** A statement stored before subscriptions existed has no subscription lines: empty ones. */
@@ -357,7 +381,8 @@ export async function closePeriod(
       }
       const { report, tiers } = await computeOpen(trx, period, closed, options);
       stranded = report.strandedMonths;
-      const known = new Set((await trx.selectFrom('creators').select('id').execute()).map((r) => r.id));
+      const creatorRows = await trx.selectFrom('creators').select(['id', 'payout_ref']).execute();
+      const known = new Set(creatorRows.map((r) => r.id));
       const unknown = report.statements.map((s) => s.creator).filter((id) => !known.has(id));
       if (unknown.length > 0) {
         throw inputError('CREATOR_UNKNOWN', `Statements name creators that are not in the ledger: ${unknown.join(', ')}.`, {
@@ -367,7 +392,11 @@ export async function closePeriod(
       }
       const closedAt = now.toISOString();
       const { statements, status: _s, closedAt: _c, strandedMonths: _stranded, ...rest } = report;
-      const header: StoredHeader = { version: 1, ...rest, tiers: { tiers: tiers.tiers, creators: tiers.creators } };
+      // The references the month is paid to, kept with it: a later `creators import` changes
+      // today's, never the ones a closed month's summary shows.
+      const refOf = new Map(creatorRows.map((r) => [r.id, r.payout_ref]));
+      const payoutRefs = statements.map((s) => ({ creator: s.creator, payoutRef: refOf.get(s.creator) ?? null }));
+      const header: StoredHeader = { version: 1, ...rest, tiers: { tiers: tiers.tiers, creators: tiers.creators }, payoutRefs };
       await trx.insertInto('closed_periods').values({ month: period, closed_at: closedAt, totals: JSON.stringify(header) }).execute();
       for (let i = 0; i < statements.length; i += 100) {
         await trx

@@ -128,8 +128,9 @@ describe('payouts report --format html', () => {
 
   it('the --json document is the report of payouts report --json, plus what the pages add', async () => {
     const plain = (await cli(['payouts', 'report', '--period', '2026-10', '--json'])).json();
-    const { tiers, history, stores, currencies, payoutRefs, packNames, platform, issued, files: _files, pages: written, ...base } = doc;
+    const { tiers, history, stores, currencies, payoutRefs, payoutRefsSource, packNames, platform, issued, files: _files, pages: written, ...base } = doc;
     expect(base).toEqual(plain);
+    expect(payoutRefsSource).toBe(plain.status === 'closed' ? 'stored' : 'live');
     expect(issued).toBe('2026-11-01');
     expect(platform).toBe('Content pack marketplace');
     // Per store and per currency add up to the month's net, to the cent: pack and bundle

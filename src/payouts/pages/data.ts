@@ -12,7 +12,7 @@ import { addMonths, type Period } from '../../shared/period.js';
 import { convertToUsdCents } from '../engine.js';
 import { loadSnapshot } from '../loader.js';
 import { activeMonthsBetween } from '../months.js';
-import { payoutReport, tierTable, toPlain, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
+import { payoutReport, storedPayoutRefs, tierTable, toPlain, type PayoutOptions, type PayoutReport, type TiersReport } from '../report.js';
 import { storedSignedMinor, type StoredAt } from '../../ledger/stored.js';
 
 export interface HistoryMonth {
@@ -53,6 +53,11 @@ export interface PagesExtras {
   stores: StoreTotal[];
   currencies: CurrencyTotal[];
   payoutRefs: Array<{ creator: string; payoutRef: string | null }>;
+  /**
+   * live: today's references (an open month). stored: those stored when the month was
+   * closed. not stored: a month closed before references were stored (every one null).
+   */
+  payoutRefsSource: 'live' | 'stored' | 'not stored';
   packNames: Array<{ slug: string; name: string }>;
 }
 
@@ -176,10 +181,26 @@ async function breakdown(db: Kysely<LedgerDB>, period: Period): Promise<{ stores
   };
 }
 
+/** The references the month is paid to: a closed month's as stored at its close, an open one's as of now. */
+async function payoutRefsOf(
+  db: Kysely<LedgerDB>,
+  report: PayoutReport,
+  ids: ReadonlySet<string>,
+): Promise<Pick<PagesExtras, 'payoutRefs' | 'payoutRefsSource'>> {
+  const byCreator = (refs: PagesExtras['payoutRefs']) => refs.filter((r) => ids.has(r.creator)).sort((a, b) => compareCodePoints(a.creator, b.creator));
+  if (report.status === 'closed') {
+    const stored = await storedPayoutRefs(db, report.period);
+    if (stored !== undefined) return { payoutRefs: byCreator(stored), payoutRefsSource: 'stored' };
+    return { payoutRefs: byCreator([...ids].map((creator) => ({ creator, payoutRef: null }))), payoutRefsSource: 'not stored' };
+  }
+  const refs = await db.selectFrom('creators').select(['id', 'payout_ref']).execute();
+  return { payoutRefs: byCreator(refs.map((r) => ({ creator: r.id, payoutRef: r.payout_ref }))), payoutRefsSource: 'live' };
+}
+
 export async function pagesExtras(db: Kysely<LedgerDB>, report: PayoutReport, options: PayoutOptions): Promise<PagesExtras> {
   const snapshot = await loadSnapshot(db);
   const ids = new Set(report.statements.map((s) => s.creator));
-  const refs = await db.selectFrom('creators').select(['id', 'payout_ref']).execute();
+  const { payoutRefs, payoutRefsSource } = await payoutRefsOf(db, report, ids);
   const slugs = new Set(report.statements.flatMap((s) => [...(s.own?.lines ?? []), ...s.collaborations.flatMap((c) => c.lines)].map((l) => l.pack)));
   const packs = await db.selectFrom('packs').select(['slug', 'name', 'published_at', 'version']).execute();
   const latestName = new Map<string, { at: string; name: string }>();
@@ -192,10 +213,8 @@ export async function pagesExtras(db: Kysely<LedgerDB>, report: PayoutReport, op
     tiers: tierTable(snapshot.tiers),
     history: await history(db, report, options),
     ...(await breakdown(db, report.period)),
-    payoutRefs: refs
-      .filter((r) => ids.has(r.id))
-      .sort((a, b) => compareCodePoints(a.id, b.id))
-      .map((r) => ({ creator: r.id, payoutRef: r.payout_ref })),
+    payoutRefs,
+    payoutRefsSource,
     packNames: [...latestName].sort((a, b) => compareCodePoints(a[0], b[0])).map(([slug, v]) => ({ slug, name: v.name })),
   };
 }

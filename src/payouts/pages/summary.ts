@@ -19,7 +19,7 @@ const STORE_NAMES = new Map([
 
 /** The figures the summary's digest covers: the report as `payouts report --json` prints it. */
 export function reportDigest(doc: PagesDoc): string {
-  const { tiers: _t, history: _h, stores: _s, currencies: _c, payoutRefs: _p, packNames: _n, platform: _pl, issued: _i, ...report } = doc;
+  const { tiers: _t, history: _h, stores: _s, currencies: _c, payoutRefs: _p, payoutRefsSource: _ps, packNames: _n, platform: _pl, issued: _i, ...report } = doc;
   return sha256Hex(canonicalJson(report));
 }
 
@@ -110,11 +110,18 @@ function payoutsBlock(doc: PagesDoc): Raw {
 <tbody>
 ${paid.map(({ s, i }) => {
   const r = ref(s.creator);
-  return html`<tr><th scope="row">${nameOf(doc, i)}</th><td>${r ?? html`<strong>missing</strong>`}</td><td class="num">${usd(`/statements/${i}/payoutMinor`, s.payoutMinor)}</td></tr>\n`;
+  const cell = r ?? (doc.payoutRefsSource === 'not stored' ? html`<em>not stored with this closed month</em>` : html`<strong>missing</strong>`);
+  return html`<tr><th scope="row">${nameOf(doc, i)}</th><td>${cell}</td><td class="num">${usd(`/statements/${i}/payoutMinor`, s.payoutMinor)}</td></tr>\n`;
 })}</tbody>
 <tfoot><tr><th scope="row">${plural(paid.length, 'payout', 'payouts')}</th><td></td><td class="num">${usd('/totals/payoutMinor', doc.totals.payoutMinor)}</td></tr></tfoot>
 </table></div>
-<p class="note">Balances of at least ${usd('/minimumMinor', doc.minimumMinor)} are paid; smaller ones, and negative ones, are carried to next month.</p>`;
+<p class="note">Balances of at least ${usd('/minimumMinor', doc.minimumMinor)} are paid; smaller ones, and negative ones, are carried to next month. ${refsNote(doc)}</p>`;
+}
+
+function refsNote(doc: PagesDoc): string {
+  if (doc.payoutRefsSource === 'stored') return 'Payout references as stored when the month was closed.';
+  if (doc.payoutRefsSource === 'not stored') return 'This month was closed before payout references were stored with it; today’s references are not shown, as they may not be the ones paid to.';
+  return 'Payout references as they are in the ledger now.';
 }
 
 function carriedBlock(doc: PagesDoc): Raw {
