@@ -12,6 +12,7 @@ import { decodeText, DEFAULT_REPORT_LIMITS, fileSha256, readRecords as readRepor
 import { inputError, usageError } from '../../shared/errors.js';
 import type { RowProblem } from '../fields.js';
 import { OrderGroups } from './googleplay-groups.js';
+import { ConsentPrefetch, LOOKAHEAD, type Consent, type PrefetchOptions } from './consent-prefetch.js';
 import { Corrections } from './store-corrections.js';
 import { CHUNK, type Importer } from './pipeline.js';
 import { storedRefundSum, type SaleState } from './sales-refunds.js';
@@ -129,9 +130,51 @@ async function readEarnings(file: string, pkgOption: string | undefined, groups:
   return { tally: t, sha256, content: container === 'plain' ? sha256 : content.digest('hex') };
 }
 
-export function googlePlayImporter(options: { package?: string; replace?: boolean } = {}): Importer<GoogleParsed> {
+/**
+ * The purchase-log ids a chunk's consent check looks up: each sale's order id and, for a
+ * renewal `..N`, the order it renews (once each, in first-seen order).
+ */
+export function consentIds(txs: readonly GoogleTx[]): string[] {
+  const wanted = new Set<string>();
+  for (const t of txs) {
+    if (t.kind !== 'sale') continue;
+    wanted.add(t.order);
+    const base = baseOrderId(t.order);
+    if (base !== t.order) wanted.add(base);
+  }
+  return [...wanted];
+}
+
+/**
+ * The sales chunks of `source`, each requested from `prefetch` LOOKAHEAD chunks before it
+ * is yielded (so its answer is ready when it is checked).
+ */
+async function* prefetched(source: AsyncIterable<GoogleTx[]>, prefetch: ConsentPrefetch | undefined): AsyncGenerator<GoogleTx[]> {
+  if (!prefetch) return yield* source;
+  const ahead: GoogleTx[][] = [];
+  for await (const txs of source) {
+    if (txs.length) prefetch.request(txs[0]!, consentIds(txs));
+    ahead.push(txs);
+    if (ahead.length > LOOKAHEAD) yield ahead.shift()!;
+  }
+  while (ahead.length) yield ahead.shift()!;
+}
+
+export interface GooglePlayOptions {
+  package?: string;
+  replace?: boolean;
+  /**
+   * The consent lookups on a second thread (consent-prefetch.ts) for a SQLite ledger file:
+   * default on; false: on the main thread only (also PACKOPS_CONSENT_PREFETCH=off).
+   */
+  prefetch?: boolean | PrefetchOptions;
+}
+
+export function googlePlayImporter(options: GooglePlayOptions = {}): Importer<GoogleParsed> {
   const tallies: ReportTally[] = [];
   const corrections = new Corrections(options.replace ?? false);
+  /** The current input's consent prefetch (undefined: every check queries). */
+  let prefetch: ConsentPrefetch | undefined;
   let resolve: (product: string) => Resolved | undefined = () => undefined;
   /**
    * Sales this import held. (Those it wrote need no list: every sale is checked before any
@@ -150,19 +193,34 @@ export function googlePlayImporter(options: { package?: string; replace?: boolea
     },
 
     async *read(input, ctx) {
-      const groups = new OrderGroups(ctx.trx);
-      const { tally: report, sha256, content } = await readEarnings(input.file, options.package, groups);
-      input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
-      tallies.push(report);
-      input.format = 'googleplay-earnings';
-      // Before this change a .zip was recorded under the zip's own SHA-256: that still names it.
-      await identifyReport(ctx, 'googleplay', report, { content, aliases: sha256 === content ? [] : [sha256], keyPrefix: `${report.key.split(':').slice(0, 2).join(':')}:` }, corrections);
-      const holds = await openHolds(ctx.trx, 'googleplay', report.key);
-      // Sales first, then refunds: a refund may come before its sale in the file.
-      for (const kind of ['sale', 'refund'] as const) {
-        for await (const txs of groups.chunks(kind, CHUNK)) yield txs.map((tx) => ({ row: tx.firstLine, cells: [tx, report, holds] }));
+      try {
+        const groups = new OrderGroups(ctx.trx);
+        const { tally: report, sha256, content } = await readEarnings(input.file, options.package, groups);
+        // The consent thread starts once the file is read (inside the import's write
+        // transaction, which consent-prefetch.ts relies on): not before, as the grouped file's
+        // memory peaks at the end of the parse and the thread costs ~16 MB; it is up (~0.1 s)
+        // while the sales are sorted by id, before the first check.
+        const where = ctx.ledger.where;
+        if (options.prefetch !== false && where.kind === 'sqlite' && where.file !== ':memory:') {
+          prefetch = ConsentPrefetch.start(where.file, 'googleplay', typeof options.prefetch === 'object' ? options.prefetch : {});
+        }
+        input.sha256 = sha256; // the batch's SHA-256 too: the file is not read again for it
+        tallies.push(report);
+        input.format = 'googleplay-earnings';
+        // Before this change a .zip was recorded under the zip's own SHA-256: that still names it.
+        await identifyReport(ctx, 'googleplay', report, { content, aliases: sha256 === content ? [] : [sha256], keyPrefix: `${report.key.split(':').slice(0, 2).join(':')}:` }, corrections);
+        const holds = await openHolds(ctx.trx, 'googleplay', report.key);
+        // Sales first, then refunds: a refund may come before its sale in the file.
+        for await (const txs of prefetched(groups.chunks('sale', CHUNK), prefetch)) yield txs.map((tx) => ({ row: tx.firstLine, cells: [tx, report, holds] }));
+        await prefetch?.close(); // refunds look up no purchase record
+        prefetch = undefined;
+        for await (const txs of groups.chunks('refund', CHUNK)) yield txs.map((tx) => ({ row: tx.firstLine, cells: [tx, report, holds] }));
+        await groups.drop();
+      } finally {
+        // Also when the import stops half-way (a refusal, an error): no thread outlives it.
+        await prefetch?.close();
+        prefetch = undefined;
       }
-      await groups.drop();
     },
 
     parse(rec) {
@@ -178,17 +236,12 @@ export function googlePlayImporter(options: { package?: string; replace?: boolea
       const txs = items.filter((i) => i.parsed).map((i) => i.parsed!.tx);
       const ids = txs.map((t) => t.txid);
       const orders = [...new Set(txs.filter((t) => t.kind === 'refund').map((t) => t.order))];
-      const wanted = new Set<string>();
-      for (const t of txs) {
-        if (t.kind !== 'sale') continue;
-        wanted.add(t.order);
-        const base = baseOrderId(t.order);
-        if (base !== t.order) wanted.add(base);
-      }
-      const purchaseIds = [...wanted];
+      const purchaseIds = consentIds(txs);
       const inLedger = new Set(ids.length ? (await trx.selectFrom('sales').select('transaction_id').where('store', '=', 'googleplay').where('transaction_id', 'in', ids).execute()).map((x) => x.transaction_id) : []);
-      const purchases = new Map<string, { consent_ref: string | null; family_hmac: string }>();
-      if (purchaseIds.length) {
+      // Answered by the prefetch thread when it was asked for exactly these ids, else looked up here.
+      const answered = purchaseIds.length && prefetch ? await prefetch.take(txs[0]!, purchaseIds) : undefined;
+      const purchases = answered ?? new Map<string, Consent>();
+      if (purchaseIds.length && !answered) {
         const rows = await trx.selectFrom('purchases').select(['transaction_id', 'consent_ref', 'family_hmac']).where('store', '=', 'googleplay').where('kind', '=', 'sale').where('transaction_id', 'in', purchaseIds).execute();
         for (const p of rows) purchases.set(p.transaction_id, p);
       }

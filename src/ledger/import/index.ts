@@ -53,8 +53,14 @@ export async function importFiles(
   // rows with it, and the ledger's one connection is the transaction's until the commit).
   await ledger.familySecret();
   const replace = options.replace ?? false;
+  // PACKOPS_CONSENT_PREFETCH=off keeps a Google Play import's consent lookups on the main thread.
+  const prefetch = process.env.PACKOPS_CONSENT_PREFETCH !== 'off';
   const importer =
-    kind === 'googleplay' ? googlePlayImporter({ package: options.package, replace }) : kind === 'appstore' ? appStoreImporter({ replace }) : await IMPORTERS[kind](ledger);
+    kind === 'googleplay'
+      ? googlePlayImporter({ package: options.package, replace, prefetch })
+      : kind === 'appstore'
+        ? appStoreImporter({ replace })
+        : await IMPORTERS[kind](ledger);
   return runImport(ledger, importer, files, options);
 }
 
