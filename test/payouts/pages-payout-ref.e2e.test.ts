@@ -5,7 +5,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, runCli, tempDir } from '../helpers/cli.js';
-import { ledgerAt, rawQuery } from '../helpers/ledgers.js';
+import { ledgerAt, ON_POSTGRES, rawQuery } from '../helpers/ledgers.js';
 import { STORY, writeLedger } from './ledger-fixture.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -65,7 +65,8 @@ describe('payout references on the finance summary', () => {
     expect(nov.payoutRefs.every((r: Ref) => r.payoutRef === `moved-${r.creator}`)).toBe(true);
 
     // A month closed by an earlier packops stored no references.
-    await rawQuery(db, "UPDATE closed_periods SET totals = json_remove(totals, '$.payoutRefs') WHERE month = '2026-10'");
+    const drop = ON_POSTGRES ? "(totals::jsonb - 'payoutRefs')::text" : "json_remove(totals, '$.payoutRefs')";
+    await rawQuery(db, `UPDATE closed_periods SET totals = ${drop} WHERE month = '2026-10'`);
     const old = await ok(['payouts', 'report', '--period', '2026-10', '--format', 'html', '--out', 'old']);
     expect(old.payoutRefsSource).toBe('not stored');
     expect(old.payoutRefs.every((r: Ref) => r.payoutRef === null)).toBe(true);
