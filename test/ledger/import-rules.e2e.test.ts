@@ -1,37 +1,15 @@
 // Spawned-CLI tests of the import pipeline's shared rules: canonical ids on every read path,
 // fee + tax within gross, one quarantine record per row, empty files, and the closed-month
 // gate every importer passes through.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { seedLedger } from './seed.js';
+import { runCli } from '../helpers/cli.js';
+import { seededCopies } from './seeded-copies.js';
 import { SALES_HEADER } from './generate.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let seeded: string;
-let n = 0;
-beforeAll(async () => {
-  tmp = tempDir();
-  seeded = join(tmp.dir, 'seeded.db');
-  await (await seedLedger(seeded)).close();
-});
-afterAll(() => tmp.cleanup());
-
-/** A fresh copy of the seeded ledger. */
-function freshDb(): string {
-  const db = join(tmp.dir, `l${++n}.db`);
-  cpSync(seeded, db);
-  return db;
-}
-
-function file(name: string, text: string): string {
-  const path = join(tmp.dir, `${++n}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, freshDb, file } = seededCopies();
 
 interface SaleCells {
   id: string;
@@ -212,9 +190,9 @@ describe('an empty file is an empty import, whatever its format', () => {
 
 describe('inputs go through the shared input rules', () => {
   it('a FIFO or a folder given as the file is INPUT_NOT_REGULAR (exit 3) without waiting for a writer', async () => {
-    const fifo = join(tmp.dir, 'sales.fifo');
+    const fifo = join(dir(), 'sales.fifo');
     execFileSync('mkfifo', [fifo]);
-    for (const path of [fifo, tmp.dir]) {
+    for (const path of [fifo, dir()]) {
       const r = await runCli(['ledger', 'import', 'sales', path, '--db', freshDb(), '--json'], { timeoutMs: 20_000 });
       expect(r.code, r.stderr).toBe(3);
       expect(r.json().error.code).toBe('INPUT_NOT_REGULAR');

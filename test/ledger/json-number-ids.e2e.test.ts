@@ -1,38 +1,16 @@
 // JSON Lines ids written as JSON numbers: JSON.parse rounds an integer past 2^53 − 1 to a
 // neighbour, so such an id would silently become another transaction's. The importers take a
 // whole number JSON holds exactly as its text, and refuse any other number (ROW_INVALID).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { seedLedger } from './seed.js';
+import { runCli } from '../helpers/cli.js';
+import { seededCopies } from './seeded-copies.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let seeded: string;
-let n = 0;
-beforeAll(async () => {
-  tmp = tempDir();
-  seeded = join(tmp.dir, 'seeded.db');
-  await (await seedLedger(seeded)).close();
-});
-afterAll(() => tmp.cleanup());
-
-function freshDb(): string {
-  const db = join(tmp.dir, `l${++n}.db`);
-  cpSync(seeded, db);
-  return db;
-}
+const { freshDb, file: write } = seededCopies();
 
 /** One JSON Lines file; `id` is spliced in as written (a JSON number literal, not a string). */
 function saleLine(idLiteral: string, day: string, consent: string): string {
   return `{"transaction_id":${idLiteral},"occurred_at":"2026-10-${day}T10:00:00Z","store":"appstore","kind":"sale","product":"com.wondernest.pack.ocean","country":"US","currency":"USD","gross_minor":499,"store_fee_minor":150,"tax_minor":0,"consent_ref":"${consent}","family_ref":"fam-1"}`;
-}
-
-function write(name: string, text: string): string {
-  const path = join(tmp.dir, `${++n}-${name}`);
-  writeFileSync(path, text);
-  return path;
 }
 
 function ids(db: string, table: 'sales' | 'purchases'): string[] {

@@ -7,16 +7,12 @@
  * Runs on SQLite and, with PACKOPS_TEST_PG, on PostgreSQL.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger } from '../../src/ledger/db.js';
-import { importFile } from '../../src/ledger/import/index.js';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from '../helpers/cli.js';
-import { ledgerAt } from '../helpers/ledgers.js';
-import { seedLedger } from '../ledger/seed.js';
+import { query, storeLedgers } from './store-ledgers.js';
 
 const S = join(FIXTURES, 'stores');
 const GP = join(S, 'googleplay');
@@ -31,35 +27,7 @@ const OCT_LOG = join(S, 'purchases-2026-10.csv');
 const NOV_LOG = join(S, 'purchases-2026-11.jsonl');
 const LATE_LOG = join(S, 'purchases-late.jsonl');
 
-let root: string;
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'packops-corrections-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let n = 0;
-/** A seeded ledger with the purchase logs imported (setup, not what is tested); `dir` for variants. */
-async function freshLedger(...purchases: string[]) {
-  const dir = join(root, `l${++n}`);
-  mkdirSync(dir, { recursive: true });
-  const db = await ledgerAt(dir, 'ledger.db');
-  const ledger = await seedLedger(db);
-  try {
-    for (const file of purchases) await importFile(ledger, 'purchases', file);
-  } finally {
-    await ledger.close();
-  }
-  return { db, dir, cli: (...args: string[]) => runCli(['--db', db, '--json', ...args]) };
-}
-
-async function query<T>(db: string, fn: (l: Awaited<ReturnType<typeof openLedger>>) => Promise<T>): Promise<T> {
-  const l = await openLedger(db);
-  try {
-    return await fn(l);
-  } finally {
-    await l.close();
-  }
-}
+const { freshLedger } = storeLedgers('packops-corrections-');
 
 type Row = { transaction_id: string; kind: string; gross_minor: unknown; net_minor: unknown; refund_of: string | null; batch_id: string };
 const sales = (db: string, store: 'googleplay' | 'appstore'): Promise<Row[]> =>

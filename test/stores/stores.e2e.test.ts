@@ -4,16 +4,13 @@
  * releasing, idempotency, corrections, closed months and every kind of bad file.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger } from '../../src/ledger/db.js';
-import { importFile } from '../../src/ledger/import/index.js';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from '../helpers/cli.js';
-import { seedLedger } from '../ledger/seed.js';
+import { query, storeLedgers } from './store-ledgers.js';
 
 const S = join(FIXTURES, 'stores');
 const GP = join(S, 'googleplay');
@@ -23,39 +20,8 @@ const OCT_GP_ZIP = join(GP, 'earnings_202610_com.wondernest.app.zip');
 const NOV_GP = join(GP, 'earnings_202611_com.wondernest.app.csv');
 const PKG = ['--package', 'com.wondernest.app'];
 
-let root: string;
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'packops-stores-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
+const { root: rootDir, freshLedger } = storeLedgers('packops-stores-');
 let n = 0;
-/**
- * A seeded ledger with the given purchase logs already imported in this process: setup,
- * not what these tests check (the purchases import itself runs through the CLI in the
- * first test and wherever a purchase log releases held rows), so no CLI process per log.
- */
-async function freshLedger(...purchases: string[]): Promise<{ db: string; cli: (...args: string[]) => ReturnType<typeof runCli> }> {
-  const dir = join(root, `l${++n}`);
-  const db = join(dir, 'ledger.db');
-  mkdirSync(dir, { recursive: true });
-  const ledger = await seedLedger(db);
-  try {
-    for (const file of purchases) await importFile(ledger, 'purchases', file);
-  } finally {
-    await ledger.close();
-  }
-  return { db, cli: (...args: string[]) => runCli(['--db', db, '--json', ...args]) };
-}
-
-async function query<T>(db: string, fn: (l: Awaited<ReturnType<typeof openLedger>>) => Promise<T>): Promise<T> {
-  const l = await openLedger(db);
-  try {
-    return await fn(l);
-  } finally {
-    await l.close();
-  }
-}
 
 const salesOf = (db: string, store: 'googleplay' | 'appstore') =>
   query(db, (l) => l.db.selectFrom('sales').selectAll().where('store', '=', store).orderBy('occurred_at').orderBy('transaction_id').execute());
@@ -81,7 +47,7 @@ describe('ledger import googleplay', () => {
       `${id},"Oct 2, 2026",9:15:02 AM PDT,,${type},${type === 'Charge' ? '' : 'Full'},Ocean Creatures (WonderNest),com.wondernest.app,1,pack_ocean,a15,US,CA,94110,USD,${amount},1.000000,USD,${amount},,,,Yes,15,,`;
     const ids = ['GPA.9001-0000-0000-00001', 'GPA.1001-0000-0000-00002', 'GPA.5001-0000-0000-00003', 'GPA.0001-0000-0000-00004', 'GPA.7001-0000-0000-00005'];
     const rows = [line(ids[0]!, 'Charge', '4.99'), line(ids[1]!, 'Charge', '4.99'), line('GPA.4444-0000-0000-00009', 'Charge refund', '-4.99'), line(ids[2]!, 'Charge', '4.99'), line(ids[3]!, 'Charge', '4.99'), line(ids[4]!, 'Charge', '4.99')];
-    const file = join(root, 'out-of-order.csv');
+    const file = join(rootDir(), 'out-of-order.csv');
     writeFileSync(file, `${header}\r\n${rows.join('\r\n')}\r\n`);
     const { db, cli } = await freshLedger();
     const refused = await cli('ledger', 'import', 'googleplay', file, ...PKG);
@@ -92,13 +58,13 @@ describe('ledger import googleplay', () => {
       [2, 'CONSENT_MISSING'], [3, 'CONSENT_MISSING'], [5, 'CONSENT_MISSING'], [6, 'CONSENT_MISSING'], [7, 'CONSENT_MISSING'], [4, 'ROW_REFUND_UNKNOWN'],
     ]);
     // Quarantined in the same order; then, with the purchase records, the sales go in once.
-    writeFileSync(join(root, 'out-of-order-purchases.csv'), `store,transaction_id,kind,occurred_at,product,country,consent_ref,family_ref,refund_of\n${ids.map((id, i) => `googleplay,${id},sale,2026-10-02T16:15:02Z,pack_ocean,US,vpc-${i},fam-${i},`).join('\n')}\n`);
+    writeFileSync(join(rootDir(), 'out-of-order-purchases.csv'), `store,transaction_id,kind,occurred_at,product,country,consent_ref,family_ref,refund_of\n${ids.map((id, i) => `googleplay,${id},sale,2026-10-02T16:15:02Z,pack_ocean,US,vpc-${i},fam-${i},`).join('\n')}\n`);
     expect((await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine')).code).toBe(0);
     const raw = new BetterSqlite3(db, { readonly: true });
     const quarantined = raw.prepare("SELECT row_number FROM quarantine WHERE kind = 'googleplay' ORDER BY rowid").all() as Array<{ row_number: number }>;
     raw.close();
     expect(quarantined.map((q) => q.row_number)).toEqual([2, 3, 5, 6, 7, 4]);
-    expect((await cli('ledger', 'import', 'purchases', join(root, 'out-of-order-purchases.csv'))).code).toBe(0);
+    expect((await cli('ledger', 'import', 'purchases', join(rootDir(), 'out-of-order-purchases.csv'))).code).toBe(0);
     expect((await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine')).json()).toMatchObject({ imported: 5, released: 5 });
     expect((await salesOf(db, 'googleplay')).map((x) => [x.transaction_id, x.gross_minor, x.consent_ref])).toEqual(
       [...ids].sort().map((id) => [id, 499, `vpc-${ids.indexOf(id)}`]),
@@ -131,7 +97,7 @@ describe('ledger import googleplay', () => {
     ]);
 
     // The same file again, and a renamed copy: nothing changes, nothing is held twice.
-    const copy = join(root, 'renamed-earnings.zip');
+    const copy = join(rootDir(), 'renamed-earnings.zip');
     copyFileSync(OCT_GP_ZIP, copy);
     for (const file of [OCT_GP_ZIP, copy]) {
       const again = (await cli('ledger', 'import', 'googleplay', file, ...PKG, '--quarantine')).json();
@@ -210,18 +176,18 @@ describe('ledger import googleplay', () => {
   });
 
   it('skips and counts other apps; without --package or config an account report of two apps is refused', async () => {
-    const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
+    const { db, dir, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
     const ambiguous = await cli('ledger', 'import', 'googleplay', OCT_GP);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.json().error.message).toMatch(/com\.wondernest\.app, com\.wondernest\.coloring.*--package/);
-    writeFileSync(join(root, `l${n}`, 'packops.config.json'), JSON.stringify({ googleplay: { package: 'com.wondernest.app' } }));
-    const r = await runCli(['--db', db, '--json', 'ledger', 'import', 'googleplay', OCT_GP], { cwd: join(root, `l${n}`) });
+    writeFileSync(join(dir, 'packops.config.json'), JSON.stringify({ googleplay: { package: 'com.wondernest.app' } }));
+    const r = await runCli(['--db', db, '--json', 'ledger', 'import', 'googleplay', OCT_GP], { cwd: dir });
     expect(r.code, r.stdout).toBe(0);
     expect(r.json().otherApps).toEqual({ rows: 2, amounts: { USD: 254 } });
   });
 
   it('records each file\'s SHA-256 as stored (hashed while it is read; a zip on its own), and knows the same bytes again', async () => {
-    const gz = join(root, 'earnings_202610.csv.gz');
+    const gz = join(rootDir(), 'earnings_202610.csv.gz');
     writeFileSync(gz, gzipSync(readFileSync(OCT_GP)));
     for (const file of [OCT_GP, gz, OCT_GP_ZIP]) {
       const { cli } = await freshLedger(join(S, 'purchases-2026-10.csv'), join(S, 'purchases-late.jsonl'));
@@ -345,7 +311,7 @@ describe('ledger import appstore', () => {
     const us = join(AS, '80012345_1026_US.txt');
     await cli('ledger', 'import', 'appstore', us);
     // Apple re-issues the report: the forest line had 2.80 per unit, not 2.79.
-    const corrected = join(root, `80012345_1026_US.txt`);
+    const corrected = join(rootDir(), `80012345_1026_US.txt`);
     writeFileSync(corrected, readFileSync(us, 'utf8').replace('2\t2.79\t5.58', '2\t2.80\t5.60').replace('Total_Amount\t16.05', 'Total_Amount\t16.07'));
     const r = (await cli('ledger', 'import', 'appstore', corrected)).json();
     expect(r.reports[0]).toMatchObject({ status: 'corrected', replaced: 5, imported: 5 });
@@ -365,7 +331,7 @@ describe('ledger import appstore', () => {
 describe('bad store files: a code, the line, nothing written', () => {
   const bad = async (store: 'googleplay' | 'appstore', name: string, content: string | Buffer, ...extra: string[]) => {
     const { db, cli } = await freshLedger(join(S, 'purchases-2026-10.csv'));
-    const file = join(root, `${n}-${name}`);
+    const file = join(rootDir(), `${++n}-${name}`);
     writeFileSync(file, content);
     const r = await cli('ledger', 'import', store, file, ...extra);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
@@ -423,11 +389,11 @@ describe('bad store files: a code, the line, nothing written', () => {
 
   it('a zip bomb and a zip without a report are refused', async () => {
     const { writeZip } = await import('../../src/archive/zip-writer.js');
-    const zip = join(root, 'nothing.zip');
+    const zip = join(rootDir(), 'nothing.zip');
     await writeZip(zip, [{ name: 'readme.md', data: Buffer.from('hi'), method: 'deflate' }], { mtime: 1_800_000_000 });
     const { cli } = await freshLedger();
     expect((await cli('ledger', 'import', 'googleplay', zip, ...PKG)).json().error.code).toBe('REPORT_FORMAT_UNKNOWN');
-    const bomb = join(root, 'bomb.zip');
+    const bomb = join(rootDir(), 'bomb.zip');
     // 8 MiB of commas deflate to ~8 KiB: far past the 100:1 ratio limit (size is not the point).
     await writeZip(bomb, [{ name: 'earnings.csv', data: Buffer.alloc(8 << 20, 0x2c), method: 'deflate' }], { mtime: 1_800_000_000 });
     const r = await cli('ledger', 'import', 'googleplay', bomb, ...PKG);
