@@ -225,32 +225,25 @@ describe('googleplay consent prefetch: the thread itself', () => {
     expect(broken.contents).toEqual(alone.contents);
   });
 
-  it('falls back when the thread dies', async () => {
-    // Exits on its first request, unanswered: the first check waits for it, then every check queries.
-    const dying = join(dir, 'dying-worker.mjs');
-    writeFileSync(dying, `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n`);
-    const died = await importBoth({ worker: pathToFileURL(dying) });
-    const alone = await importBoth(false);
-    expect(died.stats).toEqual([
-      { answered: 0, queried: 3, failure: 'worker exited (3)' },
-      { answered: 0, queried: 1, failure: 'worker exited (3)' },
-    ]);
-    expect(died.summary).toEqual(alone.summary);
-    expect(died.contents).toEqual(alone.contents);
-  });
-
-  it('gives up a thread that does not answer, and falls back', async () => {
-    const silent = join(dir, 'silent-worker.mjs');
-    writeFileSync(silent, `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => undefined);\n`);
-    const stuck = await importBoth({ worker: pathToFileURL(silent), answerWaitMs: 50 });
-    const alone = await importBoth(false);
-    expect(stuck.stats).toEqual([
-      { answered: 0, queried: 3, failure: 'no answer in time' },
-      { answered: 0, queried: 1, failure: 'no answer in time' },
-    ]);
-    expect(stuck.summary).toEqual(alone.summary);
-    expect(stuck.contents).toEqual(alone.contents);
-  });
+  // A thread that exits on its first request (the first check waits for it, then every check
+  // queries), and one that never answers (given up after the wait): both change nothing.
+  for (const [name, body, wait, failure] of [
+    ['falls back when the thread dies', `parentPort.on('message', () => process.exit(3));`, undefined, 'worker exited (3)'],
+    ['gives up a thread that does not answer, and falls back', `parentPort.on('message', () => undefined);`, 50, 'no answer in time'],
+  ] as const) {
+    it(name, async () => {
+      const file = join(dir, `${failure.replace(/\W+/g, '-')}-worker.mjs`);
+      writeFileSync(file, `import { parentPort } from 'node:worker_threads';\n${body}\n`);
+      const broken = await importBoth({ worker: pathToFileURL(file), ...(wait !== undefined ? { answerWaitMs: wait } : {}) });
+      const alone = await importBoth(false);
+      expect(broken.stats).toEqual([
+        { answered: 0, queried: 3, failure },
+        { answered: 0, queried: 1, failure },
+      ]);
+      expect(broken.summary).toEqual(alone.summary);
+      expect(broken.contents).toEqual(alone.contents);
+    });
+  }
 
   it('refuses as the main thread does, and closes every thread', async () => {
     const refused = await importBoth({ worker: WORKER }, false);

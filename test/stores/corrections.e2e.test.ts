@@ -12,17 +12,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from '../helpers/cli.js';
-import { query, storeLedgers } from './store-ledgers.js';
+import { AS, NOV_GP, OCT_GP, OCT_GP_ZIP, PKG, query, S, storeLedgers } from './store-ledgers.js';
 
-const S = join(FIXTURES, 'stores');
-const GP = join(S, 'googleplay');
-const AS = join(S, 'appstore');
-const OCT_GP = join(GP, 'earnings_202610_com.wondernest.app.csv');
-const OCT_GP_ZIP = join(GP, 'earnings_202610_com.wondernest.app.zip');
-const NOV_GP = join(GP, 'earnings_202611_com.wondernest.app.csv');
 const EU_GZ = join(AS, '80012345_1026_EU.txt.gz');
 const NOV_AS = join(AS, '80012345_1126_transactions.txt');
-const PKG = ['--package', 'com.wondernest.app'];
 const OCT_LOG = join(S, 'purchases-2026-10.csv');
 const NOV_LOG = join(S, 'purchases-2026-11.jsonl');
 const LATE_LOG = join(S, 'purchases-late.jsonl');

@@ -9,12 +9,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeZip } from '../../src/archive/zip-writer.js';
-import { FIXTURES, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { OCT_GP, PKG, S } from './store-ledgers.js';
 import { seedLedger } from '../ledger/seed.js';
 
-const OCT_GP = join(FIXTURES, 'stores', 'googleplay', 'earnings_202610_com.wondernest.app.csv');
-const PKG = ['--package', 'com.wondernest.app'];
-const PURCHASES = join(FIXTURES, 'stores', 'purchases-2026-10.csv');
+const PURCHASES = join(S, 'purchases-2026-10.csv');
 
 let root: string;
 let db: string;

@@ -10,9 +10,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { openLedger } from '../../src/ledger/db.js';
 import { importFile } from '../../src/ledger/import/index.js';
-import { runCli } from '../helpers/cli.js';
+import { FIXTURES, runCli } from '../helpers/cli.js';
 import { ledgerAt } from '../helpers/ledgers.js';
 import { seedLedger } from '../ledger/seed.js';
+
+/** The store-report fixtures (written from the documented formats) the CLI tests import. */
+export const S = join(FIXTURES, 'stores');
+export const GP = join(S, 'googleplay');
+export const AS = join(S, 'appstore');
+export const OCT_GP = join(GP, 'earnings_202610_com.wondernest.app.csv');
+export const OCT_GP_ZIP = join(GP, 'earnings_202610_com.wondernest.app.zip');
+export const NOV_GP = join(GP, 'earnings_202611_com.wondernest.app.csv');
+/** The app of the Google fixtures (their account report also holds another app's rows). */
+export const PKG = ['--package', 'com.wondernest.app'];
 
 export interface StoreLedger {
   db: string;

@@ -10,15 +10,8 @@ import { gzipSync } from 'node:zlib';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from '../helpers/cli.js';
-import { query, storeLedgers } from './store-ledgers.js';
+import { AS, GP, NOV_GP, OCT_GP, OCT_GP_ZIP, PKG, query, S, storeLedgers } from './store-ledgers.js';
 
-const S = join(FIXTURES, 'stores');
-const GP = join(S, 'googleplay');
-const AS = join(S, 'appstore');
-const OCT_GP = join(GP, 'earnings_202610_com.wondernest.app.csv');
-const OCT_GP_ZIP = join(GP, 'earnings_202610_com.wondernest.app.zip');
-const NOV_GP = join(GP, 'earnings_202611_com.wondernest.app.csv');
-const PKG = ['--package', 'com.wondernest.app'];
 
 const { root: rootDir, freshLedger } = storeLedgers('packops-stores-');
 let n = 0;
