@@ -48,7 +48,8 @@ export function makeReport(results: CheckResult[]): CheckReport {
 
 /**
  * Documentation of every stable code: a one-line title used by the SARIF rules,
- * the JUnit test names and the README table. Keyed by code, exhaustive by type.
+ * the JUnit test names and the README tables. Every code packops throws or reports is here
+ * and in the README (test/shared/codes.test.ts reads the sources to hold both).
  */
 export const CODES = {
   // manifest
@@ -62,6 +63,16 @@ export const CODES = {
   OBJECTIVES_MISSING: 'An educational pack lists no educational objectives',
   PROFILE: 'A rule of the chosen profile (first-party, creator, ugc) is not met',
   TEXT_INAPPROPRIATE: 'A name or text contains language unsuitable for children',
+  // any command: the command line, config, files in (PRODUCT.md §3, §11)
+  USAGE: 'Unknown flag, missing argument or bad value (exit 2)',
+  PATH_NOT_FOUND: 'A path given on the command line (a target, a file, the ledger) does not exist',
+  PATH_UNREADABLE: 'A target exists but cannot be looked at (no permission, a broken path)',
+  IO_ERROR: 'The system refused to read or write a file (the errno is in details)',
+  CONFIG_UNREADABLE: 'The config file cannot be read or is not a JSON object',
+  CONFIG_INVALID: 'A setting in the config file has the wrong type or value',
+  SOURCE_DATE_EPOCH_INVALID: 'SOURCE_DATE_EPOCH is not a whole number of seconds since 1970',
+  INTERNAL: 'An internal error (exit 70): a bug to report; --verbose shows the stack',
+  PACK_EXISTS: 'init: the folder already has a pack.json',
   // asset files
   PATH_UNSAFE: 'An asset path is absolute, uses .. or backslashes, or leaves the pack folder',
   ASSET_MISSING: 'An asset file does not exist',
@@ -72,6 +83,11 @@ export const CODES = {
   ASSET_FILE_TOO_BIG: 'An asset file is larger than its type allows (bytes)',
   ASSET_NO_ALPHA: 'A cut-out image has no alpha channel',
   VARIANT_OVER_BUDGET: 'An optimised variant is over its byte budget',
+  LOCK_MISSING: 'No assets.lock.json in the variants folder (run packops assets first)',
+  VARIANT_CHANGED: 'A variant file changed after assets.lock.json was written',
+  VARIANTS_MISSING: 'assets.lock.json lists no variants for an asset of the manifest',
+  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json cannot be an archive entry (absolute, .., a reserved name)',
+  VARIANT_PATH_DUPLICATE: 'Two variants would be one archive entry',
   // archives
   ZIP_CORRUPT: 'The archive is not a readable zip file',
   ZIP_UNSAFE_PATH: 'An archive entry name is absolute, uses .. or backslashes, or a drive letter',
@@ -86,6 +102,13 @@ export const CODES = {
   SIGNATURE_UNTRUSTED_KEY: 'A signature was made by a key that is not trusted',
   SIGNATURE_COMMENT_MISMATCH: 'The signed trusted comment names another slug or version',
   KEY_INVALID: 'A key file is not a minisign key',
+  KEY_EXISTS: 'keygen: a key file already exists (--force replaces it)',
+  KEY_MISMATCH: 'The public key given is not the public half of the signing key',
+  KEY_PASSWORD_REQUIRED: 'A password is needed for the secret key and none was given (or an empty one)',
+  KEY_PASSWORD_WRONG: 'The password does not open the secret key',
+  KEY_PASSWORD_MISMATCH: 'keygen: the two passwords typed differ',
+  SIGNATURE_UNREADABLE: 'The system refused to read a detached signature file (no permission, an I/O error)',
+  REBUILD_MISMATCH: 'Rebuilding an archive from its sources did not give the same bytes',
   // ledger
   ROW_INVALID: 'A data row has an invalid value',
   ROW_TIMEZONE_MISSING: 'A timestamp has no time zone',
@@ -94,10 +117,21 @@ export const CODES = {
   ROW_REFUND_UNKNOWN: 'A refund names a sale that is not in the ledger',
   ROW_REFUND_EXCEEDS: 'Refunds of a sale exceed the sale',
   ROW_DUPLICATE_IN_FILE: 'A transaction appears twice in one file',
+  ROWS_INVALID: 'An import has bad rows (each listed with its row, column and ROW_* code); nothing was imported',
+  IMPORT_HEADER: 'A CSV import has no header row, or its header lacks a required column',
+  CSV_MALFORMED: 'A CSV file is not well-formed (quotes, field counts, encoding)',
+  PERIOD_ORDER: 'Months close in order: an earlier month is still open, or a later one is already closed',
+  PERIOD_UNREADABLE: 'A closed month\'s stored report is missing',
+  TIERS_MISSING: 'The ledger holds no creator tiers',
+  CREATOR_UNKNOWN: 'Statements name creators that are not in the ledger',
   PERIOD_CLOSED: 'The period is closed',
   PERIOD_OPEN: 'The month has not ended yet, so it cannot be closed',
   FX_RATE_MISSING: 'No exchange rate for a currency and month',
   LEDGER_TOO_NEW: 'The ledger was made by a newer packops',
+  LEDGER_OUTDATED: 'The ledger needs migrations (run packops ledger migrate)',
+  LEDGER_BUSY: 'Another process kept the ledger locked past the wait',
+  LEDGER_UNREADABLE: '--db names something that is not a ledger, or a ledger that cannot be read',
+  LEDGER_UNSUPPORTED: '--db is a URL packops cannot use',
   LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',
   LEDGER_REFUSED: 'The ledger\'s storage refused the work: a full disk or temporary folder, an I/O error, a PostgreSQL role without the rights or read-only, a server out of resources or past a statement timeout (nothing written)',
   LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
@@ -106,6 +140,21 @@ export const CODES = {
   PACK_OWNER_CHANGED: 'A new version names another creator or collaboration than the pack\'s registered versions',
   PACK_NOT_LIVE: 'A pack has no live version (published by the day, not a pre-release) to price from',
   BUNDLE_EMPTY: 'No pack matches the bundle',
+  BUNDLE_INVALID: 'Bad bundle or collection arguments: the slug, name, packs (two at least, none twice), price, discount, season or days',
+  BUNDLE_EXISTS: 'A different bundle already has this slug',
+  BUNDLE_SLUG_TAKEN: 'A bundle slug is already a pack\'s slug',
+  DISCOUNT_INVALID: '--discount is not a decimal fraction from 0 up to 1',
+  PACK_UNKNOWN: 'A pack named is not registered in the ledger',
+  PACK_PRICE_CURRENCY: 'A pack of a bundle has its list price in a currency other than USD',
+  OWNER_UNKNOWN: 'A pack\'s creator is neither a creator nor a collaboration in the ledger',
+  ARCHIVE_MISSING: 'A registered archive no longer exists at the path it was registered from',
+  ARCHIVE_CHANGED: 'A registered archive no longer matches what the ledger registered',
+  CREATORS_INVALID: 'A creators file breaks the schema or a rule (each problem in details.problems)',
+  // creators file problems (details.problems of CREATORS_INVALID)
+  ID_DUPLICATE: 'A creator or collaboration id, or a collaboration member, is listed twice',
+  MEMBER_UNKNOWN: 'A collaboration member is not a creator (in the file or the ledger)',
+  LEAD_NOT_MEMBER: 'A collaboration\'s lead is not one of its members',
+  SHARES: 'A member\'s share is not above 0, or the shares do not sum to exactly 100',
   LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
   PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
   // subscriptions (§14)
@@ -121,6 +170,11 @@ export const CODES = {
   // catalog inputs
   MARKET_INVALID: 'A market key or --market is not an assigned ISO 3166-1 alpha-2 country code',
   BASE_URL_INVALID: '--base-url is not a plain absolute http(s) URL (user info, a query or a fragment, even empty)',
+  CATALOG_UNREADABLE: 'A catalog file to compare cannot be read or is not JSON',
+  CATALOG_INVALID: 'A catalog file to compare is not a catalog feed',
+  CATALOG_DATA_INVALID: 'The catalog built from the ledger does not match schemas/catalog.schema.json',
+  OUTPUT_NOT_DIRECTORY: 'An output path exists and is not a folder',
+  OUTPUT_NOT_EMPTY: 'An output folder holds files packops did not write, and would be replaced',
   // statements (pages)
   CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
   PDF_PRINT_FAILED: 'Chromium stopped or failed while printing a page to PDF; no PDF was written',
