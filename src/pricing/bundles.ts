@@ -6,8 +6,8 @@
  */
 import { conflictError, inputError } from '../shared/errors.js';
 import { parseDecimal, roundHalfAwayFromZero, savingsPercent, type Rational } from '../shared/money.js';
-import { livePacks, packVersions, type PricedPack } from '../ledger/catalog.js';
-import { highestPerSlug, liveOn } from '../shared/live-version.js';
+import { livePacks, packVersions } from '../ledger/catalog.js';
+import { namesOn } from '../shared/live-version.js';
 import { utcDay } from '../shared/source-date.js';
 import { assertProductNamesFree } from '../ledger/products.js';
 import type { Ledger } from '../ledger/db.js';
@@ -280,13 +280,6 @@ export async function createSeasonalBundle(ledger: Ledger, o: SeasonalOptions): 
   });
 }
 
-/** Each slug's name as the catalog shows it on `day` (its live version), else its highest version's. */
-function packNames(versions: readonly PricedPack[], day: string): Map<string, string> {
-  const names = new Map(highestPerSlug(versions, (p) => p).map((p) => [p.slug, p.name]));
-  for (const p of liveOn(versions, day, (v) => v).live) names.set(p.slug, p.name);
-  return names;
-}
-
 export async function listBundles(ledger: Ledger, now: () => Date = () => new Date()): Promise<Bundle[]> {
   const bundles = await ledger.db.selectFrom('bundles').selectAll().orderBy('slug').execute();
   const items = await ledger.db
@@ -296,7 +289,7 @@ export async function listBundles(ledger: Ledger, now: () => Date = () => new Da
     .orderBy('bundle_items.bundle_slug')
     .orderBy('bundle_items.position')
     .execute();
-  const names = packNames(await packVersions(ledger), utcDay(now()));
+  const names = namesOn(await packVersions(ledger), utcDay(now()));
   return bundles.map((b) => ({
     slug: b.slug,
     name: b.name,

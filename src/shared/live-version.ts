@@ -58,3 +58,15 @@ export function liveOn<T>(entries: readonly T[], day: string, key: (entry: T) =>
   });
   return { live, notLive };
 }
+
+/**
+ * Each slug's name as a reader saw it on `day`: its live version's; for a slug with none
+ * that day, its highest version published by then (a pre-release); for one not published
+ * yet, its highest version's. A version scheduled after `day` never names a pack before it.
+ */
+export function namesOn<T extends VersionKey & { name: string }>(versions: readonly T[], day: string): Map<string, string> {
+  const names = new Map(highestPerSlug(versions, (v) => v).map((v) => [v.slug, v.name]));
+  for (const v of highestPerSlug(versions.filter((x) => x.publishedAt.slice(0, 10) <= day), (x) => x)) names.set(v.slug, v.name);
+  for (const v of liveOn(versions, day, (x) => x).live) names.set(v.slug, v.name);
+  return names;
+}

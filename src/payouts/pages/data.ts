@@ -8,7 +8,8 @@
 import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../../ledger/schema.js';
 import { compareCodePoints, parseDecimal } from '../../shared/money.js';
-import { addMonths, type Period } from '../../shared/period.js';
+import { addMonths, daysInMonth, type Period } from '../../shared/period.js';
+import { namesOn } from '../../shared/live-version.js';
 import { convertToUsdCents } from '../engine.js';
 import { loadSnapshot } from '../loader.js';
 import { activeMonthsBetween } from '../months.js';
@@ -202,19 +203,20 @@ export async function pagesExtras(db: Kysely<LedgerDB>, report: PayoutReport, op
   const ids = new Set(report.statements.map((s) => s.creator));
   const { payoutRefs, payoutRefsSource } = await payoutRefsOf(db, report, ids);
   const slugs = new Set(report.statements.flatMap((s) => [...(s.own?.lines ?? []), ...s.collaborations.flatMap((c) => c.lines)].map((l) => l.pack)));
-  const packs = await db.selectFrom('packs').select(['slug', 'name', 'published_at', 'version']).execute();
-  const latestName = new Map<string, { at: string; name: string }>();
-  for (const p of packs) {
-    if (!slugs.has(p.slug)) continue;
-    const cur = latestName.get(p.slug);
-    if (!cur || compareCodePoints(cur.at, p.published_at) < 0) latestName.set(p.slug, { at: p.published_at, name: p.name });
-  }
+  // A pack is named as the catalog showed it on the month's last day (its live version then),
+  // so a statement never shows a name released later, and a month's pages read the same
+  // whenever they are made.
+  const packs = slugs.size === 0 ? [] : await db.selectFrom('packs').select(['slug', 'name', 'published_at', 'version']).where('slug', 'in', [...slugs]).execute();
+  const names = namesOn(
+    packs.map((p) => ({ slug: p.slug, version: p.version, publishedAt: p.published_at, name: p.name })),
+    `${report.period}-${String(daysInMonth(report.period)).padStart(2, '0')}`,
+  );
   return {
     tiers: tierTable(snapshot.tiers),
     history: await history(db, report, options),
     ...(await breakdown(db, report.period)),
     payoutRefs,
     payoutRefsSource,
-    packNames: [...latestName].sort((a, b) => compareCodePoints(a[0], b[0])).map(([slug, v]) => ({ slug, name: v.name })),
+    packNames: [...names].sort((a, b) => compareCodePoints(a[0], b[0])).map(([slug, name]) => ({ slug, name })),
   };
 }
