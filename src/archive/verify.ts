@@ -1,7 +1,8 @@
 /**
  * `packops verify`: proves an archive is ours, intact and safe, without extracting it.
  *
- * - the detached `<zip>.minisig` over the whole file (BLAKE2b-512 prehash, streamed);
+ * - the detached `<zip>.minisig` over the whole file (BLAKE2b-512 prehash, or a legacy
+ *   signature's SHA-512(R ‖ A ‖ M), streamed in the same read as the archive's hashes);
  * - every entry read with yauzl (names decoded and checked here, not by yauzl, so that a
  *   hostile name is a finding with a code and not an exception): unsafe names, a local
  *   header naming another file, duplicates (also case-folded), links, zip bombs (declared
@@ -13,12 +14,13 @@
  * Every problem is a finding; only a missing archive path is an input error.
  */
 import { isPackopsError } from '../shared/errors.js';
-import { openInput, readInputSync, readInputText } from '../shared/input.js';
+import { openInput, readInputText } from '../shared/input.js';
 import { displayPath } from '../shared/paths.js';
 import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
 import { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, depthExceeded } from '../manifest/load.js';
 import type { PackManifest } from '../manifest/types.js';
 import { SignatureFormatError, parseSignature, verifySignature, type PublicKey, type Signature } from '../signing/minisign.js';
+import type { StreamingCheck } from '../signing/legacy-stream.js';
 import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, PACK_JSON, parseIntegrity, trustedCommentFor } from './integrity.js';
 import { hashFile } from './file-digest.js';
 import { readEntries, type Add, type EntryRecord } from './zip-entries.js';
@@ -83,53 +85,53 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
     cwd,
     hint: 'An archive this large cannot unpack within --max-size; raise --max-size if it is expected.',
   });
-  let digest: Awaited<ReturnType<typeof hashFile>>;
-  try {
-    digest = await hashFile(opened);
-  } finally {
-    opened.close();
-  }
-
-  // 1. The detached signature over the whole archive.
+  // 1. The detached signature over the whole archive, read first so that a legacy one is
+  // checked in the same single read of the archive as its hashes (never held in memory).
   const sigPath = options.sigPath ?? `${zipPath}.minisig`;
   const sigDisplay = displayPath(sigPath, cwd);
   let detached: Signature | undefined;
   let keyId: string | undefined;
   let detachedComment: string | undefined;
-  const sigText = await readInputText(sigPath, {
-    what: 'signature',
-    maxBytes: SIGNATURE_MAX_BYTES,
-    cwd,
-    codes: { unreadable: 'SIGNATURE_UNREADABLE' },
-  }).catch((err: unknown) => {
-    if (!isPackopsError(err)) throw err;
-    if (err.code === 'PATH_NOT_FOUND') return undefined;
-    // A file too large to be a signature is a finding like any other bad signature.
-    if (err.code === 'INPUT_TOO_LARGE') return 'untrusted comment: (a file too large to be a signature)\n';
-    throw err;
-  });
-  if (sigText === undefined) {
-    add('SIGNATURE_MISSING', `No detached signature: ${sigDisplay} does not exist.`, 'Keep the .minisig that `packops build` wrote beside the archive, or give it with --sig.');
-  } else {
-    try {
-      detached = parseSignature(sigText);
-    } catch (err) {
-      if (!(err instanceof SignatureFormatError)) throw err;
-      add('SIGNATURE_INVALID', `${sigDisplay} is not a minisign signature: ${err.message}.`);
+  let digest: Awaited<ReturnType<typeof hashFile>>;
+  let legacy: StreamingCheck | undefined;
+  try {
+    const sigText = await readInputText(sigPath, {
+      what: 'signature',
+      maxBytes: SIGNATURE_MAX_BYTES,
+      cwd,
+      codes: { unreadable: 'SIGNATURE_UNREADABLE' },
+    }).catch((err: unknown) => {
+      if (!isPackopsError(err)) throw err;
+      if (err.code === 'PATH_NOT_FOUND') return undefined;
+      // A file too large to be a signature is a finding like any other bad signature.
+      if (err.code === 'INPUT_TOO_LARGE') return 'untrusted comment: (a file too large to be a signature)\n';
+      throw err;
+    });
+    if (sigText === undefined) {
+      add('SIGNATURE_MISSING', `No detached signature: ${sigDisplay} does not exist.`, 'Keep the .minisig that `packops build` wrote beside the archive, or give it with --sig.');
+    } else {
+      try {
+        detached = parseSignature(sigText);
+      } catch (err) {
+        if (!(err instanceof SignatureFormatError)) throw err;
+        add('SIGNATURE_INVALID', `${sigDisplay} is not a minisign signature: ${err.message}.`);
+      }
     }
+    if (detached && !detached.prehashed) {
+      // Ed25519 needs the message only through SHA-512(R ‖ A ‖ M): it streams, at any size.
+      const { legacyVerifier } = await import('../signing/legacy-stream.js');
+      legacy = legacyVerifier(detached, options.keys);
+    }
+    digest = await hashFile(opened, legacy ? [legacy] : []);
+  } finally {
+    opened.close();
   }
   if (detached) {
-    let data: Buffer | undefined;
-    if (!detached.prehashed && digest.bytes <= maxSize) data = readInputSync(zipPath, { what: 'archive', maxBytes: maxSize, cwd });
-    if (!detached.prehashed && !data) {
-      add('SIGNATURE_INVALID', `${sigDisplay} is a legacy (not prehashed) signature over an archive larger than ${maxSize} bytes.`);
-    } else {
-      const check = verifySignature(detached, options.keys, { digest: digest.blake2b512, ...(data ? { data } : {}) });
-      if (check.ok) {
-        keyId = check.key.keyId;
-        detachedComment = check.trustedComment;
-      } else reportSignature(check.reason, check.keyId, `${sigDisplay} (the archive's signature)`, add);
-    }
+    const check = legacy ? legacy.finish() : verifySignature(detached, options.keys, { digest: digest.blake2b512 });
+    if (check.ok) {
+      keyId = check.key.keyId;
+      detachedComment = check.trustedComment;
+    } else reportSignature(check.reason, check.keyId, `${sigDisplay} (the archive's signature)`, add);
   }
 
   // 2. The entries.

@@ -15,6 +15,7 @@
  * that is a folder is KEY_INVALID, a --db that is a FIFO is LEDGER_UNREADABLE).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { errnoCode, inputError, PackopsError } from './errors.js';
@@ -165,11 +166,24 @@ export interface ReadSyncExtras {
   stats?: Stats;
 }
 
-/** Reads the whole of a checked input (at most `maxBytes`, at most the size it had when opened). */
+/** Largest Buffer this Node can allocate (4 GiB on 64-bit Node 20). */
+const BUFFER_MAX_LENGTH = bufferConstants.MAX_LENGTH;
+/** Most bytes one readSync call is asked for: its length is a signed 32-bit int (2 GiB − 1). */
+const READ_CHUNK_MAX = 1024 * 1024 * 1024;
+
+/**
+ * Reads the whole of a checked input (at most `maxBytes`, at most the size it had when opened),
+ * in reads of at most 1 GiB. A file larger than one Buffer can hold is INPUT_TOO_LARGE (or
+ * the caller's tooLarge code) before anything is allocated, whatever `maxBytes` allows.
+ */
 export function readInputSync(path: string, options: InputOptions, extras: ReadSyncExtras = {}): Buffer {
   const input = openInput(path, options, extras.stats);
   const { reuse } = extras;
   try {
+    if (input.size > BUFFER_MAX_LENGTH) {
+      const shown = displayPath(path, options.cwd ?? process.cwd());
+      throw fail('tooLarge', path, `The ${options.what} ${shown} is ${input.size} bytes, more than can be read into memory at once (${BUFFER_MAX_LENGTH} bytes).`, options);
+    }
     let buf: Buffer;
     if (reuse === undefined) buf = Buffer.allocUnsafe(input.size);
     else {
@@ -178,7 +192,7 @@ export function readInputSync(path: string, options: InputOptions, extras: ReadS
     }
     let n = 0;
     while (n < input.size) {
-      const got = readSync(input.fd, buf, n, input.size - n, n);
+      const got = readSync(input.fd, buf, n, Math.min(input.size - n, READ_CHUNK_MAX), n);
       if (got === 0) break;
       n += got;
     }

@@ -389,7 +389,15 @@ export function verifySignature(
   else signed = message.data;
   if (!signed) throw new RangeError(sig.prehashed ? 'a digest or the data is needed' : 'a legacy signature needs the data itself');
   if (!verify(null, signed, pub, sig.signature)) return { ok: false, reason: 'invalid', keyId: sig.keyId };
-  const commentOk = verify(null, Buffer.concat([sig.signature, Buffer.from(sig.trustedComment, 'utf8')]), pub, sig.globalSignature);
+  return checkTrustedComment(sig, key);
+}
+
+/**
+ * The second half of every check, once the signature over the content verified with `key`:
+ * the global signature over signature ‖ trusted comment.
+ */
+export function checkTrustedComment(sig: Signature, key: PublicKey): SignatureCheck {
+  const commentOk = verify(null, Buffer.concat([sig.signature, Buffer.from(sig.trustedComment, 'utf8')]), publicKeyObject(key), sig.globalSignature);
   if (!commentOk) return { ok: false, reason: 'comment-invalid', keyId: sig.keyId };
   return { ok: true, key, trustedComment: sig.trustedComment };
 }
