@@ -73,6 +73,10 @@ function start(args: string[]): { done: Promise<{ code: number | null; stdout: s
 /** Waits until a packops connection waits for the advisory lock (classid, objid). */
 async function waitsFor(watch: Client, database: string, classid: number, objid: number, ended: () => boolean): Promise<void> {
   for (;;) {
+    // pg_stat_activity is read once per transaction (stats_fetch_consistency = cache) and
+    // `watch` is inside one: without this, a command that connected after the first look
+    // would never be seen.
+    await watch.query('SELECT pg_stat_clear_snapshot()');
     const r = await watch.query(
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = $1 AND l.objid = $2 AND a.datname = $3 AND a.application_name = 'packops'`,

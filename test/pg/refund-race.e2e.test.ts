@@ -136,6 +136,8 @@ describe('PostgreSQL: concurrent sales imports never store a refund above its sa
       void run.then(() => (ended = true));
       // Until it waits for a lock the other transaction holds (the sales lock; before the fix, x-0's row).
       for (;;) {
+        // A fresh look at pg_stat_activity each time (inside a transaction it is read once).
+        await other.query('SELECT pg_stat_clear_snapshot()');
         const r = await other.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE NOT l.granted AND a.datname = $1 AND a.application_name = 'packops'`,
