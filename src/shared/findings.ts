@@ -90,7 +90,7 @@ export const CODES = {
   VARIANT_PATH_DUPLICATE: 'Two variants would be one archive entry',
   // archives
   ZIP_CORRUPT: 'The archive is not a readable zip file',
-  ZIP_UNSAFE_PATH: 'An archive entry name is absolute, uses .. or backslashes, or a drive letter',
+  ZIP_UNSAFE_PATH: 'An archive entry name is absolute, uses .. or backslashes, a drive letter, or is too long to extract',
   ZIP_DUPLICATE_ENTRY: 'Two archive entries share one name',
   ZIP_LINK: 'An archive entry is a symbolic link',
   ZIP_BOMB: 'An archive entry or the whole archive unpacks beyond the size or ratio limits',
