@@ -86,7 +86,7 @@ export const CODES = {
   LOCK_MISSING: 'No assets.lock.json in the variants folder (run packops assets first)',
   VARIANT_CHANGED: 'A variant file changed after assets.lock.json was written',
   VARIANTS_MISSING: 'assets.lock.json lists no variants for an asset of the manifest',
-  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json cannot be an archive entry (absolute, .., a reserved name)',
+  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json is unsafe (absolute, .., a reserved name, another shape, or behind a link)',
   VARIANT_PATH_DUPLICATE: 'Two variants would be one archive entry',
   // archives
   ZIP_CORRUPT: 'The archive is not a readable zip file',
@@ -175,6 +175,7 @@ export const CODES = {
   CATALOG_DATA_INVALID: 'The catalog built from the ledger does not match schemas/catalog.schema.json',
   OUTPUT_NOT_DIRECTORY: 'An output path exists and is not a folder',
   OUTPUT_NOT_EMPTY: 'An output folder holds files packops did not write, and would be replaced',
+  OUTPUT_BUSY: 'Another packops process kept writing the same output (archive or site) past the wait for its lock',
   // statements (pages)
   CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
   PDF_PRINT_FAILED: 'Chromium stopped or failed while printing a page to PDF; no PDF was written',
