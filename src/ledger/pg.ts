@@ -10,7 +10,7 @@
  *   closes, catalog and creator changes and most imports run one at a time, reports never
  *   wait. A sales import staged through COPY (pg-sales.ts) takes the same lock SHARED, so
  *   such imports run side by side while every other writer (a close above all) waits for
- *   them, and they for it; see pg-sales.ts for the month locks they add.
+ *   them, and they for it; see pg-sales.ts for the sales lock they add.
  *   `lock_timeout` bounds every wait (LEDGER_BUSY).
  * - BIGINT (int8) and integral NUMERIC values come back as exact JavaScript numbers; a
  *   value beyond 2^53 is an error, never a rounded float or a string.
@@ -29,8 +29,11 @@ const require = createRequire(import.meta.url);
 /** pg_advisory_xact_lock(classid, objid) keys: "pack" and what is locked. */
 export const LOCK_CLASS = 0x7061636b;
 export const WRITE_LOCK = 1;
-/** Month locks (objid: year × 12 + month − 1): "pacm". */
-export const MONTH_LOCK_CLASS = 0x7061636d;
+/**
+ * The sales lock (objid 2 of LOCK_CLASS): a one-file sales import takes it before its ledger
+ * checks, SHARED when its file has no refund, EXCLUSIVE when it has one (pg-sales.ts).
+ */
+export const SALES_LOCK = 2;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
