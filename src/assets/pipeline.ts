@@ -14,7 +14,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { ensureOutputDir } from '../shared/atomic.js';
 import pLimit from 'p-limit';
 import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
-import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import { isOk, withSourceText, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
 import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
@@ -101,8 +101,8 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const lockPath = join(outDir, 'assets.lock.json');
   const stats: OptimiseStats = { assets: 0, variants: 0, bytesIn: 0, bytesOut: 0, cached: 0, encoded: 0, ms: 0 };
   const cacheDir = resolve(cwd, options.cacheDir ?? defaultCacheDir(options.env ?? process.env));
-  const refuse = (findings: Finding[]): OptimiseResult => ({
-    result: { target: display(packDir), ok: false, findings, variants: [] },
+  const refuse = (findings: Finding[], text = loaded.text): OptimiseResult => ({
+    result: withSourceText({ target: display(packDir), ok: false, findings, variants: [] }, display(loaded.manifestPath), text),
     lock: { version: 1, assets: [] },
     outDir,
     lockPath,
@@ -301,7 +301,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const variants = lock.assets.flatMap((a) => a.variants);
   stats.ms = Math.round(performance.now() - started);
   return {
-    result: { target: display(packDir), ok: isOk(findings), findings, variants },
+    result: withSourceText({ target: display(packDir), ok: isOk(findings), findings, variants }, manifestFile, loaded.text),
     lock,
     outDir,
     lockPath,
