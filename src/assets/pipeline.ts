@@ -3,8 +3,9 @@
  * under `<out>/assets/<id>/<variant>.<ext>`, with `<out>/assets.lock.json` describing them.
  *
  * Order of work per asset: resolve and hash the source (a size+mtime index stands in for
- * re-hashing), look the cache up (a hit does no image work), otherwise probe the header
- * (format and pixel count, before any decoding), decode once and encode every variant.
+ * re-hashing), read its header (format, size, frames; the same index stands in for
+ * re-reading) and apply validate's format and long-edge check to it, on every run, then look
+ * the cache up (a hit does no image work), otherwise decode once and encode every variant.
  * A bad asset becomes a finding and never stops the others.
  */
 import { availableParallelism } from 'node:os';
@@ -21,8 +22,7 @@ import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKeyWith, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
-import { assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
-import { probeImage } from '../shared/image-probe.js';
+import { animationWarning, assetShapeProblem, assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface OptimiseOptions {
@@ -162,6 +162,14 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     } catch (err) {
       return fail('ASSET_CORRUPT', `Asset "${asset.id}": ${asset.file} cannot be read (${errnoCode(err) ?? 'error'}).`);
     }
+    // The header (format, size, frames), from the stat index for an unchanged source: on
+    // every run, cached or not, the source must pass validate's own format and long-edge
+    // check (assetShapeProblem), so nothing validate refuses is decoded, encoded or restored.
+    const probe = await cache.probe(real, { maxPixels: rules.maxSourcePixels });
+    if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
+    const problem = assetShapeProblem(rule, asset.type, probe);
+    if (problem) return fail(problem.code, `Asset "${asset.id}" (${asset.file}): ${problem.message}`, problem.hint);
+
     let keyOf = keyers.get(rule);
     if (keyOf === undefined) {
       // cacheKey({ source, variants, encoder }), the settings part made canonical once per type.
@@ -189,14 +197,6 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       data = hit.data;
       files = hit.files;
     } else {
-      const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
-      if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
-      if (!(rule.formats as readonly string[]).includes(probe.format)) {
-        return fail(
-          'ASSET_FORMAT',
-          `Asset "${asset.id}": ${asset.file} is ${probe.format}; a ${asset.type} must be ${rule.formats.join(', ')}.`,
-        );
-      }
       let encoded;
       try {
         encoded = await encoderModule.encodeAsset(real, rule.variants, { maxPixels: rules.maxSourcePixels });
@@ -228,6 +228,10 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     }
 
     const findings: Finding[] = [];
+    const animated = animationWarning(probe);
+    if (animated) {
+      findings.push({ code: animated.code, severity: 'warning', file: manifestFile, pointer, message: `Asset "${asset.id}" (${asset.file}): ${animated.message}`, hint: animated.hint });
+    }
     const variants: LockVariant[] = [];
     const sources: Array<[string, VariantSource]> = [];
     for (const v of meta.variants) {

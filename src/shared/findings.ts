@@ -104,6 +104,7 @@ export const CODES = {
   ASSET_TOO_LARGE: 'An image is larger than its type allows (pixels; decompression bombs included)',
   ASSET_FILE_TOO_BIG: 'An asset file is larger than its type allows (bytes)',
   ASSET_NO_ALPHA: 'A cut-out image has no alpha channel',
+  ASSET_ANIMATED: 'An animated image (more than one frame): the app shows its first frame only',
   VARIANT_OVER_BUDGET: 'An optimised variant is over its byte budget',
   LOCK_MISSING: 'No assets.lock.json in the variants folder (run packops assets first)',
   VARIANT_CHANGED: 'A variant file changed after assets.lock.json was written',
