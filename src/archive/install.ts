@@ -16,20 +16,21 @@
  * synchronous, so a SIGINT/SIGTERM (handled between event-loop turns) never lands between
  * them; SIGKILL may, and leaves one of the states above.
  *
- * The lock (`.<zip>.install.packops.lock`, holding its owner's pid) keeps two builds of the
- * same archive into one folder (two CI jobs) from interleaving those steps. A lock whose
- * owner is gone (SIGKILL during an install) is taken over.
+ * The lock (`.<zip>.install.packops.lock`, holding its owner's pid; src/shared/lock.ts) keeps
+ * two builds of the same archive into one folder (two CI jobs) from interleaving those steps.
+ * A lock whose owner is gone (SIGKILL during an install) is taken over; one a live process
+ * keeps past the wait is OUTPUT_BUSY (exit 4).
  *
  * Test hook: PACKOPS_TEST_INSTALL_PAUSE_MS=<ms> waits that long once both temporary files
  * are complete (asynchronously: a SIGTERM then removes them), and again before each of the
  * three steps (synchronously, as the steps run), so that tests can kill the process at each
  * point (test/archive/killed-build.e2e.test.ts). It does nothing else and is read only here.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
-import { processAlive } from '../shared/atomic.js';
+import { takeLockSync } from '../shared/lock.js';
+import { displayPath } from '../shared/paths.js';
 
 /** How long a build waits for another one installing the same archive (they take milliseconds). */
 const LOCK_WAIT_MS = 60_000;
@@ -53,62 +54,6 @@ function lockPathFor(zipPath: string): string {
   return join(dirname(zipPath), `.${basename(zipPath)}.install.packops.lock`);
 }
 
-function ownerOf(lock: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(lock, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Takes the install lock of `zipPath` (waiting for a live owner), returns its release. */
-function takeLock(zipPath: string): () => void {
-  const lock = lockPathFor(zipPath);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-    }
-    if (fd !== undefined) {
-      try {
-        writeSync(fd, `${process.pid}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      return () => rmSync(lock, { force: true });
-    }
-    const owner = ownerOf(lock);
-    if (owner !== undefined && !processAlive(owner)) {
-      // Its owner was killed mid-install: move the lock aside and check it is still the
-      // dead one's (another build may have taken it over meanwhile; then put it back).
-      const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      try {
-        renameSync(lock, aside);
-        if (ownerOf(aside) === owner) rmSync(aside, { force: true });
-        else {
-          try {
-            renameSync(aside, lock);
-          } catch {
-            rmSync(aside, { force: true });
-          }
-        }
-      } catch {
-        // Taken over or removed by someone else: try again.
-      }
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`another packops process (pid ${owner ?? '?'}) holds ${lock}`);
-    }
-    // A live owner (or one still writing its pid): installs take milliseconds.
-    sleepSync(20);
-  }
-}
-
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
@@ -130,7 +75,7 @@ export function installArchive(
   sig: { tmp: string; path: string } | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
-  const release = takeLock(zip.path);
+  const release = takeLockSync(lockPathFor(zip.path), { waitMs: LOCK_WAIT_MS, what: `the archive ${displayPath(zip.path)}` });
   try {
     if (sig) {
       pauseForTests(env);

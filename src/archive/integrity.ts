@@ -95,6 +95,9 @@ export function parseIntegrity(text: string): { ok: true; doc: IntegrityDocument
     ) {
       return { ok: false, reason: `files/${i} must be {"path", "size", "sha256"} with a whole size and 64 hex digits` };
     }
+    // Checked before the path is a Set key (see unsafeEntryName): no archive can hold such a file.
+    const why = unsafeEntryName(file.path);
+    if (why !== undefined) return { ok: false, reason: `files/${i} lists the path "${shownEntryName(file.path)}", which no archive entry can have: ${why}` };
     if (seen.has(file.path)) return { ok: false, reason: `files/${i} lists ${file.path} twice` };
     seen.add(file.path);
   }
@@ -112,11 +115,34 @@ export function archiveName(slug: string, version: string): string {
 }
 
 /**
- * Why an entry name is unsafe to extract, or undefined when it is safe: relative, POSIX,
- * no `.`/`..`/empty segments, no backslash, no drive letter, no control characters.
+ * Longest entry name, in UTF-8 bytes, that a file system can extract: Linux's PATH_MAX is
+ * 4096 bytes with the terminating NUL, so 4095 (macOS allows 1024, Windows 260 UTF-16 units
+ * without long-path support, so nothing longer unpacks anywhere an app runs).
+ */
+export const ENTRY_NAME_MAX_BYTES = 4095;
+/** Longest path segment (file or folder name), in UTF-8 bytes: NAME_MAX on Linux and macOS. */
+export const ENTRY_SEGMENT_MAX_BYTES = 255;
+
+/** An entry name for a message: a name past 200 characters is cut, with its length. */
+export function shownEntryName(name: string): string {
+  return name.length <= 200 ? name : `${name.slice(0, 120)}… (${name.length} characters)`;
+}
+
+/**
+ * Why an entry name is unsafe to extract, or undefined when it is safe: at most
+ * ENTRY_NAME_MAX_BYTES with segments of at most ENTRY_SEGMENT_MAX_BYTES, relative, POSIX, no
+ * `.`/`..`/empty segments, no backslash, no drive letter, no control characters. Linear in
+ * the name's length, and called before a name is used as a Map or Set key: V8 hashes a
+ * string of 16,383 or more UTF-16 units by its length alone, so thousands of long names of
+ * one length would make every insertion walk one chain (quadratic time). The bounds keep
+ * every name that reaches a Map far below that.
  */
 export function unsafeEntryName(name: string): string | undefined {
   if (name.length === 0) return 'the name is empty';
+  // Each UTF-16 unit is at least one UTF-8 byte: a name with more units needs no counting.
+  if (name.length > ENTRY_NAME_MAX_BYTES || Buffer.byteLength(name, 'utf8') > ENTRY_NAME_MAX_BYTES) {
+    return `it is longer than ${ENTRY_NAME_MAX_BYTES} bytes, more than a file system can extract`;
+  }
   if (name.includes('\\')) return 'it contains a backslash';
   if (name.startsWith('/')) return 'it is an absolute path';
   if (/^[A-Za-z]:/.test(name)) return 'it starts with a drive letter';
@@ -124,6 +150,9 @@ export function unsafeEntryName(name: string): string | undefined {
   const parts = name.split('/');
   const dirEntry = name.endsWith('/');
   for (const [i, part] of parts.entries()) {
+    if (part.length > ENTRY_SEGMENT_MAX_BYTES || Buffer.byteLength(part, 'utf8') > ENTRY_SEGMENT_MAX_BYTES) {
+      return `it has a segment longer than ${ENTRY_SEGMENT_MAX_BYTES} bytes, more than a file system allows in one file or folder name`;
+    }
     if (part === '..') return 'it contains a ".." segment';
     if (part === '.') return 'it contains a "." segment';
     if (part === '' && !(dirEntry && i === parts.length - 1)) return 'it contains an empty segment';

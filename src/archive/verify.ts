@@ -160,6 +160,7 @@ export async function verifyArchive(zipPath: string, options: VerifyOptions): Pr
     }
   } else if (integrity && !integrity.data) add('INTEGRITY_MISMATCH', `${INTEGRITY_JSON} is too large to be an integrity list.`);
 
+  // parseIntegrity refused any path unsafeEntryName refuses (too long for a Map key among them).
   const listed = new Map<string, { size: number; sha256: string }>();
   if (integrity?.data) {
     const parsed = parseIntegrity(utf8Or(integrity.data));

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, PACK_JSON, unsafeEntryName } from './integrity.js';
+import { INTEGRITY_JSON, INTEGRITY_SIG, METADATA_ENTRY_MAX, PACK_JSON, shownEntryName, unsafeEntryName } from './integrity.js';
 import { tilingProblems, type EntrySpan } from './tiling.js';
 
 export interface EntryRecord {
@@ -67,7 +67,7 @@ export async function readEntries(zipPath: string, limits: Limits, entries: Map<
     for await (const entry of zip.eachEntry()) {
       count++;
       spans.push({
-        name: (entry.fileNameRaw ?? (entry.fileName as unknown as Buffer)).toString('utf8'),
+        name: shownEntryName((entry.fileNameRaw ?? (entry.fileName as unknown as Buffer)).toString('utf8')),
         offset: entry.relativeOffsetOfLocalHeader,
         compressedSize: entry.compressedSize,
         flags: entry.generalPurposeBitFlag,
@@ -80,9 +80,10 @@ export async function readEntries(zipPath: string, limits: Limits, entries: Map<
         add('ZIP_UNSAFE_PATH', `Entry ${count} has a name that is not UTF-8 (${raw.toString('hex').slice(0, 40)}…).`);
         continue;
       }
+      // Before the name is a Map key (`folded`, `entries`): unsafeEntryName bounds its length.
       const why = unsafeEntryName(name);
       if (why !== undefined) {
-        add('ZIP_UNSAFE_PATH', `The entry "${name}" is unsafe to extract: ${why}.`);
+        add('ZIP_UNSAFE_PATH', `The entry "${shownEntryName(name)}" is unsafe to extract: ${why}.`);
         continue;
       }
       const second = unicodePathName(entry.extraFields);

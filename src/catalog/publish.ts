@@ -15,6 +15,8 @@ import type { Ledger } from '../ledger/db.js';
 import { ensureOutputDir } from '../shared/atomic.js';
 import { conflictError, errnoCode, inputError, isPackopsError } from '../shared/errors.js';
 import { inputStream, openInput, readInputSync } from '../shared/input.js';
+import { takeLock } from '../shared/lock.js';
+import { displayPath } from '../shared/paths.js';
 import { archiveSitePath, buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
 import { renderCatalogPage } from './html.js';
 import { loadStoredBundles, loadStoredPacks, type StoredPack } from './source.js';
@@ -29,7 +31,12 @@ export interface PublishOptions {
   /** The clock (SOURCE_DATE_EPOCH or now); its UTC day is the publish day. */
   now: Date;
   title?: string;
+  /** How long to wait for another publish into the same folder (default PUBLISH_LOCK_WAIT_MS). */
+  lockWaitMs?: number;
 }
+
+/** A publish copies every archive of the catalog: the one before it may take minutes. */
+export const PUBLISH_LOCK_WAIT_MS = 10 * 60_000;
 
 export interface PublishResult {
   outDir: string;
@@ -279,13 +286,37 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
       details: { problems },
     });
   }
-  const mode = await prepareTarget(outDir);
   const text = serialiseFeed(build.feed);
   const html = renderCatalogPage(build.feed, { title: options.title });
+  ensureOutputDir(dirname(outDir));
+  // Two publishes into one folder (two CI jobs, two `release --publish`) take turns: the
+  // second sees the first's finished site and replaces it, never a half-made folder.
+  const release = await takeLock(join(dirname(outDir), `.${basename(outDir)}.publish.packops.lock`), {
+    waitMs: options.lockWaitMs ?? PUBLISH_LOCK_WAIT_MS,
+    what: `the site ${displayPath(outDir)}`,
+  });
+  try {
+    await writeSite(outDir, build, stored, text, html);
+  } finally {
+    release();
+  }
+  return {
+    outDir,
+    catalogPath: join(outDir, 'catalog.json'),
+    indexPath: join(outDir, 'index.html'),
+    feed: build.feed,
+    excluded: build.excluded,
+    files: build.files.length,
+    sha256: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+/** Stages the whole site beside `outDir` and swaps it into place (under the site's lock). */
+async function writeSite(outDir: string, build: ReturnType<typeof buildFeed>, stored: StoredPack[], text: string, html: string): Promise<void> {
+  const mode = await prepareTarget(outDir);
   const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
   const stage = join(dirname(outDir), `.${basename(outDir)}.${tag}.staging`);
   const old = join(dirname(outDir), `.${basename(outDir)}.${tag}.old`);
-  ensureOutputDir(dirname(outDir));
   await mkdir(stage);
   try {
     const bySlugVersion = new Map(stored.map((p) => [`${p.manifest.slug}@${p.manifest.version}`, p]));
@@ -327,13 +358,4 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
     await rm(stage, { recursive: true, force: true });
     throw err;
   }
-  return {
-    outDir,
-    catalogPath: join(outDir, 'catalog.json'),
-    indexPath: join(outDir, 'index.html'),
-    feed: build.feed,
-    excluded: build.excluded,
-    files: build.files.length,
-    sha256: createHash('sha256').update(text).digest('hex'),
-  };
 }

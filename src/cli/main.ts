@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, inputError, isPackopsError } from '../shared/errors.js';
+import { addSecret } from '../shared/redact.js';
+import { findKeyMaterial } from '../signing/material.js';
 import { currentContext, resetContext } from './context.js';
 import { Output } from './output.js';
 import { registerCommands } from './commands/index.js';
@@ -87,6 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   let code: number;
   try {
+    await refuseKeyArguments(argv, process.env);
     await program.parseAsync([...argv]);
     code = currentContext()?.exitCode ?? 0;
   } catch (err) {
@@ -94,6 +97,32 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   process.exitCode = code;
   return code;
+}
+
+/**
+ * A secret key's contents are never a valid argument (PRODUCT.md §6: a secret key is never
+ * printed or logged): PACKOPS_SECRET_KEY's key is registered for redaction from everything
+ * printed, and an argument holding a secret key is refused before any command runs and
+ * without being echoed (`--key "$(cat ci.key)"`, or the key given to `--out`, which would
+ * otherwise become folder names on disk). The key flags get their own message from the one
+ * check in signing/keys.ts; the registered secret is the belt to those braces.
+ */
+async function refuseKeyArguments(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  for (const secret of findKeyMaterial(env.PACKOPS_SECRET_KEY ?? '')?.secrets ?? []) addSecret(secret);
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const found = findKeyMaterial(arg);
+    if (found?.kind !== 'secret key') continue;
+    for (const secret of found.secrets) addSecret(secret);
+    const inline = /^(--[a-z][a-z-]*)=/.exec(arg);
+    const flag = inline?.[1] ?? (argv[i - 1]?.startsWith('--') ? argv[i - 1] : undefined);
+    const { assertKeyPath, isKeyFlag } = await import('../signing/keys.js');
+    if (flag !== undefined && isKeyFlag(flag)) assertKeyPath(inline ? arg.slice(inline[0].length) : arg, flag);
+    throw inputError('KEY_INVALID', `${flag ?? 'An argument'} was given a secret key's contents (the value is not shown); no packops argument takes a key.`, {
+      hint: 'Give the secret key as a path with --key, or (in CI) its whole file in PACKOPS_SECRET_KEY="$(cat ci.key)". A value on the command line is visible in the process list and shell history: if the key is a real one, consider it exposed.',
+      details: { ...(flag !== undefined ? { flag } : {}), given: 'secret key' },
+    });
+  }
 }
 
 function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number {

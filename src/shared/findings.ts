@@ -113,7 +113,7 @@ export const CODES = {
   VARIANT_PATH_DUPLICATE: 'Two variants would be one archive entry',
   // archives
   ZIP_CORRUPT: 'The archive is not a readable zip file',
-  ZIP_UNSAFE_PATH: 'An archive entry name is absolute, uses .. or backslashes, or a drive letter',
+  ZIP_UNSAFE_PATH: 'An archive entry name is absolute, uses .. or backslashes, a drive letter, or is too long to extract',
   ZIP_DUPLICATE_ENTRY: 'Two archive entries share one name',
   ZIP_LINK: 'An archive entry is a symbolic link',
   ZIP_BOMB: 'An archive entry or the whole archive unpacks beyond the size or ratio limits',
@@ -198,6 +198,7 @@ export const CODES = {
   CATALOG_DATA_INVALID: 'The catalog built from the ledger does not match schemas/catalog.schema.json',
   OUTPUT_NOT_DIRECTORY: 'An output path exists and is not a folder',
   OUTPUT_NOT_EMPTY: 'An output folder holds files packops did not write, and would be replaced',
+  OUTPUT_BUSY: 'Another packops process kept writing the same output (archive or site) past the wait for its lock',
   // statements (pages)
   CHROMIUM_MISSING: 'PDF statements need headless Chromium, and none was found or it would not start',
   PDF_PRINT_FAILED: 'Chromium stopped or failed while printing a page to PDF; no PDF was written',

@@ -6,6 +6,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errnoCode, inputError, usageError } from '../shared/errors.js';
 import { readInputText } from '../shared/input.js';
+import { addSecret } from '../shared/redact.js';
+import { findKeyMaterial } from './material.js';
 import { openSecretKey, parsePublicKeyFile, parsePublicKeyString, parseSecretKeyFile, type PublicKey, type SecretKey } from './minisign.js';
 
 export type { PublicKey, SecretKey } from './minisign.js';
@@ -19,6 +21,40 @@ async function readKeyFile(path: string, what: string): Promise<string> {
     what,
     maxBytes: KEY_FILE_MAX_BYTES,
     codes: { notRegular: 'KEY_INVALID', tooLarge: 'KEY_INVALID', unreadable: 'KEY_INVALID' },
+  });
+}
+
+/** The flags whose value is a key path (`--pubkey` also takes a public key's base64 line). */
+export type KeyFlag = '--key' | '--pubkey' | '--trusted-keys';
+
+export function isKeyFlag(flag: string): flag is KeyFlag {
+  return flag === '--key' || flag === '--pubkey' || flag === '--trusted-keys';
+}
+
+const SECRET_ON_COMMAND_LINE =
+  'A value on the command line is visible to other users of the machine (the process list) and stays in shell history: if the key is a real one, consider it exposed.';
+
+/**
+ * The one check on a key-path flag's value, before it touches the file system: key material
+ * given where a path belongs (`--key "$(cat ci.key)"`, its base64 line, a .pub file's text)
+ * is KEY_INVALID (exit 3), and the value is never echoed: not in the message, not in
+ * `details`, and (registered as a secret) not in anything else printed after it.
+ */
+export function assertKeyPath(value: string, flag: KeyFlag): void {
+  const found = findKeyMaterial(value);
+  if (found === undefined) return;
+  for (const secret of found.secrets) addSecret(secret);
+  if (found.kind === 'public key' && flag === '--pubkey') return; // minisign -P form: taken inline
+  const what = found.kind === 'secret key' ? "a secret key's contents" : found.kind === 'public key' ? 'a public key' : "a key file's contents";
+  const usage =
+    flag === '--key'
+      ? `--key takes the path of the secret key file. To give the key itself (in CI), leave --key out and set PACKOPS_SECRET_KEY to the whole key file: PACKOPS_SECRET_KEY="$(cat ci.key)".`
+      : flag === '--pubkey'
+        ? '--pubkey takes the path of a .pub file, or the public key\'s base64 line (the second line of the .pub file).'
+        : '--trusted-keys takes the path of a folder of .pub files.';
+  throw inputError('KEY_INVALID', `${flag} was given ${what} instead of a path (the value is not shown).`, {
+    hint: found.kind === 'secret key' ? `${usage} ${SECRET_ON_COMMAND_LINE}` : usage,
+    details: { flag, given: found.kind },
   });
 }
 
@@ -37,6 +73,8 @@ export async function loadTrustedKeys(opts: { pubkey?: string; trustedKeysDir?: 
   if (opts.pubkey === undefined && opts.trustedKeysDir === undefined) {
     throw usageError('Give the public key to trust: --pubkey <file> or --trusted-keys <dir>.');
   }
+  if (opts.pubkey !== undefined) assertKeyPath(opts.pubkey, '--pubkey');
+  if (opts.trustedKeysDir !== undefined) assertKeyPath(opts.trustedKeysDir, '--trusted-keys');
   if (opts.pubkey !== undefined) {
     const path = resolve(opts.cwd, opts.pubkey);
     const inline = /^[A-Za-z0-9+/]{56}$/.test(opts.pubkey.trim());
@@ -84,6 +122,7 @@ export async function loadSecretKey(src: SecretKeySource): Promise<SecretKey> {
   let text: string;
   let source: string;
   if (src.keyPath !== undefined) {
+    assertKeyPath(src.keyPath, '--key');
     source = resolve(src.cwd, src.keyPath);
     text = await readKeyFile(source, 'secret key');
   } else if (src.env.PACKOPS_SECRET_KEY !== undefined && src.env.PACKOPS_SECRET_KEY !== '') {
@@ -92,6 +131,8 @@ export async function loadSecretKey(src: SecretKeySource): Promise<SecretKey> {
   } else {
     throw usageError('No signing key: give --key <packops.key> or set PACKOPS_SECRET_KEY to the key file contents.');
   }
+  // Whatever prints after this point (an error quoting a driver, a path) cannot show the key.
+  for (const secret of findKeyMaterial(text)?.secrets ?? []) addSecret(secret);
   const file = parseSecretKeyFile(text, source);
   const envPassword = src.env.PACKOPS_KEY_PASSWORD;
   let password: (() => Promise<string>) | undefined;

@@ -17,16 +17,13 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, scrypt, sig
 import { inspect } from 'node:util';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { inputError } from '../shared/errors.js';
+import { CHKALG, COMMENT_PREFIX, KDFALG, SIGALG } from './material.js';
 
-const SIGALG = 'Ed';
 const SIGALG_HASHED = 'ED';
-const KDFALG = 'Sc';
-const CHKALG = 'B2';
 const KEYNUM_BYTES = 8;
 const PUBLIC_KEY_STRUCT_BYTES = 2 + KEYNUM_BYTES + 32;
 const SECRET_KEY_STRUCT_BYTES = 2 + 2 + 2 + 32 + 8 + 8 + KEYNUM_BYTES + 64 + 32;
 const SIG_STRUCT_BYTES = 2 + KEYNUM_BYTES + 64;
-const COMMENT_PREFIX = 'untrusted comment: ';
 const TRUSTED_COMMENT_PREFIX = 'trusted comment: ';
 /** minisign's limits (COMMENTMAXBYTES, TRUSTEDCOMMENTMAXBYTES). */
 const COMMENT_MAX_BYTES = 1024;
