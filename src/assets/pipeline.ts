@@ -10,9 +10,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { crc32 } from 'node:zlib';
-import { realpath, rm, rmdir } from 'node:fs/promises';
+import { rmdirSync, rmSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ensureOutputDir } from '../shared/atomic.js';
+import { ensureOutputDir, statOutput } from '../shared/atomic.js';
 import pLimit from 'p-limit';
 import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
 import { isOk, withSourceText, type CheckResult, type Finding } from '../shared/findings.js';
@@ -21,7 +22,7 @@ import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKeyWith, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
-import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
+import { isVariantPath, readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
 import { animationWarning, assetShapeProblem, assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
@@ -135,7 +136,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const encoderModule = await import('./encode.js');
   encoderModule.configureSharp(concurrency, availableParallelism());
   const fingerprint = encoderModule.encoderFingerprint();
-  const previous = await readLock(lockPath);
+  const previous = await readLock(lockPath, { base: outBase, cwd });
 
   const jobs: AssetJob[] = manifest.assets.map((asset, index) => ({ asset, index }));
   const keyers = new Map<object, (source: string) => string>();
@@ -299,7 +300,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   locateFindings(loaded.text, findings);
   const lock = sortLock({ version: 1, assets: entries });
   await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)), undefined, { base: outBase }).catch(unwritable(lockPath));
-  await pruneStale(outDir, previous, lock);
+  pruneStale(outDir, previous, lock, cache);
   await cache.save().catch(() => undefined);
 
   const variants = lock.assets.flatMap((a) => a.variants);
@@ -331,14 +332,34 @@ function variantSettings(rule: VariantRule, encoder: Record<string, unknown>): R
   return { name: rule.name, format: rule.format, width: rule.width, height: rule.height, encoder };
 }
 
-/** Removes outputs an earlier run wrote that this run did not (assets removed, renamed or now failing). */
-async function pruneStale(outDir: string, previous: AssetsLock | undefined, current: AssetsLock): Promise<void> {
+/**
+ * Removes outputs an earlier run wrote that this run did not (assets removed, renamed or now
+ * failing). The earlier lock is read back from the output folder, which by default is inside
+ * the pack: creator input (PRODUCT.md §5), so its paths decide nothing alone. A file is
+ * removed only when all of these hold, and anything else is left where it is:
+ * - its lock path has the one shape packops writes (`isVariantPath`: `assets/<id>/<name>.<ext>`,
+ *   no `.` or `..`, not absolute);
+ * - it is a regular file reached with no link below the output folder (`statOutput`);
+ * - the trusted cache's stat index records that packops wrote it there (same size, mtime,
+ *   ctime, inode, device and SHA-256), which a pack cannot forge.
+ * A file that cannot be removed is left too: pruning is tidying, never a reason to fail.
+ */
+function pruneStale(outDir: string, previous: AssetsLock | undefined, current: AssetsLock, cache: AssetCache): void {
   if (previous === undefined) return;
   const keep = new Set(current.assets.flatMap((a) => a.variants.map((v) => v.path)));
   for (const v of previous.assets.flatMap((a) => a.variants)) {
-    if (keep.has(v.path) || typeof v.path !== 'string' || !/^assets\/[a-z0-9][a-z0-9-]*\/[^/]+$/.test(v.path)) continue;
+    if (keep.has(v.path) || !isVariantPath(v.path)) continue;
     const file = join(outDir, v.path);
-    await rm(file, { force: true });
-    await rmdir(dirname(file)).catch(() => undefined); // only when empty
+    try {
+      if (!statOutput(file, { base: outDir })?.isFile() || !cache.wrote(file, v.sha256)) continue;
+      rmSync(file);
+    } catch {
+      continue;
+    }
+    try {
+      rmdirSync(dirname(file)); // only when empty
+    } catch {
+      // Not empty, or gone.
+    }
   }
 }

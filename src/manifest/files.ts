@@ -5,10 +5,11 @@
  * pixel limit applies before any decoding); files that pass are fully decoded once.
  */
 import { realpath } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { decodeCheck, formatName, probeImage, type ProbeOptions, type ProbeResult } from '../shared/image-probe.js';
 import { animationWarning, assetShapeProblem, assetTypeRule, loadAssetRules, type AssetRules } from './asset-rules.js';
 import { errnoCode } from '../shared/errors.js';
+import { isInside } from '../shared/paths.js';
 import type { Finding } from '../shared/findings.js';
 import { effectiveProfile, PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';
 
@@ -96,8 +97,7 @@ async function checkOne(
     } else add('ASSET_CORRUPT', `the file cannot be read (${code ?? (err as Error).message}).`);
     return out;
   }
-  const rel = relative(root, real);
-  if (rel.startsWith(`..${sep}`) || rel === '..' || resolve(root, rel) !== real) {
+  if (!isInside(real, root)) {
     add('PATH_UNSAFE', 'the path leads outside the pack folder (through a symbolic link).', 'Copy the file into the pack folder instead of linking to it.');
     return out;
   }

@@ -15,11 +15,10 @@
 import { isUtf8 } from 'node:buffer';
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isInside } from '../shared/atomic.js';
 import { errnoCode, inputError, isPackopsError } from '../shared/errors.js';
 import { readInputSync, type ReadBuffer } from '../shared/input.js';
 import type { Finding } from '../shared/findings.js';
-import { displayPath } from '../shared/paths.js';
+import { displayPath, isInside } from '../shared/paths.js';
 import type { PackManifest } from './types.js';
 
 /** A manifest larger than this is refused unread (PRODUCT.md §4). */

@@ -109,7 +109,7 @@ export const CODES = {
   LOCK_MISSING: 'No assets.lock.json in the variants folder (run packops assets first)',
   VARIANT_CHANGED: 'A variant file changed after assets.lock.json was written',
   VARIANTS_MISSING: 'assets.lock.json lists no variants for an asset of the manifest',
-  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json cannot be an archive entry (absolute, .., a reserved name)',
+  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json is unsafe (absolute, .., a reserved name, another shape, or behind a link)',
   VARIANT_PATH_DUPLICATE: 'Two variants would be one archive entry',
   // archives
   ZIP_CORRUPT: 'The archive is not a readable zip file',
