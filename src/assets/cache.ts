@@ -233,7 +233,7 @@ export class AssetCache {
     const readAt = this.clock();
     const result = await probeImage(path, options);
     if (useIndex && result.ok && result.bytes === Number(st!.size)) {
-      this.index.record(path, st!, { probe: { format: result.format, width: result.width, height: result.height, hasAlpha: result.hasAlpha } }, readAt);
+      this.index.record(path, st!, { probe: { format: result.format, width: result.width, height: result.height, hasAlpha: result.hasAlpha, frames: result.frames } }, readAt);
     }
     return result;
   }

@@ -3,8 +3,9 @@
  * under `<out>/assets/<id>/<variant>.<ext>`, with `<out>/assets.lock.json` describing them.
  *
  * Order of work per asset: resolve and hash the source (a size+mtime index stands in for
- * re-hashing), look the cache up (a hit does no image work), otherwise probe the header
- * (format and pixel count, before any decoding), decode once and encode every variant.
+ * re-hashing), read its header (format, size, frames; the same index stands in for
+ * re-reading) and apply validate's format and long-edge check to it, on every run, then look
+ * the cache up (a hit does no image work), otherwise decode once and encode every variant.
  * A bad asset becomes a finding and never stops the others.
  */
 import { availableParallelism } from 'node:os';
@@ -15,15 +16,14 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { ensureOutputDir, statOutput } from '../shared/atomic.js';
 import pLimit from 'p-limit';
 import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
-import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import { isOk, withSourceText, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
 import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKeyWith, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
 import { isVariantPath, readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
-import { assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
-import { probeImage } from '../shared/image-probe.js';
+import { animationWarning, assetShapeProblem, assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface OptimiseOptions {
@@ -102,8 +102,8 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const lockPath = join(outDir, 'assets.lock.json');
   const stats: OptimiseStats = { assets: 0, variants: 0, bytesIn: 0, bytesOut: 0, cached: 0, encoded: 0, ms: 0 };
   const cacheDir = resolve(cwd, options.cacheDir ?? defaultCacheDir(options.env ?? process.env));
-  const refuse = (findings: Finding[]): OptimiseResult => ({
-    result: { target: display(packDir), ok: false, findings, variants: [] },
+  const refuse = (findings: Finding[], text = loaded.text): OptimiseResult => ({
+    result: withSourceText({ target: display(packDir), ok: false, findings, variants: [] }, display(loaded.manifestPath), text),
     lock: { version: 1, assets: [] },
     outDir,
     lockPath,
@@ -163,6 +163,14 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     } catch (err) {
       return fail('ASSET_CORRUPT', `Asset "${asset.id}": ${asset.file} cannot be read (${errnoCode(err) ?? 'error'}).`);
     }
+    // The header (format, size, frames), from the stat index for an unchanged source: on
+    // every run, cached or not, the source must pass validate's own format and long-edge
+    // check (assetShapeProblem), so nothing validate refuses is decoded, encoded or restored.
+    const probe = await cache.probe(real, { maxPixels: rules.maxSourcePixels });
+    if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
+    const problem = assetShapeProblem(rule, asset.type, probe);
+    if (problem) return fail(problem.code, `Asset "${asset.id}" (${asset.file}): ${problem.message}`, problem.hint);
+
     let keyOf = keyers.get(rule);
     if (keyOf === undefined) {
       // cacheKey({ source, variants, encoder }), the settings part made canonical once per type.
@@ -190,14 +198,6 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       data = hit.data;
       files = hit.files;
     } else {
-      const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
-      if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
-      if (!(rule.formats as readonly string[]).includes(probe.format)) {
-        return fail(
-          'ASSET_FORMAT',
-          `Asset "${asset.id}": ${asset.file} is ${probe.format}; a ${asset.type} must be ${rule.formats.join(', ')}.`,
-        );
-      }
       let encoded;
       try {
         encoded = await encoderModule.encodeAsset(real, rule.variants, { maxPixels: rules.maxSourcePixels });
@@ -229,6 +229,10 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     }
 
     const findings: Finding[] = [];
+    const animated = animationWarning(probe);
+    if (animated) {
+      findings.push({ code: animated.code, severity: 'warning', file: manifestFile, pointer, message: `Asset "${asset.id}" (${asset.file}): ${animated.message}`, hint: animated.hint });
+    }
     const variants: LockVariant[] = [];
     const sources: Array<[string, VariantSource]> = [];
     for (const v of meta.variants) {
@@ -302,7 +306,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const variants = lock.assets.flatMap((a) => a.variants);
   stats.ms = Math.round(performance.now() - started);
   return {
-    result: { target: display(packDir), ok: isOk(findings), findings, variants },
+    result: withSourceText({ target: display(packDir), ok: isOk(findings), findings, variants }, manifestFile, loaded.text),
     lock,
     outDir,
     lockPath,

@@ -51,8 +51,12 @@ $XDG_CACHE_HOME/packops or ~/.cache/packops. \`packops assets cache prune\` trim
 Variants of assets no longer in the pack are removed only when packops's cache records
 writing them there: a lock that came with the pack removes nothing else.
 
-Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_FORMAT,
-ASSET_MISSING, PATH_UNSAFE, or a manifest that cannot be read) · 2 usage · 3 pack path not
+Sources are held to their type's rules before any decoding, as validate holds them: format,
+and a long edge between the type's minimum and maximum (schemas/asset-rules.json). An
+animated image gets an ASSET_ANIMATED warning; its variants are made from the first frame.
+
+Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_TOO_SMALL,
+ASSET_FORMAT, ASSET_MISSING, PATH_UNSAFE, or a manifest that cannot be read) · 2 usage · 3 pack path not
 found (PATH_NOT_FOUND) or output not writable (OUTPUT_UNWRITABLE)
 
 Examples:
