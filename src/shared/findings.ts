@@ -116,6 +116,7 @@ export const CODES = {
   ROW_PRODUCT_UNKNOWN: 'A row names a product that is not in the ledger',
   ROW_REFUND_UNKNOWN: 'A refund names a sale that is not in the ledger',
   ROW_REFUND_EXCEEDS: 'Refunds of a sale exceed the sale',
+  MONTH_TOTAL_TOO_LARGE: "A month's sales in one currency add up past the bound that keeps every reported total exact",
   ROW_DUPLICATE_IN_FILE: 'A transaction appears twice in one file',
   ROWS_INVALID: 'An import has bad rows (each listed with its row, column and ROW_* code); nothing was imported',
   IMPORT_HEADER: 'A CSV import has no header row, or its header lacks a required column',
