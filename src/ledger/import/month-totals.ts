@@ -16,17 +16,26 @@ export const MONTH_CURRENCY_LIMIT_MINOR = 1_000_000_000_000;
 
 /**
  * Refuses (MONTH_TOTAL_TOO_LARGE, exit 3) when the ledger, with this import's rows written,
- * holds more than the bound for any of the given months and currencies. Only a yes/no comes
- * back from the database (never the sum, which could itself be past 2^53), and each term is
+ * holds more than the bound for any of the given months and currencies. Only the currencies
+ * over the bound come back (never a sum, which could itself be past 2^53), and each term is
  * capped at the bound + 1, so the sum cannot overflow SQLite's 64-bit integers either.
  */
 export async function checkMonthTotals(trx: Tx, touched: ReadonlyMap<string, { month: string; currency: string }>): Promise<void> {
   const limit = sql.lit(MONTH_CURRENCY_LIMIT_MINOR);
   const capped = sql.lit(MONTH_CURRENCY_LIMIT_MINOR + 1);
-  for (const { month, currency } of [...touched.values()].sort((a, b) => (a.month + a.currency < b.month + b.currency ? -1 : 1))) {
-    const over = await sql<{ over: number }>`SELECT CASE WHEN sum(CASE WHEN gross_minor > ${limit} THEN ${capped} ELSE gross_minor END) > ${limit} THEN 1 ELSE 0 END AS over
-      FROM sales WHERE month = ${month} AND currency = ${currency}`.execute(trx);
-    if (Number(over.rows[0]?.over) === 1) {
+  // One pass over each month's rows (the payouts index covers month, currency and gross).
+  const byMonth = new Map<string, Set<string>>();
+  for (const { month, currency } of touched.values()) {
+    let set = byMonth.get(month);
+    if (!set) byMonth.set(month, (set = new Set()));
+    set.add(currency);
+  }
+  for (const month of [...byMonth.keys()].sort()) {
+    const over = await sql<{ currency: string }>`SELECT currency FROM sales WHERE month = ${month} GROUP BY currency
+      HAVING sum(CASE WHEN gross_minor > ${limit} THEN ${capped} ELSE gross_minor END) > ${limit} ORDER BY currency`.execute(trx);
+    // Only a currency this import wrote to: an older ledger's oversized month does not block others.
+    const currency = over.rows.map((r) => r.currency).find((c) => byMonth.get(month)!.has(c));
+    if (currency !== undefined) {
       throw inputError(
         'MONTH_TOTAL_TOO_LARGE',
         `The sales and refunds of ${month} in ${currency} would add up to more than ${MONTH_CURRENCY_LIMIT_MINOR} minor units of gross_minor, the most one month holds per currency (so every total packops reports stays exact); nothing was imported.`,
