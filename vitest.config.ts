@@ -18,6 +18,7 @@ const BOTH = [
   'test/payouts/cli.e2e.test.ts',
   'test/payouts/ledger.test.ts',
   'test/payouts/refusals.e2e.test.ts',
+  'test/payouts/password-data.e2e.test.ts',
   'test/payouts/fixtures.e2e.test.ts',
   'test/payouts/read-transaction.e2e.test.ts',
   'test/pricing/**/*.test.ts',

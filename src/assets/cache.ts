@@ -233,7 +233,7 @@ export class AssetCache {
     const readAt = this.clock();
     const result = await probeImage(path, options);
     if (useIndex && result.ok && result.bytes === Number(st!.size)) {
-      this.index.record(path, st!, { probe: { format: result.format, width: result.width, height: result.height, hasAlpha: result.hasAlpha } }, readAt);
+      this.index.record(path, st!, { probe: { format: result.format, width: result.width, height: result.height, hasAlpha: result.hasAlpha, frames: result.frames } }, readAt);
     }
     return result;
   }
@@ -377,7 +377,16 @@ export class AssetCache {
    * ctime, inode and device, and the same SHA-256 recorded. A stat and a lookup.
    */
   holds(path: string, sha256: string): boolean {
-    if (!this.options.read) return false;
+    return this.options.read && this.wrote(path, sha256);
+  }
+
+  /**
+   * Whether the stat index records that packops wrote (or checked) `path` with bytes of this
+   * SHA-256 and the file is unchanged since (a regular file, not a link). Unlike `holds`, it
+   * answers with the cache off for reading too: it decides which stale outputs packops may
+   * remove (only its own), not whether work can be skipped.
+   */
+  wrote(path: string, sha256: string): boolean {
     try {
       const st = lstatSync(path, { bigint: true });
       return st.isFile() && this.index.lookup(path, st)?.sha256 === sha256;

@@ -3,7 +3,7 @@
  * (code-point order), with a fixed key order, so that the same inputs give the same bytes.
  */
 import { lstatSync, type BigIntStats } from 'node:fs';
-import { writeFileAtomicSync, type OutputPlace } from '../shared/atomic.js';
+import { statOutput, writeFileAtomicSync, type OutputPlace } from '../shared/atomic.js';
 import { readInputSync } from '../shared/input.js';
 import { compareCodePoints } from '../shared/money.js';
 import type { AssetsLock, LockVariant } from '../manifest/types.js';
@@ -16,6 +16,17 @@ const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 /** `assets/<id>/<name>.<ext>`, POSIX, relative to the output folder. */
 export function variantPath(id: string, name: string, format: string): string {
   return `assets/${id}/${name}.${format}`;
+}
+
+/**
+ * The only shape `variantPath` makes (an asset id, a variant name and a format of the
+ * rules): no `.` or `..` segment, no absolute path, no backslash, nothing deeper. A path in
+ * a lock read back from an output folder is trusted for nothing else.
+ */
+const VARIANT_PATH = /^assets\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9_-]*\.(?:png|jpeg|webp|avif)$/;
+
+export function isVariantPath(path: unknown): path is string {
+  return typeof path === 'string' && VARIANT_PATH.test(path);
 }
 
 export function sortLock(lock: AssetsLock): AssetsLock {
@@ -49,11 +60,33 @@ export function serializeLock(lock: AssetsLock): string {
   return `${JSON.stringify(sortLock(lock), null, 2)}\n`;
 }
 
-/** The lock in `path`, or undefined when there is none or it is not a lock. */
-export async function readLock(path: string): Promise<AssetsLock | undefined> {
+/**
+ * The lock in `path`, or undefined when there is none or it is not a lock. With `place`, the
+ * lock is read only when it is a regular file reached with no link below `place.base`
+ * (`statOutput`, which throws for a link or a file on the way). A lock read back from an output folder is creator input when that folder
+ * is in a pack: what it says is sorted into shape here (entries that are not objects, or
+ * variants without a string path, are dropped), and its paths are checked by each reader
+ * (`isVariantPath` and `statOutput`) before a file is touched.
+ */
+export async function readLock(path: string, place?: OutputPlace & { base: string }): Promise<AssetsLock | undefined> {
+  // A link or a file on the way below `base` is an error (OUTPUT_UNWRITABLE), not "no lock".
+  const info = place === undefined ? undefined : statOutput(path, place);
+  if (place !== undefined && !info?.isFile()) return undefined;
   try {
-    const parsed = JSON.parse(readInputSync(path, { what: 'lock file', maxBytes: MAX_LOCK_BYTES }).toString('utf8')) as AssetsLock;
-    return parsed?.version === 1 && Array.isArray(parsed.assets) ? parsed : undefined;
+    const parsed = JSON.parse(
+      readInputSync(path, { what: 'lock file', maxBytes: MAX_LOCK_BYTES }, info !== undefined ? { stats: info } : {}).toString('utf8'),
+    ) as { version?: unknown; assets?: unknown } | null;
+    if (parsed?.version !== 1 || !Array.isArray(parsed.assets)) return undefined;
+    const assets: AssetsLock['assets'] = [];
+    for (const a of parsed.assets as unknown[]) {
+      const entry = a as Partial<AssetsLock['assets'][number]> | null;
+      if (typeof entry !== 'object' || entry === null || typeof entry.id !== 'string' || !Array.isArray(entry.variants)) continue;
+      const variants = (entry.variants as unknown[]).filter(
+        (v): v is LockVariant => typeof v === 'object' && v !== null && typeof (v as LockVariant).path === 'string',
+      );
+      assets.push({ ...(entry as AssetsLock['assets'][number]), variants });
+    }
+    return { version: 1, assets };
   } catch {
     return undefined;
   }
@@ -74,10 +107,14 @@ export async function writeOutputFile(
 ): Promise<BigIntStats | undefined> {
   // Synchronous on purpose (see cache.ts): async fs calls would queue behind sharp's encodes.
   // Only a regular file no larger than the new bytes is compared (never a FIFO or device).
+  // A link there is never read through (it is replaced by the rename, never followed).
   let same = false;
   try {
-    const existing = readInputSync(path, { what: 'output file', maxBytes: data.length });
-    same = existing.length === data.length && sha256Hex(existing) === sha256;
+    const info = lstatSync(path);
+    if (info.isFile() && info.size === data.length) {
+      const existing = readInputSync(path, { what: 'output file', maxBytes: data.length }, { stats: info });
+      same = existing.length === data.length && sha256Hex(existing) === sha256;
+    }
   } catch {
     // Missing or unreadable: write it.
   }

@@ -3,26 +3,27 @@
  * under `<out>/assets/<id>/<variant>.<ext>`, with `<out>/assets.lock.json` describing them.
  *
  * Order of work per asset: resolve and hash the source (a size+mtime index stands in for
- * re-hashing), look the cache up (a hit does no image work), otherwise probe the header
- * (format and pixel count, before any decoding), decode once and encode every variant.
+ * re-hashing), read its header (format, size, frames; the same index stands in for
+ * re-reading) and apply validate's format and long-edge check to it, on every run, then look
+ * the cache up (a hit does no image work), otherwise decode once and encode every variant.
  * A bad asset becomes a finding and never stops the others.
  */
 import { availableParallelism } from 'node:os';
 import { crc32 } from 'node:zlib';
-import { realpath, rm, rmdir } from 'node:fs/promises';
+import { rmdirSync, rmSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ensureOutputDir } from '../shared/atomic.js';
+import { ensureOutputDir, statOutput } from '../shared/atomic.js';
 import pLimit from 'p-limit';
 import { errnoCode, inputError, isPackopsError, usageError } from '../shared/errors.js';
-import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import { isOk, withSourceText, type CheckResult, type Finding } from '../shared/findings.js';
 import type { AssetsLock, LockVariant, ManifestAsset, PackManifest } from '../manifest/types.js';
 import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
 import { AssetCache, cacheKeyWith, defaultCacheDir, sha256Hex, type CacheEntryMeta } from './cache.js';
-import { readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
-import { assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
-import { probeImage } from '../shared/image-probe.js';
+import { isVariantPath, readLock, serializeLock, sortLock, variantPath, writeOutputFile } from './lock.js';
+import { animationWarning, assetShapeProblem, assetTypeRule, loadAssetRules, type VariantRule } from '../manifest/asset-rules.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
 
 export interface OptimiseOptions {
@@ -101,8 +102,8 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const lockPath = join(outDir, 'assets.lock.json');
   const stats: OptimiseStats = { assets: 0, variants: 0, bytesIn: 0, bytesOut: 0, cached: 0, encoded: 0, ms: 0 };
   const cacheDir = resolve(cwd, options.cacheDir ?? defaultCacheDir(options.env ?? process.env));
-  const refuse = (findings: Finding[]): OptimiseResult => ({
-    result: { target: display(packDir), ok: false, findings, variants: [] },
+  const refuse = (findings: Finding[], text = loaded.text): OptimiseResult => ({
+    result: withSourceText({ target: display(packDir), ok: false, findings, variants: [] }, display(loaded.manifestPath), text),
     lock: { version: 1, assets: [] },
     outDir,
     lockPath,
@@ -135,7 +136,7 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   const encoderModule = await import('./encode.js');
   encoderModule.configureSharp(concurrency, availableParallelism());
   const fingerprint = encoderModule.encoderFingerprint();
-  const previous = await readLock(lockPath);
+  const previous = await readLock(lockPath, { base: outBase, cwd });
 
   const jobs: AssetJob[] = manifest.assets.map((asset, index) => ({ asset, index }));
   const keyers = new Map<object, (source: string) => string>();
@@ -162,6 +163,14 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     } catch (err) {
       return fail('ASSET_CORRUPT', `Asset "${asset.id}": ${asset.file} cannot be read (${errnoCode(err) ?? 'error'}).`);
     }
+    // The header (format, size, frames), from the stat index for an unchanged source: on
+    // every run, cached or not, the source must pass validate's own format and long-edge
+    // check (assetShapeProblem), so nothing validate refuses is decoded, encoded or restored.
+    const probe = await cache.probe(real, { maxPixels: rules.maxSourcePixels });
+    if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
+    const problem = assetShapeProblem(rule, asset.type, probe);
+    if (problem) return fail(problem.code, `Asset "${asset.id}" (${asset.file}): ${problem.message}`, problem.hint);
+
     let keyOf = keyers.get(rule);
     if (keyOf === undefined) {
       // cacheKey({ source, variants, encoder }), the settings part made canonical once per type.
@@ -189,14 +198,6 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
       data = hit.data;
       files = hit.files;
     } else {
-      const probe = await probeImage(real, { maxPixels: rules.maxSourcePixels });
-      if (!probe.ok) return fail(probe.code, `Asset "${asset.id}" (${asset.file}): ${probe.message}`);
-      if (!(rule.formats as readonly string[]).includes(probe.format)) {
-        return fail(
-          'ASSET_FORMAT',
-          `Asset "${asset.id}": ${asset.file} is ${probe.format}; a ${asset.type} must be ${rule.formats.join(', ')}.`,
-        );
-      }
       let encoded;
       try {
         encoded = await encoderModule.encodeAsset(real, rule.variants, { maxPixels: rules.maxSourcePixels });
@@ -228,6 +229,10 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
     }
 
     const findings: Finding[] = [];
+    const animated = animationWarning(probe);
+    if (animated) {
+      findings.push({ code: animated.code, severity: 'warning', file: manifestFile, pointer, message: `Asset "${asset.id}" (${asset.file}): ${animated.message}`, hint: animated.hint });
+    }
     const variants: LockVariant[] = [];
     const sources: Array<[string, VariantSource]> = [];
     for (const v of meta.variants) {
@@ -295,13 +300,13 @@ export async function optimisePack(target: string, options: OptimiseOptions = {}
   locateFindings(loaded.text, findings);
   const lock = sortLock({ version: 1, assets: entries });
   await writeOutputFile(lockPath, Buffer.from(serializeLock(lock)), undefined, { base: outBase }).catch(unwritable(lockPath));
-  await pruneStale(outDir, previous, lock);
+  pruneStale(outDir, previous, lock, cache);
   await cache.save().catch(() => undefined);
 
   const variants = lock.assets.flatMap((a) => a.variants);
   stats.ms = Math.round(performance.now() - started);
   return {
-    result: { target: display(packDir), ok: isOk(findings), findings, variants },
+    result: withSourceText({ target: display(packDir), ok: isOk(findings), findings, variants }, manifestFile, loaded.text),
     lock,
     outDir,
     lockPath,
@@ -327,14 +332,34 @@ function variantSettings(rule: VariantRule, encoder: Record<string, unknown>): R
   return { name: rule.name, format: rule.format, width: rule.width, height: rule.height, encoder };
 }
 
-/** Removes outputs an earlier run wrote that this run did not (assets removed, renamed or now failing). */
-async function pruneStale(outDir: string, previous: AssetsLock | undefined, current: AssetsLock): Promise<void> {
+/**
+ * Removes outputs an earlier run wrote that this run did not (assets removed, renamed or now
+ * failing). The earlier lock is read back from the output folder, which by default is inside
+ * the pack: creator input (PRODUCT.md §5), so its paths decide nothing alone. A file is
+ * removed only when all of these hold, and anything else is left where it is:
+ * - its lock path has the one shape packops writes (`isVariantPath`: `assets/<id>/<name>.<ext>`,
+ *   no `.` or `..`, not absolute);
+ * - it is a regular file reached with no link below the output folder (`statOutput`);
+ * - the trusted cache's stat index records that packops wrote it there (same size, mtime,
+ *   ctime, inode, device and SHA-256), which a pack cannot forge.
+ * A file that cannot be removed is left too: pruning is tidying, never a reason to fail.
+ */
+function pruneStale(outDir: string, previous: AssetsLock | undefined, current: AssetsLock, cache: AssetCache): void {
   if (previous === undefined) return;
   const keep = new Set(current.assets.flatMap((a) => a.variants.map((v) => v.path)));
   for (const v of previous.assets.flatMap((a) => a.variants)) {
-    if (keep.has(v.path) || typeof v.path !== 'string' || !/^assets\/[a-z0-9][a-z0-9-]*\/[^/]+$/.test(v.path)) continue;
+    if (keep.has(v.path) || !isVariantPath(v.path)) continue;
     const file = join(outDir, v.path);
-    await rm(file, { force: true });
-    await rmdir(dirname(file)).catch(() => undefined); // only when empty
+    try {
+      if (!statOutput(file, { base: outDir })?.isFile() || !cache.wrote(file, v.sha256)) continue;
+      rmSync(file);
+    } catch {
+      continue;
+    }
+    try {
+      rmdirSync(dirname(file)); // only when empty
+    } catch {
+      // Not empty, or gone.
+    }
   }
 }

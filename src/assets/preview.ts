@@ -9,14 +9,15 @@ import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { OverlayOptions } from 'sharp';
-import { writeFileAtomic } from '../shared/atomic.js';
-import { inputError } from '../shared/errors.js';
+import { statOutput, writeFileAtomic } from '../shared/atomic.js';
+import { inputError, isPackopsError } from '../shared/errors.js';
+import { fileKind } from '../shared/input.js';
 import { isOk, type Finding } from '../shared/findings.js';
 import type { LockVariant, ManifestAsset } from '../manifest/types.js';
 import { loadPackManifest } from '../manifest/load.js';
 import { displayPath } from '../shared/paths.js';
 import { locateFindings } from '../manifest/position.js';
-import { LOCK_FILE, readLock } from './lock.js';
+import { isVariantPath, LOCK_FILE, readLock } from './lock.js';
 import { loadAssetRules } from '../manifest/asset-rules.js';
 import { probeImage } from '../shared/image-probe.js';
 import { classifyDecodeError, gateManifest, resolveAssetSource } from './source.js';
@@ -106,6 +107,23 @@ export function pickVariant(variants: readonly LockVariant[], tile: number): Loc
   return bySize.find((v) => Math.max(v.width, v.height) >= tile) ?? bySize[bySize.length - 1];
 }
 
+/**
+ * Why a variant path read from a lock may not be read (undefined when it may): it must be
+ * `assets/<id>/<name>.<ext>` (`isVariantPath`), and a regular file reached from `dir` with
+ * no link below `base` (`statOutput`). A missing file is left to the probe to report.
+ */
+function unsafeVariant(path: unknown, dir: string, base: string, cwd: string): string | undefined {
+  if (!isVariantPath(path)) return 'is not of the form assets/<id>/<name>.<format> (absolute, .., or another shape)';
+  let info;
+  try {
+    info = statOutput(join(dir, path), { base, cwd });
+  } catch {
+    return 'leads through a symbolic link or a file, out of the variants folder';
+  }
+  if (info !== undefined && !info.isFile()) return `is ${fileKind(info)}, not a regular file`;
+  return undefined;
+}
+
 export async function renderPreview(target: string, options: PreviewOptions = {}): Promise<PreviewResult> {
   const cwd = options.cwd ?? process.cwd();
   const display = (p: string) => displayPath(p, cwd);
@@ -124,11 +142,25 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
 
   let lockVariants: Map<string, LockVariant[]> | undefined;
   let variantsDir = '';
+  // The default variants folder is inside the pack: no link below the pack is followed to
+  // it. A --variants folder the user typed may hold links; below it, none is followed.
+  let variantsBase = '';
   if (from === 'variants') {
-    variantsDir = options.variantsDir ?? join(packDir, '.packops', 'out');
-    const lock = await readLock(join(variantsDir, LOCK_FILE));
+    variantsDir = resolve(cwd, options.variantsDir ?? join(packDir, '.packops', 'out'));
+    variantsBase = options.variantsDir === undefined ? packDir : variantsDir;
+    const lockPath = join(variantsDir, LOCK_FILE);
+    let lock;
+    try {
+      lock = await readLock(lockPath, { base: variantsBase, cwd });
+    } catch (err) {
+      if (!isPackopsError(err)) throw err;
+      throw inputError('PATH_UNSAFE', `${display(lockPath)} is reached through a symbolic link or a file inside ${display(variantsBase)}; packops reads no lock through one.`, {
+        hint: `Run \`packops assets ${display(packDir)}\` to write the variants again, or preview the sources (--from sources).`,
+        cause: err,
+      });
+    }
     if (lock === undefined) {
-      throw inputError('LOCK_MISSING', `No ${LOCK_FILE} in ${display(variantsDir)}.`, {
+      throw inputError('LOCK_MISSING', `No ${LOCK_FILE} in ${display(variantsDir)} (a regular file; a link there is not read).`, {
         hint: `Run \`packops assets ${display(packDir)}\` first, or preview the sources (--from sources).`,
       });
     }
@@ -159,6 +191,13 @@ export async function renderPreview(target: string, options: PreviewOptions = {}
       const variant = pickVariant(lockVariants.get(asset.id) ?? [], tile);
       if (variant === undefined) {
         problem('VARIANT_MISSING', `Asset "${asset.id}" has no variants in ${LOCK_FILE}; run \`packops assets\` again.`);
+        continue;
+      }
+      // The lock is pack content when the folder is in the pack: its path is read only
+      // when it has the shape packops writes and leads to a regular file through no link.
+      const unsafe = unsafeVariant(variant.path, variantsDir, variantsBase, cwd);
+      if (unsafe !== undefined) {
+        problem('VARIANT_PATH_UNSAFE', `Asset "${asset.id}": the variant path ${JSON.stringify(variant.path)} in ${LOCK_FILE} ${unsafe}; it was not read.`);
         continue;
       }
       file = join(variantsDir, variant.path);

@@ -3,8 +3,9 @@
  * links are followed, and its id must be usable as an output folder name.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { errnoCode } from '../shared/errors.js';
+import { isInside } from '../shared/paths.js';
 import type { Finding } from '../shared/findings.js';
 import { checkManifest } from '../manifest/check.js';
 import { locateFindings } from '../manifest/position.js';
@@ -31,8 +32,7 @@ export async function resolveAssetSource(packReal: string, asset: ManifestAsset)
       ? { ok: false, code: 'ASSET_MISSING', message: `Asset "${asset.id}": ${asset.file} does not exist.`, hint: 'Check the file name in pack.json.' }
       : { ok: false, code: 'ASSET_CORRUPT', message: `Asset "${asset.id}": ${asset.file} cannot be read (${code ?? 'error'}).` };
   }
-  const rel = relative(packReal, real);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+  if (real === packReal || !isInside(real, packReal)) {
     return { ok: false, code: 'PATH_UNSAFE', message: `Asset "${asset.id}": ${asset.file} leaves the pack folder.` };
   }
   return { ok: true, path: real };

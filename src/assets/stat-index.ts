@@ -39,6 +39,8 @@ export interface ProbeFacts {
   width: number;
   height: number;
   hasAlpha: boolean;
+  /** Frames the header declares (records written before frames were read lack it, and are probed again). */
+  frames: number;
 }
 
 export interface StatFacts {
@@ -76,7 +78,9 @@ function validProbe(p: unknown): p is ProbeFacts {
     v.width > 0 &&
     Number.isSafeInteger(v.height) &&
     v.height > 0 &&
-    typeof v.hasAlpha === 'boolean'
+    typeof v.hasAlpha === 'boolean' &&
+    Number.isSafeInteger(v.frames) &&
+    v.frames >= 1
   );
 }
 
@@ -91,7 +95,7 @@ function parseIndex(text: string): Map<string, StoredRecord> {
     if (!r.stat.every((x) => typeof x === 'string' && /^\d+$/.test(x))) continue;
     const record: StoredRecord = { stat: r.stat as StatKey };
     if (typeof r.sha256 === 'string' && SHA.test(r.sha256)) record.sha256 = r.sha256;
-    if (validProbe(r.probe)) record.probe = { format: r.probe.format, width: r.probe.width, height: r.probe.height, hasAlpha: r.probe.hasAlpha };
+    if (validProbe(r.probe)) record.probe = { format: r.probe.format, width: r.probe.width, height: r.probe.height, hasAlpha: r.probe.hasAlpha, frames: r.probe.frames };
     if (record.sha256 !== undefined || record.probe !== undefined) records.set(path, record);
   }
   return records;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, inputError, isPackopsError } from '../shared/errors.js';
-import { addSecret } from '../shared/redact.js';
+import { addSecret, redactSecrets } from '../shared/redact.js';
 import { findKeyMaterial } from '../signing/material.js';
 import { currentContext, resetContext } from './context.js';
 import { Output } from './output.js';
@@ -139,7 +139,7 @@ function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number
     }
     // commander has already printed its message to stderr.
     if (out.json && !out.jsonWritten) {
-      out.writeJson({ ok: false, error: { code: 'USAGE', message: err.message.replace(/^error: /, ''), details: { commander: err.code } } });
+      out.writeJson({ ok: false, error: { code: 'USAGE', message: redactSecrets(err.message.replace(/^error: /, '')), details: { commander: err.code } } });
     }
     return ExitCode.usage;
   }
@@ -151,9 +151,10 @@ function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number
   }
   if (isPackopsError(err)) {
     if (out.json && !out.jsonWritten) {
+      // stdout is never filtered: the error document's own words are (a driver's message).
       out.writeJson({
         ok: false,
-        error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), details: err.details ?? {} },
+        error: { code: err.code, message: redactSecrets(err.message), ...(err.hint ? { hint: redactSecrets(err.hint) } : {}), details: err.details ?? {} },
       });
     } else {
       out.error(`${out.color.red('error')} ${out.color.bold(err.code)}: ${err.message}`);
@@ -164,7 +165,7 @@ function reportError(err: unknown, wantsJson: boolean, verbose: boolean): number
   }
   const message = err instanceof Error ? err.message : String(err);
   if (out.json && !out.jsonWritten) {
-    out.writeJson({ ok: false, error: { code: 'INTERNAL', message, details: {} } });
+    out.writeJson({ ok: false, error: { code: 'INTERNAL', message: redactSecrets(message), details: {} } });
   } else {
     out.error(`${out.color.red('internal error')}: ${message}`);
     out.error(out.color.dim('This is a bug in packops. Run again with --verbose for the stack trace and report it.'));

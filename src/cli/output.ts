@@ -58,7 +58,10 @@ interface OraLike {
   stop(): void;
 }
 
-/** The stream with every written string passed through the secret redactor (database passwords). */
+/**
+ * The stream with every written string passed through the secret redactor (database
+ * passwords): stderr only. stdout carries data, which is never rewritten.
+ */
 function redacting(stream: NodeJS.WritableStream): NodeJS.WritableStream {
   const wrapped = Object.create(stream) as NodeJS.WritableStream;
   wrapped.write = ((chunk: unknown, ...rest: unknown[]) =>
@@ -80,7 +83,7 @@ export class Output {
 
   constructor(options: OutputOptions) {
     const env = options.env ?? process.env;
-    this.stdout = redacting(options.stdout ?? process.stdout);
+    this.stdout = options.stdout ?? process.stdout;
     this.stderr = redacting(options.stderr ?? process.stderr);
     this.json = options.json;
     this.quiet = options.quiet;

@@ -5,8 +5,8 @@
  * out (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE), as psql does.
  *
  * A password never leaves this module except inside the driver's connection settings:
- * `display` is the URL with the password replaced by `***`, and every password seen is
- * registered with the shared redactor so no output, error or log line can carry it.
+ * `display` is the URL with the password replaced by `***`, and the password in use is
+ * registered with the shared redactor (messages and stderr, never data: see redact.ts).
  */
 import { readInputSync } from '../shared/input.js';
 import { fileURLToPath } from 'node:url';
@@ -77,14 +77,19 @@ function readPem(path: string, what: string, display: string): string {
   }
 }
 
-/** Registers the passwords a location and the environment carry, before anything can print them. */
+/**
+ * Registers the password of a PostgreSQL location before anything can print it: the URL's
+ * own (user-info or `password=`), or PGPASSWORD when the URL has none (what libpq would
+ * send). A SQLite location has no password: PGPASSWORD is not this run's secret then.
+ */
 export function registerPasswords(text: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
-  if (env.PGPASSWORD) addSecret(env.PGPASSWORD);
-  if (text === undefined) return;
+  if (text === undefined || !isPostgresUrl(text)) return;
   const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(text.trim())?.[1];
-  if (userInfo?.includes(':')) addSecret(safeDecode(userInfo.slice(userInfo.indexOf(':') + 1)));
+  const own = userInfo?.includes(':') ? safeDecode(userInfo.slice(userInfo.indexOf(':') + 1)) : undefined;
+  if (own) addSecret(own);
   const qpw = /[?&]password=([^&#]*)/i.exec(text)?.[1];
   if (qpw) addSecret(safeDecode(qpw));
+  if (!own && !qpw && env.PGPASSWORD) addSecret(env.PGPASSWORD);
 }
 
 /** Parses a postgres:// URL the way libpq does, filling gaps from the PG* environment variables. */

@@ -17,9 +17,17 @@
  * Locks: the import's transaction takes the ledger's write lock SHARED (pg.ts), so sales
  * imports run side by side while a close, which takes it exclusively, waits for every one of
  * them (and they for it): a row is stored before the close and is in its statement, or the
- * import finds the month closed. Before step 2 the import also takes, exclusively and in
- * order, a lock per month of the sales its refunds name: two imports refunding the same
- * sale run their checks one after the other, so refunds never add up past the sale.
+ * import finds the month closed. Before step 2 (its first read of the ledger) the import
+ * also takes the sales lock: SHARED when its file has no refund, EXCLUSIVE when it has one.
+ * So an import with refunds runs its checks and its INSERT while no other sales import is
+ * between its own checks and its commit: every sale its refunds name is either committed
+ * (and the walk checks the refund against that stored row, with every refund stored of it)
+ * or absent (and the file's own copy is the one its INSERT stores, since no other import
+ * can write that key before it commits). That is what SQLite's one writer gives. Imports
+ * without refunds only add rows `ON CONFLICT DO NOTHING` in key order, so running them
+ * side by side stores what one of their serial orders stores. A lock per month of the
+ * refunded sales is not enough: the file's copy of a sale and another import's copy of the
+ * same id can carry different months (and amounts), and an import without refunds took none.
  *
  * Memory: one chunk of rows, the bad rows (as on SQLite) and the sales refunded so far.
  * The staging table's format is in pg-sales-stage.ts, the refund walk in pg-sales-refunds.ts.
@@ -33,7 +41,7 @@ import type { ImportContext, Item, StagedPath } from './import/pipeline.js';
 import type { SaleParsed } from './import/sales-refunds.js';
 import type { Store } from './schema.js';
 import { copyField } from './pg-copy.js';
-import { MONTH_LOCK_CLASS, type PgSession } from './pg.js';
+import { LOCK_CLASS, SALES_LOCK, type PgSession } from './pg.js';
 import { walkRefunds } from './pg-sales-refunds.js';
 import { duplicateProblem, settleHeld } from './import/sales-refund-walk.js';
 import { BAD, DEFERRED, DUPLICATE, GOOD, packCells, REFUNDS, STAGE, unpackCells } from './pg-sales-stage.js';
@@ -46,11 +54,6 @@ export interface StagedSalesHooks {
   values(p: SaleParsed, batch: string): unknown[];
   /** The problems of a fresh row that need no lookup; sets `p.resolved`. */
   freshProblems(p: SaleParsed, closed: ClosedPeriods): RowProblem[];
-}
-
-/** A month "YYYY-MM" as a lock key. */
-export function monthKey(month: string): number {
-  return Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1;
 }
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -188,9 +191,11 @@ class StagedSales implements StagedPath<SaleParsed> {
 
     // The file's refunds (a few percent of a sales file) in a table of their own, so the joins
     // below hash them and scan the staging table once, instead of sorting it.
-    await client.query(`CREATE TEMP TABLE ${REFUNDS} ON COMMIT DROP AS SELECT * FROM ${STAGE} WHERE kind = 'refund'`);
+    const refunds = await client.query(`CREATE TEMP TABLE ${REFUNDS} ON COMMIT DROP AS SELECT * FROM ${STAGE} WHERE kind = 'refund'`);
     await client.query(`ANALYZE ${REFUNDS}`);
-    await this.lockRefundedMonths();
+    // Nothing above read the ledger; everything below does, in statements that start after
+    // the lock is granted (READ COMMITTED: each sees what was committed before it began).
+    await client.query(`SELECT ${(refunds.rowCount ?? 0) > 0 ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}($1, $2)`, [LOCK_CLASS, SALES_LOCK]);
 
     // A row with a deferred problem that is already in the ledger is skipped, not bad.
     const storedDeferred = new Set<number>();
@@ -219,22 +224,6 @@ class StagedSales implements StagedPath<SaleParsed> {
     );
     const imported = inserted.rows[0]!.n;
     return { bad, imported, skipped: skipped + this.good - goodGone - imported };
-  }
-
-  /**
-   * Locks, in order, every month holding a sale that a refund of the file names (in the
-   * ledger or in the file): imports refunding the same sales check them one at a time.
-   */
-  private async lockRefundedMonths(): Promise<void> {
-    const client = this.session.client;
-    const { rows } = await client.query<{ m: string }>(
-      `SELECT DISTINCT x.m FROM (
-         SELECT l.month AS m FROM ${REFUNDS} r JOIN sales l ON l.store = r.store AND l.transaction_id = r.refund_of
-         UNION ALL
-         SELECT t.month FROM ${REFUNDS} r JOIN ${STAGE} t ON t.store = r.store AND t.transaction_id = r.refund_of
-       ) x WHERE x.m IS NOT NULL ORDER BY x.m`,
-    );
-    for (const { m } of rows) await client.query('SELECT pg_advisory_xact_lock($1, $2)', [MONTH_LOCK_CLASS, monthKey(m)]);
   }
 }
 

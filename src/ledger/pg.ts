@@ -10,7 +10,7 @@
  *   closes, catalog and creator changes and most imports run one at a time, reports never
  *   wait. A sales import staged through COPY (pg-sales.ts) takes the same lock SHARED, so
  *   such imports run side by side while every other writer (a close above all) waits for
- *   them, and they for it; see pg-sales.ts for the month locks they add.
+ *   them, and they for it; see pg-sales.ts for the sales lock they add.
  *   `lock_timeout` bounds every wait (LEDGER_BUSY).
  * - BIGINT (int8) and integral NUMERIC values come back as exact JavaScript numbers; a
  *   value beyond 2^53 is an error, never a rounded float or a string.
@@ -29,8 +29,11 @@ const require = createRequire(import.meta.url);
 /** pg_advisory_xact_lock(classid, objid) keys: "pack" and what is locked. */
 export const LOCK_CLASS = 0x7061636b;
 export const WRITE_LOCK = 1;
-/** Month locks (objid: year × 12 + month − 1): "pacm". */
-export const MONTH_LOCK_CLASS = 0x7061636d;
+/**
+ * The sales lock (objid 2 of LOCK_CLASS): a one-file sales import takes it before its ledger
+ * checks, SHARED when its file has no refund, EXCLUSIVE when it has one (pg-sales.ts).
+ */
+export const SALES_LOCK = 2;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -104,6 +107,7 @@ export async function connectPostgres(loc: PostgresLocation, busyTimeoutMs: numb
     });
     try {
       await client.connect();
+      failPendingOnLoss(client);
       const ms = Math.max(0, Math.floor(busyTimeoutMs));
       await client.query(`set lock_timeout = ${ms}`);
       return { client, lostWith: () => lost, nextWriteLock: 'exclusive' };
@@ -120,6 +124,82 @@ export async function connectPostgres(loc: PostgresLocation, busyTimeoutMs: numb
   // reached: exit 3 naming the server, never an internal error.
   if (mapped instanceof PackopsError) throw mapped;
   throw unreachable(loc, redactSecrets(((lastError as Error)?.message ?? String(lastError)).trim()));
+}
+
+interface CursorLike {
+  read(rows: number, cb?: unknown): Promise<unknown> | undefined;
+  close(cb?: unknown): Promise<void> | undefined;
+}
+
+/**
+ * Makes every piece of work pending on the connection settle when the connection errors or
+ * ends, whoever started it (Kysely, the COPY path, the copy command):
+ * - a query's promise rejects with the connection's error;
+ * - a cursor's read rejects, and its close resolves at once (there is no portal left to
+ *   close: pg-cursor's own close waits for a ReadyForQuery that a dead socket never sends);
+ * - a COPY stream is destroyed with the error.
+ * Without this, a read waiting between pages of a cursor when the server goes away (ledger
+ * copy from PostgreSQL) never settles: the event loop drains and Node exits 13 with nothing
+ * printed, and the command never reaches its clean-up.
+ */
+function failPendingOnLoss(client: PgClient): void {
+  let gone: Error | undefined;
+  const waiting = new Set<(err: Error) => void>();
+  const lose = (err: Error) => {
+    gone ??= err;
+    for (const fail of [...waiting]) fail(gone);
+    waiting.clear();
+  };
+  client.on('error', lose);
+  client.on('end', () => lose(new Error('Connection terminated')));
+  /** `work`, or the connection's loss if that comes first. */
+  const untilLost = <T>(work: Promise<T>, onLoss: (err: Error, settle: (v: T) => void, fail: (e: Error) => void) => void): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const fail = (err: Error) => onLoss(err, resolve, reject);
+      if (gone) {
+        work.catch(() => undefined);
+        fail(gone);
+        return;
+      }
+      waiting.add(fail);
+      work.then(
+        (v) => {
+          waiting.delete(fail);
+          resolve(v);
+        },
+        (e: unknown) => {
+          waiting.delete(fail);
+          reject(e);
+        },
+      );
+    });
+  const rejectWith = (err: Error, _settle: unknown, fail: (e: Error) => void) => fail(err);
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const Cursor = require('pg-cursor') as new (...args: unknown[]) => CursorLike;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const first = args[0];
+    if (first instanceof Cursor) {
+      const read = first.read.bind(first);
+      const close = first.close.bind(first);
+      first.read = (rows: number, cb?: unknown) => (cb ? read(rows, cb) : untilLost(read(rows) as Promise<unknown>, rejectWith));
+      first.close = (cb?: unknown) => (cb ? close(cb) : untilLost(close() as Promise<void>, (_err, settle) => settle(undefined)));
+      return query(...args);
+    }
+    const out = query(...args);
+    if (out instanceof Promise) return untilLost(out, rejectWith);
+    if (out && typeof (out as { destroy?: unknown }).destroy === 'function') {
+      const stream = out as { destroy(err?: Error): void; destroyed?: boolean; once(ev: string, fn: () => void): void };
+      const fail = (err: Error) => {
+        if (!stream.destroyed) stream.destroy(err);
+      };
+      if (gone) fail(gone);
+      else {
+        waiting.add(fail);
+        stream.once('close', () => waiting.delete(fail));
+      }
+    }
+    return out;
+  };
 }
 
 /** A pool of exactly one client: Kysely's connection requests queue until the holder releases it. */

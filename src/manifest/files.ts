@@ -5,10 +5,11 @@
  * pixel limit applies before any decoding); files that pass are fully decoded once.
  */
 import { realpath } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { decodeCheck, formatName, probeImage, type ProbeOptions, type ProbeResult } from '../shared/image-probe.js';
-import { assetTypeRule, loadAssetRules, type AssetRules } from './asset-rules.js';
+import { animationWarning, assetShapeProblem, assetTypeRule, loadAssetRules, type AssetRules } from './asset-rules.js';
 import { errnoCode } from '../shared/errors.js';
+import { isInside } from '../shared/paths.js';
 import type { Finding } from '../shared/findings.js';
 import { effectiveProfile, PROFILE_RULES, unsafePathReason, type Profile } from './rules.js';
 
@@ -96,8 +97,7 @@ async function checkOne(
     } else add('ASSET_CORRUPT', `the file cannot be read (${code ?? (err as Error).message}).`);
     return out;
   }
-  const rel = relative(root, real);
-  if (rel.startsWith(`..${sep}`) || rel === '..' || resolve(root, rel) !== real) {
+  if (!isInside(real, root)) {
     add('PATH_UNSAFE', 'the path leads outside the pack folder (through a symbolic link).', 'Copy the file into the pack folder instead of linking to it.');
     return out;
   }
@@ -107,22 +107,13 @@ async function checkOne(
     return out;
   }
   const rule = assetTypeRule(rules, ref.type);
-  const shape = `${probe.width}×${probe.height}`;
   if (rule) {
-    if (!(rule.formats as string[]).includes(probe.format)) {
-      add(
-        'ASSET_FORMAT',
-        `a ${ref.type} must be ${rule.formats.map(formatName).join(' or ')}; this file is ${formatName(probe.format)}.`,
-        rule.alpha === 'required' ? 'Cut-outs need a format with transparency.' : undefined,
-      );
+    const problem = assetShapeProblem(rule, ref.type!, probe);
+    if (problem?.code === 'ASSET_FORMAT') {
+      add(problem.code, problem.message, problem.hint);
       return out;
     }
-    const longEdge = Math.max(probe.width, probe.height);
-    if (longEdge < rule.minLongEdge) {
-      add('ASSET_TOO_SMALL', `the image is ${shape}; a ${ref.type} needs a long edge of at least ${rule.minLongEdge} px.`);
-    } else if (longEdge > rule.maxLongEdge) {
-      add('ASSET_TOO_LARGE', `the image is ${shape}; a ${ref.type} may have a long edge of at most ${rule.maxLongEdge} px.`);
-    }
+    if (problem) add(problem.code, problem.message, problem.hint);
     if (probe.bytes > rule.maxBytes) {
       add('ASSET_FILE_TOO_BIG', `the file is ${probe.bytes} bytes; a ${ref.type} source may be at most ${rule.maxBytes} bytes.`);
     }
@@ -139,9 +130,15 @@ async function checkOne(
       add('ASSET_FILE_TOO_BIG', `the file is ${probe.bytes} bytes; user-generated assets may be at most ${ugc.maxAssetBytes} bytes (5 MB).`);
     }
   }
-  if (!decode) return out;
-  const decoded = await decodeCheck(real, { maxPixels: rules.maxSourcePixels });
-  if (!decoded.ok) add('ASSET_CORRUPT', lowerFirst(decoded.message));
+  // A file refused on its header (too large, wrong format, no alpha...) is not decoded: its
+  // verdict is already an error, and a full decode of a 9999×9999 image that is refused
+  // anyway costs 400 MB of pixels (PRODUCT.md §5: bounded work per input).
+  const animated = animationWarning(probe);
+  if (animated) out.push({ code: animated.code, severity: 'warning', pointer, message: `Asset "${ref.id}" (${ref.file}): ${animated.message}`, hint: animated.hint });
+  if (!decode || out.some((f) => f.severity === 'error')) return out;
+  // Every frame of an animation is decoded: damage in a later frame is ASSET_CORRUPT too.
+  const decoded = await decodeCheck(real, { maxPixels: rules.maxSourcePixels, allFrames: probe.frames > 1 });
+  if (!decoded.ok) add(decoded.code, lowerFirst(decoded.message));
   return out;
 }
 

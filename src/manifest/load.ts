@@ -6,14 +6,19 @@
  * The file is read through src/shared/input.ts (a regular file, at most 1 MiB, checked
  * before it is read). The fast path is one read and one `JSON.parse`; positions are only
  * computed, by `./position.ts`, when there is something to report.
+ *
+ * A pack is untrusted (PRODUCT.md §5): a `pack.json` that is a symbolic link is not followed
+ * blindly. The read refuses links (O_NOFOLLOW, free on the fast path); only then are the
+ * link and the pack folder resolved, and a link whose target leaves the pack folder is a
+ * PATH_UNSAFE finding, its target never opened. A link inside the pack is read at its real path.
  */
 import { isUtf8 } from 'node:buffer';
-import { statSync, type Stats } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { errnoCode, inputError, isPackopsError } from '../shared/errors.js';
 import { readInputSync, type ReadBuffer } from '../shared/input.js';
 import type { Finding } from '../shared/findings.js';
-import { displayPath } from '../shared/paths.js';
+import { displayPath, isInside } from '../shared/paths.js';
 import type { PackManifest } from './types.js';
 
 /** A manifest larger than this is refused unread (PRODUCT.md §4). */
@@ -34,7 +39,14 @@ export type LoadedManifest =
       manifestPath: string;
       text: string;
     }
-  | { ok: false; packDir: string; manifestPath: string; findings: Finding[] };
+  | {
+      ok: false;
+      packDir: string;
+      manifestPath: string;
+      findings: Finding[];
+      /** The text that was read and refused (bad JSON, too deep), for code frames; absent when nothing was read. */
+      text?: string;
+    };
 
 export interface LoadOptions {
   /** Base for relative targets and for the `file` of findings (default: process.cwd()). */
@@ -69,13 +81,14 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   // `manifestPath` as findings show it: worked out only when there is a finding to show.
   let shown: string | undefined;
   const file = (): string => (shown ??= displayPath(manifestPath, cwd));
-  const fail = (message: string, hint?: string, at?: { line: number; column: number }): LoadedManifest => ({
+  const fail = (message: string, hint?: string, at?: { line: number; column: number }, read?: string, code = 'MANIFEST_UNREADABLE'): LoadedManifest => ({
     ok: false,
     packDir,
     manifestPath,
+    ...(read !== undefined ? { text: read } : {}),
     findings: [
       {
-        code: 'MANIFEST_UNREADABLE',
+        code,
         severity: 'error',
         file: file(),
         ...(at ? { line: at.line, column: at.column } : {}),
@@ -88,13 +101,28 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   // Synchronous: a manifest is at most 1 MiB, and for many small files sync reads cost a
   // fraction of promise-based ones (no thread-pool round trips).
   let bytes: Buffer;
+  const inputOptions = { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, noFollow: true, codes: { unreadable: 'MANIFEST_UNREADABLE' } };
   try {
-    // A file target was stat'ed just above: that stat is the input check's first one.
-    bytes = readInputSync(
-      manifestPath,
-      { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, cwd, codes: { unreadable: 'MANIFEST_UNREADABLE' } },
-      isDir ? { reuse: readBuffer } : { reuse: readBuffer, stats },
-    );
+    try {
+      // A file target was stat'ed just above: that stat is the input check's first one
+      // (it followed a link, but the open does not: a link still fails as one).
+      bytes = readInputSync(manifestPath, inputOptions, isDir ? { reuse: readBuffer } : { reuse: readBuffer, stats });
+    } catch (err) {
+      if (!isPackopsError(err) || err.code !== 'PATH_UNSAFE') throw err;
+      // pack.json is a link: read it only if it leads to a file inside the pack folder.
+      const real = linkTarget(manifestPath, packDir);
+      if (real === 'dangling') return fail(`${file()} is a symbolic link to a file that does not exist.`);
+      if (real === 'outside') {
+        return fail(
+          `${file()} is a symbolic link that leads outside the pack folder; it was not read.`,
+          'A pack is checked as its creator sent it: put the manifest itself in the pack folder, not a link to a file elsewhere.',
+          undefined,
+          undefined,
+          'PATH_UNSAFE',
+        );
+      }
+      bytes = readInputSync(real, inputOptions, { reuse: readBuffer });
+    }
   } catch (err) {
     if (!isPackopsError(err)) return fail(`Cannot read ${file()}: ${(err as Error).message}`);
     // Problems with the file itself are findings of the pack, not input errors.
@@ -127,25 +155,26 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   }
   if (!isUtf8(bytes)) {
     const offset = firstInvalidUtf8(bytes);
-    // The line and column (in bytes) of the bad byte: the text before it is valid UTF-8.
-    const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+    // The line and column of the bad byte. Columns count UTF-16 code units, like every other
+    // finding (and SARIF's columnKind utf16CodeUnits): the bytes of the line before the bad
+    // one are valid UTF-8, so decoding them gives the units before it (é is 2 bytes, 1 unit).
+    const lineStart = offset === 0 ? 0 : bytes.lastIndexOf(0x0a, offset - 1) + 1;
     let line = 1;
     for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+    const column = bytes.toString('utf8', lineStart, offset).length + 1;
     return fail(
       `${file()} is not valid UTF-8 (first bad byte at offset ${offset}); a manifest must be strict UTF-8.`,
       'Re-save the file with UTF-8 encoding.',
-      { line, column: offset - lineStart + 1 },
+      { line, column },
+      // For the code frame: the bad byte shows as U+FFFD at that same column.
+      bytes.toString('utf8'),
     );
   }
   const text = bytes.toString('utf8');
   const tooDeep = depthExceeded(text, MAX_MANIFEST_DEPTH);
   if (tooDeep !== undefined) {
     const { lineColumn } = await import('./position.js');
-    return fail(
-      `${file()} nests objects or arrays deeper than ${MAX_MANIFEST_DEPTH} levels.`,
-      undefined,
-      lineColumn(text, tooDeep),
-    );
+    return fail(`${file()} nests objects or arrays deeper than ${MAX_MANIFEST_DEPTH} levels.`, undefined, lineColumn(text, tooDeep), text);
   }
   let manifest: unknown;
   try {
@@ -153,7 +182,7 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
   } catch {
     const { describeSyntaxError } = await import('./position.js');
     const syntax = await describeSyntaxError(text);
-    return fail(`${file()} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at);
+    return fail(`${file()} is not valid JSON: ${syntax.message}.`, syntax.hint, syntax.at, text);
   }
   return { ok: true, manifest: manifest as PackManifest, packDir, manifestPath, text };
 }
@@ -164,6 +193,22 @@ export async function loadPackManifest(target: string, options: LoadOptions = {}
  * and checking many packs allocates (and collects) nothing per file for the bytes.
  */
 const readBuffer: ReadBuffer = {};
+
+/**
+ * The real path of a `pack.json` link when it leads inside the pack folder (both resolved),
+ * or why not. Only links get here: a plain pack.json costs no realpath.
+ */
+function linkTarget(manifestPath: string, packDir: string): string | 'outside' | 'dangling' {
+  let real: string;
+  try {
+    real = realpathSync(manifestPath);
+  } catch (err) {
+    const code = errnoCode(err);
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'dangling' : 'outside'; // ELOOP: a loop of links leads nowhere inside
+  }
+  const root = realpathSync(packDir);
+  return real !== root && isInside(real, root) ? real : 'outside';
+}
 
 /** The size of `path` for a message ('?' if it cannot be had). */
 function statSize(path: string): number | string {
@@ -219,5 +264,9 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       hi = mid - 1;
     }
   }
-  return lo;
+  // The prefix may end inside a sequence the next byte cut short (C3 then "("): the damage
+  // starts at that sequence's lead byte, at most 3 bytes back.
+  let start = lo;
+  while (start > 0 && lo - start < 3 && !isUtf8(bytes.subarray(0, start))) start--;
+  return start;
 }

@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isPackopsError } from '../shared/errors.js';
-import type { CheckResult } from '../shared/findings.js';
+import { SOURCE_TEXTS, type CheckResult } from '../shared/findings.js';
 import { validatePack, type ValidateOptions } from './validate.js';
 
 export type ManyOptions = Omit<ValidateOptions, 'concurrency' | 'rules'> & {
@@ -42,7 +42,8 @@ export async function validatePacks(targets: readonly string[], options: ManyOpt
 async function checkOne(target: string, options: ValidateOptions): Promise<TargetOutcome> {
   try {
     const v = await validatePack(target, options);
-    return { kind: 'checked', result: { target: v.target, ok: v.ok, findings: v.findings } };
+    const texts = v[SOURCE_TEXTS];
+    return { kind: 'checked', result: { target: v.target, ok: v.ok, findings: v.findings, ...(texts !== undefined ? { [SOURCE_TEXTS]: texts } : {}) } };
   } catch (err) {
     if (isPackopsError(err) && err.code === 'PATH_NOT_FOUND') return { kind: 'missing' };
     return { kind: 'failed', error: err };

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AssetRules } from './asset-rules.js';
-import { isOk, type CheckResult, type Finding } from '../shared/findings.js';
+import { isOk, withSourceText, type CheckResult, type Finding } from '../shared/findings.js';
 import { checkManifest } from './check.js';
 import { loadPackManifest } from './load.js';
 import { displayPath } from '../shared/paths.js';
@@ -47,7 +47,10 @@ export async function validatePack(target: string, options: ValidateOptions = {}
   const cwd = options.cwd ?? process.cwd();
   const loaded = await loadPackManifest(target, { cwd });
   const { packDir, manifestPath } = loaded;
-  if (!loaded.ok) return { target, packDir, manifestPath, ok: false, findings: loaded.findings };
+  if (!loaded.ok) {
+    const refused: PackValidation = { target, packDir, manifestPath, ok: false, findings: loaded.findings };
+    return withSourceText(refused, displayPath(manifestPath, cwd), loaded.text);
+  }
 
   const checked = checkManifest(loaded.manifest, { profile: options.profile });
   const findings: Finding[] = checked.findings;
@@ -77,8 +80,9 @@ export async function validatePack(target: string, options: ValidateOptions = {}
   // A valid manifest (most of a batch) stops here: positions, paths and key order are only
   // worked out for findings.
   let schemaValid = true;
+  let file: string | undefined;
   if (findings.length > 0) {
-    const file = displayPath(manifestPath, cwd);
+    file = displayPath(manifestPath, cwd);
     for (const f of findings) f.file ??= file;
     const { locateFindings } = await (positionModule ??= import('./position.js'));
     locateFindings(loaded.text, findings, checked.atKey);
@@ -91,7 +95,7 @@ export async function validatePack(target: string, options: ValidateOptions = {}
   }
   const result: PackValidation = { target, packDir, manifestPath, ok: isOk(findings, options.strict), findings };
   if (schemaValid) result.manifest = loaded.manifest;
-  return result;
+  return file === undefined ? result : withSourceText(result, file, loaded.text);
 }
 
 /** Loaded on the first pack with findings, then reused. */

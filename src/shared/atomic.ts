@@ -33,10 +33,10 @@ import {
   writeFileSync,
   type Stats,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { errnoCode, inputError, PackopsError } from './errors.js';
 import { fileKind } from './input.js';
-import { displayPath } from './paths.js';
+import { displayPath, isInside } from './paths.js';
 
 /** Temporary files end with this, so that a later run recognises a killed run's leftovers. */
 export const TEMP_SUFFIX = '.packops.tmp';
@@ -91,12 +91,12 @@ function refuseSpecialFs(path: string, place: OutputPlace): void {
 }
 
 /**
- * Makes the folder `dir` (and any missing parents), one component at a time. Existing
- * components must be folders; below `place.base`, they must not be links. Never hangs.
+ * Walks the folders of `target` from the root, as every output place is reached: each
+ * existing component must be a folder, and below `base` none may be a link. With `create`,
+ * missing folders are made (one at a time, never Node's recursive mkdir); without, the walk
+ * makes nothing and returns false at the first missing one. Never hangs.
  */
-export function ensureOutputDir(dir: string, place: OutputPlace = {}): void {
-  const target = resolve(place.cwd ?? process.cwd(), dir);
-  const base = place.base !== undefined ? resolve(place.cwd ?? process.cwd(), place.base) : target;
+function walkFolders(target: string, base: string, place: OutputPlace, create: boolean): boolean {
   const parts = target.split(sep).filter((p) => p !== '');
   let current: string = sep;
   let lastExisting: string = sep;
@@ -111,6 +111,7 @@ export function ensureOutputDir(dir: string, place: OutputPlace = {}): void {
       if (code !== 'ENOENT') throw asOutputError(err, current, place);
     }
     if (info === undefined) {
+      if (!create) return false;
       refuseSpecialFs(lastExisting, place);
       try {
         mkdirSync(current);
@@ -128,7 +129,41 @@ export function ensureOutputDir(dir: string, place: OutputPlace = {}): void {
     }
     lastExisting = current;
   }
+  return true;
+}
+
+/**
+ * Makes the folder `dir` (and any missing parents), one component at a time. Existing
+ * components must be folders; below `place.base`, they must not be links. Never hangs.
+ */
+export function ensureOutputDir(dir: string, place: OutputPlace = {}): void {
+  const target = resolve(place.cwd ?? process.cwd(), dir);
+  const base = place.base !== undefined ? resolve(place.cwd ?? process.cwd(), place.base) : target;
+  walkFolders(target, base, place, true);
   refuseSpecialFs(target, place);
+}
+
+/**
+ * What is at `target` inside an output place, found the way `ensureOutputDir` goes (and
+ * making nothing): `target` must be inside `place.base` by name, every folder on the way
+ * a real folder, and below `base` never a link. Returns the `lstat` of `target` itself (a
+ * link there is reported as a link, never followed), or undefined when it or a folder on
+ * the way does not exist. Throws OUTPUT_UNWRITABLE when the way leaves `base` or passes a
+ * link or a file. For outputs packops may read back, replace or remove, whose names come
+ * from a file that is not trusted (a lock in a pack's output folder).
+ */
+export function statOutput(target: string, place: OutputPlace & { base: string }): Stats | undefined {
+  const cwd = place.cwd ?? process.cwd();
+  const abs = resolve(cwd, target);
+  const base = resolve(cwd, place.base);
+  if (abs === base || !isInside(abs, base)) throw unwritable(abs, `it is not inside ${displayPath(base, cwd)}`, place);
+  if (!walkFolders(dirname(abs), base, place, false)) return undefined;
+  try {
+    return lstatSync(abs);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw asOutputError(err, abs, place);
+  }
 }
 
 /**
@@ -221,12 +256,6 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return errnoCode(err) === 'EPERM';
   }
-}
-
-/** True when `path` is `dir` or inside it (both absolute). */
-export function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 export interface AtomicWriteOptions {

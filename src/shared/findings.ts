@@ -30,6 +30,28 @@ export interface CheckResult {
   findings: Finding[];
   /** Extra per-target data some checks add (variants written, archive entries...). */
   [extra: string]: unknown;
+  /** The text of the files the findings point into, as the check read it (see `withSourceText`). */
+  [SOURCE_TEXTS]?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Key of a result's source texts: a symbol, so the texts never reach the JSON, SARIF or
+ * JUnit output, and survive a spread of the result.
+ */
+export const SOURCE_TEXTS: unique symbol = Symbol('packops.sourceTexts');
+
+/**
+ * Records on `result` the text the check read for `file` (as findings name it), for the
+ * pretty reporter's code frames: a frame shows what was checked and never reads a path
+ * again (which could be swapped, or be a link out of a pack, after the check). Only kept
+ * when a finding points into the file.
+ */
+export function withSourceText<T extends CheckResult>(result: T, file: string, text: string | undefined): T {
+  if (text === undefined || !result.findings.some((f) => f.file === file && f.line !== undefined)) return result;
+  const texts = new Map(result[SOURCE_TEXTS] ?? []);
+  texts.set(file, text);
+  result[SOURCE_TEXTS] = texts;
+  return result;
 }
 
 export interface CheckReport {
@@ -74,7 +96,7 @@ export const CODES = {
   INTERNAL: 'An internal error (exit 70): a bug to report; --verbose shows the stack',
   PACK_EXISTS: 'init: the folder already has a pack.json',
   // asset files
-  PATH_UNSAFE: 'An asset path is absolute, uses .. or backslashes, or leaves the pack folder',
+  PATH_UNSAFE: 'An asset path is absolute, uses .. or backslashes, or leaves the pack folder; or pack.json links out of it',
   ASSET_MISSING: 'An asset file does not exist',
   ASSET_FORMAT: 'An asset file is not a supported format, or not the format its name says',
   ASSET_CORRUPT: 'An asset file is truncated or corrupt',
@@ -82,11 +104,12 @@ export const CODES = {
   ASSET_TOO_LARGE: 'An image is larger than its type allows (pixels; decompression bombs included)',
   ASSET_FILE_TOO_BIG: 'An asset file is larger than its type allows (bytes)',
   ASSET_NO_ALPHA: 'A cut-out image has no alpha channel',
+  ASSET_ANIMATED: 'An animated image (more than one frame): the app shows its first frame only',
   VARIANT_OVER_BUDGET: 'An optimised variant is over its byte budget',
   LOCK_MISSING: 'No assets.lock.json in the variants folder (run packops assets first)',
   VARIANT_CHANGED: 'A variant file changed after assets.lock.json was written',
   VARIANTS_MISSING: 'assets.lock.json lists no variants for an asset of the manifest',
-  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json cannot be an archive entry (absolute, .., a reserved name)',
+  VARIANT_PATH_UNSAFE: 'A variant path in assets.lock.json is unsafe (absolute, .., a reserved name, another shape, or behind a link)',
   VARIANT_PATH_DUPLICATE: 'Two variants would be one archive entry',
   // archives
   ZIP_CORRUPT: 'The archive is not a readable zip file',

@@ -16,7 +16,19 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif';
 export type ProbeFailureCode = 'ASSET_MISSING' | 'ASSET_FORMAT' | 'ASSET_CORRUPT' | 'ASSET_TOO_LARGE';
 
 export type ProbeResult =
-  | { ok: true; format: ImageFormat; width: number; height: number; hasAlpha: boolean; bytes: number }
+  | {
+      ok: true;
+      format: ImageFormat;
+      width: number;
+      height: number;
+      hasAlpha: boolean;
+      /**
+       * Frames the header declares: more than 1 for an animated WebP (ANMF chunks, counted up
+       * to MAX_FRAMES_COUNTED) or an APNG (acTL). The app shows the first frame only.
+       */
+      frames: number;
+      bytes: number;
+    }
   | { ok: false; code: ProbeFailureCode; message: string };
 
 export interface ProbeOptions {
@@ -77,7 +89,11 @@ interface Header {
   width: number;
   height: number;
   hasAlpha: boolean;
+  frames: number;
 }
+
+/** An animated WebP's frames are counted up to this many (a chunk header read each). */
+export const MAX_FRAMES_COUNTED = 10_000;
 
 export async function probeImage(path: string, options: ProbeOptions): Promise<ProbeResult> {
   let handle: FileHandle;
@@ -146,7 +162,7 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<P
         message: `The image is ${header.width}×${header.height} (${megapixels(pixels)} megapixels); at most ${megapixels(options.maxPixels)} megapixels are accepted. It was not decoded.`,
       };
     }
-    return { ok: true, format: detected, width: header.width, height: header.height, hasAlpha: header.hasAlpha, bytes };
+    return { ok: true, format: detected, width: header.width, height: header.height, hasAlpha: header.hasAlpha, frames: header.frames, bytes };
   } catch (err) {
     if (err instanceof Corrupt) return { ok: false, code: 'ASSET_CORRUPT', message: `The image header is damaged: ${err.message}.` };
     throw err;
@@ -161,16 +177,27 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<P
  */
 export async function decodeCheck(
   path: string,
-  options: { maxPixels?: number } = {},
-): Promise<{ ok: true } | { ok: false; code: 'ASSET_CORRUPT'; message: string }> {
+  options: { maxPixels?: number; allFrames?: boolean } = {},
+): Promise<{ ok: true } | { ok: false; code: 'ASSET_CORRUPT' | 'ASSET_TOO_LARGE'; message: string }> {
   const { default: sharp } = await import('sharp');
+  const maxPixels = options.maxPixels ?? 100_000_000;
   try {
-    await sharp(path, { failOn: 'error', limitInputPixels: options.maxPixels ?? 100_000_000, sequentialRead: true })
+    // `allFrames`: every frame of an animation is decoded (libvips stacks them into one
+    // image, so the pixel limit bounds all frames together), so damage in a later frame is
+    // found too.
+    await sharp(path, { failOn: 'error', limitInputPixels: maxPixels, sequentialRead: true, ...(options.allFrames === true ? { pages: -1 } : {}) })
       .raw()
       .toBuffer();
     return { ok: true };
   } catch (err) {
     const detail = (err as Error).message.split('\n')[0]?.trim() ?? '';
+    if (options.allFrames === true && /pixel limit/i.test(detail)) {
+      return {
+        ok: false,
+        code: 'ASSET_TOO_LARGE',
+        message: `The animation's frames together are over ${megapixels(maxPixels)} megapixels; they were not decoded.`,
+      };
+    }
     return { ok: false, code: 'ASSET_CORRUPT', message: `The image data is truncated or corrupt${detail ? ` (${detail})` : ''}.` };
   }
 }
@@ -219,7 +246,10 @@ function sniff(b: Buffer): Detected | undefined {
   return undefined;
 }
 
-/** IHDR gives the size; colour type 4/6 or a tRNS chunk before IDAT gives alpha. */
+/**
+ * IHDR gives the size; colour type 4/6 or a tRNS chunk before IDAT gives alpha; an acTL
+ * chunk before IDAT (APNG) gives the number of frames.
+ */
 async function pngHeader(r: Reader): Promise<Header> {
   const ihdr = await r.read(8, 25);
   if (ihdr.readUInt32BE(0) !== 13 || ihdr.toString('latin1', 4, 8) !== 'IHDR') throw new Corrupt('the PNG does not start with an IHDR chunk');
@@ -228,18 +258,21 @@ async function pngHeader(r: Reader): Promise<Header> {
   const colourType = ihdr[17]!;
   if (![0, 2, 3, 4, 6].includes(colourType)) throw new Corrupt(`unknown PNG colour type ${colourType}`);
   let hasAlpha = colourType === 4 || colourType === 6;
-  // Walk the chunks up to the first IDAT looking for tRNS (transparency for types 0, 2, 3).
+  let frames = 1;
+  // Walk the chunks up to the first IDAT looking for tRNS (transparency for types 0, 2, 3)
+  // and acTL (both must come before the image data).
   let pos = 33;
-  for (let guard = 0; !hasAlpha && guard < 10_000; guard++) {
+  for (let guard = 0; guard < 10_000; guard++) {
     if (pos + 8 > r.size) throw new Corrupt('the PNG ends before its image data');
     const chunk = await r.read(pos, 8);
     const length = chunk.readUInt32BE(0);
     const type = chunk.toString('latin1', 4, 8);
     if (type === 'IDAT' || type === 'IEND') break;
     if (type === 'tRNS') hasAlpha = true;
+    if (type === 'acTL' && length >= 8) frames = Math.max(1, (await r.read(pos + 8, 4)).readUInt32BE(0));
     pos += 12 + length;
   }
-  return { width, height, hasAlpha };
+  return { width, height, hasAlpha, frames };
 }
 
 /** The first SOFn segment gives the size; JPEG has no alpha channel. */
@@ -263,7 +296,7 @@ async function jpegHeader(r: Reader): Promise<Header> {
     const isSof = type >= 0xc0 && type <= 0xcf && type !== 0xc4 && type !== 0xc8 && type !== 0xcc;
     if (isSof) {
       const sof = await r.read(pos + 4, 6);
-      return { height: sof.readUInt16BE(1), width: sof.readUInt16BE(3), hasAlpha: false };
+      return { height: sof.readUInt16BE(1), width: sof.readUInt16BE(3), hasAlpha: false, frames: 1 };
     }
     pos += 2 + length;
   }
@@ -278,18 +311,36 @@ async function webpHeader(r: Reader): Promise<Header> {
     const b = await r.read(20, 10);
     const width = 1 + (b[4]! | (b[5]! << 8) | (b[6]! << 16));
     const height = 1 + (b[7]! | (b[8]! << 8) | (b[9]! << 16));
-    return { width, height, hasAlpha: (b[0]! & 0x10) !== 0 };
+    const animated = (b[0]! & 0x02) !== 0;
+    return { width, height, hasAlpha: (b[0]! & 0x10) !== 0, frames: animated ? await webpFrames(r, 12 + 8 + chunk.readUInt32LE(4)) : 1 };
   }
   if (type === 'VP8L') {
     const b = await r.read(20, 5);
     if (b[0] !== 0x2f) throw new Corrupt('bad VP8L signature');
     const bits = b.readUInt32LE(1);
-    return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, hasAlpha: ((bits >>> 28) & 1) === 1 };
+    return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, hasAlpha: ((bits >>> 28) & 1) === 1, frames: 1 };
   }
   if (type === 'VP8 ') {
     const b = await r.read(20, 10);
     if (b[3] !== 0x9d || b[4] !== 0x01 || b[5] !== 0x2a) throw new Corrupt('bad VP8 start code');
-    return { width: b.readUInt16LE(6) & 0x3fff, height: b.readUInt16LE(8) & 0x3fff, hasAlpha: false };
+    return { width: b.readUInt16LE(6) & 0x3fff, height: b.readUInt16LE(8) & 0x3fff, hasAlpha: false, frames: 1 };
   }
   throw new Corrupt(`unknown WebP chunk "${type}"`);
+}
+
+/**
+ * The ANMF (frame) chunks of an animated WebP, from the chunk after VP8X to the end of the
+ * RIFF data, counted up to MAX_FRAMES_COUNTED (each costs an 8-byte read). A chunk that runs
+ * past the end of the file ends the count; the decode check reports the damage.
+ */
+async function webpFrames(r: Reader, start: number): Promise<number> {
+  let frames = 0;
+  let pos = start + (start % 2); // chunks are padded to an even size
+  for (let guard = 0; guard < MAX_FRAMES_COUNTED * 2 && frames < MAX_FRAMES_COUNTED && pos + 8 <= r.size; guard++) {
+    const chunk = await r.read(pos, 8);
+    if (chunk.toString('latin1', 0, 4) === 'ANMF') frames++;
+    const size = chunk.readUInt32LE(4);
+    pos += 8 + size + (size % 2);
+  }
+  return Math.max(1, frames);
 }

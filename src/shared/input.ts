@@ -14,7 +14,7 @@
  * Errors are PackopsErrors (exit 3) with stable codes; callers may rename them (a key file
  * that is a folder is KEY_INVALID, a --db that is a FIFO is LEDGER_UNREADABLE).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { errnoCode, inputError, PackopsError } from './errors.js';
@@ -22,6 +22,8 @@ import { displayPath } from './paths.js';
 
 /** O_NONBLOCK: a FIFO swapped in after the stat must not hang the open; O_NOCTTY: a tty never becomes ours. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+/** O_NOFOLLOW: with `noFollow`, a link swapped in after the lstat fails the open (ELOOP) instead of being followed. */
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 export interface InputOptions {
   /** Largest file accepted, in bytes; a larger one is refused before it is read. */
@@ -34,15 +36,24 @@ export interface InputOptions {
   codes?: Partial<Record<InputFailure, string>>;
   /** A hint added to every error (e.g. "Check the path given to --config."). */
   hint?: string;
+  /**
+   * Refuse a path that is itself a symbolic link (failure `link`), without opening or
+   * stat'ing what it names: for files inside an untrusted folder (a pack's pack.json), whose
+   * link may lead anywhere on the machine. The caller decides whether the link's target is
+   * acceptable (e.g. inside the pack) and reads that real path instead. Costs nothing: the
+   * check before the open is an lstat instead of a stat, and the open adds O_NOFOLLOW.
+   */
+  noFollow?: boolean;
 }
 
-export type InputFailure = 'notFound' | 'notRegular' | 'tooLarge' | 'unreadable';
+export type InputFailure = 'notFound' | 'notRegular' | 'tooLarge' | 'unreadable' | 'link';
 
 /** Without a code of the caller's, a file the system refuses (EACCES, ELOOP) stays a system error: the CLI's boundary makes it IO_ERROR with its errno. */
 const DEFAULT_CODES: Record<Exclude<InputFailure, 'unreadable'>, string> = {
   notFound: 'PATH_NOT_FOUND',
   notRegular: 'INPUT_NOT_REGULAR',
   tooLarge: 'INPUT_TOO_LARGE',
+  link: 'PATH_UNSAFE',
 };
 
 export interface OpenedInput {
@@ -97,16 +108,17 @@ export function openInput(path: string, options: InputOptions, stats?: Stats): O
   if (stats !== undefined) before = stats;
   else {
     try {
-      before = statSync(path);
+      before = options.noFollow === true ? lstatSync(path) : statSync(path);
     } catch (err) {
       throw mapOpenError(err, path, options);
     }
   }
+  if (options.noFollow === true && before.isSymbolicLink()) throw linkFailure(path, options);
   refuseKind(before, path, options);
   refuseSize(before.size, path, options);
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FLAGS);
+    fd = openSync(path, options.noFollow === true ? OPEN_FLAGS | NO_FOLLOW : OPEN_FLAGS);
   } catch (err) {
     throw mapOpenError(err, path, options);
   }
@@ -136,11 +148,18 @@ export function openInput(path: string, options: InputOptions, stats?: Stats): O
   }
 }
 
+function linkFailure(path: string, options: InputOptions, cause?: unknown): PackopsError {
+  const shown = displayPath(path, options.cwd ?? process.cwd());
+  return fail('link', path, `The ${options.what} ${shown} is a symbolic link; it was not followed.`, options, cause);
+}
+
 /** A system error of opening or reading `path` as the caller's PackopsError (the path shown is only worked out here, on failure). */
 function mapOpenError(err: unknown, path: string, options: InputOptions): unknown {
   if (err instanceof PackopsError) return err;
-  const shown = displayPath(path, options.cwd ?? process.cwd());
   const code = errnoCode(err);
+  // O_NOFOLLOW on a link (one swapped in after the check, or one the caller's own stat followed).
+  if (code === 'ELOOP' && options.noFollow === true) return linkFailure(path, options, err);
+  const shown = displayPath(path, options.cwd ?? process.cwd());
   if (code === 'ENOENT' || code === 'ENOTDIR') return fail('notFound', path, `The ${options.what} ${shown} does not exist.`, options, err);
   // ENXIO: a socket (or a FIFO with no writer opened for writing); ENODEV: a device node with no driver.
   if (code === 'ENXIO' || code === 'ENODEV' || code === 'EISDIR') {

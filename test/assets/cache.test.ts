@@ -158,7 +158,7 @@ describe('AssetCache', () => {
     expect(await cache.probe(src, { maxPixels: 1e8 })).toEqual(direct);
     await cache.save();
     const doc = JSON.parse(readFileSync(indexFile(scope), 'utf8'));
-    expect(doc.files[src].probe).toEqual({ format: 'png', width: 40, height: 30, hasAlpha: true });
+    expect(doc.files[src].probe).toEqual({ format: 'png', width: 40, height: 30, hasAlpha: true, frames: 1 });
     // From the index: the record says 4000 px wide now, and the probe answers from it.
     doc.files[src].probe.width = 4000;
     writeFileSync(indexFile(scope), JSON.stringify(doc));

@@ -143,3 +143,60 @@ export function writeManifest(dir: string, assets: TestAsset[], overrides: Recor
 export function readJson<T = any>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
+
+/** A real cut-out PNG of any size: noise on a half-transparent ground (small files for long, thin shapes). */
+export async function sizedCutout(path: string, width: number, height: number): Promise<void> {
+  ensureDir(path);
+  await sharp({ create: { width, height, channels: 4, background: '#2f80ed80' } }).png().toFile(path);
+}
+
+/** The first half of a real PNG of the given size: its header is sound, its pixels are not. */
+export async function truncatedSizedPng(path: string, width: number, height: number): Promise<void> {
+  ensureDir(path);
+  const whole = await sharp({ create: { width, height, channels: 4, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    .png()
+    .toBuffer();
+  writeFileSync(path, whole.subarray(0, Math.floor(whole.length / 2)));
+}
+
+/**
+ * A real animated WebP (sharp `join: { animated: true }`): `frames` lossless 300×300
+ * cut-outs, plain colours (small variants) or noisy ones for `damageLast`: the start of the
+ * last frame's VP8L bitstream is inverted, so the file parses and its first frame decodes,
+ * but the last frame does not.
+ */
+export async function animatedWebp(path: string, frames = 3, damageLast = false): Promise<void> {
+  const noise = damageLast ? { noise: { type: 'gaussian' as const, mean: 128, sigma: 30 } } : {};
+  ensureDir(path);
+  const colours = ['#ff000080', '#00ff0080', '#0000ff80', '#ffff0080'];
+  const pngs = await Promise.all(
+    Array.from({ length: frames }, (_, i) =>
+      sharp({ create: { width: 300, height: 300, channels: 4, background: colours[i % colours.length]!, ...noise } })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  const webp = Buffer.from(await sharp(pngs, { join: { animated: true } }).webp({ loop: 0, lossless: true }).toBuffer());
+  if (damageLast) {
+    const bitstream = webp.indexOf(Buffer.from('VP8L'), webp.lastIndexOf(Buffer.from('ANMF'))) + 8 + 5;
+    for (let i = bitstream; i < bitstream + 40; i++) webp[i] = 0xff ^ webp[i]!;
+  }
+  writeFileSync(path, webp);
+}
+
+/**
+ * An APNG header on a real PNG: an acTL chunk declaring `frames` frames, with a valid CRC,
+ * inserted after IHDR (libvips decodes the default image; packops reads the declaration).
+ */
+export async function apngDeclaring(path: string, frames: number): Promise<void> {
+  ensureDir(path);
+  const png = await sharp({ create: { width: 300, height: 300, channels: 4, background: '#ff000080' } }).png().toBuffer();
+  const data = Buffer.alloc(8);
+  data.writeUInt32BE(frames, 0); // num_frames
+  const body = Buffer.concat([Buffer.from('acTL'), data]);
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  body.copy(chunk, 4);
+  chunk.writeUInt32BE(crc32(body), 8 + data.length);
+  writeFileSync(path, Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]));
+}

@@ -1,6 +1,7 @@
 // PostgreSQL driver: BIGINT money read back exactly (and refused past 2^53, never rounded),
 // columns typed BIGINT / TEXT COLLATE "C" by the shared migrations, and the command runner
 // retrying a serialization failure or deadlock before giving up with LEDGER_BUSY.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger, type Ledger } from '../../src/ledger/db.js';
 import { withLedger } from '../../src/cli/ledger.js';
@@ -78,5 +79,31 @@ describe('PostgreSQL driver', () => {
     expect(both.map((l) => l.migrated.length).sort()).toEqual([0, 0, both.find((l) => l.migrated.length > 0)!.migrated.length]);
     for (const l of both) await l.close();
     expect(await rawQuery(fresh, 'SELECT count(*) AS n FROM creator_tiers')).toEqual([{ n: 4 }]);
+  });
+  it('a lost connection fails the pending cursor read and the next query, and the cursor closes (nothing left unsettled)', async () => {
+    const own = await openLedger(db);
+    try {
+      const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(own.db)).rows[0]!.pid;
+      const rows = own.db
+        .selectFrom(sql<{ n: number }>`generate_series(1, 100000)`.as('g'))
+        .select(sql<number>`g`.as('n'))
+        .stream(100);
+      const seen: number[] = [];
+      // Settles one way or the other: a read that never settles would time the test out.
+      const outcome = await (async () => {
+        for await (const row of rows) {
+          seen.push(row.n);
+          if (seen.length === 100) await rawQuery(db, 'SELECT pg_terminate_backend(?)', [pid]);
+        }
+        return 'finished';
+      })().catch((e: unknown) => e);
+      expect(seen).toHaveLength(100);
+      expect(outcome).toBeInstanceOf(Error);
+      expect(own.mapError(outcome)).toMatchObject({ code: 'LEDGER_UNREACHABLE', exitCode: 3 });
+      const next = await own.db.selectFrom('creators').select('id').execute().catch((e: unknown) => e);
+      expect(own.mapError(next)).toMatchObject({ code: 'LEDGER_UNREACHABLE' });
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -2,6 +2,8 @@
 // connection cut in the middle of an import (pg_terminate_backend) all end with
 // LEDGER_UNREACHABLE (exit 3), name host, port and database, and leave the ledger as it was.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
@@ -9,6 +11,8 @@ import { ledgerAt, pgUrl, rawQuery, TEST_PG } from '../helpers/ledgers.js';
 import { importFile } from '../../src/ledger/import/index.js';
 import { LEDGER_FIXTURES, seedLedger } from '../ledger/seed.js';
 import { writeSalesFile } from '../ledger/generate.js';
+
+const require = createRequire(import.meta.url);
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir('packops-pg-faults-')));
@@ -64,5 +68,53 @@ describe('PostgreSQL faults', () => {
     expect(stdout).toBe('');
     expect(await rawQuery(db, 'SELECT store, transaction_id, gross_minor FROM sales ORDER BY store, transaction_id')).toEqual(before);
     expect((await rawQuery<{ n: number }>(db, 'SELECT count(*) AS n FROM import_batches'))[0]!.n).toBe(1);
+  }, 300_000);
+  it('ledger copy from PostgreSQL: a connection cut between pages of the source read is LEDGER_UNREACHABLE (exit 3), the new target removed', async () => {
+    const db = await ledgerAt(tmp.dir, 'copysrc.db');
+    const ledger = await seedLedger(db);
+    const big = join(tmp.dir, 'copysrc.csv');
+    await writeSalesFile(big, 60_000);
+    await importFile(ledger, 'sales', big);
+    await ledger.close();
+    const database = new URL(db).pathname.slice(1);
+    const target = join(tmp.dir, 'copy-target.db');
+    const child = spawn(process.execPath, [BIN, 'ledger', 'copy', db, target, '--json'], {
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    let done = false;
+    void exited.then(() => (done = true));
+    // The moment the copy's connection has read a page of sales (its cursor open, the next
+    // page not yet asked for or on its way), cut it: found and terminated in one statement.
+    const { Client } = require('pg') as typeof import('pg');
+    const admin = new Client({ connectionString: TEST_PG });
+    await admin.connect();
+    let killed = 0;
+    try {
+      while (!done && killed === 0) {
+        const r = await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE datname = $1 AND application_name = 'packops' AND query LIKE 'select %from "sales"%'`,
+          [database],
+        );
+        killed = r.rowCount ?? 0;
+      }
+    } finally {
+      await admin.end();
+    }
+    const code = await exited;
+    expect(killed, `the copy ended before its sales read could be cut:\n${stdout}\n${stderr}`).toBe(1);
+    expect(code, stderr).toBe(3);
+    const doc = JSON.parse(stdout) as { ok: boolean; error: { code: string; details: Record<string, unknown> } };
+    expect(doc.ok).toBe(false);
+    expect(doc.error.code).toBe('LEDGER_UNREACHABLE');
+    expect(doc.error.details).toMatchObject({ database });
+    expect(stderr).not.toMatch(/\n\s+at /);
+    for (const f of [target, `${target}-wal`, `${target}-shm`]) expect(existsSync(f), f).toBe(false);
   }, 300_000);
 });

@@ -3,8 +3,9 @@
 // for the process that waits, then lets it go):
 // - sales imports share the ledger's write lock: one runs to the end while another holds it;
 // - a close takes the write lock exclusively: it waits until no import holds it;
-// - an import whose refunds name sales of a month takes that month's lock: it waits for
-//   another import refunding sales of the same month, and not for one of another month.
+// - every sales import takes the sales lock before its checks: shared when its file has no
+//   refund (it runs beside another such import), exclusive when it has one (it waits until
+//   no other sales import is between its checks and its commit).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -14,8 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
 import { freshPgDatabase, rawQuery } from '../helpers/ledgers.js';
 import { importFile } from '../../src/ledger/import/index.js';
-import { LOCK_CLASS, MONTH_LOCK_CLASS, WRITE_LOCK } from '../../src/ledger/pg.js';
-import { monthKey } from '../../src/ledger/pg-sales.js';
+import { LOCK_CLASS, SALES_LOCK, WRITE_LOCK } from '../../src/ledger/pg.js';
 import { LEDGER_FIXTURES, seedLedger } from '../ledger/seed.js';
 import { SALES_HEADER } from '../ledger/generate.js';
 
@@ -73,6 +73,10 @@ function start(args: string[]): { done: Promise<{ code: number | null; stdout: s
 /** Waits until a packops connection waits for the advisory lock (classid, objid). */
 async function waitsFor(watch: Client, database: string, classid: number, objid: number, ended: () => boolean): Promise<void> {
   for (;;) {
+    // pg_stat_activity is read once per transaction (stats_fetch_consistency = cache) and
+    // `watch` is inside one: without this, a command that connected after the first look
+    // would never be seen.
+    await watch.query('SELECT pg_stat_clear_snapshot()');
     const r = await watch.query(
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = $1 AND l.objid = $2 AND a.datname = $3 AND a.application_name = 'packops'`,
@@ -116,26 +120,51 @@ describe('PostgreSQL locks', () => {
     expect(await count(db)).toBe(2);
   }, 300_000);
 
-  it('an import refunding sales of a month waits for that month; one of another month does not', async () => {
-    const db = await ledger('month');
+  it('an import without refunds runs beside another sales import; one with refunds waits for it, of any month', async () => {
+    const db = await ledger('sales');
     const database = new URL(db).pathname.slice(1);
-    const october = monthKey('2026-10');
-    // Another import refunding October sales is at its checks: it holds the write lock shared and October.
+    // Another sales import without refunds is at its checks: write lock and sales lock, both shared.
     const other = await holder(db, [
       { shared: true, classid: LOCK_CLASS, objid: WRITE_LOCK },
-      { shared: false, classid: MONTH_LOCK_CLASS, objid: october },
+      { shared: true, classid: LOCK_CLASS, objid: SALES_LOCK },
     ]);
     let released = false;
     try {
-      const dec = start(['ledger', 'import', 'sales', csv('month-dec.csv', [sale('dec-1', '2026-12-01T10:00:00Z'), refund('dec-1-r', 'dec-1', '2026-12-02T10:00:00Z')]), '--db', db, '--json']);
+      const dec = start(['ledger', 'import', 'sales', csv('sales-dec.csv', [sale('dec-1', '2026-12-01T10:00:00Z')]), '--db', db, '--json']);
       const decDone = await dec.done;
       expect(decDone.code, decDone.stderr).toBe(0);
-      expect(JSON.parse(decDone.stdout)).toMatchObject({ imported: 2 });
+      expect(JSON.parse(decDone.stdout)).toMatchObject({ imported: 1 });
 
+      // A refund of a December sale: no month in common with October, and still it waits.
       let ended = false;
-      const nov = start(['ledger', 'import', 'sales', csv('month-nov.csv', [refund('oct-1-r', 'oct-1', '2026-11-05T10:00:00Z')]), '--db', db, '--json']);
+      const ref = start(['ledger', 'import', 'sales', csv('sales-ref.csv', [refund('dec-1-r', 'dec-1', '2026-12-05T10:00:00Z')]), '--db', db, '--json']);
+      void ref.done.then(() => (ended = true));
+      await waitsFor(other.client, database, LOCK_CLASS, SALES_LOCK, () => ended);
+      expect(ended).toBe(false);
+      released = true;
+      await other.release();
+      const refDone = await ref.done;
+      expect(refDone.code, refDone.stderr).toBe(0);
+      expect(JSON.parse(refDone.stdout)).toMatchObject({ imported: 1 });
+    } finally {
+      if (!released) await other.release();
+    }
+    expect(await count(db)).toBe(3);
+  }, 300_000);
+
+  it('an import without refunds waits while an import with refunds is at its checks', async () => {
+    const db = await ledger('salesx');
+    const database = new URL(db).pathname.slice(1);
+    const other = await holder(db, [
+      { shared: true, classid: LOCK_CLASS, objid: WRITE_LOCK },
+      { shared: false, classid: LOCK_CLASS, objid: SALES_LOCK },
+    ]);
+    let released = false;
+    try {
+      let ended = false;
+      const nov = start(['ledger', 'import', 'sales', csv('salesx-nov.csv', [sale('nov-1', '2026-11-03T10:00:00Z')]), '--db', db, '--json']);
       void nov.done.then(() => (ended = true));
-      await waitsFor(other.client, database, MONTH_LOCK_CLASS, october, () => ended);
+      await waitsFor(other.client, database, LOCK_CLASS, SALES_LOCK, () => ended);
       expect(ended).toBe(false);
       released = true;
       await other.release();
@@ -145,11 +174,6 @@ describe('PostgreSQL locks', () => {
     } finally {
       if (!released) await other.release();
     }
-    expect(await count(db)).toBe(4);
+    expect(await count(db)).toBe(2);
   }, 300_000);
-
-  it('monthKey orders months as time does', () => {
-    expect(monthKey('2026-10')).toBe(2026 * 12 + 9);
-    expect(monthKey('2026-12') + 1).toBe(monthKey('2027-01'));
-  });
 });

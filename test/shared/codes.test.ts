@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
 const CODE_SITES = [
   /\b(?:inputError|conflictError|usageError|PackopsError)\(\s*'([A-Z][A-Z0-9_]+)'/g,
   /\bcode: '([A-Z][A-Z0-9_]+)'/g,
-  /\b(?:notFound|notRegular|tooLarge|unreadable): '([A-Z][A-Z0-9_]+)'/g,
+  /\b(?:notFound|notRegular|tooLarge|unreadable|link): '([A-Z][A-Z0-9_]+)'/g,
   /\? '([A-Z][A-Z0-9_]+)' : '([A-Z][A-Z0-9_]+)'/g,
 ];
 

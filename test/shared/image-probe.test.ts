@@ -22,7 +22,7 @@ const rgb = (w: number, h: number) => sharp({ create: { width: w, height: h, cha
 
 describe('probeImage', () => {
   it('reads PNG and JPEG headers', async () => {
-    expect(await probeImage(whale, LIMIT)).toEqual({ ok: true, format: 'png', width: 512, height: 512, hasAlpha: true, bytes: readFileSync(whale).length });
+    expect(await probeImage(whale, LIMIT)).toEqual({ ok: true, format: 'png', width: 512, height: 512, hasAlpha: true, frames: 1, bytes: readFileSync(whale).length });
     expect(await probeImage(glade, LIMIT)).toMatchObject({ ok: true, format: 'jpeg', width: 2048, height: 1536, hasAlpha: false });
   });
 

@@ -48,9 +48,15 @@ nothing; a bad file is reported by its code and never stops the others. The cach
 packops's own, outside the pack (a .packops/ folder that comes with a pack is never read
 as a cache): --cache-dir, else PACKOPS_CACHE_DIR, else the config's assets.cacheDir, else
 $XDG_CACHE_HOME/packops or ~/.cache/packops. \`packops assets cache prune\` trims it.
+Variants of assets no longer in the pack are removed only when packops's cache records
+writing them there: a lock that came with the pack removes nothing else.
 
-Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_FORMAT,
-ASSET_MISSING, PATH_UNSAFE, or a manifest that cannot be read) · 2 usage · 3 pack path not
+Sources are held to their type's rules before any decoding, as validate holds them: format,
+and a long edge between the type's minimum and maximum (schemas/asset-rules.json). An
+animated image gets an ASSET_ANIMATED warning; its variants are made from the first frame.
+
+Exit codes: 0 ok · 1 findings (VARIANT_OVER_BUDGET, ASSET_CORRUPT, ASSET_TOO_LARGE, ASSET_TOO_SMALL,
+ASSET_FORMAT, ASSET_MISSING, PATH_UNSAFE, or a manifest that cannot be read) · 2 usage · 3 pack path not
 found (PATH_NOT_FOUND) or output not writable (OUTPUT_UNWRITABLE)
 
 Examples:
@@ -108,9 +114,13 @@ Examples:
       `
 Each asset's thumbnail sits on a checkerboard, so transparency shows, with its id under it;
 the pack name is on top and the number of columns fits the number of assets. A source that
-cannot be drawn gets a tile naming its problem code, and the command exits 1.
+cannot be drawn gets a tile naming its problem code, and the command exits 1. With
+--from variants, the lock's paths are pack content: one that is not assets/<id>/<name>.<ext>
+or leads through a link is VARIANT_PATH_UNSAFE, and the file is not read.
 
-Exit codes: 0 ok · 1 findings · 2 usage · 3 pack path not found, or no assets.lock.json with --from variants
+Exit codes: 0 ok · 1 findings (VARIANT_PATH_UNSAFE, VARIANT_MISSING, ASSET_*, PATH_UNSAFE) · 2 usage ·
+3 pack path not found, no assets.lock.json with --from variants (LOCK_MISSING), or a lock
+behind a link (PATH_UNSAFE)
 
 Examples:
   $ packops preview fixtures/packs/ocean-creatures -o ocean.png

@@ -2,7 +2,7 @@
  * Reporters turn a CheckReport (validate, assets, verify) into output. They are plain
  * functions returning strings; only this module's `emitCheckReport` writes.
  *
- * - pretty: for people; findings with a code frame of the JSON file they point into.
+ * - pretty: for people; findings with a code frame of the text the check read (never re-read).
  * - json:   the §3 document (`--json` is `--format json`).
  * - github: workflow commands (`::error file=…,line=…,col=…,title=CODE::…`) and, when
  *           $GITHUB_STEP_SUMMARY is set, a Markdown table of every finding appended to it.
@@ -60,8 +60,8 @@ export async function emitCheckReport(
       return;
     }
     default: {
-      const { renderPretty, sourceReader } = await import('./pretty.js');
-      ctx.out.result(report, () => renderPretty(report, ctx.out.stdoutColor, { ...options, source: sourceReader(ctx.cwd) }));
+      const { renderPretty } = await import('./pretty.js');
+      ctx.out.result(report, () => renderPretty(report, ctx.out.stdoutColor, options));
     }
   }
 }

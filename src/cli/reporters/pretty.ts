@@ -1,33 +1,8 @@
-import { resolve } from 'node:path';
-import type { CheckReport, Finding } from '../../shared/findings.js';
+import { SOURCE_TEXTS, type CheckReport, type Finding } from '../../shared/findings.js';
 import type { Colors } from '../output.js';
-import { readInputSync } from '../../shared/input.js';
-import { MAX_MANIFEST_BYTES } from '../../manifest/load.js';
 
 export interface PrettyOptions {
   tool: string;
-  /** The text of a file findings point into, for code frames (undefined: no frame). */
-  source?: (file: string) => string | undefined;
-}
-
-/**
- * Reads (and caches) JSON files relative to `cwd` for code frames, through the shared input
- * checks: a FIFO, device or file over the manifest cap gets no frame (never a hang, never a
- * 1 GiB string).
- */
-export function sourceReader(cwd: string): (file: string) => string | undefined {
-  const cache = new Map<string, string | undefined>();
-  return (file) => {
-    if (!file.endsWith('.json')) return undefined;
-    if (!cache.has(file)) {
-      try {
-        cache.set(file, readInputSync(resolve(cwd, file), { what: 'source', maxBytes: MAX_MANIFEST_BYTES, cwd }).toString('utf8'));
-      } catch {
-        cache.set(file, undefined);
-      }
-    }
-    return cache.get(file);
-  };
 }
 
 /**
@@ -60,7 +35,8 @@ export function renderPretty(report: CheckReport, c: Colors, options: PrettyOpti
       const sev = f.severity === 'error' ? c.red('error') : c.yellow('warning');
       lines.push(`  ${sev} ${c.bold(f.code)} ${visible(f.message)}`);
       if (where || f.pointer !== undefined) lines.push(`    ${c.dim(`at ${where}${f.pointer !== undefined ? ` (${visible(f.pointer || '/')})` : ''}`)}`);
-      const frame = f.file !== undefined && f.line !== undefined ? codeFrame(options.source?.(f.file), f, c) : [];
+      // The frame shows the text the check read (kept on the result), never the path read again.
+      const frame = f.file !== undefined && f.line !== undefined ? codeFrame(result[SOURCE_TEXTS]?.get(f.file), f, c) : [];
       lines.push(...frame);
       if (f.hint) lines.push(`    ${c.cyan('hint:')} ${visible(f.hint)}`);
     }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { codeTitle, type CheckReport } from '../../shared/findings.js';
+import { climbsOut } from '../../shared/paths.js';
 
 function toolVersion(): string {
   try {
@@ -19,7 +20,7 @@ function toolVersion(): string {
 /** A relative file becomes a relative URI under %SRCROOT%; others a file:// URI. */
 function artifact(file: string, cwd: string): { uri: string; uriBaseId?: string } {
   const rel = isAbsolute(file) ? relative(cwd, file) : file;
-  if (rel.startsWith('..') || isAbsolute(rel)) return { uri: pathToFileURL(file).href };
+  if (climbsOut(rel)) return { uri: pathToFileURL(file).href };
   return { uri: rel.split(sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
 }
 
