@@ -14,6 +14,7 @@ const BOTH = [
   'test/ledger/creators.test.ts',
   'test/ledger/reliability.e2e.test.ts',
   'test/ledger/copy.e2e.test.ts',
+  'test/ledger/nul-text.e2e.test.ts',
   'test/stores/corrections.e2e.test.ts',
   'test/payouts/cli.e2e.test.ts',
   'test/payouts/ledger.test.ts',

@@ -13,6 +13,8 @@ import { createRequire } from 'node:module';
 import { inputError } from '../shared/errors.js';
 import { basisPointsToPercent, percentToBasisPoints } from '../shared/money.js';
 import type { Ledger } from './db.js';
+import { unstorableText } from './fields.js';
+import { identifier } from './ids.js';
 
 export const CREATORS_SCHEMA_URL = new URL('../../schemas/creators.schema.json', import.meta.url);
 
@@ -55,6 +57,20 @@ function shareBasisPoints(text: string): number {
   return bp;
 }
 
+/**
+ * A name the ledger can store (no NUL: PostgreSQL cannot hold it, so SQLite refuses it too)
+ * and a payout reference that is an identifier (no controls, format characters or hidden
+ * whitespace, the one check of ids.ts): TEXT_INVALID, at the field's pointer.
+ */
+function textProblems(problems: CreatorsProblem[], at: string, fields: { name: string; payoutRef?: string }): void {
+  const nul = unstorableText('name', fields.name);
+  if (nul !== undefined) problems.push({ code: 'TEXT_INVALID', pointer: `${at}/name`, message: nul });
+  if (fields.payoutRef !== undefined) {
+    const ref = identifier('payoutRef', fields.payoutRef);
+    if (!ref.ok) problems.push({ code: 'TEXT_INVALID', pointer: `${at}/payoutRef`, message: ref.problem.message });
+  }
+}
+
 /** Schema and rule problems of a parsed creators file (empty when it is good). */
 export async function checkCreatorsFile(value: unknown, known: ReadonlySet<string> = new Set()): Promise<CreatorsProblem[]> {
   const validate = await creatorsValidator();
@@ -74,7 +90,9 @@ export async function checkCreatorsFile(value: unknown, known: ReadonlySet<strin
   file.creators.forEach((c, i) => {
     if (creatorIds.has(c.id)) problems.push({ code: 'ID_DUPLICATE', pointer: `/creators/${i}/id`, message: `creator "${c.id}" is listed twice` });
     creatorIds.add(c.id);
+    textProblems(problems, `/creators/${i}`, c);
   });
+  (file.collaborations ?? []).forEach((col, i) => textProblems(problems, `/collaborations/${i}`, { name: col.name }));
   const existing = new Set([...known, ...creatorIds]);
   const collabIds = new Set<string>();
   (file.collaborations ?? []).forEach((col, i) => {

@@ -47,6 +47,15 @@ export function numberProblem(column: string, value: number): Parsed<never> | un
   );
 }
 
+/**
+ * Why a text cannot be stored in the ledger, or undefined: U+0000 (NUL), which a
+ * PostgreSQL TEXT column cannot hold at all (SQLite would keep it, so both refuse it, alike).
+ */
+export function unstorableText(column: string, text: string): string | undefined {
+  const at = text.indexOf('\u0000');
+  return at < 0 ? undefined : `${column} holds U+0000 (NUL) at character ${at + 1}, which the ledger cannot store; remove it.`;
+}
+
 export function requiredText(column: string, value: unknown, maxLength = 200): Parsed<string> {
   if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number') {
     return bad(column, 'ROW_INVALID', `${column} must be text.`);
@@ -58,6 +67,8 @@ export function requiredText(column: string, value: unknown, maxLength = 200): P
   const text = cellText(value).trim();
   if (text === '') return bad(column, 'ROW_INVALID', `${column} is empty.`);
   if (text.length > maxLength) return bad(column, 'ROW_INVALID', `${column} is longer than ${maxLength} characters.`);
+  const nul = unstorableText(column, text);
+  if (nul !== undefined) return bad(column, 'ROW_INVALID', nul);
   return ok(text);
 }
 

@@ -295,6 +295,16 @@ export function mapPostgresError(err: unknown, loc: PostgresLocation): unknown {
     });
   }
   if (err instanceof RangeError) return inputError('LEDGER_UNREADABLE', message);
+  const code = errnoCode(err);
+  if (code === '22021' || code === '22P05') {
+    // Text PostgreSQL cannot hold (U+0000 above all): bad input that a check let through
+    // (or a SQLite ledger being copied holds), never an internal error. The transaction is
+    // rolled back.
+    return inputError('LEDGER_TEXT_INVALID', `The PostgreSQL ledger at ${loc.target} cannot store a text value: ${message}; nothing was written.`, {
+      hint: 'Remove U+0000 (NUL) and other characters the database cannot hold from the input (or from the SQLite ledger being copied), then run this again.',
+      details: { sqlstate: code, host: loc.host, port: loc.port, database: loc.database },
+    });
+  }
   const refused = refusalOf(errnoCode(err));
   if (refused !== undefined) {
     return inputError('LEDGER_REFUSED', `The PostgreSQL ledger at ${loc.target} refused the work (${refused}): ${message}; nothing was written.`, {

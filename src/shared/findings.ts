@@ -159,6 +159,7 @@ export const CODES = {
   LEDGER_UNREACHABLE: 'The PostgreSQL ledger cannot be reached, or the connection was lost (nothing written)',
   LEDGER_REFUSED: 'The ledger\'s storage refused the work: a full disk or temporary folder, an I/O error, a PostgreSQL role without the rights or read-only, a server out of resources or past a statement timeout (nothing written)',
   LEDGER_NOT_EMPTY: 'ledger copy: the target ledger already holds rows',
+  LEDGER_TEXT_INVALID: 'PostgreSQL refused text it cannot store (U+0000, or a character outside the database encoding); nothing written',
   LEDGER_COPY_MISMATCH: 'ledger copy: row counts or digests of the copy disagree with the source (nothing kept)',
   PACK_VERSION_CONFLICT: 'Another archive is registered under the same slug and version',
   PACK_OWNER_CHANGED: 'A new version names another creator or collaboration than the pack\'s registered versions',
@@ -179,6 +180,7 @@ export const CODES = {
   MEMBER_UNKNOWN: 'A collaboration member is not a creator (in the file or the ledger)',
   LEAD_NOT_MEMBER: 'A collaboration\'s lead is not one of its members',
   SHARES: 'A member\'s share is not above 0, or the shares do not sum to exactly 100',
+  TEXT_INVALID: 'A creator or collaboration name holds U+0000 (NUL), or a payoutRef holds a control, format or hidden whitespace character',
   LEDGER_CORRUPT: 'A value stored in the ledger is not what packops wrote (the message names table, row and column)',
   PUBLISHED_AT_INVALID: 'A --published-at is not YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm) with a real date, time and offset',
   // subscriptions (§14)

@@ -106,4 +106,17 @@ describe('PostgreSQL driver', () => {
       await own.close();
     }
   });
+  it('text the server cannot store (SQLSTATE 22021, 22P05) is LEDGER_TEXT_INVALID (exit 3), never an internal error', async () => {
+    const { mapPostgresError } = await import('../../src/ledger/pg.js');
+    const { parsePostgresUrl } = await import('../../src/ledger/location.js');
+    const loc = parsePostgresUrl(db, {});
+    const stored = await ledger.db
+      .insertInto('creators')
+      .values({ id: 'nul-direct', name: 'A\u0000B', payout_ref: null, created_at: '2026-10-01T00:00:00Z', updated_at: '2026-10-01T00:00:00Z' })
+      .execute()
+      .catch((e: unknown) => e);
+    expect(mapPostgresError(stored, loc)).toMatchObject({ code: 'LEDGER_TEXT_INVALID', exitCode: 3, details: { sqlstate: '22021' } });
+    const untranslatable = Object.assign(new Error('character with byte sequence 0xe2 0x82 0xac in encoding "UTF8" has no equivalent in encoding "LATIN1"'), { code: '22P05' });
+    expect(mapPostgresError(untranslatable, loc)).toMatchObject({ code: 'LEDGER_TEXT_INVALID', exitCode: 3, details: { sqlstate: '22P05' } });
+  });
 });

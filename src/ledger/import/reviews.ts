@@ -1,5 +1,6 @@
 /** `ledger import reviews`: review_id,pack,rating,reviewed_at (rating 1–5). */
 import { integerInRange, requiredText, timestamp } from '../fields.js';
+import { identifier } from '../ids.js';
 import { collect, type Importer } from './pipeline.js';
 
 interface ReviewParsed {
@@ -22,7 +23,8 @@ export function reviewsImporter(): Importer<ReviewParsed> {
     },
     parse(rec) {
       const [vId, vPack, vRating, vAt] = rec.cells;
-      const id = requiredText('review_id', vId);
+      // A review id is an identifier: no controls (NUL above all), format characters or hidden whitespace.
+      const id = identifier('review_id', vId);
       const pack = requiredText('pack', vPack);
       const rating = integerInRange('rating', vRating, 1, 5);
       const at = timestamp('reviewed_at', vAt);
