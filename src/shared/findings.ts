@@ -124,6 +124,7 @@ export const CODES = {
   SIGNATURE_INVALID: 'A signature does not verify',
   SIGNATURE_UNTRUSTED_KEY: 'A signature was made by a key that is not trusted',
   SIGNATURE_COMMENT_MISMATCH: 'The signed trusted comment names another slug or version',
+  SIGNATURE_KEY_UNRECORDED: 'catalog publish: the ledger registered the pack before it kept signing keys (add the archive again)',
   KEY_INVALID: 'A key file is not a minisign key',
   KEY_EXISTS: 'keygen: a key file already exists (--force replaces it)',
   KEY_MISMATCH: 'The public key given is not the public half of the signing key',
