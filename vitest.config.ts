@@ -11,6 +11,7 @@ process.env.PACKOPS_TEST_RUN ??= randomBytes(4).toString('hex');
 const BOTH = [
   'test/ledger/cli.e2e.test.ts',
   'test/ledger/import.test.ts',
+  'test/ledger/month-totals.e2e.test.ts',
   'test/ledger/creators.test.ts',
   'test/ledger/reliability.e2e.test.ts',
   'test/ledger/copy.e2e.test.ts',

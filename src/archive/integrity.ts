@@ -104,10 +104,8 @@ export function parseIntegrity(text: string): { ok: true; doc: IntegrityDocument
   return { ok: true, doc: v as IntegrityDocument };
 }
 
-/** The trusted comment of both signatures of a pack archive. */
-export function trustedCommentFor(slug: string, version: string): string {
-  return `slug=${slug} version=${version}`;
-}
+/** The trusted comment of both signatures of a pack archive (signing/pack-signature.ts). */
+export { trustedCommentFor } from '../signing/pack-signature.js';
 
 /** The archive file name of a pack. */
 export function archiveName(slug: string, version: string): string {

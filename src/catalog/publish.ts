@@ -5,7 +5,7 @@
  * hash to what the ledger verified; thumbnails are extracted from those archives and
  * checked against the hashes their pack.json lists.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -19,6 +19,7 @@ import { takeLock } from '../shared/lock.js';
 import { displayPath } from '../shared/paths.js';
 import { archiveSitePath, buildFeed, serialiseFeed, type CatalogFeed, type Exclusion, type SiteFile } from './feed.js';
 import { renderCatalogPage } from './html.js';
+import { assertSigningKeysRecorded, copySignature } from './publish-signature.js';
 import { loadStoredBundles, loadStoredPacks, type StoredPack } from './source.js';
 
 export const CATALOG_SCHEMA_URL = new URL('../../schemas/catalog.schema.json', import.meta.url);
@@ -52,9 +53,15 @@ export interface PublishResult {
 
 class HashCounter extends Transform {
   readonly hash = createHash('sha256');
+  /** minisign's prehash of an archive, for its detached signature (archives only). */
+  readonly blake2b: Hash | undefined;
   bytes = 0;
-  constructor(private readonly limit: number) {
+  constructor(
+    private readonly limit: number,
+    prehash = false,
+  ) {
     super();
+    this.blake2b = prehash ? createHash('blake2b512') : undefined;
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
     this.bytes += chunk.length;
@@ -63,6 +70,7 @@ class HashCounter extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.blake2b?.update(chunk);
     cb(null, chunk);
   }
 }
@@ -81,19 +89,20 @@ function isGone(err: unknown): boolean {
   return errnoCode(err) === 'ENOENT' || (isPackopsError(err) && err.code === 'PATH_NOT_FOUND');
 }
 
-/** Streams `source` to `target`, returning its SHA-256 and size (bounded by `limit`). */
-async function copyHashed(source: Readable, target: string, limit: number): Promise<{ sha256: string; bytes: number }> {
+/** Streams `source` to `target`, returning its SHA-256 and size (bounded by `limit`), and its BLAKE2b-512 with `prehash`. */
+async function copyHashed(source: Readable, target: string, limit: number, prehash = false): Promise<{ sha256: string; bytes: number; blake2b512?: Buffer }> {
   await mkdir(dirname(target), { recursive: true });
-  const counter = new HashCounter(limit);
+  const counter = new HashCounter(limit, prehash);
   await pipeline(source, counter, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
-  return { sha256: counter.hash.digest('hex'), bytes: counter.bytes };
+  return { sha256: counter.hash.digest('hex'), bytes: counter.bytes, ...(counter.blake2b ? { blake2b512: counter.blake2b.digest() } : {}) };
 }
 
-async function copyArchive(pack: StoredPack, file: Extract<SiteFile, { kind: 'archive' }>, stage: string): Promise<void> {
+/** Copies a registered archive whose bytes still hash to what the ledger verified; returns its BLAKE2b-512 (for its signature). */
+async function copyArchive(pack: StoredPack, file: Extract<SiteFile, { kind: 'archive' }>, stage: string): Promise<Buffer> {
   const where = `${pack.manifest.slug} ${pack.manifest.version}`;
-  let got: { sha256: string; bytes: number };
+  let got: { sha256: string; bytes: number; blake2b512?: Buffer };
   try {
-    got = await copyHashed(registeredFile(pack.archivePath, 'archive'), join(stage, file.sitePath), Number.MAX_SAFE_INTEGER);
+    got = await copyHashed(registeredFile(pack.archivePath, 'archive'), join(stage, file.sitePath), Number.MAX_SAFE_INTEGER, true);
   } catch (err) {
     if (isGone(err)) {
       throw inputError('ARCHIVE_MISSING', `The archive of ${where} registered from ${pack.archivePath} no longer exists.`, {
@@ -109,22 +118,7 @@ async function copyArchive(pack: StoredPack, file: Extract<SiteFile, { kind: 'ar
       details: { slug: file.slug, version: file.version, expected: file.sha256, actual: got.sha256 },
     });
   }
-}
-
-async function copySignature(pack: StoredPack, file: Extract<SiteFile, { kind: 'signature' }>, stage: string): Promise<void> {
-  const sig = `${pack.archivePath}.minisig`;
-  try {
-    // A minisign signature is a few hundred bytes; anything larger is not one.
-    await copyHashed(registeredFile(sig, 'signature'), join(stage, file.sitePath), 64 * 1024);
-  } catch (err) {
-    if (isGone(err)) {
-      throw inputError('SIGNATURE_MISSING', `The signature ${sig} of ${file.slug} ${file.version} is missing.`, {
-        hint: 'The catalog publishes each archive with its detached .minisig; keep it beside the archive.',
-        details: { slug: file.slug, version: file.version },
-      });
-    }
-    throw err;
-  }
+  return got.blake2b512!;
 }
 
 type ZipFile = import('yauzl').ZipFile;
@@ -286,6 +280,7 @@ export async function publishCatalog(ledger: Ledger, options: PublishOptions): P
       details: { problems },
     });
   }
+  assertSigningKeysRecorded(build.files, stored);
   const text = serialiseFeed(build.feed);
   const html = renderCatalogPage(build.feed, { title: options.title });
   ensureOutputDir(dirname(outDir));
@@ -321,9 +316,15 @@ async function writeSite(outDir: string, build: ReturnType<typeof buildFeed>, st
   try {
     const bySlugVersion = new Map(stored.map((p) => [`${p.manifest.slug}@${p.manifest.version}`, p]));
     const packOf = (f: SiteFile) => bySlugVersion.get(`${f.slug}@${f.version}`)!;
+    // feed.ts lists each archive before its signature: the signature is checked against the
+    // bytes just copied (and hashed) into the stage.
+    const digests = new Map<string, Buffer>();
     for (const file of build.files) {
-      if (file.kind === 'archive') await copyArchive(packOf(file), file, stage);
-      else if (file.kind === 'signature') await copySignature(packOf(file), file, stage);
+      if (file.kind === 'archive') digests.set(file.sitePath, await copyArchive(packOf(file), file, stage));
+      else if (file.kind === 'signature') {
+        const archive = file.sitePath.slice(0, -'.minisig'.length);
+        await copySignature(packOf(file), file, stage, digests.get(archive)!, join(stage, archive));
+      }
     }
     const variantsByPack = new Map<StoredPack, Array<Extract<SiteFile, { kind: 'variant' }>>>();
     for (const file of build.files) {

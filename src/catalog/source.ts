@@ -13,6 +13,8 @@ export interface StoredPack extends RegisteredPack {
   /** Where the verified archive was registered from (its .minisig lies beside it). */
   archivePath: string;
   ownerKind: string;
+  /** The public key (base64 line) that verified the detached signature at registration; null before migration 0500. */
+  signingKey: string | null;
 }
 
 function parseManifest(text: string, slug: string, version: string): PackManifest {
@@ -30,7 +32,7 @@ const packAt = (r: { slug: string; version: string }, column: string) => ({ tabl
 export async function loadStoredPacks(ledger: Ledger): Promise<StoredPack[]> {
   const rows = await ledger.db
     .selectFrom('packs')
-    .select(['slug', 'version', 'manifest', 'archive_sha256', 'archive_bytes', 'archive_path', 'published_at', 'owner_kind'])
+    .select(['slug', 'version', 'manifest', 'archive_sha256', 'archive_bytes', 'archive_path', 'published_at', 'owner_kind', 'signing_key'])
     .orderBy('slug')
     .orderBy('version')
     .execute();
@@ -46,6 +48,7 @@ export async function loadStoredPacks(ledger: Ledger): Promise<StoredPack[]> {
       publishedAt: storedInstant(packAt(r, 'published_at'), r.published_at),
       archivePath: r.archive_path,
       ownerKind: r.owner_kind,
+      signingKey: r.signing_key,
     };
   });
 }

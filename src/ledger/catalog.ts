@@ -24,6 +24,12 @@ export interface RegisterPackInput {
   archivePath: string;
   /** ISO 8601 instant; stored in UTC. */
   publishedAt: string;
+  /**
+   * The minisign public key (base64 key line) that verified the archive's detached signature:
+   * `catalog publish` checks the signature it copies against it. Adding the archive again
+   * records it for a pack registered before it was kept (or after a re-signing).
+   */
+  signingKey?: string;
 }
 
 export interface RegisterPackResult {
@@ -54,12 +60,15 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
   const publishedAt = published.iso;
   const existing = await trx
     .selectFrom('packs')
-    .select(['archive_sha256', 'owner_id', 'owner_kind', 'published_at'])
+    .select(['archive_sha256', 'owner_id', 'owner_kind', 'published_at', 'signing_key'])
     .where('slug', '=', m.slug)
     .where('version', '=', m.version)
     .executeTakeFirst();
   if (existing) {
     if (existing.archive_sha256 === input.sha256) {
+      if (input.signingKey !== undefined && existing.signing_key !== input.signingKey) {
+        await trx.updateTable('packs').set({ signing_key: input.signingKey }).where('slug', '=', m.slug).where('version', '=', m.version).execute();
+      }
       return {
         status: 'unchanged',
         slug: m.slug,
@@ -115,6 +124,7 @@ async function registerIn(trx: Transaction<LedgerDB>, input: RegisterPackInput):
     archive_bytes: input.bytes,
     manifest: JSON.stringify(m),
     published_at: publishedAt,
+    signing_key: input.signingKey ?? null,
   };
   await trx.insertInto('packs').values(row).execute();
   return { status: 'added', slug: m.slug, version: m.version, owner: { id: row.owner_id, kind: row.owner_kind }, publishedAt };

@@ -92,6 +92,11 @@ export interface PacksTable {
   /** The archive's pack.json (source fields and variants), JSON text. */
   manifest: string;
   published_at: string;
+  /**
+   * The minisign public key (base64 key line) that verified the archive's detached signature
+   * at registration; null for packs registered before migration 0500.
+   */
+  signing_key: string | null;
 }
 
 export type BundleKind = 'custom' | 'seasonal';

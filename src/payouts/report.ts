@@ -44,7 +44,14 @@ const dropped = (v: unknown) => v === undefined || typeof v === 'function' || ty
 
 function plainValue(v: unknown): unknown {
   if (typeof v === 'bigint') {
-    if (v > MAX_SAFE || v < MIN_SAFE) throw new RangeError(`amount ${v} is beyond what a JSON number holds exactly`);
+    if (v > MAX_SAFE || v < MIN_SAFE) {
+      // Only a ledger written before imports bounded a month's totals (ledger/import/month-totals.ts) gets here.
+      throw inputError(
+        'MONTH_TOTAL_TOO_LARGE',
+        `A figure of this month (${v} minor units) is beyond what packops reports exactly (±2^53): the ledger holds amounts that imports now refuse (at most 10^12 minor units per month and currency).`,
+        { hint: 'Correct or remove the oversized rows of this month in the ledger; until then it cannot be reported or closed.' },
+      );
+    }
     return Number(v);
   }
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;

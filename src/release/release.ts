@@ -186,12 +186,14 @@ async function releaseOne(target: string, options: ReleaseOptions): Promise<Pack
 
   emit('register', 'start');
   const { registerPack } = await import('../ledger/catalog.js');
+  const { publicKeyString } = await import('../signing/minisign.js');
   const registered = await registerPack(options.ledger, {
     manifest: verification.manifest,
     sha256: verification.sha256,
     bytes: verification.bytes,
     archivePath: resolve(out.archive.path),
     publishedAt: options.publishedAt,
+    signingKey: publicKeyString(options.publicKey),
   });
   out.registration = { status: registered.status, owner: registered.owner.id, publishedAt: registered.publishedAt };
   emit('register', 'done', registered.status);

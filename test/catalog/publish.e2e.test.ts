@@ -204,7 +204,7 @@ describe('catalog publish', () => {
       const manifest = JSON.parse(row.manifest);
       const first = manifest.assets[0].variants[0];
       manifest.assets[0].variants.push({ ...first, name: 'ghost', path: `assets/${manifest.assets[0].id}/ghost.webp` });
-      await registerPack(ledger, { manifest, sha256: real.archive.sha256, bytes: real.archive.bytes, archivePath: row.archive_path, publishedAt: '2026-09-01T00:00:00Z' });
+      await registerPack(ledger, { manifest, sha256: real.archive.sha256, bytes: real.archive.bytes, archivePath: row.archive_path, publishedAt: '2026-09-01T00:00:00Z', signingKey: row.signing_key! });
     } finally {
       await ledger.close();
     }

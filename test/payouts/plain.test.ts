@@ -37,9 +37,9 @@ describe('toPlain', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('refuses an amount a JSON number cannot hold exactly', () => {
-    expect(() => toPlain({ x: 9007199254740992n })).toThrow(RangeError);
-    expect(() => toPlain([-9007199254740992n])).toThrow(RangeError);
+  it('refuses an amount a JSON number cannot hold exactly, with a stable code (exit 3)', () => {
+    expect(() => toPlain({ x: 9007199254740992n })).toThrow(expect.objectContaining({ code: 'MONTH_TOTAL_TOO_LARGE', exitCode: 3 }));
+    expect(() => toPlain([-9007199254740992n])).toThrow(expect.objectContaining({ code: 'MONTH_TOTAL_TOO_LARGE' }));
     expect(toPlain({ x: 9007199254740991n })).toEqual({ x: 9007199254740991 });
   });
 });

@@ -376,11 +376,17 @@ Examples:
           ctx.setExitCode(1);
           return;
         }
+        const { publicKeyString } = await import('../../signing/minisign.js');
+        // The trusted key that verified each detached signature: publish checks against it.
+        const signingKeyOf = (keyId: string | undefined) => {
+          const key = keys.find((k) => k.keyId === keyId);
+          return key ? publicKeyString(key) : undefined;
+        };
         const { registerPacks } = await import('../../ledger/catalog.js');
         const results = await withLedger(ctx, (l) =>
           registerPacks(
             l,
-            verified.map((x) => ({ manifest: x.v.manifest!, sha256: x.v.sha256, bytes: x.v.bytes, archivePath: x.path, publishedAt })),
+            verified.map((x) => ({ manifest: x.v.manifest!, sha256: x.v.sha256, bytes: x.v.bytes, archivePath: x.path, publishedAt, signingKey: signingKeyOf(x.v.keyId) })),
           ),
         );
         const out = {

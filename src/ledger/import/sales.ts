@@ -24,6 +24,7 @@ import type { ClosedPeriods } from './closed.js';
 import { stagedSales } from '../pg-sales.js';
 import { hmacSha256Hex } from '../../shared/hmac.js';
 import { sqliteStagedSales } from './sales-staged.js';
+import { checkMonthTotals } from './month-totals.js';
 import { loadPlanResolver, subscriptionRowProblems, type PlanResolver } from './subscription-rows.js';
 
 export const STORES = ['appstore', 'googleplay', 'web'] as const satisfies readonly Store[];
@@ -95,12 +96,19 @@ export function salesImporter(secret: Buffer, options: { fingerprintBits?: numbe
   // Sales that refunds in this file have named, with everything refunded of them so far.
   const refunded = new Map<string, SaleState>();
   let plans: PlanResolver | undefined;
+  // The months and currencies of the rows this import may write (bounded, month-totals.ts).
+  const touched = new Map<string, { month: string; currency: string }>();
 
   return {
     kind: 'sales',
     columns: SALES_COLUMNS,
     table: 'sales',
     insertColumns: SALE_INSERT_COLUMNS,
+    // After every row is written, in the transaction: no month's total past the bound.
+    async finish({ trx }) {
+      await checkMonthTotals(trx, touched);
+    },
+
     async init({ trx }) {
       const packs = await trx
         .selectFrom('packs')
@@ -328,6 +336,8 @@ export function salesImporter(secret: Buffer, options: { fingerprintBits?: numbe
    */
   function freshProblems(p: SaleParsed, closed: ClosedPeriods): RowProblem[] {
     const problems: RowProblem[] = [];
+    const pair = `${p.at.month} ${p.currency}`;
+    if (!touched.has(pair)) touched.set(pair, { month: p.at.month, currency: p.currency });
     if (closed.has(p.at.month)) problems.push(closed.problem('occurred_at', p.at.month));
     const resolved = resolveProduct(p);
     if ('problem' in resolved) problems.push(resolved.problem);

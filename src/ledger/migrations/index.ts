@@ -16,6 +16,7 @@ import * as m0290 from './0290_payouts_net_index.js';
 import * as m0300 from './0300_subscriptions.js';
 import * as m0310 from './0310_subscription_reads.js';
 import * as m0320 from './0320_purchases_consent_index.js';
+import * as m0500 from './0500_pack_signing_key.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
@@ -28,4 +29,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0300_subscriptions': m0300,
   '0310_subscription_reads': m0310,
   '0320_purchases_consent_index': m0320,
+  '0500_pack_signing_key': m0500,
 };
