@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ledgerAt, rawQuery } from '../helpers/ledgers.js';
-import { importFile } from '../../src/ledger/import/index.js';
-import { LEDGER_FIXTURES, seedLedger } from './seed.js';
+import { seedWithRates } from './seed.js';
 import { SALES_HEADER } from './generate.js';
 
 const LIMIT = 1_000_000_000_000;
@@ -28,11 +27,7 @@ function csv(name: string, lines: string[]): string {
 }
 
 async function seeded(name: string): Promise<string> {
-  const db = await ledgerAt(tmp.dir, name);
-  const ledger = await seedLedger(db);
-  await importFile(ledger, 'rates', join(LEDGER_FIXTURES, 'rates.csv'));
-  await ledger.close();
-  return db;
+  return seedWithRates(await ledgerAt(tmp.dir, name));
 }
 
 const stored = async (db: string) => (await rawQuery<{ n: number }>(db, 'SELECT count(*) AS n FROM sales'))[0]!.n;

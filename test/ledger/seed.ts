@@ -10,6 +10,7 @@ import { openLedger, type Ledger } from '../../src/ledger/db.js';
 import { importCreators } from '../../src/ledger/creators.js';
 import { registerPacks } from '../../src/ledger/catalog.js';
 import { createBundle } from '../../src/pricing/bundles.js';
+import { importFile } from '../../src/ledger/import/index.js';
 import type { PackManifest } from '../../src/manifest/types.js';
 
 export const PACK_SLUGS = ['ocean-creatures', 'forest-scenes', 'counting-garden', 'winter-wonders'] as const;
@@ -56,4 +57,12 @@ export async function refusal<E>(promise: Promise<unknown>): Promise<E> {
     return err as E;
   }
   throw new Error('expected the call to be refused');
+}
+
+/** Seeds the ledger at `path` (see seedLedger), imports the fixture FX rates, and closes it. */
+export async function seedWithRates(path: string): Promise<string> {
+  const ledger = await seedLedger(path);
+  await importFile(ledger, 'rates', join(LEDGER_FIXTURES, 'rates.csv'));
+  await ledger.close();
+  return path;
 }

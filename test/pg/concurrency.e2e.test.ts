@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, tempDir, type RunResult } from '../helpers/cli.js';
 import { ledgerAt, rawQuery } from '../helpers/ledgers.js';
-import { importFile } from '../../src/ledger/import/index.js';
-import { LEDGER_FIXTURES, seedLedger } from '../ledger/seed.js';
+import { seedWithRates } from '../ledger/seed.js';
 import { writeSalesFile } from '../ledger/generate.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -15,11 +14,7 @@ beforeAll(() => (tmp = tempDir('packops-pg-race-')));
 afterAll(() => tmp.cleanup());
 
 async function seeded(name: string): Promise<string> {
-  const db = await ledgerAt(tmp.dir, name);
-  const ledger = await seedLedger(db);
-  await importFile(ledger, 'rates', join(LEDGER_FIXTURES, 'rates.csv'));
-  await ledger.close();
-  return db;
+  return seedWithRates(await ledgerAt(tmp.dir, name));
 }
 
 const count = async (db: string, where = '1 = 1') => (await rawQuery<{ n: number }>(db, `SELECT count(*) AS n FROM sales WHERE ${where}`))[0]!.n;
